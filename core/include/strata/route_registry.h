@@ -1,0 +1,59 @@
+#pragma once
+// The route registry. Endpoint plugins declare routes (method + pattern) in registerRoutes();
+// the core owns the one router that serves them.
+//
+// Patterns are absolute paths whose segments are literals, `{name}` (one segment) or, as the
+// last segment only, `{name...}` (the rest of the path, slashes included). A literal segment
+// wins over a parameter at the same position. Registering the same method and pattern shape
+// twice is a start-up error naming both plugins.
+//
+// The router answers by itself: 404 for an unknown path, 405 with an Allow header for a known
+// path with another method, HEAD for every GET route (same headers, no body), OPTIONS for
+// every path (204 with Allow and CORS headers).
+#include <strata/error_renderer.h>
+#include <strata/export.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+class Request;
+class Response;
+
+using Handler = std::function<void(Request&, Response&)>;
+
+enum class Access {
+  Default,  // anonymous allowed if auth.anonymous is true, else 401
+  Public,   // never asks for credentials (health checks); bad credentials still give 401
+  User,     // always needs an authenticated principal
+  Admin,    // needs a principal in the "admin" group (403 otherwise)
+};
+
+struct STRATA_API RouteOptions {
+  Access access = Access::Default;
+  // The body limit for this route; 0 means the server's `server.maxBodyBytes`.
+  uint64_t maxBodyBytes = 0;
+  // Error format; nullptr means the registering plugin's default (see setErrorRenderer).
+  std::shared_ptr<const ErrorRenderer> errors;
+};
+
+struct STRATA_API RouteInfo {
+  std::string method;
+  std::string pattern;
+  std::string plugin;
+};
+
+class STRATA_API RouteRegistry {
+ public:
+  virtual ~RouteRegistry();
+  virtual void add(const std::string& method, const std::string& pattern, Handler handler,
+                   RouteOptions options = {}) = 0;
+  // The error format used for this plugin's routes and for 404/405 on paths under its
+  // routes' first literal segment.
+  virtual void setErrorRenderer(std::shared_ptr<const ErrorRenderer> renderer) = 0;
+};
+
+}  // namespace strata

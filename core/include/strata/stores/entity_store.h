@@ -1,0 +1,79 @@
+#pragma once
+// The entities role: JSON documents in named collections.
+//
+// Contract (every backend):
+// - Thread-safety: all methods may be called concurrently from any thread.
+// - Each entity has an id (unique within its collection), an etag that changes on every
+//   write, a version that starts at 1 and grows by one per update, and created/modified
+//   times in milliseconds since the epoch, set by the store.
+// - Conditional writes: update() and remove() with a non-empty `ifMatch` succeed only if the
+//   stored etag equals it, atomically: of concurrent updates carrying the same etag exactly
+//   one succeeds, the others throw PreconditionFailed (code "etag_mismatch").
+// - Errors: NotFound for a missing entity, Conflict (code "exists") when create() meets an
+//   existing id, BadRequest for an empty collection or id, PreconditionFailed as above.
+//   Backends translate their own failures into these and ServiceUnavailable/InternalError.
+// - Ownership: returned values are copies; the store keeps no reference to arguments.
+// - list() pages without loading a whole collection where the backend can; `total` may be
+//   computed by counting.
+#include <strata/export.h>
+
+#include <Poco/JSON/Object.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+struct STRATA_API Entity {
+  std::string collection;
+  std::string id;
+  std::string etag;
+  int64_t version = 0;
+  int64_t created = 0;   // ms since epoch
+  int64_t modified = 0;  // ms since epoch
+  Poco::JSON::Object::Ptr body;  // never null on entities a store returns
+};
+
+struct STRATA_API EntityFilter {
+  // Top-level field of the body; "id", "created", "modified" and "version" name the
+  // entity's own fields.
+  std::string field;
+  enum class Op { Eq, Ne, Lt, Le, Gt, Ge } op = Op::Eq;
+  Poco::Dynamic::Var value;
+};
+
+struct STRATA_API EntityQuery {
+  std::vector<EntityFilter> filters;  // all must hold
+  std::string sortBy = "id";          // a field as in EntityFilter
+  bool descending = false;
+  uint64_t offset = 0;
+  uint64_t limit = 100;
+};
+
+struct STRATA_API EntityPage {
+  std::vector<Entity> items;
+  uint64_t total = 0;  // entities matching the filters
+};
+
+class STRATA_API EntityStore {
+ public:
+  virtual ~EntityStore();
+  // Creates an entity; an empty id asks the store to generate one (a UUID).
+  virtual Entity create(const std::string& collection, const std::string& id,
+                        const Poco::JSON::Object::Ptr& body) = 0;
+  virtual std::optional<Entity> find(const std::string& collection, const std::string& id) = 0;
+  // find() or NotFound.
+  Entity get(const std::string& collection, const std::string& id);
+  // Replaces the body. An empty ifMatch makes the update unconditional.
+  virtual Entity update(const std::string& collection, const std::string& id,
+                        const Poco::JSON::Object::Ptr& body, const std::string& ifMatch) = 0;
+  virtual void remove(const std::string& collection, const std::string& id,
+                      const std::string& ifMatch) = 0;
+  virtual EntityPage list(const std::string& collection, const EntityQuery& query) = 0;
+  // Names of the collections holding at least one entity.
+  virtual std::vector<std::string> collections() = 0;
+};
+
+}  // namespace strata

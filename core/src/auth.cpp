@@ -1,0 +1,241 @@
+#include "users_authenticator.h"
+
+#include <strata/errors.h>
+#include <strata/util.h>
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/JWT/JWTException.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/JWT/Token.h>
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+#include <Poco/Timestamp.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+namespace strata {
+
+namespace {
+
+constexpr const char* kScheme = "pbkdf2-sha256";
+
+std::string base64(const unsigned char* data, std::size_t n) {
+  std::string out(4 * ((n + 2) / 3) + 1, '\0');
+  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[0]), data, static_cast<int>(n));
+  out.resize(static_cast<std::size_t>(len));
+  return out;
+}
+
+bool unbase64(const std::string& in, std::string& out) {
+  try {
+    std::istringstream is(in);
+    Poco::Base64Decoder dec(is);
+    std::ostringstream os;
+    os << dec.rdbuf();
+    out = os.str();
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string pbkdf2(const std::string& password, const std::string& salt, int iterations) {
+  unsigned char out[32];
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                        iterations, EVP_sha256(), sizeof out, out) != 1)
+    throw std::runtime_error("PBKDF2 failed");
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+struct User {
+  std::string hash;
+  std::vector<std::string> groups;
+};
+
+class UsersAuthenticator : public Authenticator {
+ public:
+  explicit UsersAuthenticator(const ConfigSection& cfg)
+      : anonymous_(cfg.getBool("anonymous", true)),
+        realm_(cfg.getString("realm", "Strata")),
+        ttl_(cfg.getInt("tokenTtl", 3600)) {
+    secret_ = cfg.getString("jwtSecret", "");
+    if (secret_.empty()) {
+      unsigned char buf[32];
+      RAND_bytes(buf, sizeof buf);
+      secret_ = base64(buf, sizeof buf);
+    } else if (secret_.size() < 32) {
+      throw StartupError("configuration key auth.jwtSecret must hold at least 32 characters");
+    }
+    if (ttl_ <= 0) throw StartupError("configuration key auth.tokenTtl must be positive");
+    const std::string file = cfg.getString("usersFile", "");
+    if (!file.empty()) loadUsers(file);
+  }
+
+  std::optional<Principal> authenticate(const std::string& header) const override {
+    const std::string value = Poco::trim(header);
+    if (value.empty()) return std::nullopt;
+    const auto space = value.find(' ');
+    const std::string scheme = Poco::toLower(value.substr(0, space));
+    const std::string cred = space == std::string::npos ? "" : Poco::trim(value.substr(space + 1));
+    if (scheme == "basic") return basic(cred);
+    if (scheme == "bearer") return bearer(cred);
+    throw Unauthorized("unsupported authorization scheme '" + value.substr(0, space) +
+                       "' (use Basic or Bearer)");
+  }
+
+  bool anonymousAllowed() const override { return anonymous_; }
+  std::string realm() const override { return realm_; }
+
+  std::string issueToken(const Principal& p, int64_t ttlSeconds) const override {
+    Poco::JWT::Token token;
+    token.setType("JWT");
+    token.setSubject(p.name);
+    Poco::Timestamp now;
+    token.setIssuedAt(now);
+    token.setExpiration(now + (ttlSeconds > 0 ? ttlSeconds : ttl_) * Poco::Timestamp::resolution());
+    Poco::JWT::Signer signer(secret_);
+    return signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
+  }
+
+  std::optional<Principal> checkPassword(const std::string& user,
+                                         const std::string& password) const override {
+    auto it = users_.find(user);
+    if (it == users_.end()) {
+      // Same cost as a real check, so that timing does not tell which users exist.
+      verifyPassword(password, dummyHash());
+      return std::nullopt;
+    }
+    if (!cachedOk(user, it->second.hash, password)) {
+      if (!verifyPassword(password, it->second.hash)) return std::nullopt;
+      remember(user, it->second.hash, password);
+    }
+    return Principal{user, it->second.groups, Principal::Via::Basic};
+  }
+
+ private:
+  Principal basic(const std::string& cred) const {
+    std::string decoded;
+    if (cred.empty() || !unbase64(cred, decoded))
+      throw Unauthorized("malformed Basic credentials");
+    const auto colon = decoded.find(':');
+    if (colon == std::string::npos) throw Unauthorized("malformed Basic credentials");
+    auto p = checkPassword(decoded.substr(0, colon), decoded.substr(colon + 1));
+    if (!p) throw Unauthorized("invalid user name or password");
+    return *p;
+  }
+
+  Principal bearer(const std::string& jwt) const {
+    if (jwt.empty()) throw Unauthorized("token_not_valid", "empty Bearer token");
+    Poco::JWT::Token token;
+    try {
+      Poco::JWT::Signer signer(secret_);
+      token = signer.verify(jwt);
+    } catch (const Poco::Exception&) {
+      throw Unauthorized("token_not_valid", "the token is not valid (bad signature or malformed)");
+    } catch (const std::exception&) {
+      throw Unauthorized("token_not_valid", "the token is not valid (malformed)");
+    }
+    if (!token.payload().has("exp") || token.getExpiration() <= Poco::Timestamp())
+      throw Unauthorized("token_not_valid", "the token has expired");
+    const std::string user = token.getSubject();
+    auto it = users_.find(user);
+    if (it == users_.end()) throw Unauthorized("token_not_valid", "the token's user no longer exists");
+    return Principal{user, it->second.groups, Principal::Via::Bearer};
+  }
+
+  void loadUsers(const std::string& file) {
+    std::ifstream in(file);
+    if (!in) throw StartupError("cannot read the users file " + file + " (auth.usersFile)");
+    std::string line;
+    int lineNo = 0;
+    while (std::getline(in, line)) {
+      ++lineNo;
+      line = Poco::trim(line);
+      if (line.empty() || line[0] == '#') continue;
+      Poco::StringTokenizer tok(line, ":", Poco::StringTokenizer::TOK_TRIM);
+      if (tok.count() < 2 || tok[0].empty() || tok[1].rfind(kScheme, 0) != 0)
+        throw StartupError("users file " + file + " line " + std::to_string(lineNo) +
+                           ": expected name:pbkdf2-sha256$...[:groups] (plain-text passwords are "
+                           "not accepted; make a hash with strata-server --hash-password)");
+      User u{tok[1], {}};
+      if (tok.count() > 2) {
+        Poco::StringTokenizer groups(tok[2], ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+        u.groups.assign(groups.begin(), groups.end());
+      }
+      users_[tok[0]] = u;
+    }
+  }
+
+  static const std::string& dummyHash() {
+    static const std::string h = hashPassword("strata-dummy-password");
+    return h;
+  }
+
+  std::string cacheKey(const std::string& hash, const std::string& password) const {
+    Sha256 sha;
+    sha.update(hash.data(), hash.size());
+    sha.update("\0", 1);
+    sha.update(password.data(), password.size());
+    return sha.hexDigest();
+  }
+  // A successful check is remembered as a SHA-256 of hash and password, so that Basic
+  // authentication does not pay for PBKDF2 on every request.
+  bool cachedOk(const std::string& user, const std::string& hash, const std::string& pw) const {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    auto it = cache_.find(user);
+    if (it == cache_.end()) return false;
+    const std::string key = cacheKey(hash, pw);
+    return it->second.size() == key.size() &&
+           CRYPTO_memcmp(it->second.data(), key.data(), key.size()) == 0;
+  }
+  void remember(const std::string& user, const std::string& hash, const std::string& pw) const {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    cache_[user] = cacheKey(hash, pw);
+  }
+
+  bool anonymous_;
+  std::string realm_;
+  int64_t ttl_;
+  std::string secret_;
+  std::map<std::string, User> users_;
+  mutable std::mutex cacheMutex_;
+  mutable std::map<std::string, std::string> cache_;
+};
+
+}  // namespace
+
+std::string hashPassword(const std::string& password, int iterations) {
+  unsigned char salt[16];
+  if (RAND_bytes(salt, sizeof salt) != 1) throw std::runtime_error("no random bytes for a salt");
+  const std::string s(reinterpret_cast<char*>(salt), sizeof salt);
+  const std::string h = pbkdf2(password, s, iterations);
+  return std::string(kScheme) + "$" + std::to_string(iterations) + "$" + base64(salt, sizeof salt) +
+         "$" + base64(reinterpret_cast<const unsigned char*>(h.data()), h.size());
+}
+
+bool verifyPassword(const std::string& password, const std::string& hash) {
+  Poco::StringTokenizer tok(hash, "$");
+  if (tok.count() != 4 || tok[0] != kScheme) return false;
+  int iterations = 0;
+  if (!Poco::NumberParser::tryParse(tok[1], iterations) || iterations < 1 || iterations > 10000000)
+    return false;
+  std::string salt, expected;
+  if (!unbase64(tok[2], salt) || !unbase64(tok[3], expected) || expected.size() != 32) return false;
+  const std::string got = pbkdf2(password, salt, iterations);
+  return CRYPTO_memcmp(got.data(), expected.data(), expected.size()) == 0;
+}
+
+std::unique_ptr<Authenticator> makeAuthenticator(const ConfigSection& auth) {
+  return std::make_unique<UsersAuthenticator>(auth);
+}
+
+}  // namespace strata

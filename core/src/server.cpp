@@ -1,0 +1,406 @@
+#include "server.h"
+
+#include "metrics.h"
+#include "plugin_loader.h"
+#include "router.h"
+#include "store_registry.h"
+#include "users_authenticator.h"
+
+#include <strata/errors.h>
+#include <strata/http.h>
+#include <strata/util.h>
+
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Stopwatch.h>
+#include <Poco/String.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+namespace strata {
+
+// ------------------------------------------------------------------ plugin context
+
+class Server::Context : public PluginContext {
+ public:
+  Context(Server& server, std::string name)
+      : server_(server),
+        name_(std::move(name)),
+        section_(server.config_, "plugins." + name_),
+        logger_(Poco::Logger::get("strata.plugin." + name_)) {}
+
+  const std::string& name() const override { return name_; }
+  const ConfigSection& config() const override { return section_; }
+  std::shared_ptr<EntityStore> entities() override {
+    return server_.stores_->entities(instance("entities"));
+  }
+  std::shared_ptr<AnnotationStore> annotations() override {
+    return server_.stores_->annotations(instance("annotations"));
+  }
+  std::shared_ptr<BlobStore> blobs() override { return server_.stores_->blobs(instance("blobs")); }
+  const Authenticator& authenticator() const override { return *server_.auth_; }
+  const ServerInfo& server() const override { return server_; }
+  Poco::Logger& logger() const override { return logger_; }
+
+ private:
+  std::string instance(const std::string& role) const {
+    return section_.section("stores").getString(role, "default");
+  }
+  Server& server_;
+  std::string name_;
+  ConfigSection section_;
+  Poco::Logger& logger_;
+};
+
+// ------------------------------------------------------------------ request dispatch
+
+class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit Dispatcher(Server& server) : server_(server) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
+    Poco::Stopwatch clock;
+    clock.start();
+    const bool overLimit = res.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE;
+    res.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    Response response(res, req);
+    std::unique_ptr<Request> request;
+    std::string routeLabel = "unmatched";
+    std::shared_ptr<const ErrorRenderer> errors = server_.router_->find("GET", {}).errors;
+    std::string user;
+
+    if (!server_.cors_.empty()) {
+      res.set("Access-Control-Allow-Origin", server_.cors_);
+      res.set("Access-Control-Expose-Headers", "ETag, Location, Content-Length, Content-Range");
+    }
+    try {
+      const std::string& uri = req.getURI();
+      const auto qpos = uri.find('?');
+      const std::string rawPath = uri.substr(0, qpos);
+      if (rawPath.empty() || rawPath[0] != '/')
+        throw BadRequest("the request target must be an absolute path");
+      const auto segments = Router::splitPath(rawPath);
+      std::string path;
+      for (const auto& s : segments) path += "/" + s;
+      if (path.empty()) path = "/";
+
+      Poco::Net::NameValueCollection query;
+      if (qpos != std::string::npos) {
+        try {
+          Poco::URI parsed("/?" + uri.substr(qpos + 1));
+          for (const auto& [k, v] : parsed.getQueryParameters()) query.add(k, v);
+        } catch (const Poco::Exception&) {
+          throw BadRequest("malformed query string");
+        }
+      }
+
+      const auto lookup = server_.router_->find(req.getMethod(), segments);
+      errors = lookup.errors;
+      const uint64_t limit = lookup.route && lookup.route->options.maxBodyBytes
+                                 ? lookup.route->options.maxBodyBytes
+                                 : server_.maxBodyBytes_;
+      request = std::make_unique<Request>(req, path, std::move(query), limit);
+      Request* reqPtr = request.get();
+      response.setBeforeSend([reqPtr, &response]() {
+        if (!reqPtr->bodyConsumed()) response.closeConnection();
+      });
+
+      if (server_.draining_) {
+        response.closeConnection();
+        throw ServiceUnavailable("the server is shutting down");
+      }
+      if (overLimit)
+        throw PayloadTooLarge("the request body of " + std::to_string(req.getContentLength64()) +
+                              " bytes is larger than the limit of " +
+                              std::to_string(server_.maxBodyBytes_) + " bytes");
+      if (!lookup.pathKnown) throw NotFound("no resource at " + path);
+      const std::string allow = Poco::cat(std::string(", "), lookup.allow.begin(), lookup.allow.end());
+      if (req.getMethod() == "OPTIONS" && !lookup.route) {
+        res.set("Allow", allow);
+        if (!server_.cors_.empty()) {
+          res.set("Access-Control-Allow-Methods", allow);
+          res.set("Access-Control-Allow-Headers",
+                  req.get("Access-Control-Request-Headers",
+                          "Authorization, Content-Type, If-Match, If-None-Match, Range"));
+          res.set("Access-Control-Max-Age", "86400");
+        }
+        routeLabel = "OPTIONS";
+        response.sendEmpty(204);
+      } else {
+        if (!lookup.route) {
+          res.set("Allow", allow);
+          throw MethodNotAllowed("method " + req.getMethod() + " is not allowed on " + path +
+                                 " (allowed: " + allow + ")");
+        }
+        const auto& route = *lookup.route;
+        routeLabel = route.pattern;
+        const int64_t length = req.getContentLength64();
+        if (length > 0 && static_cast<uint64_t>(length) > limit)
+          throw PayloadTooLarge("the request body of " + std::to_string(length) +
+                                " bytes is larger than this resource's limit of " +
+                                std::to_string(limit) + " bytes");
+
+        std::optional<Principal> principal;
+        if (req.has("Authorization"))
+          principal = server_.auth_->authenticate(req.get("Authorization"));
+        const bool anonymousOk = route.options.access == Access::Public ||
+                                 (route.options.access == Access::Default &&
+                                  server_.auth_->anonymousAllowed());
+        if (!principal && !anonymousOk) throw Unauthorized("authentication required");
+        if (principal && route.options.access == Access::Admin && !principal->inGroup("admin"))
+          throw Forbidden("this resource is for members of the admin group");
+        if (principal) {
+          user = principal->name;
+          request->setPrincipal(*principal);
+        }
+        request->setRoute(route.pattern, lookup.params);
+        route.handler(*request, response);
+        if (!response.sent()) throw InternalError("the handler of " + route.pattern + " sent no response");
+      }
+    } catch (const Error& e) {
+      renderError(e, errors, response, e.status() >= 500);
+    } catch (const Poco::Exception& e) {
+      renderError(InternalError("internal error: " + e.displayText()), errors, response, true);
+    } catch (const std::exception& e) {
+      renderError(InternalError(std::string("internal error: ") + e.what()), errors, response, true);
+    } catch (...) {
+      renderError(InternalError("internal error (unknown exception)"), errors, response, true);
+    }
+
+    const double seconds = static_cast<double>(clock.elapsed()) / 1e6;
+    const uint64_t bytesIn = request ? request->bytesRead() : 0;
+    server_.metrics_->record(req.getMethod(), routeLabel, res.getStatus(), seconds, bytesIn,
+                             response.bytesWritten());
+    if (server_.accessLogOn_ && server_.accessLog_.information()) {
+      std::string line = req.clientAddress().host().toString() + " " + (user.empty() ? "-" : user) +
+                         " \"" + req.getMethod() + " " + req.getURI() + " " + req.getVersion() +
+                         "\" " + std::to_string(res.getStatus()) + " " +
+                         std::to_string(response.bytesWritten()) + " " +
+                         std::to_string(clock.elapsed() / 1000) + "ms";
+      for (char& c : line)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+      server_.accessLog_.information(line);
+    }
+  }
+
+ private:
+  void renderError(const Error& e, const std::shared_ptr<const ErrorRenderer>& errors,
+                   Response& response, bool log) {
+    if (log) server_.logger_.error("%d %s", e.status(), std::string(e.what()));
+    if (response.sent()) {
+      // Headers (and maybe part of the body) are out: the only honest answer left is to cut
+      // the connection, so the client sees a truncated transfer.
+      response.abort();
+      return;
+    }
+    try {
+      if (e.status() == 401) {
+        response.setHeader("WWW-Authenticate", "Basic realm=\"" + server_.auth_->realm() +
+                                                    "\", Bearer realm=\"" + server_.auth_->realm() + "\"");
+      }
+      if (e.status() == 413 || e.status() == 503) response.closeConnection();
+      errors->render(e, response);
+    } catch (...) {
+      response.abort();
+    }
+  }
+
+  Server& server_;
+};
+
+class Server::Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Factory(Server& server) : server_(server) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& req) override {
+    // Decided here, before the handler runs, so that Poco does not send "100 Continue" and the
+    // client does not send a body that will be refused.
+    const int64_t length = req.getContentLength64();
+    if (length > 0 && static_cast<uint64_t>(length) > server_.maxBodyBytes_)
+      req.response().setStatus(Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE);
+    return new Dispatcher(server_);
+  }
+
+ private:
+  Server& server_;
+};
+
+// ------------------------------------------------------------------ server
+
+Server::Server(const Poco::Util::AbstractConfiguration& config, std::string defaultPluginDir)
+    : config_(config),
+      defaultPluginDir_(std::move(defaultPluginDir)),
+      logger_(Poco::Logger::get("strata")),
+      accessLog_(Poco::Logger::get("strata.access")),
+      metrics_(std::make_unique<Metrics>()) {}
+
+Server::~Server() { stop(); }
+
+void Server::validateTopLevel() const {
+  static const std::set<std::string> known = {"server", "plugins", "stores", "auth",
+                                              "logging", "application", "system"};
+  Poco::Util::AbstractConfiguration::Keys top;
+  config_.keys("", top);
+  for (const auto& k : top)
+    if (!known.count(k))
+      throw StartupError("unknown configuration key '" + k +
+                         "' (top-level sections: server, plugins, stores, auth, logging)");
+}
+
+void Server::start() {
+  validateTopLevel();
+  ConfigSection server(config_, "server");
+  const std::string address = server.getString("address", "0.0.0.0");
+  const int64_t port = server.getInt("port", 8080);
+  if (port < 0 || port > 65535) throw StartupError("server.port must be between 0 and 65535");
+  const std::string portFile = server.getString("portFile", "");
+  const int64_t threads = server.getInt("threads", 64);
+  if (threads < 1 || threads > 10000) throw StartupError("server.threads must be between 1 and 10000");
+  const int64_t queue = server.getInt("queue", 2 * threads);
+  const int64_t keepAlive = server.getInt("keepAliveTimeout", 5);
+  const int64_t maxKeepAliveRequests = server.getInt("maxKeepAliveRequests", 0);
+  const int64_t timeout = server.getInt("timeout", 60);
+  maxBodyBytes_ = server.getSize("maxBodyBytes", 4ull << 30);
+  shutdownTimeout_ = server.getInt("shutdownTimeout", 10);
+  cors_ = server.getString("cors", "*");
+  accessLogOn_ = server.getBool("accessLog", true);
+  router_ = std::make_unique<Router>(errorRenderer(server.getString("errorFormat", "strata")));
+  for (const auto& key : server.unreadKeys()) throw StartupError("unknown configuration key " + key);
+
+  ConfigSection authSection(config_, "auth");
+  auth_ = makeAuthenticator(authSection);
+  for (const auto& key : authSection.unreadKeys()) throw StartupError("unknown configuration key " + key);
+
+  ConfigSection plugins(config_, "plugins");
+  std::vector<std::string> path = plugins.getList("path");
+  if (path.empty()) path.push_back(defaultPluginDir_);
+  loader_ = std::make_unique<PluginLoader>(path);
+  stores_ = std::make_unique<StoreRegistry>(config_, *loader_, logger_);
+  stores_->createAll();
+
+  const auto names = plugins.getList("load");
+  std::set<std::string> loadedNames;
+  for (const auto& name : names) {
+    if (!loadedNames.insert(name).second)
+      throw StartupError("plugin '" + name + "' is listed twice in plugins.load");
+    LoadedPlugin& loaded = loader_->load("endpoint", name);
+    auto* endpoint = static_cast<EndpointPlugin*>(loaded.plugin.get());
+    contexts_.push_back(std::make_unique<Context>(*this, name));
+    Context& ctx = *contexts_.back();
+    try {
+      endpoint->configure(ctx);
+      auto registry = router_->scope(name);
+      endpoint->registerRoutes(*registry);
+    } catch (const StartupError& e) {
+      throw StartupError("plugin '" + name + "' could not be configured: " + e.what());
+    } catch (const std::exception& e) {
+      throw StartupError("plugin '" + name + "' failed in configure: " + e.what());
+    } catch (...) {
+      throw StartupError("plugin '" + name + "' failed in configure (unknown exception)");
+    }
+    endpoints_.push_back(endpoint);
+    for (const auto& key : ctx.config().unreadKeys())
+      throw StartupError("unknown configuration key " + key + " (plugin '" + name + "' does not use it)");
+    logger_.information("plugin %s %s loaded from %s", name, loaded.info.version, loaded.info.file);
+  }
+  // Sections of plugins that are not loaded are most likely mistakes.
+  Poco::Util::AbstractConfiguration::Keys pluginKeys;
+  config_.keys("plugins", pluginKeys);
+  for (const auto& k : pluginKeys)
+    if (k != "path" && k != "load" && !loadedNames.count(k))
+      throw StartupError("configuration section plugins." + k +
+                         " belongs to no loaded plugin (plugins.load = " +
+                         Poco::cat(std::string(", "), names.begin(), names.end()) + ")");
+
+  Poco::Net::ServerSocket socket;
+  try {
+    socket.bind(Poco::Net::SocketAddress(address, static_cast<Poco::UInt16>(port)), true);
+    socket.listen(static_cast<int>(std::max<int64_t>(queue, 64)));
+  } catch (const Poco::Exception& e) {
+    throw StartupError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.displayText());
+  }
+  port_ = socket.address().port();
+
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(static_cast<int>(threads));
+  params->setMaxQueued(static_cast<int>(queue));
+  params->setKeepAlive(true);
+  params->setKeepAliveTimeout(Poco::Timespan(keepAlive, 0));
+  params->setMaxKeepAliveRequests(static_cast<int>(maxKeepAliveRequests));
+  params->setTimeout(Poco::Timespan(timeout, 0));
+  params->setServerName("Strata");
+  params->setSoftwareVersion("Strata/0.1");
+  // A dedicated pool: Poco's default pool holds 16 threads, and with thread-per-connection the
+  // 17th keep-alive connection would wait without service.
+  pool_ = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(threads), 60);
+  http_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
+  http_->start();
+  startedAt_ = nowMillis();
+
+  if (!portFile.empty()) {
+    const std::string tmp = portFile + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << port_ << "\n";
+      if (!out) throw StartupError("cannot write server.portFile " + portFile);
+    }
+    Poco::File(tmp).renameTo(portFile);
+  }
+  logger_.notice("Strata listening on %s:%hu with %d threads", address, port_, static_cast<int>(threads));
+}
+
+void Server::stop() noexcept {
+  if (stopped_) return;
+  stopped_ = true;
+  draining_ = true;
+  try {
+    if (http_) {
+      http_->stop();  // stop accepting
+      // stopAll(false) waits for each in-flight request to finish; past the deadline the
+      // remaining connections are aborted.
+      auto done = std::async(std::launch::async, [this] { http_->stopAll(false); });
+      if (done.wait_for(std::chrono::seconds(shutdownTimeout_)) != std::future_status::ready) {
+        logger_.warning("requests still running after %d s; aborting their connections",
+                        static_cast<int>(shutdownTimeout_));
+        http_->stopAll(true);
+      }
+      done.wait();
+      pool_->joinAll();
+    }
+  } catch (const std::exception& e) {
+    logger_.error("error while stopping the HTTP server: %s", std::string(e.what()));
+  }
+  for (auto it = endpoints_.rbegin(); it != endpoints_.rend(); ++it) (*it)->shutdown();
+  endpoints_.clear();
+  contexts_.clear();
+  if (loader_) loader_->destroy("endpoint");
+  if (stores_) stores_->close();
+  http_.reset();
+  logger_.notice("Strata stopped");
+}
+
+std::vector<PluginInfo> Server::plugins() const {
+  std::vector<PluginInfo> out;
+  if (loader_)
+    for (const auto& p : loader_->loaded()) out.push_back(p->info);
+  return out;
+}
+
+std::vector<RouteInfo> Server::routes() const { return router_ ? router_->routes() : std::vector<RouteInfo>{}; }
+std::vector<StoreInfo> Server::stores() const { return stores_ ? stores_->list() : std::vector<StoreInfo>{}; }
+void Server::writeMetrics(std::ostream& out) const { metrics_->write(out); }
+
+}  // namespace strata

@@ -1,0 +1,88 @@
+#pragma once
+// The server: reads the configuration, loads backends and creates the stores, loads and
+// configures the endpoint plugins, and serves their routes over HTTP until stop().
+//
+// Start-up order: validate top-level keys -> authenticator -> stores (backends load on
+// demand) -> endpoint plugins: configure(), registerRoutes() -> unread plugin keys are errors
+// -> bind and start. Shutdown order is the reverse: stop accepting, finish in-flight requests
+// up to server.shutdownTimeout, plugin shutdown(), destroy endpoints, close stores, shut
+// backends down.
+#include <strata/export.h>
+#include <strata/plugin.h>
+#include <strata/server_info.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace Poco {
+class Logger;
+class ThreadPool;
+namespace Util {
+class AbstractConfiguration;
+}
+namespace Net {
+class HTTPServer;
+}
+}  // namespace Poco
+
+namespace strata {
+
+class Metrics;
+class PluginLoader;
+class Router;
+class StoreRegistry;
+
+class STRATA_API Server : public ServerInfo {
+ public:
+  // `defaultPluginDir` is used when plugins.path is not set.
+  Server(const Poco::Util::AbstractConfiguration& config, std::string defaultPluginDir);
+  ~Server() override;
+
+  // Throws StartupError with a message for the operator.
+  void start();
+  uint16_t port() const { return port_; }
+  void stop() noexcept;
+
+  std::vector<PluginInfo> plugins() const override;
+  std::vector<RouteInfo> routes() const override;
+  std::vector<StoreInfo> stores() const override;
+  void writeMetrics(std::ostream& out) const override;
+  int64_t startedAt() const override { return startedAt_; }
+  bool draining() const override { return draining_; }
+
+ private:
+  class Context;
+  class Dispatcher;
+  class Factory;
+  friend class Dispatcher;
+  friend class Factory;
+
+  void validateTopLevel() const;
+
+  const Poco::Util::AbstractConfiguration& config_;
+  std::string defaultPluginDir_;
+  Poco::Logger& logger_;
+  Poco::Logger& accessLog_;
+  std::unique_ptr<PluginLoader> loader_;
+  std::unique_ptr<StoreRegistry> stores_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<Metrics> metrics_;
+  std::vector<std::unique_ptr<Context>> contexts_;
+  std::vector<EndpointPlugin*> endpoints_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::HTTPServer> http_;
+  std::atomic<bool> draining_{false};
+  bool stopped_ = false;
+  uint16_t port_ = 0;
+  int64_t startedAt_ = 0;
+
+  // From the "server" section.
+  uint64_t maxBodyBytes_ = 0;
+  std::string cors_;
+  bool accessLogOn_ = true;
+  int64_t shutdownTimeout_ = 10;
+};
+
+}  // namespace strata

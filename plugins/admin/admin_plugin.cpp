@@ -1,0 +1,220 @@
+// The admin endpoint plugin: health, introspection (plugins, routes, stores), Prometheus
+// metrics, token issue, and a small content-addressed blob API over the blobs store.
+#include <strata/errors.h>
+#include <strata/http.h>
+#include <strata/plugin.h>
+#include <strata/util.h>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+
+#include <sstream>
+#include <vector>
+
+namespace strata {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+// Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against `size`.
+// Returns false when there is no usable Range header (serve everything).
+bool parseRange(const std::string& header, uint64_t size, uint64_t& first, uint64_t& last) {
+  const std::string h = Poco::trim(header);
+  if (h.rfind("bytes=", 0) != 0) return false;
+  const std::string spec = Poco::trim(h.substr(6));
+  if (spec.find(',') != std::string::npos) return false;  // multiple ranges: send it all
+  const auto dash = spec.find('-');
+  if (dash == std::string::npos) return false;
+  const std::string a = Poco::trim(spec.substr(0, dash)), b = Poco::trim(spec.substr(dash + 1));
+  Poco::UInt64 x = 0, y = 0;
+  if (a.empty()) {
+    if (!Poco::NumberParser::tryParseUnsigned64(b, y) || y == 0)
+      throw RangeNotSatisfiable("unsatisfiable range '" + header + "'");
+    first = y >= size ? 0 : size - y;
+    last = size - 1;
+  } else {
+    if (!Poco::NumberParser::tryParseUnsigned64(a, x)) return false;
+    if (!b.empty() && (!Poco::NumberParser::tryParseUnsigned64(b, y) || y < x)) return false;
+    if (x >= size) throw RangeNotSatisfiable("range starts past the end of " + std::to_string(size) + " bytes");
+    first = x;
+    last = b.empty() || y >= size ? size - 1 : y;
+  }
+  if (size == 0) throw RangeNotSatisfiable("range of an empty blob");
+  return true;
+}
+
+Object::Ptr blobJson(const BlobInfo& info) {
+  Object::Ptr o = new Object;
+  o->set("id", info.id);
+  o->set("size", info.size);
+  o->set("refs", info.refs);
+  return o;
+}
+
+class AdminPlugin : public EndpointPlugin {
+ public:
+  void configure(PluginContext& ctx) override {
+    server_ = &ctx.server();
+    auth_ = &ctx.authenticator();
+    if (ctx.config().getBool("blobs", true)) blobs_ = ctx.blobs();
+  }
+
+  void registerRoutes(RouteRegistry& routes) override {
+    routes.add("GET", "/strata/health", [this](Request&, Response& res) { health(res); },
+               {Access::Public});
+    routes.add("GET", "/strata/plugins", [this](Request&, Response& res) { plugins(res); });
+    routes.add("GET", "/strata/routes", [this](Request&, Response& res) { listRoutes(res); });
+    routes.add("GET", "/strata/stores", [this](Request&, Response& res) { stores(res); });
+    routes.add("GET", "/strata/metrics", [this](Request&, Response& res) { metrics(res); });
+    routes.add("POST", "/strata/token", [this](Request& req, Response& res) { token(req, res); },
+               {Access::User});
+    if (blobs_) {
+      routes.add("GET", "/strata/blobs", [this](Request&, Response& res) { listBlobs(res); });
+      routes.add("POST", "/strata/blobs", [this](Request& req, Response& res) { putBlob(req, res); },
+                 {Access::User});
+      routes.add("GET", "/strata/blobs/{id}", [this](Request& req, Response& res) { getBlob(req, res); });
+      routes.add("DELETE", "/strata/blobs/{id}",
+                 [this](Request& req, Response& res) { releaseBlob(req, res); }, {Access::User});
+    }
+  }
+
+ private:
+  void health(Response& res) {
+    Object::Ptr o = new Object;
+    const bool draining = server_->draining();
+    o->set("status", draining ? "draining" : "ok");
+    o->set("uptime_ms", nowMillis() - server_->startedAt());
+    res.sendJson(o, draining ? 503 : 200);
+  }
+
+  void plugins(Response& res) {
+    Array::Ptr a = new Array;
+    for (const auto& p : server_->plugins()) {
+      Object::Ptr o = new Object;
+      o->set("name", p.name);
+      o->set("kind", p.kind);
+      o->set("version", p.version);
+      a->add(o);
+    }
+    res.sendJson(a);
+  }
+
+  void listRoutes(Response& res) {
+    Array::Ptr a = new Array;
+    for (const auto& r : server_->routes()) {
+      Object::Ptr o = new Object;
+      o->set("method", r.method);
+      o->set("pattern", r.pattern);
+      o->set("plugin", r.plugin);
+      a->add(o);
+    }
+    res.sendJson(a);
+  }
+
+  void stores(Response& res) {
+    Array::Ptr a = new Array;
+    for (const auto& s : server_->stores()) {
+      Object::Ptr o = new Object;
+      o->set("role", s.role);
+      o->set("instance", s.instance);
+      o->set("backend", s.backend);
+      a->add(o);
+    }
+    res.sendJson(a);
+  }
+
+  void metrics(Response& res) {
+    std::ostringstream os;
+    server_->writeMetrics(os);
+    res.sendText(os.str(), "text/plain; version=0.0.4");
+  }
+
+  void token(Request& req, Response& res) {
+    Object::Ptr o = new Object;
+    o->set("token", auth_->issueToken(req.principal()));
+    o->set("token_type", "Bearer");
+    o->set("user", req.principal().name);
+    res.sendJson(o);
+  }
+
+  void listBlobs(Response& res) {
+    Array::Ptr a = new Array;
+    for (const auto& b : blobs_->list()) a->add(blobJson(b));
+    res.sendJson(a);
+  }
+
+  void putBlob(Request& req, Response& res) {
+    if (req.contentLength() < 0 && !req.hasBody())
+      throw BadRequest("a blob upload needs a body (Content-Length or chunked)");
+    const BlobInfo info = blobs_->put(req.body(), req.contentLength(), UINT64_MAX);
+    res.setHeader("Location", "/strata/blobs/" + info.id);
+    res.sendJson(blobJson(info), 201);
+  }
+
+  std::string blobId(Request& req) {
+    const std::string& id = req.param("id");
+    if (!isBlobId(id)) throw BadRequest("'" + id + "' is not a blob id (64 lower-case hex digits)");
+    return id;
+  }
+
+  void getBlob(Request& req, Response& res) {
+    const std::string id = blobId(req);
+    auto reader = blobs_->open(id);
+    const uint64_t size = reader->size();
+    uint64_t first = 0, last = size ? size - 1 : 0;
+    bool partial = false;
+    if (auto range = req.header("Range")) {
+      try {
+        partial = parseRange(*range, size, first, last);
+      } catch (const RangeNotSatisfiable&) {
+        res.setHeader("Content-Range", "bytes */" + std::to_string(size));
+        throw;
+      }
+    }
+    res.setHeader("ETag", "\"" + id + "\"");
+    res.setHeader("Accept-Ranges", "bytes");
+    if (auto inm = req.header("If-None-Match"); inm && Poco::trim(*inm) == "\"" + id + "\"") {
+      res.sendEmpty(304);
+      return;
+    }
+    const uint64_t length = size == 0 ? 0 : last - first + 1;
+    if (partial) {
+      res.setStatus(206);
+      res.setHeader("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) +
+                                         "/" + std::to_string(size));
+    }
+    auto out = res.beginBody("application/octet-stream", static_cast<int64_t>(length));
+    if (!res.headRequest()) {
+      std::vector<char> buf(kResponseBlockBytes);
+      uint64_t offset = first;
+      uint64_t left = length;
+      while (left > 0) {
+        const std::size_t n = reader->read(offset, buf.data(), std::min<uint64_t>(left, buf.size()));
+        if (n == 0) throw InternalError("blob " + id + " ended early");
+        out->write(buf.data(), n);
+        offset += n;
+        left -= n;
+      }
+    }
+    out->close();
+  }
+
+  void releaseBlob(Request& req, Response& res) {
+    const uint64_t left = blobs_->release(blobId(req));
+    Object::Ptr o = new Object;
+    o->set("refs", left);
+    res.sendJson(o);
+  }
+
+  const ServerInfo* server_ = nullptr;
+  const Authenticator* auth_ = nullptr;
+  std::shared_ptr<BlobStore> blobs_;
+};
+
+}  // namespace
+}  // namespace strata
+
+STRATA_ENDPOINT_PLUGIN(strata::AdminPlugin, "admin", "0.1.0")

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Strata needs (only those missing) and configures + builds the
+# project with Ninja and ccache. Idempotent: fast when everything is already there.
+#   scripts/setup.sh            install + build (Release with debug info)
+#   STRATA_BUILD_DIR=dir        build directory (default: build)
+#   STRATA_SKIP_BUILD=1         install only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libpoco-dev libhdf5-dev librocksdb-dev libboost-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl wrk hyperfine
+  python3-h5py python3-numpy python3-requests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq || true
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ "${STRATA_SKIP_BUILD:-0}" = 1 ] && exit 0
+
+BUILD_DIR="${STRATA_BUILD_DIR:-build}"
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja \
+    -DCMAKE_BUILD_TYPE="${STRATA_BUILD_TYPE:-RelWithDebInfo}" \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+fi
+cmake --build "$BUILD_DIR" -j "$(nproc)"

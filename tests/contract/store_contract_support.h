@@ -1,0 +1,70 @@
+#pragma once
+// What the store contract suites share: the backends they run against, and opening stores the
+// way the server does (configuration -> StoreRegistry -> backend plugin module).
+//
+// Adding a backend to a suite is adding one BackendParam to its INSTANTIATE_TEST_SUITE_P list.
+#include "plugin_loader.h"
+#include "store_registry.h"
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <Poco/Logger.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace strata::test {
+
+struct BackendParam {
+  // The backend's name (stores.<role>.t.backend), also the test name suffix.
+  std::string backend;
+  // The backend's other keys under stores.<role>.t, given a fresh directory it may use.
+  std::function<std::map<std::string, std::string>(const std::string& dir)> keys;
+};
+
+inline BackendParam memoryBackend() {
+  return {"memory", [](const std::string&) { return std::map<std::string, std::string>{}; }};
+}
+
+inline BackendParam fsBackend() {
+  return {"fs", [](const std::string& dir) {
+            return std::map<std::string, std::string>{{"path", dir + "/blobs"}};
+          }};
+}
+
+inline std::string backendName(const testing::TestParamInfo<BackendParam>& info) {
+  return info.param.backend;
+}
+
+// A configuration holding one store instance "t" of `role`.
+inline std::map<std::string, std::string> storeConfig(const std::string& role,
+                                                      const BackendParam& backend,
+                                                      const std::string& dir) {
+  const std::string prefix = "stores." + role + ".t.";
+  std::map<std::string, std::string> values{{prefix + "backend", backend.backend}};
+  for (const auto& [key, value] : backend.keys(dir)) values[prefix + key] = value;
+  return values;
+}
+
+// The configuration, plugin loader and store registry of one "server start", in the order the
+// registry needs them to outlive it.
+class OpenStores {
+ public:
+  explicit OpenStores(const std::map<std::string, std::string>& values)
+      : config_(makeConfig(values)),
+        loader_({STRATA_PLUGIN_DIR}),
+        registry_(*config_, loader_, Poco::Logger::get("test")) {
+    registry_.createAll();
+  }
+  StoreRegistry& registry() { return registry_; }
+
+ private:
+  Poco::AutoPtr<Poco::Util::MapConfiguration> config_;
+  PluginLoader loader_;
+  StoreRegistry registry_;
+};
+
+}  // namespace strata::test
