@@ -17,6 +17,7 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Stopwatch.h>
@@ -68,11 +69,54 @@ class Server::Context : public PluginContext {
 
 // ------------------------------------------------------------------ request dispatch
 
+namespace {
+
+// Reads and discards what a client is still sending after a response that did not read the
+// request body (413, 401, errors), after closing our sending side: closing a socket with
+// unread data makes the kernel send a reset, and the client would lose the response.
+void lingeringClose(Poco::Net::StreamSocket& socket) {
+  try {
+    socket.shutdownSend();
+    socket.setReceiveTimeout(Poco::Timespan(0, 500000));
+    std::vector<char> buf(64 * 1024);
+    uint64_t drained = 0;
+    Poco::Stopwatch clock;
+    clock.start();
+    while (drained < (64u << 20) && clock.elapsedSeconds() < 5) {
+      const int n = socket.receiveBytes(buf.data(), static_cast<int>(buf.size()));
+      if (n <= 0) break;
+      drained += static_cast<uint64_t>(n);
+    }
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
 class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Dispatcher(Server& server) : server_(server) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
+    Poco::Net::StreamSocket& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(req).socket();
+    {
+      std::lock_guard<std::mutex> lock(server_.activeMutex_);
+      server_.active_.insert(&socket);
+    }
+    struct Unregister {
+      Server& server;
+      Poco::Net::StreamSocket* socket;
+      ~Unregister() {
+        std::lock_guard<std::mutex> lock(server.activeMutex_);
+        server.active_.erase(socket);
+      }
+    } unregister{server_, &socket};
+    handle(req, res);
+    if (unreadBody_) lingeringClose(socket);
+  }
+
+ private:
+  void handle(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) {
     Poco::Stopwatch clock;
     clock.start();
     const bool overLimit = res.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE;
@@ -195,9 +239,9 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
       server_.accessLog_.information(line);
     }
+    unreadBody_ = request ? !request->bodyConsumed() : req.getContentLength64() > 0;
   }
 
- private:
   void renderError(const Error& e, const std::shared_ptr<const ErrorRenderer>& errors,
                    Response& response, bool log) {
     if (log) server_.logger_.error("%d %s", e.status(), std::string(e.what()));
@@ -220,6 +264,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
   }
 
   Server& server_;
+  bool unreadBody_ = false;
 };
 
 class Server::Factory : public Poco::Net::HTTPRequestHandlerFactory {
@@ -327,7 +372,9 @@ void Server::start() {
 
   Poco::Net::ServerSocket socket;
   try {
-    socket.bind(Poco::Net::SocketAddress(address, static_cast<Poco::UInt16>(port)), true);
+    // SO_REUSEADDR for quick restarts, but not SO_REUSEPORT: a second server on the same port
+    // must fail instead of silently sharing the connections.
+    socket.bind(Poco::Net::SocketAddress(address, static_cast<Poco::UInt16>(port)), true, false);
     socket.listen(static_cast<int>(std::max<int64_t>(queue, 64)));
   } catch (const Poco::Exception& e) {
     throw StartupError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.displayText());
@@ -373,9 +420,17 @@ void Server::stop() noexcept {
       // remaining connections are aborted.
       auto done = std::async(std::launch::async, [this] { http_->stopAll(false); });
       if (done.wait_for(std::chrono::seconds(shutdownTimeout_)) != std::future_status::ready) {
-        logger_.warning("requests still running after %d s; aborting their connections",
+        logger_.warning("requests still running after %d s; cutting their connections",
                         static_cast<int>(shutdownTimeout_));
-        http_->stopAll(true);
+        // Poco's stopAll(true) cannot overtake the stopAll(false) that is waiting for these
+        // requests, so the sockets are cut here directly. The handlers' next writes fail.
+        std::lock_guard<std::mutex> lock(activeMutex_);
+        for (auto* socket : active_) {
+          try {
+            socket->shutdown();
+          } catch (...) {
+          }
+        }
       }
       done.wait();
       pool_->joinAll();

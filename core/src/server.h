@@ -13,6 +13,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 namespace Poco {
@@ -23,6 +25,7 @@ class AbstractConfiguration;
 }
 namespace Net {
 class HTTPServer;
+class StreamSocket;
 }
 }  // namespace Poco
 
@@ -74,6 +77,9 @@ class STRATA_API Server : public ServerInfo {
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> http_;
   std::atomic<bool> draining_{false};
+  // Sockets of requests being handled, so that shutdown can cut them at its deadline.
+  std::mutex activeMutex_;
+  std::set<Poco::Net::StreamSocket*> active_;
   bool stopped_ = false;
   uint16_t port_ = 0;
   int64_t startedAt_ = 0;

@@ -73,11 +73,10 @@ class AdminPlugin : public EndpointPlugin {
                {Access::User});
     if (blobs_) {
       routes.add("GET", "/strata/blobs", [this](Request&, Response& res) { listBlobs(res); });
-      routes.add("POST", "/strata/blobs", [this](Request& req, Response& res) { putBlob(req, res); },
-                 {Access::User});
+      routes.add("POST", "/strata/blobs", [this](Request& req, Response& res) { putBlob(req, res); });
       routes.add("GET", "/strata/blobs/{id}", [this](Request& req, Response& res) { getBlob(req, res); });
       routes.add("DELETE", "/strata/blobs/{id}",
-                 [this](Request& req, Response& res) { releaseBlob(req, res); }, {Access::User});
+                 [this](Request& req, Response& res) { releaseBlob(req, res); });
     }
   }
 

@@ -1,0 +1,27 @@
+// The `memory` backend: serves entities, annotations and blobs from the core's in-memory
+// stores. Each configured instance is a separate, empty store; nothing survives the process.
+// It reads no configuration keys beyond `backend`.
+#include <strata/memory_stores.h>
+#include <strata/plugin.h>
+
+namespace strata {
+
+class MemoryBackend final : public BackendPlugin {
+ public:
+  std::vector<StoreRole> roles() const override {
+    return {StoreRole::Entities, StoreRole::Annotations, StoreRole::Blobs};
+  }
+  std::shared_ptr<EntityStore> createEntityStore(const StoreConfig&) override {
+    return makeMemoryEntityStore();
+  }
+  std::shared_ptr<AnnotationStore> createAnnotationStore(const StoreConfig&) override {
+    return makeMemoryAnnotationStore();
+  }
+  std::shared_ptr<BlobStore> createBlobStore(const StoreConfig&) override {
+    return makeMemoryBlobStore();
+  }
+};
+
+}  // namespace strata
+
+STRATA_BACKEND_PLUGIN(strata::MemoryBackend, "memory", "0.1.0")
