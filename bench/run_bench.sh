@@ -32,6 +32,9 @@ done
 
 log() { echo "run_bench: $*" >&2; }
 
+# Others' builds and tests on this box skew every figure; the report prints this beside the end value.
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
 log "building in $BUILD_DIR"
 cmake --build "$BUILD_DIR" --target strata-server strata_all_plugins strata_poco_baseline >&2
 BUILD_ABS=$(cd "$BUILD_DIR" && pwd)
@@ -185,10 +188,10 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 echo
 echo "## strata HTTP benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo
-echo "$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), load average (1/5/15 min) at the start: $LOAD_AT_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)'), build $BUILD_DIR ($(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$BUILD_ABS/CMakeCache.txt"))."
 echo
-echo "### Small requests: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION\`, $WRK_ROUNDS rounds, alternating"
+echo "### Small requests: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION\`, $WRK_ROUNDS round(s), alternating"
 echo
 echo "| what | median req/s | range | n | vs baseline |"
 echo "|---|---|---|---|---|"
@@ -196,7 +199,7 @@ s_med=$(median "${STRATA_RPS[@]}"); b_med=$(median "${BASE_RPS[@]}")
 echo "| Strata \`GET /strata/health\` | $(fmt "$s_med") | $(fmt "$(minimum "${STRATA_RPS[@]}")")–$(fmt "$(maximum "${STRATA_RPS[@]}")") | ${#STRATA_RPS[@]} | $(ratio "$s_med" "$b_med") |"
 echo "| Poco baseline \`GET /small\` (same JSON size) | $(fmt "$b_med") | $(fmt "$(minimum "${BASE_RPS[@]}")")–$(fmt "$(maximum "${BASE_RPS[@]}")") | ${#BASE_RPS[@]} | 1.00 |"
 echo
-echo "### $BLOB_MIB MiB download: \`curl -s -o /dev/null -w '%{speed_download}'\`, $DOWNLOADS rounds, interleaved (MB/s = 10^6 bytes/s)"
+echo "### $BLOB_MIB MiB download: \`curl -s -o /dev/null -w '%{speed_download}'\`, $DOWNLOADS round(s), interleaved (MB/s = 10^6 bytes/s)"
 echo
 echo "| what | median MB/s | range | n | vs Poco sendBuffer | vs socket ceiling |"
 echo "|---|---|---|---|---|---|"

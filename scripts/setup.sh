@@ -32,6 +32,8 @@ fi
 [ "${STRATA_SKIP_BUILD:-0}" = 1 ] && exit 0
 
 BUILD_DIR="${STRATA_BUILD_DIR:-build}"
+# Relative paths in the compiler commands let clones in other directories share the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE="${STRATA_BUILD_TYPE:-RelWithDebInfo}" \
