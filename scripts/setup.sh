@@ -34,6 +34,8 @@ fi
 BUILD_DIR="${STRATA_BUILD_DIR:-build}"
 # Relative paths in the compiler commands let clones in other directories share the cache.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+# Debug info would otherwise put the build directory into every cache key.
+export CCACHE_NOHASHDIR=1
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE="${STRATA_BUILD_TYPE:-RelWithDebInfo}" \

@@ -63,5 +63,34 @@ std::shared_ptr<AnnotationStore> BackendPlugin::createAnnotationStore(const Stor
   unsupported(c);
 }
 std::shared_ptr<BlobStore> BackendPlugin::createBlobStore(const StoreConfig& c) { unsupported(c); }
+std::shared_ptr<ArrayStore> BackendPlugin::createArrayStore(const StoreConfig& c) { unsupported(c); }
+
+ArrayStore::~ArrayStore() = default;
+
+void ArrayStore::exportHdf5(const std::string& c, const ByteSink&) {
+  throw NotImplemented("this arrays store cannot export containers as HDF5 files");
+}
+
+ContainerInfo ArrayStore::container(const std::string& name) {
+  auto info = findContainer(name);
+  if (!info) throw NotFound("domain '" + name + "' not found");
+  return *info;
+}
+
+const char* collectionName(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::Group: return "groups";
+    case ObjectKind::Dataset: return "datasets";
+    case ObjectKind::Datatype: return "datatypes";
+  }
+  return "?";
+}
+
+uint64_t Shape::elements() const {
+  if (cls == ShapeClass::Null) return 0;
+  uint64_t n = 1;
+  for (auto d : dims) n *= d;
+  return n;
+}
 
 }  // namespace strata

@@ -53,6 +53,7 @@ class Server::Context : public PluginContext {
     return server_.stores_->annotations(instance("annotations"));
   }
   std::shared_ptr<BlobStore> blobs() override { return server_.stores_->blobs(instance("blobs")); }
+  std::shared_ptr<ArrayStore> arrays() override { return server_.stores_->arrays(instance("arrays")); }
   const Authenticator& authenticator() const override { return *server_.auth_; }
   const ServerInfo& server() const override { return server_; }
   Poco::Logger& logger() const override { return logger_; }

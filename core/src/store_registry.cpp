@@ -50,8 +50,7 @@ void StoreRegistry::createAll() {
           case StoreRole::Entities: inst.store = backend->createEntityStore(sc); break;
           case StoreRole::Annotations: inst.store = backend->createAnnotationStore(sc); break;
           case StoreRole::Blobs: inst.store = backend->createBlobStore(sc); break;
-          case StoreRole::Arrays:
-            throw StartupError("the arrays role is not available in this build (" + prefix + ")");
+          case StoreRole::Arrays: inst.store = backend->createArrayStore(sc); break;
         }
       } catch (const StartupError&) {
         throw;
@@ -87,6 +86,10 @@ std::shared_ptr<AnnotationStore> StoreRegistry::annotations(const std::string& i
 }
 std::shared_ptr<BlobStore> StoreRegistry::blobs(const std::string& instance) const {
   return std::static_pointer_cast<BlobStore>(find(StoreRole::Blobs, instance).store);
+}
+
+std::shared_ptr<ArrayStore> StoreRegistry::arrays(const std::string& instance) const {
+  return std::static_pointer_cast<ArrayStore>(find(StoreRole::Arrays, instance).store);
 }
 
 std::vector<StoreInfo> StoreRegistry::list() const {

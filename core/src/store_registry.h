@@ -36,6 +36,7 @@ class STRATA_API StoreRegistry {
   std::shared_ptr<EntityStore> entities(const std::string& instance) const;
   std::shared_ptr<AnnotationStore> annotations(const std::string& instance) const;
   std::shared_ptr<BlobStore> blobs(const std::string& instance) const;
+  std::shared_ptr<ArrayStore> arrays(const std::string& instance) const;
   std::vector<StoreInfo> list() const;
 
   // Releases every store, then calls shutdown() on the backends that created them.

@@ -16,6 +16,7 @@
 #include <strata/route_registry.h>
 #include <strata/server_info.h>
 #include <strata/stores/annotation_store.h>
+#include <strata/stores/array_store.h>
 #include <strata/stores/blob_store.h>
 #include <strata/stores/entity_store.h>
 
@@ -50,6 +51,7 @@ class STRATA_API PluginContext {
   virtual std::shared_ptr<EntityStore> entities() = 0;
   virtual std::shared_ptr<AnnotationStore> annotations() = 0;
   virtual std::shared_ptr<BlobStore> blobs() = 0;
+  virtual std::shared_ptr<ArrayStore> arrays() = 0;
   virtual const Authenticator& authenticator() const = 0;
   virtual const ServerInfo& server() const = 0;
   virtual Poco::Logger& logger() const = 0;
@@ -80,6 +82,7 @@ class STRATA_API BackendPlugin : public Plugin {
   virtual std::shared_ptr<EntityStore> createEntityStore(const StoreConfig& config);
   virtual std::shared_ptr<AnnotationStore> createAnnotationStore(const StoreConfig& config);
   virtual std::shared_ptr<BlobStore> createBlobStore(const StoreConfig& config);
+  virtual std::shared_ptr<ArrayStore> createArrayStore(const StoreConfig& config);
   // Called once, after every store it created has been released; must not throw.
   virtual void shutdown() noexcept;
 
