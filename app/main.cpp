@@ -11,6 +11,7 @@
 #include <Poco/Path.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/LoggingConfigurator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
@@ -73,6 +74,8 @@ class StrataServerApp : public Poco::Util::ServerApplication {
         loadConfiguration(configFile_);
       else if (loadConfiguration() == 0)
         throw strata::StartupError("no configuration: pass --config FILE");
+      // Poco configured logging before the file was read; apply its logging section now.
+      if (config().has("logging")) Poco::Util::LoggingConfigurator().configure(&config());
     } catch (const Poco::Exception& e) {
       logger().fatal("cannot read the configuration %s: %s", configFile_, e.displayText());
       return EXIT_CONFIG;

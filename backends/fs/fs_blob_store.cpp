@@ -50,62 +50,6 @@ std::size_t stripeOf(const std::string& id) {
   return static_cast<std::size_t>(hexValue(id[0]) * 16 + hexValue(id[1]));
 }
 
-// See the memory store: makes the stream rethrow its streambuf's exceptions instead of only
-// setting badbit, and keeps the caller's failbit/eofbit mask from firing at the end of stream.
-class StreamExceptionScope {
- public:
-  explicit StreamExceptionScope(std::istream& in) : in_(in), saved_(in.exceptions()) {
-    if (in.bad()) throw BadRequest("body_unreadable", "the request body stream has failed");
-    in_.exceptions(std::ios::badbit);
-  }
-  ~StreamExceptionScope() {
-    try {
-      in_.exceptions(saved_);
-    } catch (...) {
-    }
-  }
-  StreamExceptionScope(const StreamExceptionScope&) = delete;
-  StreamExceptionScope& operator=(const StreamExceptionScope&) = delete;
-
- private:
-  std::istream& in_;
-  std::ios::iostate saved_;
-};
-
-// Feeds the stream to `sink` in kChunk pieces, enforcing expectedSize and maxBytes, and
-// returns the SHA-256 and the size. Never reads more than one byte past either limit.
-template <typename Sink>
-std::pair<std::string, uint64_t> pump(std::istream& in, int64_t expectedSize, uint64_t maxBytes,
-                                      Sink&& sink) {
-  StreamExceptionScope scope(in);
-  Sha256 sha;
-  std::vector<char> buffer(kChunk);
-  uint64_t total = 0;
-  const uint64_t limit = expectedSize >= 0 ? static_cast<uint64_t>(expectedSize) : maxBytes;
-  for (;;) {
-    const uint64_t room = limit - total;
-    const std::size_t want = room < kChunk ? static_cast<std::size_t>(room) + 1 : kChunk;
-    in.read(buffer.data(), static_cast<std::streamsize>(want));
-    const auto n = static_cast<std::size_t>(in.gcount());
-    if (n > room) {
-      if (expectedSize >= 0)
-        throw BadRequest("body_too_long", "the content is longer than the announced " +
-                                              std::to_string(expectedSize) + " bytes");
-      throw PayloadTooLarge("the content is larger than the limit of " +
-                            std::to_string(maxBytes) + " bytes");
-    }
-    sha.update(buffer.data(), n);
-    sink(buffer.data(), n);
-    total += n;
-    if (in.bad()) throw BadRequest("body_unreadable", "the request body stream has failed");
-    if (n < want) break;
-  }
-  if (expectedSize >= 0 && total < static_cast<uint64_t>(expectedSize))
-    throw BadRequest("body_truncated", "the content ended after " + std::to_string(total) +
-                                           " of " + std::to_string(expectedSize) + " bytes");
-  return {sha.hexDigest(), total};
-}
-
 // A file in tmp/ that is removed unless committed (renamed away).
 class TempFile {
  public:
@@ -326,7 +270,7 @@ BlobInfo FsBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t maxBy
   // Anything thrown from here on unwinds through `tmp`, which removes the partial file.
   TempFile tmp(root_ + "/tmp/" + newUuid());
   if (tmp.fd() < 0) ioError("create", tmp.path(), errno);
-  const auto [id, size] = pump(in, expectedSize, maxBytes, [&](const char* data, std::size_t n) {
+  const auto [id, size] = ingestBlob(in, expectedSize, maxBytes, [&](const char* data, std::size_t n) {
     while (n > 0) {
       const ssize_t w = ::write(tmp.fd(), data, n);
       if (w < 0) {

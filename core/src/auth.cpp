@@ -56,6 +56,8 @@ std::string pbkdf2(const std::string& password, const std::string& salt, int ite
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
+bool wellFormedHash(const std::string& hash);
+
 struct User {
   std::string hash;
   std::vector<std::string> groups;
@@ -166,6 +168,12 @@ class UsersAuthenticator : public Authenticator {
         throw StartupError("users file " + file + " line " + std::to_string(lineNo) +
                            ": expected name:pbkdf2-sha256$...[:groups] (plain-text passwords are "
                            "not accepted; make a hash with strata-server --hash-password)");
+      if (!wellFormedHash(tok[1]))
+        throw StartupError("users file " + file + " line " + std::to_string(lineNo) +
+                           ": malformed password hash for user '" + tok[0] + "'");
+      if (tok.count() > 3)
+        throw StartupError("users file " + file + " line " + std::to_string(lineNo) +
+                           ": expected name:hash[:groups], found " + std::to_string(tok.count()) + " fields");
       User u{tok[1], {}};
       if (tok.count() > 2) {
         Poco::StringTokenizer groups(tok[2], ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
@@ -222,14 +230,26 @@ std::string hashPassword(const std::string& password, int iterations) {
          "$" + base64(reinterpret_cast<const unsigned char*>(h.data()), h.size());
 }
 
-bool verifyPassword(const std::string& password, const std::string& hash) {
+namespace {
+bool parseHash(const std::string& hash, int& iterations, std::string& salt, std::string& expected) {
   Poco::StringTokenizer tok(hash, "$");
   if (tok.count() != 4 || tok[0] != kScheme) return false;
-  int iterations = 0;
   if (!Poco::NumberParser::tryParse(tok[1], iterations) || iterations < 1 || iterations > 10000000)
     return false;
+  return unbase64(tok[2], salt) && !salt.empty() && unbase64(tok[3], expected) && expected.size() == 32;
+}
+
+bool wellFormedHash(const std::string& hash) {
+  int iterations = 0;
   std::string salt, expected;
-  if (!unbase64(tok[2], salt) || !unbase64(tok[3], expected) || expected.size() != 32) return false;
+  return parseHash(hash, iterations, salt, expected);
+}
+}  // namespace
+
+bool verifyPassword(const std::string& password, const std::string& hash) {
+  int iterations = 0;
+  std::string salt, expected;
+  if (!parseHash(hash, iterations, salt, expected)) return false;
   const std::string got = pbkdf2(password, salt, iterations);
   return CRYPTO_memcmp(got.data(), expected.data(), expected.size()) == 0;
 }

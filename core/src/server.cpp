@@ -19,6 +19,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Stopwatch.h>
 #include <Poco/String.h>
@@ -100,6 +101,9 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
 
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
     Poco::Net::StreamSocket& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(req).socket();
+    // Poco only bounds receiving; a client that stops reading a download must not hold its
+    // thread forever.
+    socket.setSendTimeout(Poco::Timespan(server_.timeout_, 0));
     {
       std::lock_guard<std::mutex> lock(server_.activeMutex_);
       server_.active_.insert(&socket);
@@ -155,9 +159,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
 
       const auto lookup = server_.router_->find(req.getMethod(), segments);
       errors = lookup.errors;
-      const uint64_t limit = lookup.route && lookup.route->options.maxBodyBytes
-                                 ? lookup.route->options.maxBodyBytes
-                                 : server_.maxBodyBytes_;
+      const uint64_t limit = server_.bodyLimit(lookup);
       request = std::make_unique<Request>(req, path, std::move(query), limit);
       Request* reqPtr = request.get();
       response.setBeforeSend([reqPtr, &response]() {
@@ -170,8 +172,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
       }
       if (overLimit)
         throw PayloadTooLarge("the request body of " + std::to_string(req.getContentLength64()) +
-                              " bytes is larger than the limit of " +
-                              std::to_string(server_.maxBodyBytes_) + " bytes");
+                              " bytes is larger than the limit of " + std::to_string(limit) + " bytes");
       if (!lookup.pathKnown) throw NotFound("no resource at " + path);
       const std::string allow = Poco::cat(std::string(", "), lookup.allow.begin(), lookup.allow.end());
       if (req.getMethod() == "OPTIONS" && !lookup.route) {
@@ -193,11 +194,6 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         }
         const auto& route = *lookup.route;
         routeLabel = route.pattern;
-        const int64_t length = req.getContentLength64();
-        if (length > 0 && static_cast<uint64_t>(length) > limit)
-          throw PayloadTooLarge("the request body of " + std::to_string(length) +
-                                " bytes is larger than this resource's limit of " +
-                                std::to_string(limit) + " bytes");
 
         std::optional<Principal> principal;
         if (req.has("Authorization"))
@@ -217,18 +213,26 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         if (!response.sent()) throw InternalError("the handler of " + route.pattern + " sent no response");
       }
     } catch (const Error& e) {
-      renderError(e, errors, response, e.status() >= 500);
+      if (e.status() >= 500) server_.logger_.error("%d %s (%s %s)", e.status(), std::string(e.what()),
+                                                   req.getMethod(), req.getURI());
+      renderError(e, errors, response);
+    } catch (const Poco::Net::NetException& e) {
+      // Mostly a client that went away mid-transfer: not the server's fault.
+      server_.logger_.information("connection lost during %s %s: %s", req.getMethod(), req.getURI(),
+                                  e.displayText());
+      renderError(internal(req, e.displayText(), false), errors, response);
     } catch (const Poco::Exception& e) {
-      renderError(InternalError("internal error: " + e.displayText()), errors, response, true);
+      renderError(internal(req, e.displayText(), true), errors, response);
     } catch (const std::exception& e) {
-      renderError(InternalError(std::string("internal error: ") + e.what()), errors, response, true);
+      renderError(internal(req, e.what(), true), errors, response);
     } catch (...) {
-      renderError(InternalError("internal error (unknown exception)"), errors, response, true);
+      renderError(internal(req, "unknown exception", true), errors, response);
     }
 
     const double seconds = static_cast<double>(clock.elapsed()) / 1e6;
     const uint64_t bytesIn = request ? request->bytesRead() : 0;
-    server_.metrics_->record(req.getMethod(), routeLabel, res.getStatus(), seconds, bytesIn,
+    static const std::set<std::string> methods = {"GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"};
+    server_.metrics_->record(methods.count(req.getMethod()) ? req.getMethod() : "OTHER", routeLabel, res.getStatus(), seconds, bytesIn,
                              response.bytesWritten());
     if (server_.accessLogOn_ && server_.accessLog_.information()) {
       std::string line = req.clientAddress().host().toString() + " " + (user.empty() ? "-" : user) +
@@ -243,9 +247,16 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     unreadBody_ = request ? !request->bodyConsumed() : req.getContentLength64() > 0;
   }
 
-  void renderError(const Error& e, const std::shared_ptr<const ErrorRenderer>& errors,
-                   Response& response, bool log) {
-    if (log) server_.logger_.error("%d %s", e.status(), std::string(e.what()));
+  // Details of unexpected failures go to the log under a number, not to the client.
+  InternalError internal(const Poco::Net::HTTPServerRequest& req, const std::string& detail, bool log) {
+    const uint64_t n = ++server_.errorSeq_;
+    if (log)
+      server_.logger_.error("internal error #%Lu during %s %s: %s", static_cast<Poco::UInt64>(n),
+                            req.getMethod(), req.getURI(), detail);
+    return InternalError("internal server error (logged as #" + std::to_string(n) + ")");
+  }
+
+  void renderError(const Error& e, const std::shared_ptr<const ErrorRenderer>& errors, Response& response) {
     if (response.sent()) {
       // Headers (and maybe part of the body) are out: the only honest answer left is to cut
       // the connection, so the client sees a truncated transfer.
@@ -275,7 +286,7 @@ class Server::Factory : public Poco::Net::HTTPRequestHandlerFactory {
     // Decided here, before the handler runs, so that Poco does not send "100 Continue" and the
     // client does not send a body that will be refused.
     const int64_t length = req.getContentLength64();
-    if (length > 0 && static_cast<uint64_t>(length) > server_.maxBodyBytes_)
+    if (length > 0 && static_cast<uint64_t>(length) > server_.bodyLimit(req))
       req.response().setStatus(Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE);
     return new Dispatcher(server_);
   }
@@ -294,6 +305,20 @@ Server::Server(const Poco::Util::AbstractConfiguration& config, std::string defa
       metrics_(std::make_unique<Metrics>()) {}
 
 Server::~Server() { stop(); }
+
+uint64_t Server::bodyLimit(const Router::Lookup& lookup) const {
+  return lookup.route && lookup.route->options.maxBodyBytes ? lookup.route->options.maxBodyBytes
+                                                            : maxBodyBytes_;
+}
+
+uint64_t Server::bodyLimit(const Poco::Net::HTTPServerRequest& req) const {
+  try {
+    const std::string& uri = req.getURI();
+    return bodyLimit(router_->find(req.getMethod(), Router::splitPath(uri.substr(0, uri.find('?')))));
+  } catch (...) {
+    return maxBodyBytes_;  // the dispatcher reports the malformed path
+  }
+}
 
 void Server::validateTopLevel() const {
   static const std::set<std::string> known = {"server", "plugins", "stores", "auth",
@@ -319,8 +344,18 @@ void Server::start() {
   const int64_t keepAlive = server.getInt("keepAliveTimeout", 5);
   const int64_t maxKeepAliveRequests = server.getInt("maxKeepAliveRequests", 0);
   const int64_t timeout = server.getInt("timeout", 60);
+  timeout_ = timeout;
   maxBodyBytes_ = server.getSize("maxBodyBytes", 4ull << 30);
   shutdownTimeout_ = server.getInt("shutdownTimeout", 10);
+  const auto atLeast = [](const char* key, int64_t value, int64_t min) {
+    if (value < min)
+      throw StartupError(std::string("server.") + key + " must be at least " + std::to_string(min));
+  };
+  atLeast("queue", queue, 1);
+  atLeast("keepAliveTimeout", keepAlive, 1);
+  atLeast("maxKeepAliveRequests", maxKeepAliveRequests, 0);
+  atLeast("timeout", timeout, 1);
+  atLeast("shutdownTimeout", shutdownTimeout_, 0);
   cors_ = server.getString("cors", "*");
   accessLogOn_ = server.getBool("accessLog", true);
   router_ = std::make_unique<Router>(errorRenderer(server.getString("errorFormat", "strata")));

@@ -11,6 +11,8 @@
 #include <strata/plugin.h>
 #include <strata/server_info.h>
 
+#include "router.h"
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -25,6 +27,7 @@ class AbstractConfiguration;
 }
 namespace Net {
 class HTTPServer;
+class HTTPServerRequest;
 class StreamSocket;
 }
 }  // namespace Poco
@@ -33,7 +36,6 @@ namespace strata {
 
 class Metrics;
 class PluginLoader;
-class Router;
 class StoreRegistry;
 
 class STRATA_API Server : public ServerInfo {
@@ -62,6 +64,9 @@ class STRATA_API Server : public ServerInfo {
   friend class Factory;
 
   void validateTopLevel() const;
+  // The body limit of the route a request goes to: its own, else server.maxBodyBytes.
+  uint64_t bodyLimit(const Router::Lookup& lookup) const;
+  uint64_t bodyLimit(const Poco::Net::HTTPServerRequest& req) const;
 
   const Poco::Util::AbstractConfiguration& config_;
   std::string defaultPluginDir_;
@@ -89,6 +94,8 @@ class STRATA_API Server : public ServerInfo {
   std::string cors_;
   bool accessLogOn_ = true;
   int64_t shutdownTimeout_ = 10;
+  int64_t timeout_ = 60;
+  std::atomic<uint64_t> errorSeq_{0};
 };
 
 }  // namespace strata

@@ -76,17 +76,18 @@ class AdminPlugin : public EndpointPlugin {
       routes.add("POST", "/strata/blobs", [this](Request& req, Response& res) { putBlob(req, res); });
       routes.add("GET", "/strata/blobs/{id}", [this](Request& req, Response& res) { getBlob(req, res); });
       routes.add("DELETE", "/strata/blobs/{id}",
-                 [this](Request& req, Response& res) { releaseBlob(req, res); });
+                 [this](Request& req, Response& res) { releaseBlob(req, res); }, {Access::Admin});
     }
   }
 
  private:
+  // While the server shuts down the core answers 503 before any handler runs, so this only
+  // ever reports a running server.
   void health(Response& res) {
     Object::Ptr o = new Object;
-    const bool draining = server_->draining();
-    o->set("status", draining ? "draining" : "ok");
+    o->set("status", "ok");
     o->set("uptime_ms", nowMillis() - server_->startedAt());
-    res.sendJson(o, draining ? 503 : 200);
+    res.sendJson(o);
   }
 
   void plugins(Response& res) {
@@ -132,6 +133,9 @@ class AdminPlugin : public EndpointPlugin {
   }
 
   void token(Request& req, Response& res) {
+    // A token must not renew itself: a leaked one would otherwise never expire.
+    if (req.principal().via != Principal::Via::Basic)
+      throw Forbidden("tokens are issued for a user name and password (HTTP Basic), not for a token");
     Object::Ptr o = new Object;
     o->set("token", auth_->issueToken(req.principal()));
     o->set("token_type", "Bearer");

@@ -60,17 +60,23 @@ std::string rawExchange(uint16_t port, const std::string& bytes, int timeoutMs =
 class CoreHttp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    writeFile(dir_->file("users"), ServerProcess::usersLine("root", "rootpw", "admin") + "\n");
     auto cfg = baseConfig();
+    cfg["auth.usersFile"] = dir_->file("users");
     server_ = new ServerProcess(cfg);
   }
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->stop(), 0) << server_->log();
     delete server_;
+    delete dir_;
   }
+  static TempDir* dir_;
   ServerProcess& server() { return *server_; }
   static ServerProcess* server_;
 };
 ServerProcess* CoreHttp::server_ = nullptr;
+TempDir* CoreHttp::dir_ = nullptr;
 
 TEST_F(CoreHttp, HealthPluginsRoutes) {
   auto h = server().get("/strata/health");
@@ -142,13 +148,20 @@ TEST_F(CoreHttp, MalformedAndWrongJson) {
 }
 
 TEST_F(CoreHttp, ThrowingHandlersGiveJson500AndTheServerStaysUp) {
-  for (const std::string path : {"/fixture/std", "/fixture/poco", "/fixture/int", "/fixture/silent"}) {
+  for (const std::string path : {"/fixture/std", "/fixture/poco", "/fixture/int"}) {
     auto r = server().get(path);
     EXPECT_EQ(r.status, 500) << path;
     auto err = parse(r.body)->getObject("error");
     EXPECT_EQ(err->getValue<int>("status"), 500);
-    EXPECT_FALSE(err->getValue<std::string>("message").empty());
+    // The client gets a reference, the log gets the detail.
+    const auto message = err->getValue<std::string>("message");
+    EXPECT_NE(message.find("logged as #"), std::string::npos) << message;
+    EXPECT_EQ(message.find("failure"), std::string::npos) << message;
   }
+  EXPECT_NE(server().log().find("std failure"), std::string::npos);
+  auto silent = server().get("/fixture/silent");
+  EXPECT_EQ(silent.status, 500);
+  EXPECT_NE(silent.body.find("sent no response"), std::string::npos) << silent.body;
   auto c = server().get("/fixture/conflict");
   EXPECT_EQ(c.status, 409);
   EXPECT_EQ(parse(c.body)->getObject("error")->getValue<std::string>("message"), "it clashes");
@@ -281,7 +294,8 @@ TEST_F(CoreHttp, BlobRoundTripWithRangesAndBytesOnDisk) {
 
   EXPECT_EQ(server().get("/strata/blobs/not-an-id").status, 400);
   EXPECT_EQ(server().get("/strata/blobs/" + std::string(64, 'a')).status, 404);
-  auto del = server().request("DELETE", "/strata/blobs/" + id);
+  EXPECT_EQ(server().request("DELETE", "/strata/blobs/" + id).status, 401);  // admin only
+  auto del = server().request("DELETE", "/strata/blobs/" + id, "", {{"Authorization", basicAuth("root", "rootpw")}});
   EXPECT_EQ(del.status, 200);
   EXPECT_EQ(server().get("/strata/blobs/" + id).status, 404);
 }

@@ -88,6 +88,16 @@ TEST(StartupErrors, PortInUse) {
   expectStartupFailure({{"server.port", std::to_string(first.port())}}, "cannot listen on");
 }
 
+TEST(StartupErrors, MalformedUsersFile) {
+  TempDir dir;
+  writeFile(dir.file("users"), "alice:pbkdf2-sha256$1000$notbase64!$x\n");
+  expectStartupFailure({{"auth.usersFile", dir.file("users")}}, "malformed password hash for user 'alice'");
+}
+
+TEST(StartupErrors, OutOfRangeServerValues) {
+  expectStartupFailure({{"server.timeout", "0"}}, "server.timeout must be at least 1");
+}
+
 TEST(StartupErrors, MissingConfigFile) {
   // The server is started with a config file that does not exist.
   const std::string cmd = std::string(STRATA_SERVER_BIN) + " --config /nonexistent/strata.properties 2>&1";
@@ -151,6 +161,8 @@ TEST_F(AuthHttp, GoodCredentialsAndTokens) {
   auto b = server_->get("/fixture/private", {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(b.status, 200);
   EXPECT_NE(b.body.find("\"user\":\"bob\""), std::string::npos);
+  // A token cannot renew itself.
+  EXPECT_EQ(server_->request("POST", "/strata/token", "", {{"Authorization", "Bearer " + token}}).status, 403);
   // Tampered: change one character of the payload.
   std::string bad = token;
   const auto dot = bad.find('.');

@@ -21,7 +21,7 @@ class STRATA_API ErrorRenderer {
 
 // Built-in renderers by family:
 //   "strata"  {"error": {"status": 404, "code": "not_found", "message": "..."}}  (default)
-//   "hdf"     h5serv: the message is also the HTTP reason phrase; body {"message": "..."}
+//   "hdf"     h5serv: the message is also the HTTP reason phrase; body {"status": 404, "message": "..."}
 //   "synapse" {"concreteType": "org.sagebionetworks.repo.model.ErrorResponse", "reason": "..."}
 //   "ufdl"    {"detail": "..."}
 //   "slycat"  {"message": "...", "status": 404}

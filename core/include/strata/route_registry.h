@@ -51,8 +51,8 @@ class STRATA_API RouteRegistry {
   virtual ~RouteRegistry();
   virtual void add(const std::string& method, const std::string& pattern, Handler handler,
                    RouteOptions options = {}) = 0;
-  // The error format used for this plugin's routes and for 404/405 on paths under its
-  // routes' first literal segment.
+  // The error format for the routes this plugin adds after the call (call it first), and for
+  // 404/405 answers on paths that lead into them.
   virtual void setErrorRenderer(std::shared_ptr<const ErrorRenderer> renderer) = 0;
 };
 

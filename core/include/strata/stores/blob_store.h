@@ -17,6 +17,7 @@
 #include <strata/export.h>
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -54,5 +55,19 @@ class STRATA_API BlobStore {
 
 // True if id is 64 lower-case hex digits.
 STRATA_API bool isBlobId(const std::string& id);
+
+struct STRATA_API IngestResult {
+  std::string id;  // SHA-256 of the content
+  uint64_t size = 0;
+};
+
+// The shared first half of every put(): reads `in` in 1 MiB pieces, hashing them and handing
+// each to `sink`, and enforces the contract's limits: BadRequest "body_truncated" when the
+// stream ends before expectedSize, "body_too_long" when it goes past it, "body_unreadable"
+// when it fails; PayloadTooLarge past maxBytes (0 allows only empty content). It never reads
+// more than one byte past either limit, and rethrows what the stream's buffer throws (the
+// server's request stream throws PayloadTooLarge and BadRequest itself).
+STRATA_API IngestResult ingestBlob(std::istream& in, int64_t expectedSize, uint64_t maxBytes,
+                                   const std::function<void(const char* data, std::size_t n)>& sink);
 
 }  // namespace strata
