@@ -14,6 +14,9 @@
 //   GET /big/stream   BLOB_FILE via response.send().write()         (Poco's default writes)
 //   GET /big/raw      headers via send()+flush(), then the body in 1 MiB sendBytes() calls
 //                     straight to the socket: the ceiling, and what Strata's BodyWriter does
+//   GET /big/file     as /big/raw, but each 1 MiB block is first pread() from BLOB_FILE into
+//                     one reused buffer: Strata's fs-store download path without Strata, so
+//                     that the cost of reading the file can be told from the cost of the server
 //
 // Runs until SIGINT or SIGTERM.
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -25,6 +28,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Exception.h>
 #include <Poco/ThreadPool.h>
 
 #include <csignal>
@@ -35,7 +39,9 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 namespace {
 
@@ -50,9 +56,31 @@ const std::string kSmallJson = R"({"status":"ok","uptime_ms":1234})";
 // Same block size as strata::kResponseBlockBytes.
 constexpr std::size_t kRawBlock = 1u << 20;
 
+// Sends all n bytes; false if the client went away.
+bool sendAll(Poco::Net::StreamSocket& socket, const char* data, std::size_t n) {
+  while (n > 0) {
+    const int sent = socket.sendBytes(data, static_cast<int>(std::min(n, kRawBlock)));
+    if (sent <= 0) return false;
+    data += sent;
+    n -= static_cast<std::size_t>(sent);
+  }
+  return true;
+}
+
+// Closed on every way out, including sendBytes() throwing when the client resets.
+struct FileDescriptor {
+  explicit FileDescriptor(int f) : fd(f) {}
+  ~FileDescriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  const int fd;
+};
+
 class Handler : public HTTPRequestHandler {
  public:
-  explicit Handler(const std::vector<char>& blob) : blob_(blob) {}
+  Handler(const std::vector<char>& blob, const std::string& path) : blob_(blob), path_(path) {}
 
   void handleRequest(HTTPServerRequest& req, HTTPServerResponse& res) override {
     const std::string& uri = req.getURI();
@@ -73,14 +101,20 @@ class Handler : public HTTPRequestHandler {
       res.setContentLength64(static_cast<Poco::Int64>(blob_.size()));
       res.send().flush();
       // Bypasses Poco's 4 KiB-buffered response stream; the cast is what Strata's core does.
+      sendAll(static_cast<Poco::Net::HTTPServerRequestImpl&>(req).socket(), blob_.data(), blob_.size());
+    } else if (uri == "/big/file") {
+      const FileDescriptor file(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+      if (file.fd < 0) throw Poco::OpenFileException(path_);
+      res.setContentType("application/octet-stream");
+      res.setContentLength64(static_cast<Poco::Int64>(blob_.size()));
+      res.send().flush();
       Poco::Net::StreamSocket& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(req).socket();
-      const char* data = blob_.data();
-      std::size_t left = blob_.size();
-      while (left > 0) {
-        const int sent = socket.sendBytes(data, static_cast<int>(std::min(left, kRawBlock)));
-        if (sent <= 0) return;  // client gone; nothing more to say
-        data += sent;
-        left -= static_cast<std::size_t>(sent);
+      std::vector<char> buffer(kRawBlock);
+      off_t offset = 0;
+      for (;;) {
+        const ssize_t n = ::pread(file.fd, buffer.data(), buffer.size(), offset);
+        if (n <= 0 || !sendAll(socket, buffer.data(), static_cast<std::size_t>(n))) break;
+        offset += n;
       }
     } else {
       res.setStatusAndReason(HTTPResponse::HTTP_NOT_FOUND);
@@ -91,15 +125,19 @@ class Handler : public HTTPRequestHandler {
 
  private:
   const std::vector<char>& blob_;
+  const std::string& path_;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit Factory(const std::vector<char>& blob) : blob_(blob) {}
-  HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override { return new Handler(blob_); }
+  Factory(const std::vector<char>& blob, std::string path) : blob_(blob), path_(std::move(path)) {}
+  HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+    return new Handler(blob_, path_);
+  }
 
  private:
   const std::vector<char>& blob_;
+  const std::string path_;
 };
 
 }  // namespace
@@ -132,7 +170,7 @@ int main(int argc, char** argv) {
   params->setMaxQueued(128);
   params->setKeepAlive(true);
   Poco::ThreadPool pool(2, 64, 60);
-  Poco::Net::HTTPServer server(new Factory(blob), pool, socket, params);
+  Poco::Net::HTTPServer server(new Factory(blob, argv[1]), pool, socket, params);
   server.start();
 
   const std::string portFile = argv[2];

@@ -4,9 +4,10 @@
 #
 #   BUILD_DIR=build-main bench/run_bench.sh
 #
-# Knobs (environment): BUILD_DIR (default build), WRK_ROUNDS (3), WRK_DURATION (10s),
-# WRK_THREADS (2), WRK_CONNECTIONS (32), DOWNLOADS (5), BLOB_MIB (256), KEEP_WORK=1 keeps the
-# temp directory (config, logs, blob store) for inspection.
+# Knobs (environment): BUILD_DIR (default build), BUILD_TARGETS (see below), WRK_ROUNDS (3),
+# WRK_DURATION (10s), WRK_THREADS (2), WRK_CONNECTIONS (32), DOWNLOADS (7), BLOB_MIB (256),
+# KEEP_WORK=1 keeps the temp directory (config, logs, blob store) for inspection.
+# Takes about 1.5 minutes plus the build. Prints a Markdown report on stdout, progress on stderr.
 #
 # The test machine is shared and noisy (the same command varies 1.5-4x between runs; see
 # /work/shared/reference/performance-baselines.md), so every comparison is made within one run,
@@ -22,7 +23,7 @@ WRK_ROUNDS=${WRK_ROUNDS:-3}
 WRK_DURATION=${WRK_DURATION:-10s}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
-DOWNLOADS=${DOWNLOADS:-5}
+DOWNLOADS=${DOWNLOADS:-7}
 BLOB_MIB=${BLOB_MIB:-256}
 BLOB_BYTES=$((BLOB_MIB * 1024 * 1024))
 
@@ -32,11 +33,16 @@ done
 
 log() { echo "run_bench: $*" >&2; }
 
-# Others' builds and tests on this box skew every figure; the report prints this beside the end value.
+# Others' builds and tests on this box skew every figure. The load at the start is theirs; the
+# load at the end includes our own wrk and server threads (see OTHERS_PCT for the clean figure).
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-log "building in $BUILD_DIR"
-cmake --build "$BUILD_DIR" --target strata-server strata_all_plugins strata_poco_baseline >&2
+# Only the modules this benchmark's configuration loads, so that another plugin whose build is
+# broken at the moment does not block the benchmark. BUILD_TARGETS="strata-server
+# strata_all_plugins strata_poco_baseline" builds everything instead.
+read -ra targets <<<"${BUILD_TARGETS:-strata-server strata_plugin_admin strata_backend_fs strata_backend_memory strata_poco_baseline}"
+log "building ${targets[*]} in $BUILD_DIR"
+cmake --build "$BUILD_DIR" --target "${targets[@]}" >&2
 BUILD_ABS=$(cd "$BUILD_DIR" && pwd)
 SERVER_BIN=$BUILD_ABS/bin/strata-server
 BASELINE_BIN=$BUILD_ABS/bin/strata_poco_baseline
@@ -54,6 +60,8 @@ cleanup() {
   if [ "${KEEP_WORK:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# Turn Ctrl-C and kill into an ordinary exit, so that the EXIT trap stops the servers.
+trap 'exit 130' INT TERM
 
 # Waits for a server's port file (written once the socket listens); fails if the server dies.
 wait_for_port() {
@@ -126,8 +134,11 @@ VARIANTS=(
   "Strata GET /strata/blobs/{id} (fs store, 1 MiB socket writes)|$STRATA/strata/blobs/$BLOB_ID"
   "Poco baseline, response.sendBuffer()|$BASE/big/buffer"
   "Poco baseline, response.send().write()|$BASE/big/stream"
-  "Poco baseline, 1 MiB sendBytes() to the socket (ceiling)|$BASE/big/raw"
+  "Poco baseline, 1 MiB pread() from the file + sendBytes() (Strata's path, no Strata)|$BASE/big/file"
+  "Poco baseline, 1 MiB sendBytes() from memory to the socket (ceiling)|$BASE/big/raw"
 )
+BUFFER_VARIANT=1  # the "vs Poco sendBuffer" column
+CEILING_VARIANT=4  # the "vs socket ceiling" column
 
 # One download of each, checked against the uploaded content. It also warms the page cache
 # and the servers' thread pools, so the timed rounds start from the same state.
@@ -142,6 +153,27 @@ done
 log "sha256 of every variant's download matches the upload"
 
 # ------------------------------------------------------------------ small requests (wrk)
+
+# CPU accounting, in clock ticks, so the report can say how much of the machine other
+# processes (others' builds and tests on this shared box) took while we measured. Loopback
+# networking and both servers compete with wrk/curl for the same cores, so that share is the
+# first thing to read before trusting a figure.
+# user + nice + system + irq + softirq: with tick-based accounting (no IRQ_TIME_ACCOUNTING, as
+# on this VM) a task's stime includes the softirq ticks it ran, and loopback TCP is mostly
+# softirq work done on the sender's behalf.
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+all_ticks() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat; }
+# Our own share: this shell and everything it has waited for (wrk, curl: cutime/cstime), plus
+# the two servers, which are still running.
+own_ticks() {
+  local t=0 pid
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
+  for pid in "$SERVER_PID" "$BASELINE_PID"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$t"
+}
+BUSY0=$(busy_ticks); ALL0=$(all_ticks); OWN0=$(own_ticks); STEAL0=$(awk '/^cpu / {print $9}' /proc/stat)
 
 wrk_rps() {
   local url=$1 out
@@ -182,6 +214,11 @@ for round in $(seq 1 "$DOWNLOADS"); do
   done
 done
 
+BUSY1=$(busy_ticks); ALL1=$(all_ticks); OWN1=$(own_ticks); STEAL1=$(awk '/^cpu / {print $9}' /proc/stat)
+OTHERS_PCT=$(awk -v b=$((BUSY1 - BUSY0)) -v o=$((OWN1 - OWN0)) -v a=$((ALL1 - ALL0)) \
+  'BEGIN {x = (b - o) / a * 100; printf "%.0f", x < 0 ? 0 : x}')
+STEAL_PCT=$(awk -v s=$((STEAL1 - STEAL0)) -v a=$((ALL1 - ALL0)) 'BEGIN {printf "%.0f", s / a * 100}')
+
 # ------------------------------------------------------------------ report
 
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -189,6 +226,7 @@ echo
 echo "## strata HTTP benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo
 echo "$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), load average (1/5/15 min) at the start: $LOAD_AT_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "During the measurements, other processes used about $OTHERS_PCT % of all CPU time (hypervisor steal: $STEAL_PCT %); above a few percent, treat the figures as disturbed."
 echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)'), build $BUILD_DIR ($(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$BUILD_ABS/CMakeCache.txt"))."
 echo
 echo "### Small requests: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION\`, $WRK_ROUNDS round(s), alternating"
@@ -203,7 +241,7 @@ echo "### $BLOB_MIB MiB download: \`curl -s -o /dev/null -w '%{speed_download}'\
 echo
 echo "| what | median MB/s | range | n | vs Poco sendBuffer | vs socket ceiling |"
 echo "|---|---|---|---|---|---|"
-read -ra buf_speeds <<<"${SPEEDS[1]}"; read -ra raw_speeds <<<"${SPEEDS[3]}"
+read -ra buf_speeds <<<"${SPEEDS[$BUFFER_VARIANT]}"; read -ra raw_speeds <<<"${SPEEDS[$CEILING_VARIANT]}"
 buf_med=$(median "${buf_speeds[@]}"); raw_med=$(median "${raw_speeds[@]}")
 mbs() { awk -v x="$1" 'BEGIN {printf "%.0f", x / 1e6}'; }
 for i in "${!VARIANTS[@]}"; do

@@ -1,4 +1,4 @@
-// The `memory` backend: serves entities, annotations and blobs from the core's in-memory
+// The `memory` backend: serves entities, annotations, blobs and arrays from the core's in-memory
 // stores. Each configured instance is a separate, empty store; nothing survives the process.
 // It reads no configuration keys beyond `backend`.
 #include <strata/memory_stores.h>
@@ -9,7 +9,7 @@ namespace strata {
 class MemoryBackend final : public BackendPlugin {
  public:
   std::vector<StoreRole> roles() const override {
-    return {StoreRole::Entities, StoreRole::Annotations, StoreRole::Blobs};
+    return {StoreRole::Entities, StoreRole::Annotations, StoreRole::Blobs, StoreRole::Arrays};
   }
   std::shared_ptr<EntityStore> createEntityStore(const StoreConfig&) override {
     return makeMemoryEntityStore();
@@ -19,6 +19,9 @@ class MemoryBackend final : public BackendPlugin {
   }
   std::shared_ptr<BlobStore> createBlobStore(const StoreConfig&) override {
     return makeMemoryBlobStore();
+  }
+  std::shared_ptr<ArrayStore> createArrayStore(const StoreConfig&) override {
+    return makeMemoryArrayStore();
   }
 };
 

@@ -130,4 +130,8 @@ bool matches(const AnnotationValue& stored, AnnotationQuery::Op op,
   return false;
 }
 
+std::vector<std::string> AnnotationStore::targets(const std::string&, uint64_t) {
+  throw NotImplemented("this annotations store cannot list its targets");
+}
+
 }  // namespace strata

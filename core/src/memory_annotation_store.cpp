@@ -111,6 +111,15 @@ class MemoryAnnotationStore final : public AnnotationStore {
     return out;
   }
 
+  std::vector<std::string> targets(const std::string& after, uint64_t limit) override {
+    std::vector<std::string> out;
+    std::shared_lock lock(mutex_);
+    for (auto it = after.empty() ? targets_.begin() : targets_.upper_bound(after);
+         it != targets_.end() && (limit == 0 || out.size() < limit); ++it)
+      out.push_back(it->first);
+    return out;
+  }
+
  private:
   std::shared_mutex mutex_;
   // Targets without annotations are erased.

@@ -1,1 +1,961 @@
-// in progress
+// The in-memory arrays store (the `memory` backend's arrays role, and a fixture for tests).
+//
+// Locking, in this order only (never the reverse):
+// 1. The store's shared_mutex guards the container map; it is held only to find, add or
+//    remove a container, so one busy container never blocks another.
+// 2. Each container's shared_mutex guards its objects, links, attributes and deleted ids.
+// 3. Each dataset's shared_mutex guards its extent and its values. Reads and writes of
+//    values take only this lock (after a short look-up under the container lock), so value
+//    traffic never blocks metadata requests, and readers of one dataset run in parallel.
+//    A write holds it exclusively while it pulls from its source; a read holds it shared
+//    while it feeds its sink. A sink or source must therefore not write the same dataset.
+// Times are atomics so a value write can touch them without the container lock.
+//
+// Decisions the other arrays backends share (the contract suite checks them):
+// - listObjects lists in creation order (h5serv lists in file order, which for files it
+//   created is creation order); the marker is an id; a marker that names no object listed
+//   in this container (never existed) gives an empty page, as hdf5-json does. A deleted
+//   marker still pages on from where it was. The root group is not listed.
+// - listContainers, listLinks and listAttributes sort by name (bytewise); the marker is the
+//   name to start after and need not exist.
+// - DatasetInfo::shape::maxdims always has one entry per dimension for simple shapes
+//   (= dims where the spec left maxdims empty), so a backend reading a file reports the same.
+// - A scalar dataset takes any selection of rank 0 except points; a null dataset no
+//   selection at all (BadRequest).
+// - Link names "." are rejected like "" and names with '/': HDF5 reads "." as the group
+//   itself. User-defined links cannot be created (only found in existing files).
+// - Container names are validated on every call, lookups too, so no backend ever maps a
+//   name such as "a/../b" onto storage.
+//
+// Values: fixed-size types live in one flat byte vector in C order (the fill value repeated,
+// zeros without one); variable-length types in one std::string per element holding its
+// packed bytes, where an empty string is an element never written (read back as the fill
+// value, or the type's zero element: every vlen part with count 0). A dataset may hold at
+// most kMaxDatasetBytes of fixed-size values (InsufficientStorage beyond): the memory backend
+// is for tests and small deployments, and an allocation the machine cannot back would bring
+// down the whole server rather than fail one request.
+#include <strata/errors.h>
+#include <strata/memory_stores.h>
+#include <strata/util.h>
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <new>
+#include <shared_mutex>
+#include <sstream>
+#include <unordered_map>
+
+namespace strata {
+
+namespace {
+
+using arrays::Datatype;
+using arrays::DatatypePtr;
+using arrays::Selection;
+
+constexpr std::size_t kBlock = 4 << 20;  // what a read hands its sink at most at once
+constexpr uint64_t kMaxDatasetBytes = uint64_t{4} << 30;
+// A variable-length element costs a std::string even when never written.
+constexpr uint64_t kMaxVariableElements = uint64_t{64} << 20;
+// An announced variable-length write is buffered whole; never reserve more than this up front.
+constexpr std::size_t kMaxReserve = 64 << 20;
+
+const char* kindName(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::Group:
+      return "group";
+    case ObjectKind::Dataset:
+      return "dataset";
+    case ObjectKind::Datatype:
+      return "datatype";
+  }
+  return "object";
+}
+
+void checkContainerName(const std::string& name) {
+  const auto bad = [&](const std::string& why) {
+    return BadRequest("invalid domain name '" + name + "': " + why);
+  };
+  if (name.empty()) throw bad("empty");
+  if (name.find('\0') != std::string::npos) throw bad("contains a NUL character");
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = name.find('/', begin);
+    const std::string segment = name.substr(begin, end == std::string::npos ? end : end - begin);
+    if (segment.empty()) throw bad("empty path segment (leading, trailing or double '/')");
+    if (segment == "." || segment == "..") throw bad("'" + segment + "' segment");
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+}
+
+void checkLinkName(const std::string& name) {
+  if (name.empty()) throw BadRequest("a link name may not be empty");
+  if (name.find('/') != std::string::npos)
+    throw BadRequest("invalid link name '" + name + "': it may not contain '/'");
+  if (name == ".") throw BadRequest("invalid link name '.'");
+}
+
+// Product of dims; BadRequest when it does not fit in 64 bits.
+uint64_t elementCount(const std::vector<uint64_t>& dims) {
+  uint64_t n = 1;
+  for (auto d : dims) {
+    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / d)
+      throw BadRequest("the shape has more elements than fit in 64 bits");
+    n *= d;
+  }
+  return n;
+}
+
+std::string dimsText(const std::vector<uint64_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i) s += ",";
+    s += dims[i] == kUnlimited ? std::string("unlimited") : std::to_string(dims[i]);
+  }
+  return s + "]";
+}
+
+// The packed element of `type` with every number zero and every vlen part empty: what an
+// element never written reads as when no fill value is set.
+std::string zeroElement(const Datatype& type) {
+  if (type.fixedSize()) return std::string(type.size, '\0');
+  switch (type.cls) {
+    case arrays::TypeClass::Compound: {
+      std::string out;
+      for (const auto& f : type.fields) {
+        if (!f.type) throw BadRequest("compound field '" + f.name + "' has no type");
+        out += zeroElement(*f.type);
+      }
+      return out;
+    }
+    case arrays::TypeClass::Array: {
+      if (!type.base) throw BadRequest("array type without a base type");
+      const std::string one = zeroElement(*type.base);
+      const uint64_t n = elementCount(type.dims);
+      std::string out;
+      out.reserve(one.size() * n);
+      for (uint64_t i = 0; i < n; ++i) out += one;
+      return out;
+    }
+    default:
+      // vlen strings, vlen sequences and region references: a uint64 count of zero.
+      return std::string(8, '\0');
+  }
+}
+
+// Splits `size` bytes of packed variable-length elements into exactly `count` elements.
+std::vector<std::string> splitElements(const Datatype& type, const char* data, std::size_t size,
+                                       uint64_t count) {
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(std::min<uint64_t>(count, kMaxVariableElements)));
+  std::size_t pos = 0;
+  while (pos < size) {
+    if (out.size() == count)
+      throw BadRequest("Expected: " + std::to_string(count) + " elements, but got more (" +
+                       std::to_string(size - pos) + " bytes left over)");
+    const std::size_t n = arrays::packedElementSize(type, data, size, pos);
+    if (n == 0 || n > size - pos)
+      throw BadRequest("truncated or malformed variable-length element " +
+                       std::to_string(out.size()));
+    out.emplace_back(data + pos, n);
+    pos += n;
+  }
+  if (out.size() != count)
+    throw BadRequest("Expected: " + std::to_string(count) +
+                     " elements, but got: " + std::to_string(out.size()));
+  return out;
+}
+
+// Checks a packed value of `count` elements of `type`.
+void checkPackedValue(const Datatype& type, uint64_t count, const std::string& value) {
+  if (type.fixedSize()) {
+    const uint64_t expected = count * type.size;
+    if (value.size() != expected)
+      throw BadRequest("Expected: " + std::to_string(expected) +
+                       " bytes, but got: " + std::to_string(value.size()));
+  } else {
+    splitElements(type, value.data(), value.size(), count);
+  }
+}
+
+void checkType(const DatatypePtr& type, const std::string& what) {
+  if (!type) throw BadRequest(what + " has no type");
+  if (!type->fixedSize() && !type->hasVariableParts())
+    throw BadRequest(what + " has a type of size 0");
+}
+
+// Pulls exactly n bytes from the source; BadRequest if it ends first.
+void pull(const ByteSource& source, char* out, std::size_t n, uint64_t& pulled, uint64_t total) {
+  while (n > 0) {
+    const std::size_t got = source(out, n);
+    if (got == 0)
+      throw BadRequest("the value ended after " + std::to_string(pulled) + " of " +
+                       std::to_string(total) + " bytes");
+    if (got > n) throw InternalError("a byte source returned more bytes than asked for");
+    out += got;
+    n -= got;
+    pulled += got;
+  }
+}
+
+// Gathers small pieces into blocks of up to kBlock bytes for the sink; hands large runs
+// through without copying.
+class BlockSink {
+ public:
+  BlockSink(const ByteSink& sink, uint64_t total) : sink_(sink) {
+    buffer_.reserve(static_cast<std::size_t>(std::min<uint64_t>(total, kBlock)));
+  }
+  void put(const char* p, std::size_t n) {
+    while (n > 0) {
+      if (buffer_.empty() && n >= kBlock) {
+        sink_(p, kBlock);
+        p += kBlock;
+        n -= kBlock;
+        continue;
+      }
+      const std::size_t take = std::min(n, kBlock - buffer_.size());
+      buffer_.append(p, take);
+      p += take;
+      n -= take;
+      if (buffer_.size() == kBlock) flush();
+    }
+  }
+  void flush() {
+    if (buffer_.empty()) return;
+    sink_(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+
+ private:
+  const ByteSink& sink_;
+  std::string buffer_;
+};
+
+// Calls copy(oldIndex, newIndex, length) for each row (run along the last dimension) of the
+// region both extents share, so values keep their coordinates across a resize.
+template <typename Copy>
+void forEachSharedRow(const std::vector<uint64_t>& oldDims, const std::vector<uint64_t>& newDims,
+                      Copy copy) {
+  const std::size_t rank = oldDims.size();
+  if (rank == 0) return;
+  std::vector<uint64_t> shared(rank), oldStride(rank, 1), newStride(rank, 1);
+  for (std::size_t i = 0; i < rank; ++i) {
+    shared[i] = std::min(oldDims[i], newDims[i]);
+    if (shared[i] == 0) return;
+  }
+  for (std::size_t i = rank - 1; i > 0; --i) {
+    oldStride[i - 1] = oldStride[i] * oldDims[i];
+    newStride[i - 1] = newStride[i] * newDims[i];
+  }
+  std::vector<uint64_t> at(rank, 0);  // at[rank-1] stays 0: each step is one whole row
+  for (;;) {
+    uint64_t oldIndex = 0, newIndex = 0;
+    for (std::size_t i = 0; i + 1 < rank; ++i) {
+      oldIndex += at[i] * oldStride[i];
+      newIndex += at[i] * newStride[i];
+    }
+    copy(oldIndex, newIndex, shared[rank - 1]);
+    std::size_t d = rank - 1;
+    for (;;) {
+      if (d == 0) return;
+      --d;
+      if (++at[d] < shared[d]) break;
+      at[d] = 0;
+    }
+  }
+}
+
+struct DatasetValues {
+  mutable std::shared_mutex mutex;
+  std::vector<uint64_t> dims;         // current extent; empty for scalar and null shapes
+  std::vector<char> fixed;            // fixed-size types
+  std::vector<std::string> variable;  // variable-length types ("" = never written)
+};
+
+struct Attribute {
+  AttributeInfo info;
+  std::string value;
+};
+
+struct Object {
+  std::string id;
+  ObjectKind kind = ObjectKind::Group;
+  uint64_t seq = 0;  // creation order within the container
+  int64_t created = 0;
+  std::atomic<int64_t> modified{0};
+  std::map<std::string, Attribute> attributes;
+  std::map<std::string, Link> links;  // groups
+  DatatypePtr type;                   // datasets, datatypes
+  // datasets
+  ShapeClass shapeClass = ShapeClass::Simple;
+  std::vector<uint64_t> maxdims;
+  std::vector<uint64_t> chunks;
+  std::string fillValue;
+  std::string defaultElement;  // variable-length types: what an unwritten element reads as
+  std::vector<Filter> filters;
+  std::string creationProperties;  // JSON text, so every reader gets its own copy
+  std::shared_ptr<DatasetValues> values;
+};
+
+struct Container {
+  mutable std::shared_mutex mutex;
+  std::string name;
+  std::string rootId;
+  int64_t created = 0;
+  std::atomic<int64_t> modified{0};
+  uint64_t nextSeq = 0;
+  std::unordered_map<std::string, std::shared_ptr<Object>> objects;
+  std::map<uint64_t, std::shared_ptr<Object>> bySeq;
+  std::unordered_map<std::string, uint64_t>
+      deleted;  // id -> its creation seq, for Gone and markers
+};
+
+std::string jsonText(const Poco::JSON::Object::Ptr& json) {
+  if (!json) return {};
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(json, out);
+  return out.str();
+}
+
+Poco::JSON::Object::Ptr jsonObject(const std::string& text) {
+  if (text.empty()) return nullptr;
+  Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+class MemoryArrayStore final : public ArrayStore {
+ public:
+  // ---- containers
+
+  std::vector<std::string> listContainers() override {
+    std::shared_lock lock(mutex_);
+    std::vector<std::string> names;
+    names.reserve(containers_.size());
+    for (const auto& entry : containers_) names.push_back(entry.first);
+    return names;
+  }
+
+  std::optional<ContainerInfo> findContainer(const std::string& name) override {
+    checkContainerName(name);
+    std::shared_ptr<Container> c;
+    {
+      std::shared_lock lock(mutex_);
+      auto it = containers_.find(name);
+      if (it == containers_.end()) return std::nullopt;
+      c = it->second;
+    }
+    return info(*c);
+  }
+
+  ContainerInfo createContainer(const std::string& name) override {
+    checkContainerName(name);
+    auto c = std::make_shared<Container>();
+    c->name = name;
+    c->created = nowMillis();
+    c->modified = c->created;
+    c->rootId = addObject(*c, ObjectKind::Group)->id;
+    std::unique_lock lock(mutex_);
+    if (!containers_.emplace(name, c).second)
+      throw Conflict("domain '" + name + "' already exists");
+    return info(*c);
+  }
+
+  void deleteContainer(const std::string& name) override {
+    checkContainerName(name);
+    std::unique_lock lock(mutex_);
+    if (containers_.erase(name) == 0) throw NotFound("domain '" + name + "' not found");
+  }
+
+  // ---- objects
+
+  ObjectInfo object(const std::string& c, const std::string& id) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    return info(*findObject(*cont, id));
+  }
+
+  std::vector<std::string> listObjects(const std::string& c, ObjectKind kind,
+                                       const Page& page) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    auto it = cont->bySeq.begin();
+    if (!page.marker.empty()) {
+      uint64_t seq;
+      if (auto o = cont->objects.find(page.marker); o != cont->objects.end()) {
+        seq = o->second->seq;
+      } else if (auto d = cont->deleted.find(page.marker); d != cont->deleted.end()) {
+        seq = d->second;
+      } else {
+        return {};
+      }
+      it = cont->bySeq.upper_bound(seq);
+    }
+    std::vector<std::string> ids;
+    for (; it != cont->bySeq.end(); ++it) {
+      if (page.limit != 0 && ids.size() >= page.limit) break;
+      const Object& o = *it->second;
+      if (o.kind != kind || o.id == cont->rootId) continue;
+      ids.push_back(o.id);
+    }
+    return ids;
+  }
+
+  void deleteObject(const std::string& c, const std::string& id) override {
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto o = findObject(*cont, id);
+    if (id == cont->rootId)
+      throw Forbidden("the root group of domain '" + c + "' cannot be deleted");
+    cont->deleted.emplace(id, o->seq);
+    cont->bySeq.erase(o->seq);
+    cont->objects.erase(id);
+    cont->modified = nowMillis();
+  }
+
+  ObjectInfo createGroup(const std::string& c) override {
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto o = addObject(*cont, ObjectKind::Group);
+    cont->modified = o->created;
+    return info(*o);
+  }
+
+  // ---- links
+
+  std::vector<Link> listLinks(const std::string& c, const std::string& group,
+                              const Page& page) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    auto g = findObject(*cont, group, ObjectKind::Group);
+    std::vector<Link> out;
+    auto it = page.marker.empty() ? g->links.begin() : g->links.upper_bound(page.marker);
+    for (; it != g->links.end(); ++it) {
+      if (page.limit != 0 && out.size() >= page.limit) break;
+      out.push_back(it->second);
+    }
+    return out;
+  }
+
+  Link link(const std::string& c, const std::string& group, const std::string& name) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    auto g = findObject(*cont, group, ObjectKind::Group);
+    auto it = g->links.find(name);
+    if (it == g->links.end())
+      throw NotFound("link '" + name + "' not found in group '" + group + "'");
+    return it->second;
+  }
+
+  void createLink(const std::string& c, const std::string& group, const Link& link) override {
+    checkLinkName(link.name);
+    Link stored;
+    stored.name = link.name;
+    stored.cls = link.cls;
+    switch (link.cls) {
+      case LinkClass::Hard:
+        if (link.id.empty()) throw BadRequest("hard link '" + link.name + "' has no target id");
+        stored.id = link.id;
+        break;
+      case LinkClass::Soft:
+        if (link.h5path.empty()) throw BadRequest("soft link '" + link.name + "' has no h5path");
+        stored.h5path = link.h5path;
+        break;
+      case LinkClass::External:
+        if (link.h5path.empty() || link.h5domain.empty())
+          throw BadRequest("external link '" + link.name + "' needs both h5path and h5domain");
+        stored.h5path = link.h5path;
+        stored.h5domain = link.h5domain;
+        break;
+      case LinkClass::UserDefined:
+        throw BadRequest("user-defined links cannot be created");
+    }
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto g = findObject(*cont, group, ObjectKind::Group);
+    if (g->links.count(link.name))
+      throw Conflict("link '" + link.name + "' already exists in group '" + group + "'");
+    if (stored.cls == LinkClass::Hard) stored.kind = findObject(*cont, stored.id)->kind;
+    stored.created = nowMillis();
+    g->links.emplace(stored.name, stored);
+    touch(*cont, *g, stored.created);
+  }
+
+  void deleteLink(const std::string& c, const std::string& group,
+                  const std::string& name) override {
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto g = findObject(*cont, group, ObjectKind::Group);
+    if (g->links.erase(name) == 0)
+      throw NotFound("link '" + name + "' not found in group '" + group + "'");
+    touch(*cont, *g, nowMillis());
+  }
+
+  // ---- datasets
+
+  DatasetInfo createDataset(const std::string& c, const DatasetSpec& spec) override {
+    auto values = std::make_shared<DatasetValues>();
+    std::vector<uint64_t> maxdims;
+    checkSpec(spec, maxdims);
+    const Datatype& type = *spec.type;
+    uint64_t count = 0;
+    if (spec.shape.cls == ShapeClass::Simple) {
+      values->dims = spec.shape.dims;
+      count = elementCount(spec.shape.dims);
+    } else if (spec.shape.cls == ShapeClass::Scalar) {
+      count = 1;
+    }
+    std::string defaultElement;
+    if (!type.fixedSize())
+      defaultElement = spec.fillValue.empty() ? zeroElement(type) : spec.fillValue;
+    allocate(*values, type, spec.fillValue, count);
+
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto o = addObject(*cont, ObjectKind::Dataset);
+    o->type = spec.type;
+    o->shapeClass = spec.shape.cls;
+    o->maxdims = std::move(maxdims);
+    o->chunks = spec.chunks;
+    o->fillValue = spec.fillValue;
+    o->defaultElement = std::move(defaultElement);
+    o->filters = spec.filters;
+    o->creationProperties = jsonText(spec.creationProperties);
+    o->values = std::move(values);
+    cont->modified = o->created;
+    return datasetInfo(*o);
+  }
+
+  DatasetInfo dataset(const std::string& c, const std::string& id) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    return datasetInfo(*findObject(*cont, id, ObjectKind::Dataset));
+  }
+
+  void resize(const std::string& c, const std::string& id,
+              const std::vector<uint64_t>& dims) override {
+    auto [cont, o] = findDataset(c, id);
+    if (o->shapeClass != ShapeClass::Simple)
+      throw BadRequest("dataset '" + id + "' has a " +
+                       (o->shapeClass == ShapeClass::Scalar ? "scalar" : "null") +
+                       " shape and cannot be resized");
+    DatasetValues& v = *o->values;
+    std::unique_lock lock(v.mutex);
+    if (dims.size() != v.dims.size())
+      throw BadRequest("dataset '" + id + "' has rank " + std::to_string(v.dims.size()) + ", not " +
+                       std::to_string(dims.size()));
+    for (std::size_t i = 0; i < dims.size(); ++i)
+      if (o->maxdims[i] != kUnlimited && dims[i] > o->maxdims[i])
+        throw BadRequest("cannot resize dataset '" + id + "' to " + dimsText(dims) +
+                         ": dimension " + std::to_string(i) + " is limited to " +
+                         std::to_string(o->maxdims[i]));
+    if (dims == v.dims) return;
+    const Datatype& type = *o->type;
+    DatasetValues fresh;
+    fresh.dims = dims;
+    allocate(fresh, type, o->fillValue, elementCount(dims));
+    if (type.fixedSize()) {
+      const std::size_t size = type.size;
+      forEachSharedRow(v.dims, dims, [&](uint64_t from, uint64_t to, uint64_t n) {
+        std::memcpy(fresh.fixed.data() + to * size, v.fixed.data() + from * size, n * size);
+      });
+    } else {
+      forEachSharedRow(v.dims, dims, [&](uint64_t from, uint64_t to, uint64_t n) {
+        for (uint64_t i = 0; i < n; ++i) fresh.variable[to + i] = std::move(v.variable[from + i]);
+      });
+    }
+    v.dims = std::move(fresh.dims);
+    v.fixed = std::move(fresh.fixed);
+    v.variable = std::move(fresh.variable);
+    touch(*cont, *o, nowMillis());
+  }
+
+  void read(const std::string& c, const std::string& id, const Selection& sel,
+            const ByteSink& sink) override {
+    auto [cont, o] = findDataset(c, id);
+    const Datatype& type = *o->type;
+    const DatasetValues& v = *o->values;
+    std::shared_lock lock(v.mutex);
+    const uint64_t count = checkSelection(*o, v, sel);
+    if (type.fixedSize()) {
+      const std::size_t size = type.size;
+      BlockSink out(sink, count * size);
+      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+        out.put(v.fixed.data() + first * size, static_cast<std::size_t>(n * size));
+      });
+      out.flush();
+    } else {
+      BlockSink out(sink, std::min<uint64_t>(count, kBlock / 8) * 8);
+      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+        for (uint64_t i = first; i < first + n; ++i) {
+          const std::string& e = v.variable[i].empty() ? o->defaultElement : v.variable[i];
+          out.put(e.data(), e.size());
+        }
+      });
+      out.flush();
+    }
+  }
+
+  void write(const std::string& c, const std::string& id, const Selection& sel,
+             const ByteSource& source, uint64_t bytes) override {
+    auto [cont, o] = findDataset(c, id);
+    const Datatype& type = *o->type;
+    DatasetValues& v = *o->values;
+    if (type.fixedSize()) {
+      // Straight from the source into place: no copy of the value is ever held. A source
+      // that fails part-way leaves what it delivered written, as an HDF5 write would.
+      std::unique_lock lock(v.mutex);
+      const uint64_t count = checkSelection(*o, v, sel);
+      const uint64_t expected = count * type.size;
+      if (bytes != expected)
+        throw BadRequest("Expected: " + std::to_string(expected) +
+                         " bytes, but got: " + std::to_string(bytes));
+      uint64_t pulled = 0;
+      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+        pull(source, v.fixed.data() + first * type.size, static_cast<std::size_t>(n * type.size),
+             pulled, bytes);
+      });
+    } else {
+      // Elements are self-delimiting and may only be split once complete, so the value is
+      // pulled whole (callers bound variable-length request sizes), before taking the lock.
+      {
+        std::shared_lock lock(v.mutex);
+        checkSelection(*o, v, sel);
+      }
+      std::string buffer;
+      buffer.reserve(static_cast<std::size_t>(std::min<uint64_t>(bytes, kMaxReserve)));
+      uint64_t pulled = 0;
+      std::vector<char> piece(std::min<uint64_t>(std::max<uint64_t>(bytes, 1), 1 << 20));
+      while (pulled < bytes) {
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<uint64_t>(bytes - pulled, piece.size()));
+        pull(source, piece.data(), want, pulled, bytes);
+        buffer.append(piece.data(), want);
+      }
+      std::unique_lock lock(v.mutex);
+      // Checked again under the exclusive lock: a resize may have run in between.
+      const uint64_t count = checkSelection(*o, v, sel);
+      auto elements = splitElements(type, buffer.data(), buffer.size(), count);
+      std::size_t next = 0;
+      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+        for (uint64_t i = first; i < first + n; ++i) v.variable[i] = std::move(elements[next++]);
+      });
+    }
+    touch(*cont, *o, nowMillis());
+  }
+
+  // ---- committed datatypes
+
+  ObjectInfo createDatatype(const std::string& c, const DatatypePtr& type) override {
+    checkType(type, "the datatype");
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto o = addObject(*cont, ObjectKind::Datatype);
+    o->type = type;
+    cont->modified = o->created;
+    return info(*o);
+  }
+
+  DatatypePtr datatype(const std::string& c, const std::string& id) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    return findObject(*cont, id, ObjectKind::Datatype)->type;
+  }
+
+  // ---- attributes
+
+  std::vector<AttributeInfo> listAttributes(const std::string& c, const std::string& obj,
+                                            const Page& page) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    auto o = findObject(*cont, obj);
+    std::vector<AttributeInfo> out;
+    auto it = page.marker.empty() ? o->attributes.begin() : o->attributes.upper_bound(page.marker);
+    for (; it != o->attributes.end(); ++it) {
+      if (page.limit != 0 && out.size() >= page.limit) break;
+      out.push_back(it->second.info);
+    }
+    return out;
+  }
+
+  AttributeInfo attribute(const std::string& c, const std::string& obj,
+                          const std::string& name) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    return findAttribute(*findObject(*cont, obj), name).info;
+  }
+
+  std::string attributeValue(const std::string& c, const std::string& obj,
+                             const std::string& name) override {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    return findAttribute(*findObject(*cont, obj), name).value;
+  }
+
+  void createAttribute(const std::string& c, const std::string& obj, const AttributeInfo& info,
+                       const std::string& packedValue, bool replace) override {
+    if (info.name.empty()) throw BadRequest("an attribute name may not be empty");
+    checkType(info.type, "attribute '" + info.name + "'");
+    Attribute a;
+    a.info.name = info.name;
+    a.info.type = info.type;
+    a.info.shape.cls = info.shape.cls;
+    uint64_t count = 0;
+    switch (info.shape.cls) {
+      case ShapeClass::Simple:
+        if (info.shape.dims.empty())
+          throw BadRequest("attribute '" + info.name + "' has a simple shape without dimensions");
+        a.info.shape.dims = info.shape.dims;
+        a.info.shape.maxdims = info.shape.dims;
+        count = elementCount(info.shape.dims);
+        break;
+      case ShapeClass::Scalar:
+        if (!info.shape.dims.empty())
+          throw BadRequest("attribute '" + info.name + "' has a scalar shape with dimensions");
+        count = 1;
+        break;
+      case ShapeClass::Null:
+        break;
+    }
+    checkPackedValue(*info.type, count, packedValue);
+    a.value = packedValue;
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto o = findObject(*cont, obj);
+    auto it = o->attributes.find(info.name);
+    if (it != o->attributes.end() && !replace)
+      throw Conflict("attribute '" + info.name + "' already exists on " + kindName(o->kind) + " '" +
+                     obj + "'");
+    a.info.created = nowMillis();
+    const int64_t now = a.info.created;
+    o->attributes.insert_or_assign(info.name, std::move(a));
+    touch(*cont, *o, now);
+  }
+
+  void deleteAttribute(const std::string& c, const std::string& obj,
+                       const std::string& name) override {
+    auto cont = find(c);
+    std::unique_lock lock(cont->mutex);
+    auto o = findObject(*cont, obj);
+    findAttribute(*o, name);
+    o->attributes.erase(name);
+    touch(*cont, *o, nowMillis());
+  }
+
+ private:
+  static ContainerInfo info(const Container& c) {
+    ContainerInfo i;
+    i.name = c.name;
+    i.rootId = c.rootId;
+    i.created = c.created;
+    i.modified = c.modified;
+    return i;
+  }
+
+  static ObjectInfo info(const Object& o) {
+    ObjectInfo i;
+    i.id = o.id;
+    i.kind = o.kind;
+    i.created = o.created;
+    i.modified = o.modified;
+    i.attributeCount = o.attributes.size();
+    i.linkCount = o.links.size();
+    return i;
+  }
+
+  // Caller holds the container lock (shared).
+  static DatasetInfo datasetInfo(const Object& o) {
+    DatasetInfo i;
+    i.object = info(o);
+    i.type = o.type;
+    i.shape.cls = o.shapeClass;
+    {
+      std::shared_lock lock(o.values->mutex);
+      i.shape.dims = o.values->dims;
+    }
+    i.shape.maxdims = o.maxdims;
+    i.chunks = o.chunks;
+    i.fillValue = o.fillValue;
+    i.filters = o.filters;
+    i.creationProperties = jsonObject(o.creationProperties);
+    return i;
+  }
+
+  static void touch(Container& c, Object& o, int64_t now) {
+    o.modified = now;
+    c.modified = now;
+  }
+
+  // Caller holds the container lock exclusively.
+  static std::shared_ptr<Object> addObject(Container& c, ObjectKind kind) {
+    auto o = std::make_shared<Object>();
+    o->id = newUuid();
+    o->kind = kind;
+    o->seq = c.nextSeq++;
+    o->created = nowMillis();
+    o->modified = o->created;
+    c.objects.emplace(o->id, o);
+    c.bySeq.emplace(o->seq, o);
+    return o;
+  }
+
+  std::shared_ptr<Container> find(const std::string& name) {
+    checkContainerName(name);
+    std::shared_lock lock(mutex_);
+    auto it = containers_.find(name);
+    if (it == containers_.end()) throw NotFound("domain '" + name + "' not found");
+    return it->second;
+  }
+
+  // Caller holds the container lock.
+  static std::shared_ptr<Object> findObject(const Container& c, const std::string& id) {
+    auto it = c.objects.find(id);
+    if (it != c.objects.end()) return it->second;
+    if (c.deleted.count(id))
+      throw Gone("object '" + id + "' was deleted from domain '" + c.name + "'");
+    throw NotFound("object '" + id + "' not found in domain '" + c.name + "'");
+  }
+
+  static std::shared_ptr<Object> findObject(const Container& c, const std::string& id,
+                                            ObjectKind kind) {
+    auto it = c.objects.find(id);
+    if (it != c.objects.end() && it->second->kind == kind) return it->second;
+    if (it == c.objects.end() && c.deleted.count(id))
+      throw Gone(std::string(kindName(kind)) + " '" + id + "' was deleted from domain '" + c.name +
+                 "'");
+    throw NotFound(std::string(kindName(kind)) + " '" + id + "' not found in domain '" + c.name +
+                   "'");
+  }
+
+  static const Attribute& findAttribute(const Object& o, const std::string& name) {
+    auto it = o.attributes.find(name);
+    if (it == o.attributes.end())
+      throw NotFound("attribute '" + name + "' not found on " + kindName(o.kind) + " '" + o.id +
+                     "'");
+    return it->second;
+  }
+
+  // The dataset and its container; value access then needs only the dataset's own lock.
+  std::pair<std::shared_ptr<Container>, std::shared_ptr<Object>> findDataset(
+      const std::string& c, const std::string& id) {
+    auto cont = find(c);
+    std::shared_lock lock(cont->mutex);
+    return {cont, findObject(*cont, id, ObjectKind::Dataset)};
+  }
+
+  // Fills `maxdims` with the normalized maximum extent.
+  static void checkSpec(const DatasetSpec& spec, std::vector<uint64_t>& maxdims) {
+    checkType(spec.type, "the dataset");
+    const Shape& shape = spec.shape;
+    if (shape.cls != ShapeClass::Simple) {
+      if (!shape.dims.empty() || !shape.maxdims.empty())
+        throw BadRequest("a scalar or null shape has no dimensions");
+      if (!spec.chunks.empty())
+        throw BadRequest("only datasets with a simple shape can be chunked");
+    } else {
+      const std::size_t rank = shape.dims.size();
+      if (rank == 0) throw BadRequest("a simple shape needs at least one dimension");
+      elementCount(shape.dims);
+      maxdims = shape.maxdims.empty() ? shape.dims : shape.maxdims;
+      if (maxdims.size() != rank)
+        throw BadRequest("maxdims " + dimsText(maxdims) + " does not have the rank of the shape " +
+                         dimsText(shape.dims));
+      for (std::size_t i = 0; i < rank; ++i)
+        if (maxdims[i] != kUnlimited && maxdims[i] < shape.dims[i])
+          throw BadRequest("maxdims " + dimsText(maxdims) + " is smaller than the shape " +
+                           dimsText(shape.dims) + " in dimension " + std::to_string(i));
+      if (!spec.chunks.empty()) {
+        if (spec.chunks.size() != rank)
+          throw BadRequest("chunk dims " + dimsText(spec.chunks) +
+                           " do not have the rank of the shape " + dimsText(shape.dims));
+        for (std::size_t i = 0; i < rank; ++i) {
+          if (spec.chunks[i] == 0)
+            throw BadRequest("chunk dimension " + std::to_string(i) + " is 0");
+          if (maxdims[i] != kUnlimited && spec.chunks[i] > maxdims[i])
+            throw BadRequest("chunk dims " + dimsText(spec.chunks) + " are larger than maxdims " +
+                             dimsText(maxdims) + " in dimension " + std::to_string(i));
+        }
+      }
+    }
+    if (!spec.fillValue.empty()) checkPackedValue(*spec.type, 1, spec.fillValue);
+  }
+
+  // Sizes fresh storage for `count` elements, filled with the fill value (fixed-size types).
+  static void allocate(DatasetValues& v, const Datatype& type, const std::string& fillValue,
+                       uint64_t count) {
+    try {
+      if (type.fixedSize()) {
+        if (count > kMaxDatasetBytes / type.size)
+          throw InsufficientStorage("the memory store holds at most " +
+                                    std::to_string(kMaxDatasetBytes) + " bytes per dataset");
+        const std::size_t bytes = static_cast<std::size_t>(count * type.size);
+        v.fixed.assign(bytes, '\0');
+        if (!fillValue.empty() && bytes > 0) {
+          // Doubling copies: a few memcpy calls instead of one per element.
+          std::memcpy(v.fixed.data(), fillValue.data(), type.size);
+          std::size_t done = type.size;
+          while (done < bytes) {
+            const std::size_t n = std::min(done, bytes - done);
+            std::memcpy(v.fixed.data() + done, v.fixed.data(), n);
+            done += n;
+          }
+        }
+      } else {
+        if (count > kMaxVariableElements)
+          throw InsufficientStorage("the memory store holds at most " +
+                                    std::to_string(kMaxVariableElements) +
+                                    " variable-length elements per dataset");
+        v.variable.assign(static_cast<std::size_t>(count), std::string());
+      }
+    } catch (const std::bad_alloc&) {
+      throw InsufficientStorage("out of memory for a dataset of " + std::to_string(count) +
+                                " elements");
+    }
+  }
+
+  // Validates the selection against the current extent (caller holds the dataset lock);
+  // returns the number of elements it selects.
+  static uint64_t checkSelection(const Object& o, const DatasetValues& v, const Selection& sel) {
+    switch (o.shapeClass) {
+      case ShapeClass::Null:
+        throw BadRequest("dataset '" + o.id + "' has a null shape and holds no values");
+      case ShapeClass::Scalar:
+        if (sel.rank() != 0 || sel.kind() == Selection::Kind::Points)
+          throw BadRequest("dataset '" + o.id + "' is scalar: it takes no selection");
+        return 1;
+      case ShapeClass::Simple:
+        break;
+    }
+    if (sel.rank() != v.dims.size())
+      throw BadRequest("the selection has rank " + std::to_string(sel.rank()) + " but dataset '" +
+                       o.id + "' has rank " + std::to_string(v.dims.size()));
+    sel.validate(v.dims);
+    return sel.size();
+  }
+
+  // Runs of linear element indices in selection order (after checkSelection).
+  template <typename Fn>
+  static void forEachRun(const Object& o, const DatasetValues& v, const Selection& sel, Fn&& fn) {
+    if (o.shapeClass == ShapeClass::Scalar) {
+      fn(uint64_t{0}, uint64_t{1});
+      return;
+    }
+    sel.forEachRun(v.dims, [&](uint64_t first, uint64_t n) { fn(first, n); });
+  }
+
+  std::shared_mutex mutex_;
+  std::map<std::string, std::shared_ptr<Container>> containers_;
+};
+
+}  // namespace
+
+std::shared_ptr<ArrayStore> makeMemoryArrayStore() { return std::make_shared<MemoryArrayStore>(); }
+
+}  // namespace strata

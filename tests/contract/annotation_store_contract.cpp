@@ -283,8 +283,14 @@ TEST_P(AnnotationStoreContract, ConcurrentWritersAndQueries) {
             static_cast<std::size_t>(kThreads * kEach));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AnnotationStoreContract, testing::Values(memoryBackend()),
-                         backendName);
+INSTANTIATE_TEST_SUITE_P(
+    Backends, AnnotationStoreContract,
+    testing::Values(memoryBackend(),
+                    BackendParam{"rocksdb",
+                                 [](const std::string& dir) {
+                                   return std::map<std::string, std::string>{{"path", dir + "/db"}};
+                                 }}),
+    backendName);
 
 }  // namespace
 }  // namespace strata::test

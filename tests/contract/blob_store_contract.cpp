@@ -341,8 +341,14 @@ TEST_P(BlobStoreContract, ConcurrentPutsAndReleasesKeepTheCount) {
   EXPECT_EQ(stat->refs, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BlobStoreContract,
-                         testing::Values(memoryBackend(), fsBackend()), backendName);
+INSTANTIATE_TEST_SUITE_P(
+    Backends, BlobStoreContract,
+    testing::Values(memoryBackend(), fsBackend(),
+                    BackendParam{"rocksdb",
+                                 [](const std::string& dir) {
+                                   return std::map<std::string, std::string>{{"path", dir + "/db"}};
+                                 }}),
+    backendName);
 
 // ---- The fs backend beyond the contract ----
 

@@ -431,8 +431,14 @@ TEST_P(EntityStoreContract, CollectionsListsNonEmptyCollections) {
   EXPECT_EQ(store_->collections(), (std::vector<std::string>{"a"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EntityStoreContract, testing::Values(memoryBackend()),
-                         backendName);
+INSTANTIATE_TEST_SUITE_P(
+    Backends, EntityStoreContract,
+    testing::Values(memoryBackend(),
+                    BackendParam{"rocksdb",
+                                 [](const std::string& dir) {
+                                   return std::map<std::string, std::string>{{"path", dir + "/db"}};
+                                 }}),
+    backendName);
 
 }  // namespace
 }  // namespace strata::test

@@ -46,7 +46,8 @@ struct STRATA_API Field {
   std::size_t offset = 0;  // byte offset in the packed form (fixed-size compounds only)
 };
 
-// Object references are stored as the referenced object's id, NUL-padded to this size.
+// Object references are stored in their JSON form ("groups/<id>", "datasets/<id>",
+// "datatypes/<id>"), NUL-padded to this size; all NUL is the null reference.
 inline constexpr std::size_t kRefBytes = 48;
 
 struct STRATA_API Datatype {
@@ -91,7 +92,8 @@ STRATA_API DatatypePtr vlenStringType(CharSet cs = CharSet::Utf8);
 
 // Parses the JSON form (object, or a predefined name string such as "H5T_STD_I8LE").
 // "datatypes/<id>" strings are not resolved here: the caller resolves committed types and
-// calls this on their JSON. Throws BadRequest naming what is wrong.
+// calls this on their JSON (a committed type nested inside a compound or array is refused).
+// Throws BadRequest naming what is wrong.
 STRATA_API DatatypePtr typeFromJson(const Poco::Dynamic::Var& json);
 // The JSON form, as h5serv writes it (enum members as "mapping").
 STRATA_API Poco::Dynamic::Var typeToJson(const Datatype& type);
@@ -110,7 +112,8 @@ STRATA_API Poco::Dynamic::Var decodeJson(const Datatype& type, const std::vector
                                          const char* data, std::size_t size, std::size_t& pos);
 STRATA_API Poco::Dynamic::Var decodeElement(const Datatype& type, const char* data, std::size_t size,
                                             std::size_t& pos);
-// Bytes of the next packed element at data[pos..] (its size for fixed types).
+// Bytes of the next packed element at data[pos..] (its size for fixed types, without reading
+// the data). For variable-length types a truncated element throws BadRequest.
 STRATA_API std::size_t packedElementSize(const Datatype& type, const char* data, std::size_t size,
                                          std::size_t pos);
 

@@ -62,6 +62,10 @@ class STRATA_API AnnotationStore {
   virtual void remove(const std::string& target, const std::string& key) = 0;
   virtual void removeAll(const std::string& target) = 0;
   virtual std::vector<std::string> query(const AnnotationQuery& query) = 0;
+  // Targets holding at least one annotation, ascending, starting after `after` ("" = from
+  // the start), at most `limit` (0 = no limit). For copying a store and for listings.
+  // Every backend in the tree implements it; the default throws NotImplemented.
+  virtual std::vector<std::string> targets(const std::string& after, uint64_t limit);
 };
 
 }  // namespace strata

@@ -19,6 +19,16 @@
 // - Values cross this interface in the packed form of datatype.h, in selection order
 //   (selection.h). Reads hand bytes to a sink in blocks; writes pull them from a source;
 //   neither holds a whole large selection in memory.
+// - Listing: listContainers, listLinks and listAttributes sort by name (bytewise) and page
+//   after a marker name that need not exist; listObjects lists in creation order (files:
+//   the order the backend finds them, stable across calls) and pages after a marker id (a
+//   deleted marker still pages on; an unknown one gives an empty page). The root group is
+//   never listed.
+// - Shapes: maxdims always has one entry per dimension for simple shapes. Scalar datasets
+//   take rank-0 selections (Selection::all({})) but not points; null datasets take none.
+// - Links: the store fills in Link::kind of hard links. After deleteObject, links that led
+//   to the object either remain (following them gives Gone) or are gone, by backend.
+// - A rejected write (wrong size, bad selection) changes nothing.
 // - Errors: NotFound (container, object, link, attribute), Conflict (container, link or
 //   attribute exists), Gone, Forbidden, BadRequest (invalid shape, type, selection,
 //   value size), InternalError/ServiceUnavailable for engine failures, with messages that

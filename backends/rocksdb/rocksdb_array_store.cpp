@@ -1,0 +1,1289 @@
+// The rocksdb arrays store, part 1: containers, objects, links, attributes and committed
+// datatypes (values and chunks are in rocksdb_array_values.cpp).
+//
+// Layout of column family "arrays_meta", as HSDS lays out its object store (one document per
+// object), with links and attributes as records of their own:
+//
+//   d/<container>                          container record {"root","created","modified","nextSeq"}
+//   c/<container>\0\1 o/<id>               object document (JSON; below)
+//   c/<container>\0\1 s/<k><seq>           creation order per kind k (g, d, t): value = id
+//   c/<container>\0\1 x/<id>               tombstone of a deleted object: value = k + seq
+//   c/<container>\0\1 l/<group>\0\1<name>  link (JSON)
+//   c/<container>\0\1 a/<object>\0\1<name> attribute: u32 header length, JSON header, packed value
+//
+// (<seq> is a big-endian uint64; names are escaped as in rocksdb_keys.h.) So a container's
+// keys are one range (deleting it is one DeleteRange), containers list in name order from the
+// d/ range, objects of a kind list in creation order from their s/ range, and a group's links
+// and an object's attributes list in name order from their own ranges, paging with one seek.
+// Links and attributes are not inside their object's document, as they are in HSDS: adding one
+// is then one small put and not a rewrite of a document that grows with every link, and an
+// attribute's value (which may be large) is read only by the calls that want it. The object
+// document keeps their counts, updated in the same write batch.
+//
+// Object documents: {"id","kind","seq","created","modified","attributes","links"}, plus for
+// datatypes "type" (typeToJson, with "packing" for compounds: see packingOf), and for datasets
+// "type", "packing", "committed" (the committed type's id, if any), "shape"
+// {"class","dims","maxdims"}, "chunks" (as the client gave them), "layout" (the chunk shape the
+// values are stored in), "fill" (hex of the packed fill value), "filters" and "creationProperties"
+// (the client's JSON, as text). Types are stored in their JSON form and must survive the round trip
+// (checked when they are created).
+//
+// Locking: metadata changes of a container run under its stripe of containerLocks_, held
+// exclusively for the read-check-write (RocksDB's LOCK file makes this process the only
+// writer, so no transactions are needed). Lookups take no lock and read from one snapshot.
+// Deleting an object also takes the dataset stripe first, so that a value write in progress
+// finishes before its dataset goes (lock order: dataset stripe, then container stripe).
+//
+// Deleted objects leave a tombstone (Gone, and a marker that still pages on) and take their
+// links, attributes and chunks with them; links that led to them stay, as in HSDS and the
+// memory store, and following one gives Gone.
+#include "rocksdb_array_store.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/Logger.h>
+#include <strata/errors.h>
+#include <strata/util.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <sstream>
+
+#include "rocksdb_array_support.h"
+
+namespace strata::rdb {
+
+using arrays::Datatype;
+using arrays::DatatypePtr;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+namespace arr {
+
+uint64_t elementCount(const std::vector<uint64_t>& dims) {
+  uint64_t n = 1;
+  for (auto d : dims) {
+    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / d)
+      throw BadRequest("the shape has more elements than fit in 64 bits");
+    n *= d;
+  }
+  return n;
+}
+
+std::string dimsText(const std::vector<uint64_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i) s += ",";
+    s += dims[i] == kUnlimited ? std::string("unlimited") : std::to_string(dims[i]);
+  }
+  return s + "]";
+}
+
+std::string zeroElement(const Datatype& type) {
+  if (type.fixedSize()) return std::string(type.size, '\0');
+  switch (type.cls) {
+    case arrays::TypeClass::Compound: {
+      std::string out;
+      for (const auto& f : type.fields) {
+        if (!f.type) throw BadRequest("compound field '" + f.name + "' has no type");
+        out += zeroElement(*f.type);
+      }
+      return out;
+    }
+    case arrays::TypeClass::Array: {
+      if (!type.base) throw BadRequest("array type without a base type");
+      const std::string one = zeroElement(*type.base);
+      const uint64_t n = elementCount(type.dims);
+      std::string out;
+      out.reserve(one.size() * n);
+      for (uint64_t i = 0; i < n; ++i) out += one;
+      return out;
+    }
+    default:
+      // vlen strings, vlen sequences and region references: a uint64 count of zero.
+      return std::string(8, '\0');
+  }
+}
+
+std::vector<uint64_t> splitElements(const Datatype& type, const char* data, std::size_t size,
+                                    uint64_t count) {
+  std::vector<uint64_t> offsets;
+  // Every variable-length element takes at least 8 bytes: no reservation past what the
+  // bytes can hold.
+  offsets.reserve(static_cast<std::size_t>(std::min<uint64_t>(count, size / 8) + 1));
+  std::size_t pos = 0;
+  uint64_t n = 0;
+  while (pos < size) {
+    if (n == count)
+      throw BadRequest("Expected: " + std::to_string(count) + " elements, but got more (" +
+                       std::to_string(size - pos) + " bytes left over)");
+    const std::size_t k = arrays::packedElementSize(type, data, size, pos);
+    if (k == 0 || k > size - pos)
+      throw BadRequest("truncated or malformed variable-length element " + std::to_string(n));
+    offsets.push_back(pos);
+    pos += k;
+    ++n;
+  }
+  if (n != count)
+    throw BadRequest("Expected: " + std::to_string(count) +
+                     " elements, but got: " + std::to_string(n));
+  offsets.push_back(pos);
+  return offsets;
+}
+
+Array::Ptr u64Array(const std::vector<uint64_t>& values) {
+  Array::Ptr a = new Array;
+  for (auto v : values) a->add(static_cast<Poco::UInt64>(v));
+  return a;
+}
+
+void repeatElement(const std::string& element, uint64_t n, char* out) {
+  const std::size_t size = element.size();
+  if (n == 0 || size == 0) return;
+  const uint64_t total = n * size;
+  std::memcpy(out, element.data(), size);
+  // Doubling copies: a few memcpy calls instead of one per element.
+  uint64_t done = size;
+  while (done < total) {
+    const uint64_t k = std::min(done, total - done);
+    std::memcpy(out + done, out, static_cast<std::size_t>(k));
+    done += k;
+  }
+}
+
+}  // namespace arr
+
+namespace {
+
+using namespace arr;
+
+const char* kindName(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::Group:
+      return "group";
+    case ObjectKind::Dataset:
+      return "dataset";
+    case ObjectKind::Datatype:
+      return "datatype";
+  }
+  return "object";
+}
+
+bool kindFromName(const std::string& name, ObjectKind& kind) {
+  if (name == "group")
+    kind = ObjectKind::Group;
+  else if (name == "dataset")
+    kind = ObjectKind::Dataset;
+  else if (name == "datatype")
+    kind = ObjectKind::Datatype;
+  else
+    return false;
+  return true;
+}
+
+void checkContainerName(const std::string& name) {
+  const auto bad = [&](const std::string& why) {
+    return BadRequest("invalid domain name '" + name + "': " + why);
+  };
+  if (name.empty()) throw bad("empty");
+  if (name.find('\0') != std::string::npos) throw bad("contains a NUL character");
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = name.find('/', begin);
+    const std::string segment = name.substr(begin, end == std::string::npos ? end : end - begin);
+    if (segment.empty()) throw bad("empty path segment (leading, trailing or double '/')");
+    if (segment == "." || segment == "..") throw bad("'" + segment + "' segment");
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+}
+
+void checkLinkName(const std::string& name) {
+  if (name.empty()) throw BadRequest("a link name may not be empty");
+  if (name.find('/') != std::string::npos)
+    throw BadRequest("invalid link name '" + name + "': it may not contain '/'");
+  if (name == ".") throw BadRequest("invalid link name '.'");
+}
+
+// The JSON form of a type (typeToJson) describes compounds packed, without padding: types read
+// from HDF5 files keep their fields at the file's offsets (the hdf5 backend), and such a
+// container may be copied here (store_copy). So every compound's size and field offsets are
+// kept beside the JSON form ("packing": a tree mirroring the type's compounds; null where a
+// part has none) and put back when the type is read.
+Poco::Dynamic::Var packingOf(const Datatype& t) {
+  switch (t.cls) {
+    case arrays::TypeClass::Compound: {
+      Object::Ptr p = new Object;
+      p->set("size", static_cast<Poco::UInt64>(t.size));
+      Array::Ptr offsets = new Array, fields = new Array;
+      for (const auto& f : t.fields) {
+        offsets->add(static_cast<Poco::UInt64>(f.offset));
+        fields->add(f.type ? packingOf(*f.type) : Poco::Dynamic::Var());
+      }
+      p->set("offsets", offsets);
+      p->set("fields", fields);
+      return p;
+    }
+    case arrays::TypeClass::Array:
+    case arrays::TypeClass::Vlen: {
+      if (!t.base) return {};
+      Poco::Dynamic::Var base = packingOf(*t.base);
+      if (base.isEmpty()) return {};
+      Object::Ptr p = new Object;
+      p->set("size", static_cast<Poco::UInt64>(t.size));
+      p->set("base", base);
+      return p;
+    }
+    default:
+      return {};
+  }
+}
+
+DatatypePtr withPacking(const DatatypePtr& type, const Poco::Dynamic::Var& packing) {
+  if (packing.isEmpty() || !type) return type;
+  const Object::Ptr p = packing.extract<Object::Ptr>();
+  auto t = std::make_shared<Datatype>(*type);
+  t->size = static_cast<std::size_t>(p->get("size").convert<Poco::UInt64>());
+  if (t->cls == arrays::TypeClass::Compound) {
+    const Array::Ptr offsets = p->getArray("offsets");
+    const Array::Ptr fields = p->getArray("fields");
+    if (!offsets || !fields || offsets->size() != t->fields.size() ||
+        fields->size() != t->fields.size())
+      throw Poco::DataFormatException("compound packing does not match the type");
+    for (std::size_t i = 0; i < t->fields.size(); ++i) {
+      t->fields[i].offset = static_cast<std::size_t>(offsets->get(i).convert<Poco::UInt64>());
+      t->fields[i].type = withPacking(t->fields[i].type, fields->get(i));
+    }
+  } else if (t->base) {
+    t->base = withPacking(t->base, p->get("base"));
+  }
+  return t;
+}
+
+void checkType(const DatatypePtr& type, const std::string& what) {
+  if (!type) throw BadRequest(what + " has no type");
+  if (!type->fixedSize() && !type->hasVariableParts())
+    throw BadRequest(what + " has a type of size 0");
+  // Stored as its JSON form plus its packing: refuse a type that would still come back
+  // different (none is known to).
+  DatatypePtr back;
+  try {
+    back = withPacking(arrays::typeFromJson(arrays::typeToJson(*type)), packingOf(*type));
+  } catch (const BadRequest& e) {
+    throw BadRequest(what + " has a type this store cannot record: " + e.what());
+  }
+  if (!back || !(*back == *type))
+    throw BadRequest(what + " has a type this store cannot record (its JSON form describes " +
+                     "another type)");
+}
+
+void checkPackedValue(const Datatype& type, uint64_t count, const std::string& value) {
+  if (type.fixedSize()) {
+    const uint64_t expected = count * type.size;
+    if (value.size() != expected)
+      throw BadRequest("Expected: " + std::to_string(expected) +
+                       " bytes, but got: " + std::to_string(value.size()));
+  } else {
+    splitElements(type, value.data(), value.size(), count);
+  }
+}
+
+// ---- JSON helpers
+
+std::string jsonText(const Object::Ptr& json) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(json, out);
+  return out.str();
+}
+
+Object::Ptr parseObject(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Object::Ptr>();
+}
+
+uint64_t u64(const Object::Ptr& o, const std::string& key) {
+  return o->get(key).convert<Poco::UInt64>();
+}
+int64_t i64(const Object::Ptr& o, const std::string& key) {
+  return o->get(key).convert<Poco::Int64>();
+}
+
+std::vector<uint64_t> u64Vector(const Object::Ptr& o, const std::string& key) {
+  std::vector<uint64_t> out;
+  Array::Ptr a = o->getArray(key);
+  if (!a) return out;
+  out.reserve(a->size());
+  for (std::size_t i = 0; i < a->size(); ++i) out.push_back(a->get(i).convert<Poco::UInt64>());
+  return out;
+}
+
+std::string hex(const std::string& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::string unhex(const std::string& text) {
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw Poco::DataFormatException("bad hex digit");
+  };
+  if (text.size() % 2) throw Poco::DataFormatException("odd hex length");
+  std::string out(text.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(nibble(text[2 * i]) << 4 | nibble(text[2 * i + 1]));
+  return out;
+}
+
+const char* shapeClassName(ShapeClass cls) {
+  switch (cls) {
+    case ShapeClass::Simple:
+      return "simple";
+    case ShapeClass::Scalar:
+      return "scalar";
+    case ShapeClass::Null:
+      return "null";
+  }
+  return "?";
+}
+
+ShapeClass shapeClassFrom(const std::string& name) {
+  if (name == "simple") return ShapeClass::Simple;
+  if (name == "scalar") return ShapeClass::Scalar;
+  if (name == "null") return ShapeClass::Null;
+  throw Poco::DataFormatException("unknown shape class " + name);
+}
+
+void setType(Object::Ptr o, const DatatypePtr& type) {
+  o->set("type", arrays::typeToJson(*type));
+  Poco::Dynamic::Var packing = packingOf(*type);
+  if (!packing.isEmpty()) o->set("packing", packing);
+  if (!type->committedId.empty()) o->set("committed", type->committedId);
+}
+
+DatatypePtr typeOf(const Object::Ptr& o) {
+  DatatypePtr type = arrays::typeFromJson(o->get("type"));
+  if (o->has("packing")) type = withPacking(type, o->get("packing"));
+  if (o->has("committed")) {
+    auto committed = std::make_shared<Datatype>(*type);
+    committed->committedId = o->getValue<std::string>("committed");
+    type = committed;
+  }
+  return type;
+}
+
+Array::Ptr filtersToJson(const std::vector<Filter>& filters) {
+  Array::Ptr a = new Array;
+  for (const auto& f : filters) {
+    Object::Ptr o = new Object;
+    o->set("kind", static_cast<int>(f.kind));
+    o->set("id", f.id);
+    o->set("level", f.level);
+    o->set("scaleType", f.scaleType);
+    o->set("scaleOffset", f.scaleOffset);
+    Array::Ptr params = new Array;
+    for (unsigned p : f.parameters) params->add(p);
+    o->set("parameters", params);
+    a->add(o);
+  }
+  return a;
+}
+
+std::vector<Filter> filtersFromJson(const Array::Ptr& a) {
+  std::vector<Filter> out;
+  if (!a) return out;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    Object::Ptr o = a->getObject(i);
+    if (!o) throw Poco::DataFormatException("filter is not an object");
+    Filter f;
+    const int kind = o->getValue<int>("kind");
+    if (kind < 0 || kind > static_cast<int>(Filter::Kind::Other))
+      throw Poco::DataFormatException("unknown filter kind");
+    f.kind = static_cast<Filter::Kind>(kind);
+    f.id = o->getValue<int>("id");
+    f.level = o->getValue<int>("level");
+    f.scaleType = o->getValue<std::string>("scaleType");
+    f.scaleOffset = o->getValue<int>("scaleOffset");
+    if (Array::Ptr params = o->getArray("parameters"))
+      for (std::size_t k = 0; k < params->size(); ++k)
+        f.parameters.push_back(params->get(k).convert<unsigned>());
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Object::Ptr linkToJson(const Link& l) {
+  Object::Ptr o = new Object;
+  switch (l.cls) {
+    case LinkClass::Hard:
+      o->set("class", "hard");
+      o->set("id", l.id);
+      o->set("kind", kindName(l.kind));
+      break;
+    case LinkClass::Soft:
+      o->set("class", "soft");
+      o->set("h5path", l.h5path);
+      break;
+    case LinkClass::External:
+      o->set("class", "external");
+      o->set("h5path", l.h5path);
+      o->set("h5domain", l.h5domain);
+      break;
+    case LinkClass::UserDefined:
+      o->set("class", "user");
+      break;
+  }
+  o->set("created", static_cast<Poco::Int64>(l.created));
+  return o;
+}
+
+Link linkFromJson(const std::string& name, const Object::Ptr& o) {
+  Link l;
+  l.name = name;
+  const std::string cls = o->getValue<std::string>("class");
+  if (cls == "hard") {
+    l.cls = LinkClass::Hard;
+    l.id = o->getValue<std::string>("id");
+    if (!kindFromName(o->getValue<std::string>("kind"), l.kind))
+      throw Poco::DataFormatException("unknown object kind");
+  } else if (cls == "soft") {
+    l.cls = LinkClass::Soft;
+    l.h5path = o->getValue<std::string>("h5path");
+  } else if (cls == "external") {
+    l.cls = LinkClass::External;
+    l.h5path = o->getValue<std::string>("h5path");
+    l.h5domain = o->getValue<std::string>("h5domain");
+  } else if (cls == "user") {
+    l.cls = LinkClass::UserDefined;
+  } else {
+    throw Poco::DataFormatException("unknown link class " + cls);
+  }
+  l.created = i64(o, "created");
+  return l;
+}
+
+// Attribute records: a big-endian uint32 header length, the JSON header, the packed value.
+std::string encodeAttribute(const AttributeInfo& a, const std::string& value) {
+  Object::Ptr h = new Object;
+  setType(h, a.type);
+  h->set("shape", shapeClassName(a.shape.cls));
+  h->set("dims", u64Array(a.shape.dims));
+  h->set("created", static_cast<Poco::Int64>(a.created));
+  const std::string header = jsonText(h);
+  std::string out;
+  out.reserve(4 + header.size() + value.size());
+  appendBigEndian32(out, static_cast<uint32_t>(header.size()));
+  out += header;
+  out += value;
+  return out;
+}
+
+// The header's length, checked against the record.
+uint32_t attributeHeaderSize(const rocksdb::Slice& record) {
+  if (record.size() < 4) throw Poco::DataFormatException("attribute record too short");
+  const uint32_t n = readBigEndian32(record.data());
+  if (n > record.size() - 4) throw Poco::DataFormatException("attribute header too long");
+  return n;
+}
+
+AttributeInfo decodeAttribute(const std::string& name, const rocksdb::Slice& record) {
+  const uint32_t n = attributeHeaderSize(record);
+  const Object::Ptr h = parseObject(std::string(record.data() + 4, n));
+  AttributeInfo a;
+  a.name = name;
+  a.type = typeOf(h);
+  a.shape.cls = shapeClassFrom(h->getValue<std::string>("shape"));
+  a.shape.dims = u64Vector(h, "dims");
+  if (a.shape.cls == ShapeClass::Simple) a.shape.maxdims = a.shape.dims;
+  a.created = i64(h, "created");
+  return a;
+}
+
+ObjectInfo objectInfo(const Object::Ptr& o) {
+  ObjectInfo i;
+  i.id = o->getValue<std::string>("id");
+  if (!kindFromName(o->getValue<std::string>("kind"), i.kind))
+    throw Poco::DataFormatException("unknown object kind");
+  i.created = i64(o, "created");
+  i.modified = i64(o, "modified");
+  i.attributeCount = u64(o, "attributes");
+  i.linkCount = u64(o, "links");
+  return i;
+}
+
+ContainerInfo containerInfo(const std::string& name, const Object::Ptr& record) {
+  ContainerInfo i;
+  i.name = name;
+  i.rootId = record->getValue<std::string>("root");
+  i.created = i64(record, "created");
+  i.modified = i64(record, "modified");
+  return i;
+}
+
+DatasetInfo datasetInfo(const RocksDbArrayStore::Dataset& d) {
+  DatasetInfo i;
+  i.object = d.object;
+  i.type = d.type;
+  i.shape.cls = d.cls;
+  i.shape.dims = d.dims;
+  i.shape.maxdims = d.maxdims;
+  i.chunks = d.chunks;
+  i.fillValue = d.fillValue;
+  i.filters = d.filters;
+  if (!d.creationProperties.empty()) {
+    // Parsed keeping the client's key order, so that it is returned as it was sent.
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+    i.creationProperties = parser.parse(d.creationProperties).extract<Object::Ptr>();
+  }
+  return i;
+}
+
+// ---- chunk layout
+
+// What a chosen chunk aims at (HSDS aims at 1-4 MB).
+constexpr uint64_t kTargetChunkBytes = 1 << 20;
+// A client's chunk shape is stored as given up to this size; a larger one is halved (as HSDS
+// shrinks chunks above its maximum) so that a request never holds a chunk this large.
+constexpr uint64_t kMaxChunkBytes = 16 << 20;
+// The extent guessed for unlimited dimensions when choosing a chunk shape.
+constexpr uint64_t kUnlimitedGuess = 1024;
+
+uint64_t saturatingBytes(const std::vector<uint64_t>& dims, uint64_t elementBytes) {
+  uint64_t n = elementBytes;
+  for (auto d : dims) {
+    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / d)
+      return std::numeric_limits<uint64_t>::max();
+    n *= d;
+  }
+  return n;
+}
+
+// Halves dimensions round-robin, from the first (rounding up), until a chunk holds at most
+// `limit` bytes: near-cubic chunks that keep every dimension's reads alike.
+void shrinkLayout(std::vector<uint64_t>& layout, uint64_t elementBytes, uint64_t limit) {
+  while (saturatingBytes(layout, elementBytes) > limit) {
+    bool shrunk = false;
+    for (auto& d : layout) {
+      if (d <= 1) continue;
+      d = (d + 1) / 2;
+      shrunk = true;
+      if (saturatingBytes(layout, elementBytes) <= limit) return;
+    }
+    if (!shrunk) return;  // one element already exceeds the limit
+  }
+}
+
+std::vector<uint64_t> chooseLayout(const DatasetSpec& spec, const std::vector<uint64_t>& maxdims) {
+  if (spec.shape.cls != ShapeClass::Simple) return {};
+  const uint64_t elementBytes = spec.type->fixedSize() ? spec.type->size : kVariableElementGuess;
+  std::vector<uint64_t> layout;
+  if (!spec.chunks.empty()) {
+    layout = spec.chunks;
+    shrinkLayout(layout, elementBytes, kMaxChunkBytes);
+    return layout;
+  }
+  // The whole (maximum) extent, cut down to about kTargetChunkBytes.
+  for (std::size_t i = 0; i < spec.shape.dims.size(); ++i) {
+    const uint64_t extent = maxdims[i] == kUnlimited
+                                ? std::max<uint64_t>(spec.shape.dims[i], kUnlimitedGuess)
+                                : maxdims[i];
+    layout.push_back(std::max<uint64_t>(extent, 1));
+  }
+  shrinkLayout(layout, elementBytes, kTargetChunkBytes);
+  return layout;
+}
+
+// Fills `maxdims` with the normalized maximum extent (as the memory store does).
+void checkSpec(const DatasetSpec& spec, std::vector<uint64_t>& maxdims) {
+  checkType(spec.type, "the dataset");
+  const Shape& shape = spec.shape;
+  if (shape.cls != ShapeClass::Simple) {
+    if (!shape.dims.empty() || !shape.maxdims.empty())
+      throw BadRequest("a scalar or null shape has no dimensions");
+    if (!spec.chunks.empty()) throw BadRequest("only datasets with a simple shape can be chunked");
+  } else {
+    const std::size_t rank = shape.dims.size();
+    if (rank == 0) throw BadRequest("a simple shape needs at least one dimension");
+    elementCount(shape.dims);
+    maxdims = shape.maxdims.empty() ? shape.dims : shape.maxdims;
+    if (maxdims.size() != rank)
+      throw BadRequest("maxdims " + dimsText(maxdims) + " does not have the rank of the shape " +
+                       dimsText(shape.dims));
+    for (std::size_t i = 0; i < rank; ++i)
+      if (maxdims[i] != kUnlimited && maxdims[i] < shape.dims[i])
+        throw BadRequest("maxdims " + dimsText(maxdims) + " is smaller than the shape " +
+                         dimsText(shape.dims) + " in dimension " + std::to_string(i));
+    if (!spec.chunks.empty()) {
+      if (spec.chunks.size() != rank)
+        throw BadRequest("chunk dims " + dimsText(spec.chunks) +
+                         " do not have the rank of the shape " + dimsText(shape.dims));
+      for (std::size_t i = 0; i < rank; ++i) {
+        if (spec.chunks[i] == 0) throw BadRequest("chunk dimension " + std::to_string(i) + " is 0");
+        if (maxdims[i] != kUnlimited && spec.chunks[i] > maxdims[i])
+          throw BadRequest("chunk dims " + dimsText(spec.chunks) + " are larger than maxdims " +
+                           dimsText(maxdims) + " in dimension " + std::to_string(i));
+      }
+    }
+  }
+  if (!spec.fillValue.empty()) checkPackedValue(*spec.type, 1, spec.fillValue);
+}
+
+// Keys in [prefix, prefixEnd(prefix)) of `cf`, each handed to fn(key suffix, value) until it
+// returns false, starting after `after` (a suffix) when that is not empty.
+template <typename Fn>
+void scan(RocksDb& db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::ReadOptions& base,
+          const std::string& prefix, const std::string& after, const std::string& what, Fn fn) {
+  const std::string end = prefixEnd(prefix);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro = base;
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(ro, cf));
+  it->Seek(prefix + after);
+  for (; it->Valid(); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    if (!key.starts_with(prefix)) break;
+    const std::string suffix(key.data() + prefix.size(), key.size() - prefix.size());
+    if (!after.empty() && suffix == after) continue;
+    if (!fn(suffix, it->value())) break;
+  }
+  db.check(it->status(), what);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ the store
+
+RocksDbArrayStore::RocksDbArrayStore(std::shared_ptr<RocksDb> db, const StoreOptions& options)
+    : db_(std::move(db)),
+      claim_(db_->claimRole("arrays", options.configPrefix)),
+      meta_(db_->family(kArraysMeta)),
+      chunks_(db_->family(kArraysChunks)) {
+  write_.sync = options.sync;
+  interim_.sync = false;
+}
+
+std::shared_mutex& RocksDbArrayStore::containerLock(const std::string& c) {
+  return containerLocks_[std::hash<std::string>{}(c) % containerLocks_.size()];
+}
+
+std::mutex& RocksDbArrayStore::datasetLock(const std::string& c, const std::string& id) {
+  std::string key = c;
+  key.push_back('\0');
+  key += id;
+  return datasetLocks_.forKey(key);
+}
+
+void RocksDbArrayStore::corrupt(const std::string& c, const std::string& what,
+                                const std::string& detail) const {
+  db_->logger().error("RocksDB %s: unreadable %s in domain '%s': %s", db_->path(), what, c, detail);
+  throw InternalError("the RocksDB database at " + db_->path() + " holds a corrupt " + what +
+                      " in domain '" + c + "'");
+}
+
+bool RocksDbArrayStore::getMeta(const std::string& key, const rocksdb::ReadOptions& ro,
+                                std::string& value) {
+  const rocksdb::Status s = db_->db().Get(ro, meta_, key, &value);
+  if (s.IsNotFound()) return false;
+  db_->check(s, "reading arrays metadata");
+  return true;
+}
+
+void RocksDbArrayStore::putMeta(rocksdb::WriteBatch& batch, const std::string& key,
+                                const Object::Ptr& json) {
+  db_->check(batch.Put(meta_, key, jsonText(json)), "batching arrays metadata");
+}
+
+Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c,
+                                                const rocksdb::ReadOptions& ro) {
+  checkContainerName(c);
+  std::string value;
+  if (!getMeta(containerKey(c), ro, value)) throw NotFound("domain '" + c + "' not found");
+  try {
+    Object::Ptr record = parseObject(value);
+    record->getValue<std::string>("root");
+    u64(record, "nextSeq");
+    return record;
+  } catch (const Poco::Exception& e) {
+    corrupt(c, "domain record", e.displayText());
+  }
+}
+
+RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c,
+                                                           const std::string& id,
+                                                           const rocksdb::ReadOptions& ro,
+                                                           const ObjectKind* kind) {
+  const std::string what = kind ? kindName(*kind) : "object";
+  std::string value;
+  if (getMeta(objectKey(c, id), ro, value)) {
+    ObjectDoc doc;
+    try {
+      doc.json = parseObject(value);
+      doc.info = objectInfo(doc.json);
+      doc.seq = u64(doc.json, "seq");
+    } catch (const Poco::Exception& e) {
+      corrupt(c, "document of object '" + id + "'", e.displayText());
+    }
+    if (kind && doc.info.kind != *kind)
+      throw NotFound(what + " '" + id + "' not found in domain '" + c + "'");
+    return doc;
+  }
+  if (getMeta(tombstoneKey(c, id), ro, value))
+    throw Gone(what + " '" + id + "' was deleted from domain '" + c + "'");
+  throw NotFound(what + " '" + id + "' not found in domain '" + c + "'");
+}
+
+RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c,
+                                                          const std::string& id,
+                                                          const rocksdb::ReadOptions& ro) {
+  const ObjectKind kind = ObjectKind::Dataset;
+  const ObjectDoc doc = findObject(c, id, ro, &kind);
+  Dataset d;
+  d.object = doc.info;
+  try {
+    Object::Ptr o = doc.json;
+    d.type = typeOf(o);
+    Object::Ptr shape = o->getObject("shape");
+    if (!shape) throw Poco::DataFormatException("no shape");
+    d.cls = shapeClassFrom(shape->getValue<std::string>("class"));
+    d.dims = u64Vector(shape, "dims");
+    d.maxdims = u64Vector(shape, "maxdims");
+    d.chunks = u64Vector(o, "chunks");
+    d.layout = u64Vector(o, "layout");
+    d.fillValue = unhex(o->getValue<std::string>("fill"));
+    d.filters = filtersFromJson(o->getArray("filters"));
+    if (o->has("creationProperties"))
+      d.creationProperties = o->getValue<std::string>("creationProperties");
+    const std::size_t rank = d.cls == ShapeClass::Simple ? d.dims.size() : 0;
+    if (d.maxdims.size() != rank || d.layout.size() != rank)
+      throw Poco::DataFormatException("shape and layout ranks differ");
+    for (auto l : d.layout)
+      if (l == 0) throw Poco::DataFormatException("zero chunk dimension");
+    d.chunkElements = elementCount(d.layout);
+    d.unwritten = d.fillValue.empty() ? zeroElement(*d.type) : d.fillValue;
+  } catch (const Poco::Exception& e) {
+    corrupt(c, "document of dataset '" + id + "'", e.displayText());
+  } catch (const BadRequest& e) {
+    corrupt(c, "document of dataset '" + id + "'", e.what());
+  }
+  d.chunkPrefix = chunkPrefix(c, id);
+  return d;
+}
+
+RocksDbArrayStore::ObjectDoc RocksDbArrayStore::addObject(const std::string& c, Object::Ptr record,
+                                                          ObjectKind kind,
+                                                          rocksdb::WriteBatch& batch) {
+  ObjectDoc doc;
+  doc.seq = u64(record, "nextSeq");
+  record->set("nextSeq", static_cast<Poco::UInt64>(doc.seq + 1));
+  doc.info.id = newUuid();
+  doc.info.kind = kind;
+  doc.info.created = nowMillis();
+  doc.info.modified = doc.info.created;
+  doc.json = new Object;
+  doc.json->set("id", doc.info.id);
+  doc.json->set("kind", kindName(kind));
+  doc.json->set("seq", static_cast<Poco::UInt64>(doc.seq));
+  doc.json->set("created", static_cast<Poco::Int64>(doc.info.created));
+  doc.json->set("modified", static_cast<Poco::Int64>(doc.info.modified));
+  doc.json->set("attributes", 0);
+  doc.json->set("links", 0);
+  record->set("modified", static_cast<Poco::Int64>(doc.info.created));
+  db_->check(batch.Put(meta_, seqKey(c, kind, doc.seq), doc.info.id), "batching an object");
+  return doc;
+}
+
+void RocksDbArrayStore::touch(const std::string& c, ObjectDoc& doc, Object::Ptr record, int64_t now,
+                              rocksdb::WriteBatch& batch) {
+  doc.info.modified = now;
+  doc.json->set("modified", static_cast<Poco::Int64>(now));
+  putMeta(batch, objectKey(c, doc.info.id), doc.json);
+  record->set("modified", static_cast<Poco::Int64>(now));
+  putMeta(batch, containerKey(c), record);
+}
+
+// ------------------------------------------------------------------ containers
+
+std::vector<std::string> RocksDbArrayStore::listContainers() {
+  std::vector<std::string> names;
+  scan(*db_, meta_, rocksdb::ReadOptions(), kContainersPrefix, "", "listing domains",
+       [&](const std::string& name, const rocksdb::Slice&) {
+         names.push_back(name);
+         return true;
+       });
+  return names;
+}
+
+std::optional<ContainerInfo> RocksDbArrayStore::findContainer(const std::string& name) {
+  try {
+    const Object::Ptr record = requireContainer(name, rocksdb::ReadOptions());
+    try {
+      return containerInfo(name, record);
+    } catch (const Poco::Exception& e) {
+      corrupt(name, "domain record", e.displayText());
+    }
+  } catch (const NotFound&) {
+    return std::nullopt;
+  }
+}
+
+ContainerInfo RocksDbArrayStore::createContainer(const std::string& name) {
+  checkContainerName(name);
+  std::unique_lock lock(containerLock(name));
+  std::string existing;
+  if (getMeta(containerKey(name), rocksdb::ReadOptions(), existing))
+    throw Conflict("domain '" + name + "' already exists");
+  Object::Ptr record = new Object;
+  record->set("nextSeq", static_cast<Poco::UInt64>(0));
+  rocksdb::WriteBatch batch;
+  // The root group: numbered like any object, but not in the creation-order index, so that it
+  // is never listed.
+  ObjectDoc root = addObject(name, record, ObjectKind::Group, batch);
+  batch.Clear();
+  record->set("root", root.info.id);
+  record->set("created", static_cast<Poco::Int64>(root.info.created));
+  record->set("modified", static_cast<Poco::Int64>(root.info.created));
+  putMeta(batch, objectKey(name, root.info.id), root.json);
+  putMeta(batch, containerKey(name), record);
+  db_->write(write_, batch, "creating domain '" + name + "'");
+  return containerInfo(name, record);
+}
+
+void RocksDbArrayStore::deleteContainer(const std::string& name) {
+  checkContainerName(name);
+  std::unique_lock lock(containerLock(name));
+  requireContainer(name, rocksdb::ReadOptions());
+  rocksdb::WriteBatch batch;
+  const std::string meta = containerPrefix(name);
+  const std::string chunks = chunkContainerPrefix(name);
+  db_->check(batch.Delete(meta_, containerKey(name)), "batching a deletion");
+  db_->check(batch.DeleteRange(meta_, meta, prefixEnd(meta)), "batching a deletion");
+  db_->check(batch.DeleteRange(chunks_, chunks, prefixEnd(chunks)), "batching a deletion");
+  db_->write(write_, batch, "deleting domain '" + name + "'");
+}
+
+// ------------------------------------------------------------------ objects
+
+ObjectInfo RocksDbArrayStore::object(const std::string& c, const std::string& id) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  return findObject(c, id, ro).info;
+}
+
+std::vector<std::string> RocksDbArrayStore::listObjects(const std::string& c, ObjectKind kind,
+                                                        const Page& page) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  std::string after;
+  if (!page.marker.empty()) {
+    // The marker's place in creation order, from its document or its tombstone; a marker that
+    // never named an object here gives an empty page.
+    std::string value;
+    uint64_t seq;
+    if (getMeta(objectKey(c, page.marker), ro, value)) {
+      try {
+        seq = u64(parseObject(value), "seq");
+      } catch (const Poco::Exception& e) {
+        corrupt(c, "document of object '" + page.marker + "'", e.displayText());
+      }
+    } else if (getMeta(tombstoneKey(c, page.marker), ro, value)) {
+      if (value.size() != 9) corrupt(c, "tombstone of '" + page.marker + "'", "wrong size");
+      seq = readBigEndian64(value.data() + 1);
+    } else {
+      return {};
+    }
+    appendBigEndian64(after, seq);
+  }
+  std::vector<std::string> ids;
+  if (page.limit != 0 && page.limit < 1024) ids.reserve(static_cast<std::size_t>(page.limit));
+  scan(*db_, meta_, ro, seqPrefix(c, kind), after, "listing objects of domain '" + c + "'",
+       [&](const std::string&, const rocksdb::Slice& id) {
+         if (page.limit != 0 && ids.size() >= page.limit) return false;
+         ids.push_back(id.ToString());
+         return true;
+       });
+  return ids;
+}
+
+void RocksDbArrayStore::deleteObject(const std::string& c, const std::string& id) {
+  checkContainerName(c);
+  // A value write or resize of this dataset in progress finishes first.
+  std::lock_guard valueLock(datasetLock(c, id));
+  std::unique_lock lock(containerLock(c));
+  const rocksdb::ReadOptions ro;
+  Object::Ptr record = requireContainer(c, ro);
+  ObjectDoc doc = findObject(c, id, ro);
+  if (id == record->getValue<std::string>("root"))
+    throw Forbidden("the root group of domain '" + c + "' cannot be deleted");
+  rocksdb::WriteBatch batch;
+  const auto check = [&](const rocksdb::Status& s) { db_->check(s, "batching a deletion"); };
+  check(batch.Delete(meta_, objectKey(c, id)));
+  check(batch.Delete(meta_, seqKey(c, doc.info.kind, doc.seq)));
+  std::string tombstone(1, kindChar(doc.info.kind));
+  appendBigEndian64(tombstone, doc.seq);
+  check(batch.Put(meta_, tombstoneKey(c, id), tombstone));
+  const std::string attributes = attributePrefix(c, id);
+  check(batch.DeleteRange(meta_, attributes, prefixEnd(attributes)));
+  if (doc.info.kind == ObjectKind::Group) {
+    const std::string links = linkPrefix(c, id);
+    check(batch.DeleteRange(meta_, links, prefixEnd(links)));
+  } else if (doc.info.kind == ObjectKind::Dataset) {
+    const std::string chunks = chunkPrefix(c, id);
+    check(batch.DeleteRange(chunks_, chunks, prefixEnd(chunks)));
+  }
+  record->set("modified", static_cast<Poco::Int64>(nowMillis()));
+  putMeta(batch, containerKey(c), record);
+  db_->write(write_, batch, "deleting object '" + id + "' of domain '" + c + "'");
+}
+
+ObjectInfo RocksDbArrayStore::createGroup(const std::string& c) {
+  checkContainerName(c);
+  std::unique_lock lock(containerLock(c));
+  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
+  rocksdb::WriteBatch batch;
+  ObjectDoc doc = addObject(c, record, ObjectKind::Group, batch);
+  putMeta(batch, objectKey(c, doc.info.id), doc.json);
+  putMeta(batch, containerKey(c), record);
+  db_->write(write_, batch, "creating a group in domain '" + c + "'");
+  return doc.info;
+}
+
+// ------------------------------------------------------------------ links
+
+std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::string& group,
+                                               const Page& page) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  const ObjectKind kind = ObjectKind::Group;
+  findObject(c, group, ro, &kind);
+  std::vector<Link> links;
+  scan(*db_, meta_, ro, linkPrefix(c, group), page.marker,
+       "listing the links of group '" + group + "'",
+       [&](const std::string& name, const rocksdb::Slice& value) {
+         if (page.limit != 0 && links.size() >= page.limit) return false;
+         try {
+           links.push_back(linkFromJson(name, parseObject(value.ToString())));
+         } catch (const Poco::Exception& e) {
+           corrupt(c, "link '" + name + "' of group '" + group + "'", e.displayText());
+         }
+         return true;
+       });
+  return links;
+}
+
+Link RocksDbArrayStore::link(const std::string& c, const std::string& group,
+                             const std::string& name) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  const ObjectKind kind = ObjectKind::Group;
+  findObject(c, group, ro, &kind);
+  std::string value;
+  if (!getMeta(linkPrefix(c, group) + name, ro, value))
+    throw NotFound("link '" + name + "' not found in group '" + group + "'");
+  try {
+    return linkFromJson(name, parseObject(value));
+  } catch (const Poco::Exception& e) {
+    corrupt(c, "link '" + name + "' of group '" + group + "'", e.displayText());
+  }
+}
+
+void RocksDbArrayStore::createLink(const std::string& c, const std::string& group,
+                                   const Link& link) {
+  checkLinkName(link.name);
+  Link stored;
+  stored.name = link.name;
+  stored.cls = link.cls;
+  switch (link.cls) {
+    case LinkClass::Hard:
+      if (link.id.empty()) throw BadRequest("hard link '" + link.name + "' has no target id");
+      stored.id = link.id;
+      break;
+    case LinkClass::Soft:
+      if (link.h5path.empty()) throw BadRequest("soft link '" + link.name + "' has no h5path");
+      stored.h5path = link.h5path;
+      break;
+    case LinkClass::External:
+      if (link.h5path.empty() || link.h5domain.empty())
+        throw BadRequest("external link '" + link.name + "' needs both h5path and h5domain");
+      stored.h5path = link.h5path;
+      stored.h5domain = link.h5domain;
+      break;
+    case LinkClass::UserDefined:
+      throw BadRequest("user-defined links cannot be created");
+  }
+  checkContainerName(c);
+  std::unique_lock lock(containerLock(c));
+  const rocksdb::ReadOptions ro;
+  Object::Ptr record = requireContainer(c, ro);
+  const ObjectKind groupKind = ObjectKind::Group;
+  ObjectDoc g = findObject(c, group, ro, &groupKind);
+  const std::string key = linkPrefix(c, group) + link.name;
+  std::string existing;
+  if (getMeta(key, ro, existing))
+    throw Conflict("link '" + link.name + "' already exists in group '" + group + "'");
+  if (stored.cls == LinkClass::Hard) stored.kind = findObject(c, stored.id, ro).info.kind;
+  stored.created = nowMillis();
+  rocksdb::WriteBatch batch;
+  putMeta(batch, key, linkToJson(stored));
+  g.json->set("links", static_cast<Poco::UInt64>(g.info.linkCount + 1));
+  touch(c, g, record, stored.created, batch);
+  db_->write(write_, batch, "creating link '" + link.name + "' in group '" + group + "'");
+}
+
+void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& group,
+                                   const std::string& name) {
+  checkContainerName(c);
+  std::unique_lock lock(containerLock(c));
+  const rocksdb::ReadOptions ro;
+  Object::Ptr record = requireContainer(c, ro);
+  const ObjectKind groupKind = ObjectKind::Group;
+  ObjectDoc g = findObject(c, group, ro, &groupKind);
+  const std::string key = linkPrefix(c, group) + name;
+  std::string existing;
+  if (!getMeta(key, ro, existing))
+    throw NotFound("link '" + name + "' not found in group '" + group + "'");
+  rocksdb::WriteBatch batch;
+  db_->check(batch.Delete(meta_, key), "batching a deletion");
+  g.json->set("links", static_cast<Poco::UInt64>(g.info.linkCount ? g.info.linkCount - 1 : 0));
+  touch(c, g, record, nowMillis(), batch);
+  db_->write(write_, batch, "deleting link '" + name + "' of group '" + group + "'");
+}
+
+// ------------------------------------------------------------------ datasets (metadata)
+
+DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const DatasetSpec& spec) {
+  std::vector<uint64_t> maxdims;
+  checkSpec(spec, maxdims);
+  const std::vector<uint64_t> layout = chooseLayout(spec, maxdims);
+  std::string creationProperties;
+  if (spec.creationProperties) creationProperties = jsonText(spec.creationProperties);
+
+  checkContainerName(c);
+  std::unique_lock lock(containerLock(c));
+  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
+  rocksdb::WriteBatch batch;
+  ObjectDoc doc = addObject(c, record, ObjectKind::Dataset, batch);
+  Object::Ptr o = doc.json;
+  setType(o, spec.type);
+  Object::Ptr shape = new Object;
+  shape->set("class", shapeClassName(spec.shape.cls));
+  shape->set("dims", u64Array(spec.shape.cls == ShapeClass::Simple ? spec.shape.dims
+                                                                   : std::vector<uint64_t>{}));
+  shape->set("maxdims", u64Array(maxdims));
+  o->set("shape", shape);
+  o->set("chunks", u64Array(spec.chunks));
+  o->set("layout", u64Array(layout));
+  o->set("fill", hex(spec.fillValue));
+  o->set("filters", filtersToJson(spec.filters));
+  if (!creationProperties.empty()) o->set("creationProperties", creationProperties);
+  putMeta(batch, objectKey(c, doc.info.id), o);
+  putMeta(batch, containerKey(c), record);
+  db_->write(write_, batch, "creating a dataset in domain '" + c + "'");
+
+  Dataset d;
+  d.object = doc.info;
+  d.type = spec.type;
+  d.cls = spec.shape.cls;
+  if (d.cls == ShapeClass::Simple) d.dims = spec.shape.dims;
+  d.maxdims = maxdims;
+  d.chunks = spec.chunks;
+  d.layout = layout;
+  d.fillValue = spec.fillValue;
+  d.filters = spec.filters;
+  d.creationProperties = creationProperties;
+  return datasetInfo(d);
+}
+
+DatasetInfo RocksDbArrayStore::dataset(const std::string& c, const std::string& id) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  const Dataset d = loadDataset(c, id, ro);
+  try {
+    return datasetInfo(d);
+  } catch (const Poco::Exception& e) {
+    corrupt(c, "creation properties of dataset '" + id + "'", e.displayText());
+  }
+}
+
+// ------------------------------------------------------------------ committed datatypes
+
+ObjectInfo RocksDbArrayStore::createDatatype(const std::string& c, const DatatypePtr& type) {
+  checkType(type, "the datatype");
+  checkContainerName(c);
+  std::unique_lock lock(containerLock(c));
+  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
+  rocksdb::WriteBatch batch;
+  ObjectDoc doc = addObject(c, record, ObjectKind::Datatype, batch);
+  setType(doc.json, type);
+  putMeta(batch, objectKey(c, doc.info.id), doc.json);
+  putMeta(batch, containerKey(c), record);
+  db_->write(write_, batch, "creating a datatype in domain '" + c + "'");
+  return doc.info;
+}
+
+DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string& id) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  const ObjectKind kind = ObjectKind::Datatype;
+  const ObjectDoc doc = findObject(c, id, ro, &kind);
+  try {
+    return typeOf(doc.json);
+  } catch (const Error& e) {
+    corrupt(c, "type of datatype '" + id + "'", e.what());
+  } catch (const Poco::Exception& e) {
+    corrupt(c, "type of datatype '" + id + "'", e.displayText());
+  }
+}
+
+// ------------------------------------------------------------------ attributes
+
+std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& c,
+                                                             const std::string& obj,
+                                                             const Page& page) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  findObject(c, obj, ro);
+  std::vector<AttributeInfo> out;
+  scan(*db_, meta_, ro, attributePrefix(c, obj), page.marker,
+       "listing the attributes of '" + obj + "'",
+       [&](const std::string& name, const rocksdb::Slice& value) {
+         if (page.limit != 0 && out.size() >= page.limit) return false;
+         try {
+           out.push_back(decodeAttribute(name, value));
+         } catch (const Poco::Exception& e) {
+           corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.displayText());
+         } catch (const BadRequest& e) {
+           corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.what());
+         }
+         return true;
+       });
+  return out;
+}
+
+AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::string& obj,
+                                           const std::string& name) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  const ObjectDoc doc = findObject(c, obj, ro);
+  std::string value;
+  if (!getMeta(attributePrefix(c, obj) + name, ro, value))
+    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj +
+                   "'");
+  try {
+    return decodeAttribute(name, value);
+  } catch (const Poco::Exception& e) {
+    corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.displayText());
+  } catch (const BadRequest& e) {
+    corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.what());
+  }
+}
+
+std::string RocksDbArrayStore::attributeValue(const std::string& c, const std::string& obj,
+                                              const std::string& name) {
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  requireContainer(c, ro);
+  const ObjectDoc doc = findObject(c, obj, ro);
+  std::string value;
+  if (!getMeta(attributePrefix(c, obj) + name, ro, value))
+    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj +
+                   "'");
+  try {
+    const uint32_t n = attributeHeaderSize(value);
+    return value.substr(4 + n);
+  } catch (const Poco::Exception& e) {
+    corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.displayText());
+  }
+}
+
+void RocksDbArrayStore::createAttribute(const std::string& c, const std::string& obj,
+                                        const AttributeInfo& info, const std::string& packedValue,
+                                        bool replace) {
+  if (info.name.empty()) throw BadRequest("an attribute name may not be empty");
+  checkType(info.type, "attribute '" + info.name + "'");
+  AttributeInfo a;
+  a.name = info.name;
+  a.type = info.type;
+  a.shape.cls = info.shape.cls;
+  uint64_t count = 0;
+  switch (info.shape.cls) {
+    case ShapeClass::Simple:
+      if (info.shape.dims.empty())
+        throw BadRequest("attribute '" + info.name + "' has a simple shape without dimensions");
+      a.shape.dims = info.shape.dims;
+      count = elementCount(info.shape.dims);
+      break;
+    case ShapeClass::Scalar:
+      if (!info.shape.dims.empty())
+        throw BadRequest("attribute '" + info.name + "' has a scalar shape with dimensions");
+      count = 1;
+      break;
+    case ShapeClass::Null:
+      break;
+  }
+  checkPackedValue(*info.type, count, packedValue);
+
+  checkContainerName(c);
+  std::unique_lock lock(containerLock(c));
+  const rocksdb::ReadOptions ro;
+  Object::Ptr record = requireContainer(c, ro);
+  ObjectDoc doc = findObject(c, obj, ro);
+  const std::string key = attributePrefix(c, obj) + info.name;
+  std::string existing;
+  const bool exists = getMeta(key, ro, existing);
+  if (exists && !replace)
+    throw Conflict("attribute '" + info.name + "' already exists on " + kindName(doc.info.kind) +
+                   " '" + obj + "'");
+  a.created = nowMillis();
+  rocksdb::WriteBatch batch;
+  db_->check(batch.Put(meta_, key, encodeAttribute(a, packedValue)), "batching an attribute");
+  if (!exists) doc.json->set("attributes", static_cast<Poco::UInt64>(doc.info.attributeCount + 1));
+  touch(c, doc, record, a.created, batch);
+  db_->write(write_, batch, "writing attribute '" + info.name + "' of '" + obj + "'");
+}
+
+void RocksDbArrayStore::deleteAttribute(const std::string& c, const std::string& obj,
+                                        const std::string& name) {
+  checkContainerName(c);
+  std::unique_lock lock(containerLock(c));
+  const rocksdb::ReadOptions ro;
+  Object::Ptr record = requireContainer(c, ro);
+  ObjectDoc doc = findObject(c, obj, ro);
+  const std::string key = attributePrefix(c, obj) + name;
+  std::string existing;
+  if (!getMeta(key, ro, existing))
+    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj +
+                   "'");
+  rocksdb::WriteBatch batch;
+  db_->check(batch.Delete(meta_, key), "batching a deletion");
+  const uint64_t n = doc.info.attributeCount;
+  doc.json->set("attributes", static_cast<Poco::UInt64>(n ? n - 1 : 0));
+  touch(c, doc, record, nowMillis(), batch);
+  db_->write(write_, batch, "deleting attribute '" + name + "' of '" + obj + "'");
+}
+
+}  // namespace strata::rdb

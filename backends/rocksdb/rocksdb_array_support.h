@@ -1,0 +1,81 @@
+#pragma once
+// What the two halves of the rocksdb arrays store share: key builders and value helpers.
+// Key layout: see rocksdb_array_store.cpp (arrays_meta) and rocksdb_array_values.cpp
+// (arrays_chunks).
+#include <Poco/JSON/Array.h>
+#include <strata/arrays/datatype.h>
+#include <strata/stores/array_store.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rocksdb_keys.h"
+
+namespace strata::rdb::arr {
+
+// ---- arrays_meta keys. Container names never hold NUL (checkContainerName), and each
+// container's keys share one prefix that no other container's keys start with.
+
+inline std::string containerKey(const std::string& c) { return "d/" + c; }
+inline const std::string kContainersPrefix = "d/";
+
+inline std::string containerPrefix(const std::string& c) { return "c/" + component(c); }
+inline std::string objectKey(const std::string& c, const std::string& id) {
+  return containerPrefix(c) + "o/" + id;
+}
+inline char kindChar(ObjectKind kind) {
+  return kind == ObjectKind::Group ? 'g' : kind == ObjectKind::Dataset ? 'd' : 't';
+}
+inline std::string seqPrefix(const std::string& c, ObjectKind kind) {
+  return containerPrefix(c) + "s/" + kindChar(kind);
+}
+inline std::string seqKey(const std::string& c, ObjectKind kind, uint64_t seq) {
+  std::string key = seqPrefix(c, kind);
+  appendBigEndian64(key, seq);
+  return key;
+}
+inline std::string tombstoneKey(const std::string& c, const std::string& id) {
+  return containerPrefix(c) + "x/" + id;
+}
+inline std::string linkPrefix(const std::string& c, const std::string& group) {
+  return containerPrefix(c) + "l/" + component(group);
+}
+inline std::string attributePrefix(const std::string& c, const std::string& object) {
+  return containerPrefix(c) + "a/" + component(object);
+}
+
+// ---- arrays_chunks keys: container, dataset id, then one big-endian uint64 per dimension.
+
+inline std::string chunkContainerPrefix(const std::string& c) { return component(c); }
+inline std::string chunkPrefix(const std::string& c, const std::string& id) {
+  return component(c) + component(id);
+}
+inline std::string chunkKey(const std::string& prefix, const std::vector<uint64_t>& coords) {
+  std::string key = prefix;
+  key.reserve(prefix.size() + 8 * coords.size());
+  for (uint64_t v : coords) appendBigEndian64(key, v);
+  return key;
+}
+
+// ---- values
+
+// Assumed bytes per element of a variable-length type, to size its chunks and slabs.
+inline constexpr uint64_t kVariableElementGuess = 64;
+
+Poco::JSON::Array::Ptr u64Array(const std::vector<uint64_t>& values);
+
+// Product of dims; BadRequest when it does not fit in 64 bits.
+uint64_t elementCount(const std::vector<uint64_t>& dims);
+std::string dimsText(const std::vector<uint64_t>& dims);
+// The packed element with every number zero and every variable-length part empty: what an
+// element never written reads as when no fill value is set.
+std::string zeroElement(const arrays::Datatype& type);
+// Offsets of exactly `count` packed variable-length elements in data[0, size), plus the end
+// (count + 1 entries); BadRequest naming what is wrong otherwise.
+std::vector<uint64_t> splitElements(const arrays::Datatype& type, const char* data,
+                                    std::size_t size, uint64_t count);
+// `n` copies of `element`, written into `out` (which has room for them).
+void repeatElement(const std::string& element, uint64_t n, char* out);
+
+}  // namespace strata::rdb::arr

@@ -1,0 +1,53 @@
+// The `rocksdb` backend: entities, annotations, blobs and arrays in RocksDB.
+//
+//   stores.<role>.<instance>.backend     = rocksdb
+//   stores.<role>.<instance>.path        = var/db   (required; created if missing)
+//   stores.<role>.<instance>.sync        = false    (true: fsync the write-ahead log before
+//                                                     acknowledging each write)
+//   stores.<role>.<instance>.compression = lz4      (none | snappy | lz4 | zstd)
+//   stores.<role>.<instance>.cacheSize   = 64M      (the block cache of the database)
+//
+// Stores of different roles may share a path: they share one database, each in its own
+// column families. compression and cacheSize belong to the database, so the first store to
+// open it decides them (a differing later store is warned about); sync is per store.
+// See docs/storage.md.
+#include "rocksdb_annotation_store.h"
+#include "rocksdb_array_store.h"
+#include "rocksdb_blob_store.h"
+#include "rocksdb_db.h"
+#include "rocksdb_entity_store.h"
+
+#include <strata/plugin.h>
+
+namespace strata::rdb {
+
+class RocksDbBackend final : public BackendPlugin {
+ public:
+  std::vector<StoreRole> roles() const override {
+    return {StoreRole::Entities, StoreRole::Annotations, StoreRole::Blobs, StoreRole::Arrays};
+  }
+
+  std::shared_ptr<EntityStore> createEntityStore(const StoreConfig& config) override {
+    const StoreOptions options = readStoreOptions(config);
+    return std::make_shared<RocksDbEntityStore>(RocksDb::open(options, config.logger), options);
+  }
+
+  std::shared_ptr<AnnotationStore> createAnnotationStore(const StoreConfig& config) override {
+    const StoreOptions options = readStoreOptions(config);
+    return std::make_shared<RocksDbAnnotationStore>(RocksDb::open(options, config.logger), options);
+  }
+
+  std::shared_ptr<BlobStore> createBlobStore(const StoreConfig& config) override {
+    const StoreOptions options = readStoreOptions(config);
+    return std::make_shared<RocksDbBlobStore>(RocksDb::open(options, config.logger), options);
+  }
+
+  std::shared_ptr<ArrayStore> createArrayStore(const StoreConfig& config) override {
+    const StoreOptions options = readStoreOptions(config);
+    return std::make_shared<RocksDbArrayStore>(RocksDb::open(options, config.logger), options);
+  }
+};
+
+}  // namespace strata::rdb
+
+STRATA_BACKEND_PLUGIN(strata::rdb::RocksDbBackend, "rocksdb", "0.1.0")

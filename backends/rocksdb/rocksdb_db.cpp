@@ -1,0 +1,326 @@
+#include "rocksdb_db.h"
+
+#include <strata/errors.h>
+
+#include <Poco/Logger.h>
+#include <Poco/String.h>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <filesystem>
+
+namespace strata::rdb {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every column family this backend knows, opened (and created if missing) together with any
+// others the database already holds. "default" is RocksDB's own and always present.
+const std::vector<std::string>& knownFamilies() {
+  static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName,
+                                              kEntities,
+                                              kAnnotations,
+                                              kAnnotationsIndex,
+                                              kBlobs,
+                                              kBlobRefs,
+                                              kArraysMeta,
+                                              kArraysChunks};
+  return names;
+}
+
+constexpr uint64_t kDefaultCacheBytes = 64ull << 20;
+// Blob chunks are 1 MiB; values this large go to blob files instead of the LSM tree, so that
+// compactions do not rewrite them over and over. Smaller values (the tail chunk of a blob)
+// stay in the tree, where they are cheap.
+constexpr uint64_t kMinBlobFileValue = 64 << 10;
+
+struct CompressionName {
+  const char* name;
+  rocksdb::CompressionType type;
+};
+constexpr CompressionName kCompressions[] = {{"none", rocksdb::kNoCompression},
+                                             {"snappy", rocksdb::kSnappyCompression},
+                                             {"lz4", rocksdb::kLZ4Compression},
+                                             {"zstd", rocksdb::kZSTD}};
+
+bool supported(rocksdb::CompressionType type) {
+  if (type == rocksdb::kNoCompression) return true;
+  const auto all = rocksdb::GetSupportedCompressions();
+  return std::find(all.begin(), all.end(), type) != all.end();
+}
+
+rocksdb::CompressionType compressionType(const std::string& name) {
+  for (const auto& c : kCompressions)
+    if (name == c.name) return c.type;
+  return rocksdb::kNoCompression;
+}
+
+std::string supportedNames() {
+  std::string out;
+  for (const auto& c : kCompressions) {
+    if (!supported(c.type)) continue;
+    if (!out.empty()) out += ", ";
+    out += c.name;
+  }
+  return out;
+}
+
+rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const DbSettings& settings,
+                                           const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.compression = compressionType(settings.compression);
+  rocksdb::BlockBasedTableOptions table;
+  // One cache for the whole database, so that cacheSize bounds it (RocksDB's default gives
+  // each column family a cache of its own).
+  table.block_cache = cache;
+  // Most reads are point lookups of one entity, annotation or blob record.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (name == kBlobs) {
+    cf.enable_blob_files = true;
+    cf.min_blob_size = kMinBlobFileValue;
+    cf.blob_compression_type = cf.compression;
+    // Released blobs leave garbage in blob files; compaction relocates what is still live.
+    cf.enable_blob_garbage_collection = true;
+  }
+  return cf;
+}
+
+bool contains(const std::string& text, const char* part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+StoreOptions readStoreOptions(const StoreConfig& config) {
+  StoreOptions o;
+  o.configPrefix = config.section.prefix();
+  o.path = config.section.getString("path");
+  if (o.path.empty())
+    throw StartupError("configuration key " + o.configPrefix + ".path must not be empty");
+  o.sync = config.section.getBool("sync", false);
+  const std::string fallback = supported(rocksdb::kLZ4Compression) ? "lz4" : "none";
+  o.db.compression = Poco::toLower(Poco::trim(config.section.getString("compression", fallback)));
+  bool known = false;
+  for (const auto& c : kCompressions) known = known || o.db.compression == c.name;
+  if (!known || !supported(compressionType(o.db.compression)))
+    throw StartupError("configuration key " + o.configPrefix + ".compression must be one of " +
+                       supportedNames() + " (what this RocksDB build supports), not '" +
+                       o.db.compression + "'");
+  o.db.cacheBytes = config.section.getSize("cacheSize", kDefaultCacheBytes);
+  return o;
+}
+
+// ---- The registry ----
+
+// Process-wide: canonical path -> the open database. Entries hold weak pointers; the deleter
+// of the last shared pointer closes the database and removes the entry under the registry's
+// lock, so an open() of the same path waits for a close in progress instead of tripping over
+// RocksDB's own "lock hold by current process".
+class DbRegistry {
+ public:
+  static std::shared_ptr<RocksDb> open(const StoreOptions& options, Poco::Logger& logger);
+
+ private:
+  struct Entry {
+    std::weak_ptr<RocksDb> db;
+    DbSettings settings;
+    std::string openedBy;  // config prefix of the first store
+  };
+  // Leaked on purpose: a store released during static destruction must still find them.
+  static std::mutex& mutex() {
+    static auto* m = new std::mutex;
+    return *m;
+  }
+  static std::condition_variable& closed() {
+    static auto* cv = new std::condition_variable;
+    return *cv;
+  }
+  static std::map<std::string, Entry>& entries() {
+    static auto* e = new std::map<std::string, Entry>;
+    return *e;
+  }
+  static std::unique_ptr<RocksDb> openNew(const std::string& canonical, const StoreOptions& options,
+                                          Poco::Logger& logger);
+};
+
+std::shared_ptr<RocksDb> RocksDb::open(const StoreOptions& options, Poco::Logger& logger) {
+  return DbRegistry::open(options, logger);
+}
+
+std::shared_ptr<RocksDb> DbRegistry::open(const StoreOptions& options, Poco::Logger& logger) {
+  const std::string key = options.configPrefix + ".path";
+  std::error_code ec;
+  fs::create_directories(options.path, ec);
+  if (ec)
+    throw StartupError("cannot create the RocksDB directory '" + options.path + "' (" + key +
+                       "): " + ec.message());
+  const std::string canonical = fs::canonical(options.path, ec).string();
+  if (ec)
+    throw StartupError("cannot resolve the RocksDB directory '" + options.path + "' (" + key +
+                       "): " + ec.message());
+
+  std::unique_lock lock(mutex());
+  auto& all = entries();
+  for (;;) {
+    auto it = all.find(canonical);
+    if (it == all.end()) break;
+    if (auto db = it->second.db.lock()) {
+      if (!(it->second.settings == options.db))
+        logger.warning(
+            "%s asks for compression=%s cacheSize=%Lu on RocksDB database %s, which %s opened "
+            "first with compression=%s cacheSize=%Lu: the first store's settings apply",
+            options.configPrefix, options.db.compression,
+            static_cast<Poco::UInt64>(options.db.cacheBytes), canonical, it->second.openedBy,
+            it->second.settings.compression,
+            static_cast<Poco::UInt64>(it->second.settings.cacheBytes));
+      return db;
+    }
+    // Its last holder is closing it right now; the deleter erases the entry when done.
+    closed().wait(lock);
+  }
+
+  std::unique_ptr<RocksDb> opened = openNew(canonical, options, logger);
+  std::shared_ptr<RocksDb> db(opened.release(), [canonical](RocksDb* p) {
+    std::lock_guard guard(mutex());
+    delete p;
+    entries().erase(canonical);
+    closed().notify_all();
+  });
+  all[canonical] = Entry{db, options.db, options.configPrefix};
+  return db;
+}
+
+std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical,
+                                             const StoreOptions& options, Poco::Logger& logger) {
+  const std::string key = options.configPrefix + ".path";
+  const auto startupError = [&](const std::string& what) {
+    return StartupError("RocksDB database '" + canonical + "' (" + key + "): " + what);
+  };
+
+  rocksdb::DBOptions dbOptions;
+  dbOptions.create_if_missing = true;
+  dbOptions.create_missing_column_families = true;
+  // RocksDB's informational LOG files pile up otherwise (one per open).
+  dbOptions.keep_log_file_num = 5;
+  // Smooth write-back of large blob uploads instead of bursts at file close.
+  dbOptions.bytes_per_sync = 1 << 20;
+
+  // An existing database must be opened with every family it holds; a new one has none yet.
+  std::vector<std::string> existing;
+  if (fs::exists(fs::path(canonical) / "CURRENT")) {
+    const rocksdb::Status s =
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), canonical, &existing);
+    if (!s.ok()) {
+      if (s.IsCorruption())
+        throw startupError("is corrupt: " + s.ToString() +
+                           " (restore it from a backup, or try `ldb repair`)");
+      throw startupError("cannot list its column families: " + s.ToString());
+    }
+  }
+  std::vector<std::string> names = knownFamilies();
+  for (const auto& name : existing)
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+
+  auto cache = rocksdb::NewLRUCache(options.db.cacheBytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names)
+    descriptors.emplace_back(name, familyOptions(name, options.db, cache));
+
+  std::unique_ptr<RocksDb> result(new RocksDb(canonical, logger));
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(dbOptions), canonical, descriptors,
+                                              &result->handles_, &raw);
+  if (!s.ok()) {
+    const std::string detail = s.ToString();
+    if (s.IsIOError() &&
+        (contains(detail, "While lock file") || contains(detail, "lock hold by current process")))
+      throw startupError(
+          "is in use by another process (its LOCK file is held): only one process may open "
+          "a RocksDB database; stop the other server or configure another path (" +
+          detail + ")");
+    if (s.IsCorruption())
+      throw startupError("is corrupt: " + detail +
+                         " (restore it from a backup, or try `ldb repair`)");
+    if (s.IsIOError()) throw startupError("cannot be opened for writing: " + detail);
+    throw startupError("cannot be opened: " + detail);
+  }
+  result->db_.reset(raw);
+  for (std::size_t i = 0; i < names.size(); ++i) result->families_[names[i]] = result->handles_[i];
+  logger.information("opened RocksDB database %s (compression %s, block cache %Lu bytes)",
+                     canonical, options.db.compression,
+                     static_cast<Poco::UInt64>(options.db.cacheBytes));
+  return result;
+}
+
+// ---- RocksDb ----
+
+RocksDb::RocksDb(std::string path, Poco::Logger& logger)
+    : path_(std::move(path)), logger_(logger) {}
+
+RocksDb::~RocksDb() {
+  if (!db_) return;
+  // Acknowledged writes are in the WAL already (kill -9 safe); syncing it here also makes
+  // them safe against a power loss right after a clean shutdown.
+  rocksdb::Status s = db_->SyncWAL();
+  if (!s.ok())
+    logger_.warning("RocksDB %s: syncing the WAL at close failed: %s", path_, s.ToString());
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  s = db_->Close();
+  if (!s.ok()) logger_.warning("RocksDB %s: close failed: %s", path_, s.ToString());
+  db_.reset();
+  logger_.information("closed RocksDB database %s", path_);
+}
+
+rocksdb::ColumnFamilyHandle* RocksDb::family(const std::string& name) const {
+  auto it = families_.find(name);
+  if (it == families_.end())
+    throw InternalError("RocksDB database " + path_ + " has no column family '" + name + "'");
+  return it->second;
+}
+
+std::unique_ptr<RocksDb::RoleClaim> RocksDb::claimRole(const std::string& role,
+                                                       const std::string& configPrefix) {
+  std::lock_guard lock(claimsMutex_);
+  auto [it, inserted] = claims_.emplace(role, configPrefix);
+  if (!inserted)
+    throw StartupError(it->second + " and " + configPrefix + " both keep " + role +
+                       " in the RocksDB database " + path_ +
+                       ": a database holds one store per role; give each its own path");
+  return std::make_unique<RoleClaim>(*this, role);
+}
+
+RocksDb::RoleClaim::~RoleClaim() {
+  std::lock_guard lock(db_.claimsMutex_);
+  db_.claims_.erase(role_);
+}
+
+void RocksDb::fail(const rocksdb::Status& status, const std::string& what) const {
+  const std::string detail = status.ToString();
+  if (status.IsNotFound()) throw NotFound(what + ": " + detail);
+  // Write stalls, lock timeouts and a closing database pass; the client may retry.
+  if (status.IsBusy() || status.IsTryAgain() || status.IsTimedOut() ||
+      status.IsShutdownInProgress() || status.IsIncomplete())
+    throw ServiceUnavailable("the database is busy (" + what + "): " + detail);
+  if (status.IsNoSpace() || (status.IsIOError() && contains(detail, "No space")))
+    throw InsufficientStorage("the database at " + path_ + " is out of space (" + what + ")");
+  logger_.error("RocksDB %s: %s failed: %s", path_, what, detail);
+  if (status.IsCorruption())
+    throw InternalError("the RocksDB database at " + path_ + " is corrupt (" + what +
+                        "): " + detail);
+  throw InternalError("the RocksDB database at " + path_ + " failed " + what + ": " + detail);
+}
+
+void RocksDb::write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch,
+                    const std::string& what) {
+  check(db_->Write(options, &batch), what);
+}
+
+}  // namespace strata::rdb

@@ -1,0 +1,123 @@
+#pragma once
+// One RocksDB database per directory, shared by every store configured on it.
+//
+// RocksDB lets a process open a database once, with all of its column families at the same
+// time (facebook/rocksdb#8359, #1055), so stores never open databases themselves: they ask
+// RocksDb::open() with their config section, and a process-wide registry keyed by the
+// directory's canonical path hands out one shared RocksDb per directory. The database closes
+// when the last holder (a store, or a blob reader that outlives its store) lets go.
+//
+// Every column family any store of this backend uses is listed in kColumnFamilies and opened
+// together; a role's store picks its own with family(). The arrays role joins by adding its
+// store file and using kArraysMeta / kArraysChunks, which are already opened.
+//
+// Thread-safety: rocksdb::DB is thread-safe; RocksDb adds no state after open() except the
+// role claims, which have their own lock.
+#include <strata/plugin.h>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace Poco {
+class Logger;
+}
+
+namespace strata::rdb {
+
+// Column family names: one per role (and per index a role keeps).
+inline constexpr const char* kEntities = "entities";
+inline constexpr const char* kAnnotations = "annotations";
+inline constexpr const char* kAnnotationsIndex = "annotations_index";
+inline constexpr const char* kBlobs = "blobs";
+inline constexpr const char* kBlobRefs = "blob_refs";
+inline constexpr const char* kArraysMeta = "arrays_meta";
+inline constexpr const char* kArraysChunks = "arrays_chunks";
+
+// What a database is opened with. Shared by every store on the directory: the first store to
+// open it decides, later ones that ask for something else get a warning (see docs/storage.md).
+struct DbSettings {
+  std::string compression;  // none | snappy | lz4 | zstd
+  uint64_t cacheBytes = 0;  // one LRU block cache shared by every column family
+  bool operator==(const DbSettings& o) const {
+    return compression == o.compression && cacheBytes == o.cacheBytes;
+  }
+};
+
+// What one store needs to work on a shared database.
+struct StoreOptions {
+  std::string configPrefix;  // "stores.blobs.default", for messages
+  std::string path;          // as configured
+  bool sync = false;         // WriteOptions.sync on the writes that acknowledge a request
+  DbSettings db;
+};
+
+// Reads stores.<role>.<instance>.{path,sync,compression,cacheSize}; throws StartupError
+// naming the key on a missing path or a bad value.
+StoreOptions readStoreOptions(const StoreConfig& config);
+
+class RocksDb {
+ public:
+  // The shared database of `options.path`, opened on first use. Throws StartupError with a
+  // message naming the directory and the configuration key when the directory cannot be
+  // created or written, is locked by another process, or does not open.
+  static std::shared_ptr<RocksDb> open(const StoreOptions& options, Poco::Logger& logger);
+
+  ~RocksDb();
+  RocksDb(const RocksDb&) = delete;
+  RocksDb& operator=(const RocksDb&) = delete;
+
+  rocksdb::DB& db() { return *db_; }
+  // One of the k* names above.
+  rocksdb::ColumnFamilyHandle* family(const std::string& name) const;
+  const std::string& path() const { return path_; }
+  Poco::Logger& logger() const { return logger_; }
+
+  // One store per role per directory: two entity stores on one database would race each
+  // other's conditional updates (each store serialises only its own writers) and would be the
+  // same data under two names. Throws StartupError naming both stores. The claim is dropped
+  // by RoleClaim's destructor.
+  class RoleClaim;
+  std::unique_ptr<RoleClaim> claimRole(const std::string& role, const std::string& configPrefix);
+
+  // Translates a failed status into the strata error hierarchy (see rocksdb_db.cpp for the
+  // mapping); `what` says what was being done ("reading entity x").
+  [[noreturn]] void fail(const rocksdb::Status& status, const std::string& what) const;
+  void check(const rocksdb::Status& status, const std::string& what) const {
+    if (!status.ok()) fail(status, what);
+  }
+  // Writes a batch, translating failures.
+  void write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch,
+             const std::string& what);
+
+ private:
+  RocksDb(std::string path, Poco::Logger& logger);
+  friend class DbRegistry;
+
+  std::string path_;  // canonical
+  Poco::Logger& logger_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
+  std::mutex claimsMutex_;
+  std::map<std::string, std::string> claims_;  // role -> config prefix of its store
+};
+
+class RocksDb::RoleClaim {
+ public:
+  RoleClaim(RocksDb& db, std::string role) : db_(db), role_(std::move(role)) {}
+  ~RoleClaim();
+  RoleClaim(const RoleClaim&) = delete;
+  RoleClaim& operator=(const RoleClaim&) = delete;
+
+ private:
+  RocksDb& db_;
+  std::string role_;
+};
+
+}  // namespace strata::rdb

@@ -1,0 +1,308 @@
+// Layout: column family "entities", one key per entity,
+//
+//   key   = collection \0 \1 id      (collection escaped as in rocksdb_keys.h, id raw)
+//   value = {"etag":"...","version":N,"created":ms,"modified":ms,"body":{...}}
+//
+// so a collection is one contiguous key range in id order. Writes that read first (create's
+// existence check, the etag check of a conditional update or remove) run under a striped
+// mutex keyed by the entity's key: RocksDB's LOCK file makes this process the only writer,
+// so the mutex alone makes read-check-write atomic, without transactions.
+//
+// list() reads from one snapshot. Sorted by id (the key order, either way round) it streams
+// the collection's range and parses only the page, or every entity when there are filters;
+// the total is counted on the way. Sorted by another field it must look at every matching
+// entity: it keeps the best offset+limit sort keys in a heap (memory O(offset+limit), time
+// O(n log(offset+limit))) and then reads the page's entities again by key.
+#include "rocksdb_entity_store.h"
+
+#include "entity_match.h"
+#include "rocksdb_keys.h"
+
+#include <strata/errors.h>
+#include <strata/util.h>
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <limits>
+#include <queue>
+#include <sstream>
+
+namespace strata::rdb {
+
+namespace {
+
+using Poco::JSON::Object;
+
+void requireName(const std::string& value, const char* what) {
+  if (value.empty()) throw BadRequest(std::string("an entity needs a non-empty ") + what);
+}
+
+[[noreturn]] void throwNotFound(const std::string& collection, const std::string& id) {
+  throw NotFound("no entity '" + id + "' in collection '" + collection + "'");
+}
+
+void checkEtag(const Entity& e, const std::string& ifMatch) {
+  if (!ifMatch.empty() && ifMatch != e.etag)
+    throw PreconditionFailed("etag_mismatch", "entity '" + e.id + "' in collection '" +
+                                                  e.collection + "' has changed (etag mismatch)");
+}
+
+std::string entityKey(const std::string& collection, const std::string& id) {
+  std::string key = component(collection);
+  key += id;
+  return key;
+}
+
+std::string serialize(const Object::Ptr& body) {
+  std::ostringstream os;
+  if (body)
+    body->stringify(os);
+  else
+    os << "{}";
+  return os.str();
+}
+
+// The record as stored. Built as text around the already serialised body so that the body is
+// serialised once; the etag is a UUID and needs no escaping.
+std::string encodeRecord(const std::string& etag, int64_t version, int64_t created,
+                         int64_t modified, const std::string& bodyJson) {
+  std::string out;
+  out.reserve(bodyJson.size() + 128);
+  out += "{\"etag\":\"";
+  out += etag;
+  out += "\",\"version\":";
+  out += std::to_string(version);
+  out += ",\"created\":";
+  out += std::to_string(created);
+  out += ",\"modified\":";
+  out += std::to_string(modified);
+  out += ",\"body\":";
+  out += bodyJson;
+  out += '}';
+  return out;
+}
+
+bool matchesAll(const Entity& e, const std::vector<EntityFilter>& filters) {
+  for (const auto& f : filters)
+    if (!filterHolds(entityField(e, f.field), f.op, f.value)) return false;
+  return true;
+}
+
+uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+  return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max()
+                                                      : a + b;
+}
+
+}  // namespace
+
+RocksDbEntityStore::RocksDbEntityStore(std::shared_ptr<RocksDb> db, const StoreOptions& options)
+    : db_(std::move(db)),
+      claim_(db_->claimRole("entities", options.configPrefix)),
+      cf_(db_->family(kEntities)) {
+  write_.sync = options.sync;
+}
+
+Entity RocksDbEntityStore::decode(const std::string& collection, const std::string& id,
+                                  const std::string& value) const {
+  try {
+    Poco::JSON::Parser parser;
+    const auto record = parser.parse(value).extract<Object::Ptr>();
+    Entity e;
+    e.collection = collection;
+    e.id = id;
+    e.etag = record->getValue<std::string>("etag");
+    e.version = record->getValue<Poco::Int64>("version");
+    e.created = record->getValue<Poco::Int64>("created");
+    e.modified = record->getValue<Poco::Int64>("modified");
+    e.body = record->getObject("body");
+    if (!e.body) throw Poco::DataFormatException("no body");
+    return e;
+  } catch (const Poco::Exception& ex) {
+    db_->logger().error("RocksDB %s: unreadable entity record '%s' in collection '%s': %s",
+                        db_->path(), id, collection, ex.displayText());
+    throw InternalError("the RocksDB database at " + db_->path() +
+                        " holds a corrupt record for entity '" + id + "' in collection '" +
+                        collection + "'");
+  }
+}
+
+std::optional<Entity> RocksDbEntityStore::read(const std::string& collection, const std::string& id,
+                                               const std::string& key,
+                                               const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string value;
+  const rocksdb::Status s = db_->db().Get(ro, cf_, key, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  db_->check(s, "reading entity '" + id + "' in collection '" + collection + "'");
+  return decode(collection, id, value);
+}
+
+Entity RocksDbEntityStore::create(const std::string& collection, const std::string& id,
+                                  const Object::Ptr& body) {
+  requireName(collection, "collection");
+  const std::string name = id.empty() ? newUuid() : id;
+  const std::string key = entityKey(collection, name);
+  const std::string json = serialize(body);
+  const int64_t now = nowMillis();
+  const std::string value = encodeRecord(newUuid(), 1, now, now, json);
+  {
+    std::lock_guard lock(stripes_.forKey(key));
+    if (read(collection, name, key, nullptr))
+      throw Conflict("exists",
+                     "entity '" + name + "' already exists in collection '" + collection + "'");
+    db_->check(db_->db().Put(write_, cf_, key, value),
+               "creating entity '" + name + "' in collection '" + collection + "'");
+  }
+  return decode(collection, name, value);
+}
+
+std::optional<Entity> RocksDbEntityStore::find(const std::string& collection,
+                                               const std::string& id) {
+  requireName(collection, "collection");
+  requireName(id, "id");
+  return read(collection, id, entityKey(collection, id), nullptr);
+}
+
+Entity RocksDbEntityStore::update(const std::string& collection, const std::string& id,
+                                  const Object::Ptr& body, const std::string& ifMatch) {
+  requireName(collection, "collection");
+  requireName(id, "id");
+  const std::string key = entityKey(collection, id);
+  const std::string json = serialize(body);
+  const std::string etag = newUuid();
+  const int64_t now = nowMillis();
+  std::string value;
+  {
+    std::lock_guard lock(stripes_.forKey(key));
+    const auto old = read(collection, id, key, nullptr);
+    if (!old) throwNotFound(collection, id);
+    checkEtag(*old, ifMatch);
+    // Never let modified run backwards if the wall clock does.
+    value = encodeRecord(etag, old->version + 1, old->created, std::max(now, old->modified), json);
+    db_->check(db_->db().Put(write_, cf_, key, value),
+               "updating entity '" + id + "' in collection '" + collection + "'");
+  }
+  return decode(collection, id, value);
+}
+
+void RocksDbEntityStore::remove(const std::string& collection, const std::string& id,
+                                const std::string& ifMatch) {
+  requireName(collection, "collection");
+  requireName(id, "id");
+  const std::string key = entityKey(collection, id);
+  std::lock_guard lock(stripes_.forKey(key));
+  const auto old = read(collection, id, key, nullptr);
+  if (!old) throwNotFound(collection, id);
+  checkEtag(*old, ifMatch);
+  db_->check(db_->db().Delete(write_, cf_, key),
+             "removing entity '" + id + "' in collection '" + collection + "'");
+}
+
+EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQuery& query) {
+  requireName(collection, "collection");
+  const std::string what = "listing collection '" + collection + "'";
+  const std::string prefix = component(collection);
+  const std::string end = prefixEnd(prefix);
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  const rocksdb::Slice lower(prefix), upper(end);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  ro.iterate_lower_bound = &lower;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(ro, cf_));
+  const auto idOf = [&] {
+    const rocksdb::Slice k = it->key();
+    return std::string(k.data() + prefix.size(), k.size() - prefix.size());
+  };
+
+  EntityPage page;
+  if (query.sortBy == "id") {
+    // The key order is the id order: stream, counting, and keep the page.
+    const bool back = query.descending;
+    uint64_t index = 0;
+    for (back ? it->SeekToLast() : it->SeekToFirst(); it->Valid(); back ? it->Prev() : it->Next()) {
+      const bool inPage = index >= query.offset && index - query.offset < query.limit;
+      if (query.filters.empty()) {
+        if (inPage) page.items.push_back(decode(collection, idOf(), it->value().ToString()));
+        ++index;
+        continue;
+      }
+      Entity e = decode(collection, idOf(), it->value().ToString());
+      if (!matchesAll(e, query.filters)) continue;
+      if (inPage) page.items.push_back(std::move(e));
+      ++index;
+    }
+    db_->check(it->status(), what);
+    page.total = index;
+    return page;
+  }
+
+  // Any other field: keep the best offset+limit hits; ties break by id, ascending.
+  struct Hit {
+    SortKey key;
+    std::string id;
+  };
+  const bool descending = query.descending;
+  const auto before = [descending](const Hit& a, const Hit& b) {
+    const int c = compareSortKeys(a.key, b.key);
+    if (c != 0) return descending ? c > 0 : c < 0;
+    return a.id < b.id;
+  };
+  // A max-heap under `before`: its top is the worst hit kept so far.
+  std::priority_queue<Hit, std::vector<Hit>, decltype(before)> best(before);
+  const uint64_t keep = saturatingAdd(query.offset, query.limit);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Entity e = decode(collection, idOf(), it->value().ToString());
+    if (!matchesAll(e, query.filters)) continue;
+    ++page.total;
+    if (keep == 0) continue;
+    Hit hit{sortKeyOf(entityField(e, query.sortBy)), std::move(e.id)};
+    if (best.size() < keep) {
+      best.push(std::move(hit));
+    } else if (before(hit, best.top())) {
+      best.pop();
+      best.push(std::move(hit));
+    }
+  }
+  db_->check(it->status(), what);
+  std::vector<std::string> ordered;
+  ordered.reserve(best.size());
+  while (!best.empty()) {
+    ordered.push_back(best.top().id);
+    best.pop();
+  }
+  std::reverse(ordered.begin(), ordered.end());
+  for (uint64_t i = query.offset; i < ordered.size(); ++i) {
+    // Same snapshot: the entity is there, as it was when it was counted.
+    auto e = read(collection, ordered[i], entityKey(collection, ordered[i]), ro.snapshot);
+    if (!e)
+      throw InternalError("entity '" + ordered[i] + "' vanished from a snapshot of " + db_->path());
+    page.items.push_back(std::move(*e));
+  }
+  return page;
+}
+
+std::vector<std::string> RocksDbEntityStore::collections() {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), cf_));
+  std::string name;
+  // One seek per collection: from a collection's first key straight past its range.
+  for (it->SeekToFirst(); it->Valid();) {
+    const rocksdb::Slice k = it->key();
+    std::size_t pos = 0;
+    if (!readComponent(std::string_view(k.data(), k.size()), pos, name)) {
+      db_->logger().error("RocksDB %s: malformed entity key, skipped", db_->path());
+      it->Next();
+      continue;
+    }
+    out.push_back(name);
+    it->Seek(prefixEnd(component(name)));
+  }
+  db_->check(it->status(), "listing collections");
+  return out;
+}
+
+}  // namespace strata::rdb

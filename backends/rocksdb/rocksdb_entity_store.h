@@ -1,0 +1,39 @@
+#pragma once
+// The rocksdb backend's entities store; layout and costs in rocksdb_entity_store.cpp and
+// docs/storage.md.
+#include "rocksdb_db.h"
+#include "striped_mutex.h"
+
+#include <strata/stores/entity_store.h>
+
+namespace strata::rdb {
+
+class RocksDbEntityStore final : public EntityStore {
+ public:
+  RocksDbEntityStore(std::shared_ptr<RocksDb> db, const StoreOptions& options);
+
+  Entity create(const std::string& collection, const std::string& id,
+                const Poco::JSON::Object::Ptr& body) override;
+  std::optional<Entity> find(const std::string& collection, const std::string& id) override;
+  Entity update(const std::string& collection, const std::string& id,
+                const Poco::JSON::Object::Ptr& body, const std::string& ifMatch) override;
+  void remove(const std::string& collection, const std::string& id,
+              const std::string& ifMatch) override;
+  EntityPage list(const std::string& collection, const EntityQuery& query) override;
+  std::vector<std::string> collections() override;
+
+ private:
+  // The stored record of `key`, or nullopt.
+  std::optional<Entity> read(const std::string& collection, const std::string& id,
+                             const std::string& key, const rocksdb::Snapshot* snapshot);
+  Entity decode(const std::string& collection, const std::string& id,
+                const std::string& value) const;
+
+  std::shared_ptr<RocksDb> db_;
+  std::unique_ptr<RocksDb::RoleClaim> claim_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  rocksdb::WriteOptions write_;
+  StripedMutex stripes_;
+};
+
+}  // namespace strata::rdb

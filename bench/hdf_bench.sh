@@ -1,0 +1,467 @@
+#!/usr/bin/env bash
+# The HDF REST benchmark: the hdf plugin (docs/hdf.md) on the hdf5 backend, each figure next to
+# a baseline measured in the same run:
+#
+#   1. metadata rate, GET /datasets/{id}                 vs GET /strata/health (wrk)
+#   2. 64 MiB hyperslab of a float64 4096x4096 dataset, binary GET and raw binary PUT
+#                                                        vs H5Dread/H5Dwrite of the same slab on a
+#                                                           copy of the same file (strata_h5_direct),
+#                                                           and the same 64 MiB sent by plain Poco
+#                                                           (bench/poco_baseline.cpp, /big/raw)
+#   3. 100x100 binary hyperslab reads at random offsets  vs the same reads with H5Dread
+#   4. 8 MiB selection as JSON (text and data MB/s)      vs the same selection as binary
+#   5. a 1 GiB dataset streamed as binary: the server's  vs its resident memory just before
+#      peak resident memory during the download
+#
+#   BUILD_DIR=build-bench bench/hdf_bench.sh
+#
+# Knobs (environment): BUILD_DIR (default build), WRK_ROUNDS (3), WRK_DURATION (10s),
+# WRK_THREADS (2), WRK_CONNECTIONS (16), SLAB_ROUNDS (5), JSON_ROUNDS (5), BIG_ROUNDS (3),
+# TILE_SECONDS (5, for the direct tile loop), WAIT_LOAD (unset; e.g. 2: before measuring, wait
+# until the 1-minute load average is below it, at most WAIT_MAX seconds, default 900),
+# KEEP_WORK=1 keeps the temp directory (config, logs, .h5 files) for inspection.
+#
+# Layout, stated because every figure depends on it: float64 (H5T_IEEE_F64LE) datasets, chunked
+# [256, 4096] (8 MiB chunks; in the 4096-column dataset a band of whole rows, so a row-range
+# selection is whole chunks; larger than HDF5's default 1 MiB chunk cache, so HDF5 moves them
+# without caching, and the backend reopens the dataset per request anyway), no filters, created
+# with POST /datasets and filled with raw binary PUTs (Content-Type: application/octet-stream,
+# ?select=). The hdf5 backend runs with its default flush = true (H5Fflush after each write, no
+# fsync); the direct writes call H5Fflush too.
+#
+# As in bench/run_bench.sh: the test machine is shared and noisy, so every comparison is made
+# within one run, alternately, and reported as median and range; load generator, server and
+# HDF5 share the same cores, so the figures are relative, not absolute.
+set -euo pipefail
+shopt -s inherit_errexit
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${BUILD_DIR:-build}
+WRK_ROUNDS=${WRK_ROUNDS:-3}
+WRK_DURATION=${WRK_DURATION:-10s}
+WRK_THREADS=${WRK_THREADS:-2}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-16}
+SLAB_ROUNDS=${SLAB_ROUNDS:-5}
+JSON_ROUNDS=${JSON_ROUNDS:-5}
+BIG_ROUNDS=${BIG_ROUNDS:-3}
+TILE_SECONDS=${TILE_SECONDS:-5}
+WAIT_MAX=${WAIT_MAX:-900}
+
+# The datasets. SLAB: 4096x4096 float64 (128 MiB); the measured selection is its first 2048
+# rows (64 MiB). BIG: 16384x8192 float64 (1 GiB), filled in bands of 1024 rows (64 MiB).
+N=4096
+CHUNK_ROWS=256
+SLAB_ROWS=2048
+SLAB_BYTES=$((SLAB_ROWS * N * 8))
+JSON_ROWS=256  # [0:256, 0:4096] = 8 MiB of data
+JSON_DATA_BYTES=$((JSON_ROWS * N * 8))
+TILE=100
+BIG_ROWS=16384
+BIG_COLS=8192
+BIG_BAND=1024
+BIG_BYTES=$((BIG_ROWS * BIG_COLS * 8))
+
+for tool in cmake curl wrk sha256sum awk; do
+  command -v "$tool" >/dev/null || { echo "hdf_bench: $tool is missing (scripts/setup.sh installs it)" >&2; exit 1; }
+done
+
+log() { echo "hdf_bench: $*" >&2; }
+
+log "building in $BUILD_DIR"
+cmake --build "$BUILD_DIR" --target strata-server strata_all_plugins strata_h5_direct strata_poco_baseline >&2
+BUILD_ABS=$(cd "$BUILD_DIR" && pwd)
+SERVER_BIN=$BUILD_ABS/bin/strata-server
+DIRECT_BIN=$BUILD_ABS/bin/strata_h5_direct
+BASELINE_BIN=$BUILD_ABS/bin/strata_poco_baseline
+
+# Others' builds and tests on this box skew every figure; the report prints the load beside them.
+if [ -n "${WAIT_LOAD:-}" ]; then
+  waited=0
+  while ! awk -v max="$WAIT_LOAD" '{exit !($1 < max)}' /proc/loadavg; do
+    if [ "$waited" -ge "$WAIT_MAX" ]; then
+      log "load average still $(cut -d' ' -f1 /proc/loadavg) after ${WAIT_MAX}s; measuring anyway (the report shows it)"
+      break
+    fi
+    log "load average $(cut -d' ' -f1 /proc/loadavg) >= $WAIT_LOAD; waiting (${waited}s of ${WAIT_MAX}s)"
+    sleep 30
+    waited=$((waited + 30))
+  done
+fi
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/strata-hdf-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$rc" -ne 0 ]; then
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 20 "$f" >&2; }; done
+  fi
+  if [ "${KEEP_WORK:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+wait_for_port() {
+  local file=$1 pid=$2
+  for _ in $(seq 1 300); do
+    if [ -s "$file" ]; then cat "$file"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { log "server (pid $pid) exited before listening"; return 1; }
+    sleep 0.1
+  done
+  log "no port in $file after 30 s"
+  return 1
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+minimum() { printf '%s\n' "$@" | sort -g | head -n1; }
+maximum() { printf '%s\n' "$@" | sort -g | tail -n1; }
+fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, x}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+mbs() { awk -v x="$1" 'BEGIN {printf "%.0f", x / 1e6}'; }
+# "median (min–max)" of a list, through a formatter.
+summary() {
+  local f=$1; shift
+  echo "$($f "$(median "$@")") ($($f "$(minimum "$@")")–$($f "$(maximum "$@")"))"
+}
+int() { fmt "$1" 0; }
+
+# ------------------------------------------------------------------ set-up
+
+cat >"$WORK/strata.properties" <<EOF
+server.address = 127.0.0.1
+server.port = 0
+server.portFile = $WORK/strata.port
+server.accessLog = false
+plugins.path = $BUILD_ABS/lib/strata/plugins
+# admin serves /strata/health, the small-request baseline; it needs blobs and annotations.
+plugins.load = admin, hdf
+stores.arrays.default.backend = hdf5
+stores.arrays.default.path = $WORK/h5
+# The hdf plugin keeps its ACLs here.
+stores.entities.default.backend = memory
+stores.blobs.default.backend = memory
+stores.annotations.default.backend = memory
+auth.anonymous = true
+EOF
+
+"$SERVER_BIN" --config "$WORK/strata.properties" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+PIDS+=("$SERVER_PID")
+STRATA=http://127.0.0.1:$(wait_for_port "$WORK/strata.port" "$SERVER_PID")
+log "strata-server at $STRATA (pid $SERVER_PID)"
+
+# Two domains, so that the direct baseline can copy the 128 MiB file without the 1 GiB one.
+SLAB_Q=host=bench.test.hdfgroup.org
+BIG_Q=host=big.test.hdfgroup.org
+SLAB_FILE=$WORK/h5/test/bench.h5
+DIRECT_FILE=$WORK/direct.h5
+
+# api METHOD PATH-AND-QUERY [curl args...]: the JSON answer; fails on any non-2xx.
+api() {
+  local method=$1 path=$2; shift 2
+  curl -sS -g --fail-with-body -X "$method" "$@" "$STRATA$path"
+}
+json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | cut -d'"' -f4; }
+
+# create_dataset QUERY NAME ROWS COLS: the new dataset's id, linked as /NAME in the root group
+# (so that the direct baseline can open it by path).
+create_dataset() {
+  local q=$1 name=$2 rows=$3 cols=$4 root
+  root=$(api GET "/?$q" | json_field root)
+  api POST "/datasets?$q" -H 'Content-Type: application/json' -d "{
+    \"type\": \"H5T_IEEE_F64LE\", \"shape\": [$rows, $cols],
+    \"creationProperties\": {\"layout\": {\"class\": \"H5D_CHUNKED\", \"dims\": [$CHUNK_ROWS, $N]}},
+    \"link\": {\"id\": \"$root\", \"name\": \"$name\"}}" | json_field id
+}
+
+# put_binary URL-PATH DATA-FILE: writes the file as a raw binary body; prints bytes/s.
+# Expect: 100-continue is switched off, as h5pyd (requests) never sends it.
+put_binary() {
+  local path=$1 file=$2 code size total
+  read -r code size total < <(curl -sS -g -o "$WORK/put.out" -X PUT -H 'Expect:' \
+    -H 'Content-Type: application/octet-stream' --data-binary @"$file" \
+    -w '%{http_code} %{size_upload} %{time_total}\n' "$STRATA$path")
+  if [ "$code" != 200 ] || [ "$size" != "$(stat -c %s "$file")" ]; then
+    log "PUT $path answered $code after $size bytes: $(head -c 300 "$WORK/put.out")"; return 1
+  fi
+  awk -v s="$size" -v t="$total" 'BEGIN {printf "%.0f\n", s / t}'
+}
+
+# get_speed URL-PATH EXPECTED-BYTES [curl args...]: bytes/s of one download to /dev/null.
+get_speed() {
+  local path=$1 expected=$2 code size speed; shift 2
+  read -r code size speed < <(curl -sS -g -o /dev/null "$@" \
+    -w '%{http_code} %{size_download} %{speed_download}\n' "$STRATA$path")
+  if [ "$code" != 200 ] || { [ "$expected" != any ] && [ "$size" != "$expected" ]; }; then
+    log "GET $path answered $code with $size bytes (expected $expected)"; return 1
+  fi
+  echo "$speed $size"
+}
+BIN=(-H 'Accept: application/octet-stream')
+
+log "creating the datasets (chunks [$CHUNK_ROWS, $N], float64)"
+api PUT "/?$SLAB_Q" >/dev/null
+api PUT "/?$BIG_Q" >/dev/null
+SLAB_ID=$(create_dataset "$SLAB_Q" slab "$N" "$N")
+BIG_ID=$(create_dataset "$BIG_Q" big "$BIG_ROWS" "$BIG_COLS")
+
+log "generating 2 x 64 MiB of float64 test data"
+"$DIRECT_BIN" gen "$WORK/band0.bin" "$SLAB_BYTES" 1
+"$DIRECT_BIN" gen "$WORK/band1.bin" "$SLAB_BYTES" 2
+BAND0_SHA=$(sha256sum "$WORK/band0.bin" | cut -d' ' -f1)
+BAND1_SHA=$(sha256sum "$WORK/band1.bin" | cut -d' ' -f1)
+
+SLAB_SEL="[0:$SLAB_ROWS,0:$N]"
+SLAB_PATH="/datasets/$SLAB_ID/value?$SLAB_Q&select=$SLAB_SEL"
+log "filling the 128 MiB dataset and the 1 GiB dataset with raw binary PUTs"
+put_binary "$SLAB_PATH" "$WORK/band0.bin" >/dev/null
+put_binary "/datasets/$SLAB_ID/value?$SLAB_Q&select=[$SLAB_ROWS:$N,0:$N]" "$WORK/band1.bin" >/dev/null
+for band in $(seq 0 $((BIG_ROWS / BIG_BAND - 1))); do
+  put_binary "/datasets/$BIG_ID/value?$BIG_Q&select=[$((band * BIG_BAND)):$(((band + 1) * BIG_BAND)),0:$BIG_COLS]" \
+    "$WORK/band$((band % 2)).bin" >/dev/null
+done
+BIG_SHA=$(for _ in $(seq 1 $((BIG_ROWS / BIG_BAND / 2))); do cat "$WORK/band0.bin" "$WORK/band1.bin"; done |
+  sha256sum | cut -d' ' -f1)
+
+# The socket ceiling for the 64 MiB answer: plain Poco sending the same bytes from memory in
+# 1 MiB sendBytes() calls, as Strata's BodyWriter does.
+"$BASELINE_BIN" "$WORK/band0.bin" "$WORK/baseline.port" >"$WORK/baseline.log" 2>&1 &
+BASELINE_PID=$!
+PIDS+=("$BASELINE_PID")
+BASE=http://127.0.0.1:$(wait_for_port "$WORK/baseline.port" "$BASELINE_PID")
+
+# The direct baseline works on a copy of the file the server wrote (flushed after each PUT):
+# the same layout, made the same way, and in the page cache like the server's.
+cp "$SLAB_FILE" "$DIRECT_FILE"
+
+# ------------------------------------------------------------------ correctness, once
+
+check_sha() {
+  local what=$1 got=$2 want=$3
+  if [ "$got" != "$want" ]; then log "$what: sha256 $got, expected $want"; exit 1; fi
+}
+check_sha "GET $SLAB_SEL (binary)" "$(curl -sS -g --fail "${BIN[@]}" "$STRATA$SLAB_PATH" | sha256sum | cut -d' ' -f1)" "$BAND0_SHA"
+check_sha "GET [$SLAB_ROWS:$N,0:$N] (binary)" \
+  "$(curl -sS -g --fail "${BIN[@]}" "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[$SLAB_ROWS:$N,0:$N]" | sha256sum | cut -d' ' -f1)" "$BAND1_SHA"
+check_sha "Poco baseline /big/raw" "$(curl -sS --fail "$BASE/big/raw" | sha256sum | cut -d' ' -f1)" "$BAND0_SHA"
+check_sha "direct read of the copied file" \
+  "$("$DIRECT_BIN" dump "$DIRECT_FILE" /slab 0 "$SLAB_ROWS" 0 "$N" | sha256sum | cut -d' ' -f1)" "$BAND0_SHA"
+check_sha "GET tile [1234:1334,2345:2445] (binary) vs direct" \
+  "$(curl -sS -g --fail "${BIN[@]}" "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[1234:1334,2345:2445]" | sha256sum | cut -d' ' -f1)" \
+  "$("$DIRECT_BIN" dump "$DIRECT_FILE" /slab 1234 $TILE 2345 $TILE | sha256sum | cut -d' ' -f1)"
+check_sha "GET of the whole 1 GiB dataset (binary)" \
+  "$(curl -sS -g --fail "${BIN[@]}" "$STRATA/datasets/$BIG_ID/value?$BIG_Q" | sha256sum | cut -d' ' -f1)" "$BIG_SHA"
+# JSON: the text must hold one number per element.
+json_values=$(curl -sS -g --fail "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[0:$JSON_ROWS,0:$N]" |
+  sed 's/,"hrefs".*//' | tr ',' '\n' | grep -c '[0-9]')
+if [ "$json_values" != $((JSON_ROWS * N)) ]; then log "JSON read has $json_values values, expected $((JSON_ROWS * N))"; exit 1; fi
+log "sha256 checks passed: PUT then GET, the direct read of the server's file, a tile, the 1 GiB stream; JSON has $json_values values"
+
+# ------------------------------------------------------------------ CPU accounting (as run_bench.sh)
+
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+all_ticks() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat; }
+# This shell and everything it waited for (wrk, curl, strata_h5_direct), plus both servers.
+own_ticks() {
+  local t pid
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
+  for pid in "$SERVER_PID" "$BASELINE_PID"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$t"
+}
+BUSY0=$(busy_ticks); ALL0=$(all_ticks); OWN0=$(own_ticks); STEAL0=$(awk '/^cpu / {print $9}' /proc/stat)
+
+wrk_rps() {
+  local out
+  out=$(wrk "$@")
+  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
+    log "wrk saw errors ($*):"; echo "$out" >&2; return 1
+  fi
+  awk '/^Requests\/sec:/ {print $2}' <<<"$out"
+}
+WRK=(-t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION")
+
+# ------------------------------------------------------------------ 1. metadata rate
+
+META_RPS=(); HEALTH_RPS=()
+for round in $(seq 1 "$WRK_ROUNDS"); do
+  log "metadata round $round/$WRK_ROUNDS"
+  if [ $((round % 2)) = 1 ]; then
+    META_RPS+=("$(wrk_rps "${WRK[@]}" "$STRATA/datasets/$SLAB_ID?$SLAB_Q")")
+    HEALTH_RPS+=("$(wrk_rps "${WRK[@]}" "$STRATA/strata/health")")
+  else
+    HEALTH_RPS+=("$(wrk_rps "${WRK[@]}" "$STRATA/strata/health")")
+    META_RPS+=("$(wrk_rps "${WRK[@]}" "$STRATA/datasets/$SLAB_ID?$SLAB_Q")")
+  fi
+done
+
+# ------------------------------------------------------------------ 2. 64 MiB hyperslab
+
+# Every PUT and direct write stores band0 again, so the contents stay what was verified.
+S_GET=(); S_PUT=(); D_READ=(); D_WRITE=(); D1_READ=(); D1_WRITE=(); RAW=()
+slab_server() {
+  local s code size speed
+  s=$(get_speed "$SLAB_PATH" "$SLAB_BYTES" "${BIN[@]}"); S_GET+=("${s% *}")
+  S_PUT+=("$(put_binary "$SLAB_PATH" "$WORK/band0.bin")")
+  read -r code size speed < <(curl -s -o /dev/null -w '%{http_code} %{size_download} %{speed_download}\n' "$BASE/big/raw")
+  if [ "$code" != 200 ] || [ "$size" != "$SLAB_BYTES" ]; then log "$BASE/big/raw answered $code with $size bytes"; exit 1; fi
+  RAW+=("$speed")
+}
+slab_direct() {
+  D_READ+=("$("$DIRECT_BIN" read "$DIRECT_FILE" /slab 0 "$SLAB_ROWS" 0 "$N")")
+  D_WRITE+=("$("$DIRECT_BIN" write "$DIRECT_FILE" /slab 0 "$SLAB_ROWS" 0 "$N" "$WORK/band0.bin")")
+  D1_READ+=("$("$DIRECT_BIN" --mem-1d read "$DIRECT_FILE" /slab 0 "$SLAB_ROWS" 0 "$N")")
+  D1_WRITE+=("$("$DIRECT_BIN" --mem-1d write "$DIRECT_FILE" /slab 0 "$SLAB_ROWS" 0 "$N" "$WORK/band0.bin")")
+}
+for round in $(seq 1 "$SLAB_ROUNDS"); do
+  log "64 MiB hyperslab round $round/$SLAB_ROUNDS"
+  if [ $((round % 2)) = 1 ]; then slab_server; slab_direct; else slab_direct; slab_server; fi
+done
+# Direct figures are MB/s already; make them bytes/s like curl's.
+to_bps() { for x in "$@"; do awk -v x="$x" 'BEGIN {printf "%.0f\n", x * 1e6}'; done; }
+mapfile -t D_READ < <(to_bps "${D_READ[@]}"); mapfile -t D_WRITE < <(to_bps "${D_WRITE[@]}")
+mapfile -t D1_READ < <(to_bps "${D1_READ[@]}"); mapfile -t D1_WRITE < <(to_bps "${D1_WRITE[@]}")
+
+# ------------------------------------------------------------------ 3. 100x100 tiles
+
+cat >"$WORK/tiles.lua" <<EOF
+-- ${TILE}x${TILE} binary hyperslab reads at random offsets (written by bench/hdf_bench.sh)
+local id, query, rows, cols, size = "$SLAB_ID", "$SLAB_Q", $N, $N, $TILE
+wrk.headers["Accept"] = "application/octet-stream"
+local seed = 1
+function setup(thread) thread:set("seed", seed); seed = seed + 1 end
+function init(args) math.randomseed(seed * 7919) end
+function request()
+  local r = math.random(0, rows - size)
+  local c = math.random(0, cols - size)
+  return wrk.format(nil, string.format("/datasets/%s/value?%s&select=[%d:%d,%d:%d]", id, query, r, r + size, c, c + size))
+end
+EOF
+TILE_RPS=(); TILE1_RPS=(); D_TILES=(); D1_TILES=()
+tiles_server() {
+  TILE_RPS+=("$(wrk_rps "${WRK[@]}" -s "$WORK/tiles.lua" "$STRATA")")
+  TILE1_RPS+=("$(wrk_rps -t1 -c1 -d"$WRK_DURATION" -s "$WORK/tiles.lua" "$STRATA")")
+}
+tiles_direct() {
+  D_TILES+=("$("$DIRECT_BIN" tiles "$DIRECT_FILE" /slab "$TILE" "$TILE_SECONDS")")
+  D1_TILES+=("$("$DIRECT_BIN" --mem-1d tiles "$DIRECT_FILE" /slab "$TILE" "$TILE_SECONDS")")
+}
+for round in $(seq 1 "$WRK_ROUNDS"); do
+  log "${TILE}x${TILE} tile round $round/$WRK_ROUNDS"
+  if [ $((round % 2)) = 1 ]; then tiles_server; tiles_direct; else tiles_direct; tiles_server; fi
+done
+
+# ------------------------------------------------------------------ 4. JSON
+
+JSON_PATH="/datasets/$SLAB_ID/value?$SLAB_Q&select=[0:$JSON_ROWS,0:$N]"
+J_TEXT=(); J_DATA=(); J_BIN=(); JSON_BYTES=0
+for round in $(seq 1 "$JSON_ROUNDS"); do
+  log "JSON round $round/$JSON_ROUNDS"
+  s=$(get_speed "$JSON_PATH" any)
+  read -r speed JSON_BYTES <<<"$s"
+  J_TEXT+=("$speed")
+  J_DATA+=("$(awk -v s="$speed" -v j="$JSON_BYTES" -v d="$JSON_DATA_BYTES" 'BEGIN {printf "%.0f", s * d / j}')")
+  s=$(get_speed "$JSON_PATH" "$JSON_DATA_BYTES" "${BIN[@]}"); J_BIN+=("${s% *}")
+done
+
+# ------------------------------------------------------------------ 5. 1 GiB stream, memory
+
+# Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0), so the peak of each
+# download is its own, not that of an earlier PUT. VmRSS is also sampled every 20 ms, as a
+# cross-check that does not depend on that reset.
+kb() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$SERVER_PID/status"; }
+B_SPEED=(); B_EXTRA_HWM=(); B_EXTRA_SAMPLED=(); B_RSS_BEFORE=()
+for round in $(seq 1 "$BIG_ROUNDS"); do
+  log "1 GiB stream round $round/$BIG_ROUNDS"
+  echo 5 >"/proc/$SERVER_PID/clear_refs" ||
+    log "cannot reset VmHWM; the VmHWM figure includes earlier peaks, the sampled one does not"
+  before=$(kb VmRSS)
+  ( while kill -0 "$SERVER_PID" 2>/dev/null; do kb VmRSS; sleep 0.02; done ) >"$WORK/rss.samples" &
+  SAMPLER=$!
+  s=$(get_speed "/datasets/$BIG_ID/value?$BIG_Q" "$BIG_BYTES" "${BIN[@]}")
+  kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true
+  hwm=$(kb VmHWM)
+  B_SPEED+=("${s% *}")
+  B_RSS_BEFORE+=("$before")
+  B_EXTRA_HWM+=($((hwm - before)))
+  B_EXTRA_SAMPLED+=($(($(sort -n "$WORK/rss.samples" | tail -n1) - before)))
+done
+
+BUSY1=$(busy_ticks); ALL1=$(all_ticks); OWN1=$(own_ticks); STEAL1=$(awk '/^cpu / {print $9}' /proc/stat)
+OTHERS_PCT=$(awk -v b=$((BUSY1 - BUSY0)) -v o=$((OWN1 - OWN0)) -v a=$((ALL1 - ALL0)) \
+  'BEGIN {x = (b - o) / a * 100; printf "%.0f", x < 0 ? 0 : x}')
+STEAL_PCT=$(awk -v s=$((STEAL1 - STEAL0)) -v a=$((ALL1 - ALL0)) 'BEGIN {printf "%.0f", s / a * 100}')
+
+# ------------------------------------------------------------------ report
+
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+echo
+echo "### hdf_bench.sh run, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo
+echo "$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), HDF5 $(pkg-config --modversion hdf5 2>/dev/null || echo '?'), load average (1/5/15 min) at the start: $LOAD_AT_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "During the measurements, other processes used about $OTHERS_PCT % of all CPU time (hypervisor steal: $STEAL_PCT %); above a few percent, treat the figures as disturbed."
+echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)'), build $BUILD_DIR ($(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$BUILD_ABS/CMakeCache.txt")). Datasets: float64, chunks [$CHUNK_ROWS, $N] (8 MiB), no filters; hdf5 backend with flush = true."
+echo
+echo "#### 1. Metadata: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION\`, $WRK_ROUNDS round(s), alternating"
+echo
+echo "| what | median req/s | range | n | vs health |"
+echo "|---|---|---|---|---|"
+m=$(median "${META_RPS[@]}"); h=$(median "${HEALTH_RPS[@]}")
+echo "| \`GET /datasets/{id}?host=...\` | $(int "$m") | $(int "$(minimum "${META_RPS[@]}")")–$(int "$(maximum "${META_RPS[@]}")") | ${#META_RPS[@]} | $(ratio "$m" "$h") |"
+echo "| \`GET /strata/health\` (baseline) | $(int "$h") | $(int "$(minimum "${HEALTH_RPS[@]}")")–$(int "$(maximum "${HEALTH_RPS[@]}")") | ${#HEALTH_RPS[@]} | 1.00 |"
+echo
+echo "#### 2. 64 MiB hyperslab \`[0:$SLAB_ROWS,0:$N]\` of the 4096x4096 float64 dataset, $SLAB_ROUNDS round(s), interleaved (MB/s = 10^6 bytes/s)"
+echo
+echo "Strata: \`curl -o /dev/null -w '%{speed_download}'\` with \`Accept: application/octet-stream\`; PUT with a raw binary body, bytes / time_total. Direct: \`strata_h5_direct\`, one H5Dread / H5Dwrite+H5Fflush of the slab into / from a 2-D memory dataspace, on a copy of the server's file. \"1-D memory\" is the same call with the memory described as a 1-D dataspace, as backends/hdf5 does (a diagnostic, not a target). The socket ceiling is plain Poco sending the same 64 MiB from memory (\`/big/raw\` of strata_poco_baseline); the serial bound is what reading and then sending each byte costs, 1 / (1/direct + 1/ceiling), which is the most a server that does not overlap the two can reach."
+echo
+echo "| what | median MB/s | range | n | Strata / direct (aim >= 0.60) |"
+echo "|---|---|---|---|---|"
+row() {  # label, reference median (or empty), values...
+  local label=$1 ref=$2; shift 2
+  local med; med=$(median "$@")
+  echo "| $label | $(mbs "$med") | $(mbs "$(minimum "$@")")–$(mbs "$(maximum "$@")") | $# | ${ref:+$(ratio "$med" "$ref")} |"
+}
+dr=$(median "${D_READ[@]}"); dw=$(median "${D_WRITE[@]}")
+row "Strata \`GET .../value?select=$SLAB_SEL\` (binary)" "$dr" "${S_GET[@]}"
+row "direct H5Dread (baseline)" "" "${D_READ[@]}"
+row "direct H5Dread, 1-D memory dataspace" "" "${D1_READ[@]}"
+row "socket ceiling: Poco, same 64 MiB from memory, 1 MiB sendBytes(); last column: ceiling / direct" "$dr" "${RAW[@]}"
+rc=$(median "${RAW[@]}")
+echo "| serial bound, 1 / (1/direct + 1/ceiling) of the medians; last column: bound / direct | $(mbs "$(awk -v d="$dr" -v r="$rc" 'BEGIN {print 1 / (1 / d + 1 / r)}')") | | | $(awk -v d="$dr" -v r="$rc" 'BEGIN {printf "%.2f", (1 / (1 / d + 1 / r)) / d}') |"
+echo "| last column: Strata GET / serial bound | | | | $(awk -v s="$(median "${S_GET[@]}")" -v d="$dr" -v r="$rc" 'BEGIN {printf "%.2f", s / (1 / (1 / d + 1 / r))}') |"
+row "Strata \`PUT .../value?select=$SLAB_SEL\` (raw binary body)" "$dw" "${S_PUT[@]}"
+row "direct H5Dwrite + H5Fflush (baseline)" "" "${D_WRITE[@]}"
+row "direct H5Dwrite + H5Fflush, 1-D memory dataspace" "" "${D1_WRITE[@]}"
+echo
+echo "#### 3. ${TILE}x${TILE} binary hyperslab reads (80 kB each) at random offsets, $WRK_ROUNDS round(s), alternating"
+echo
+echo "| what | median reads/s | range | n |"
+echo "|---|---|---|---|"
+echo "| Strata, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION (Lua script varies the offset) | $(int "$(median "${TILE_RPS[@]}")") | $(int "$(minimum "${TILE_RPS[@]}")")–$(int "$(maximum "${TILE_RPS[@]}")") | ${#TILE_RPS[@]} |"
+echo "| Strata, wrk -t1 -c1 -d$WRK_DURATION (one connection) | $(int "$(median "${TILE1_RPS[@]}")") | $(int "$(minimum "${TILE1_RPS[@]}")")–$(int "$(maximum "${TILE1_RPS[@]}")") | ${#TILE1_RPS[@]} |"
+echo "| direct H5Dread loop, one thread, dataset kept open, ${TILE_SECONDS}s (baseline) | $(int "$(median "${D_TILES[@]}")") | $(int "$(minimum "${D_TILES[@]}")")–$(int "$(maximum "${D_TILES[@]}")") | ${#D_TILES[@]} |"
+echo "| direct, 1-D memory dataspace | $(int "$(median "${D1_TILES[@]}")") | $(int "$(minimum "${D1_TILES[@]}")")–$(int "$(maximum "${D1_TILES[@]}")") | ${#D1_TILES[@]} |"
+echo "| (for scale: \`GET /strata/health\`, section 1) | $(int "$h") | | |"
+echo
+echo "#### 4. JSON value read of \`[0:$JSON_ROWS,0:$N]\` ($((JSON_DATA_BYTES >> 20)) MiB of float64 = $JSON_BYTES bytes of JSON text), $JSON_ROUNDS round(s), interleaved with binary"
+echo
+echo "| what | median MB/s | range | n | vs binary |"
+echo "|---|---|---|---|---|"
+jb=$(median "${J_BIN[@]}")
+row "JSON, text bytes" "" "${J_TEXT[@]}"
+row "JSON, float64 data bytes" "$jb" "${J_DATA[@]}"
+row "binary, same selection (baseline)" "$jb" "${J_BIN[@]}"
+echo
+echo "#### 5. 1 GiB binary stream (\`GET .../value\` of the 16384x8192 float64 dataset), $BIG_ROUNDS round(s)"
+echo
+echo "| what | median | range | n |"
+echo "|---|---|---|---|"
+echo "| server VmRSS just before (baseline) | $(mib "$(median "${B_RSS_BEFORE[@]}")") MiB | $(mib "$(minimum "${B_RSS_BEFORE[@]}")")–$(mib "$(maximum "${B_RSS_BEFORE[@]}")") MiB | ${#B_RSS_BEFORE[@]} |"
+echo "| extra peak memory, VmHWM after - VmRSS before (aim < 64 MiB) | $(mib "$(median "${B_EXTRA_HWM[@]}")") MiB | $(mib "$(minimum "${B_EXTRA_HWM[@]}")")–$(mib "$(maximum "${B_EXTRA_HWM[@]}")") MiB | ${#B_EXTRA_HWM[@]} |"
+echo "| extra memory, highest VmRSS sampled every 20 ms - before | $(mib "$(median "${B_EXTRA_SAMPLED[@]}")") MiB | $(mib "$(minimum "${B_EXTRA_SAMPLED[@]}")")–$(mib "$(maximum "${B_EXTRA_SAMPLED[@]}")") MiB | ${#B_EXTRA_SAMPLED[@]} |"
+echo "| download speed | $(mbs "$(median "${B_SPEED[@]}")") MB/s | $(mbs "$(minimum "${B_SPEED[@]}")")–$(mbs "$(maximum "${B_SPEED[@]}")") MB/s | ${#B_SPEED[@]} |"
+echo
+echo "Checked once before timing: sha256 of binary GETs equals that of the bytes PUT (both bands of the 128 MiB dataset, and the whole 1 GiB dataset), the direct read of the server's file copy equals them too, a ${TILE}x${TILE} tile read by both matches, and the JSON read holds $((JSON_ROWS * N)) numbers."

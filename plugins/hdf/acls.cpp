@@ -1,0 +1,221 @@
+#include "acls.h"
+
+#include <Poco/JSON/Array.h>
+#include <strata/errors.h>
+#include <strata/util.h>
+
+namespace strata::hdf {
+
+namespace {
+
+const char* const kFields[] = {"create", "read", "update", "delete", "readACL", "updateACL"};
+
+bool& field(Acl& acl, int i) {
+  switch (i) {
+    case 0:
+      return acl.create;
+    case 1:
+      return acl.read;
+    case 2:
+      return acl.update;
+    case 3:
+      return acl.del;
+    case 4:
+      return acl.readACL;
+    default:
+      return acl.updateACL;
+  }
+}
+
+Acl fromJson(const Poco::JSON::Object& o) {
+  Acl acl;
+  for (int i = 0; i < 6; ++i)
+    if (o.has(kFields[i])) field(acl, i) = o.getValue<bool>(kFields[i]);
+  return acl;
+}
+
+const char* permName(Perm p) {
+  switch (p) {
+    case Perm::Create:
+      return "create";
+    case Perm::Read:
+      return "read";
+    case Perm::Update:
+      return "update";
+    case Perm::Delete:
+      return "delete";
+    case Perm::ReadAcl:
+      return "readACL";
+    case Perm::UpdateAcl:
+      return "updateACL";
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool Acl::allows(Perm p) const {
+  switch (p) {
+    case Perm::Create:
+      return create;
+    case Perm::Read:
+      return read;
+    case Perm::Update:
+      return update;
+    case Perm::Delete:
+      return del;
+    case Perm::ReadAcl:
+      return readACL;
+    case Perm::UpdateAcl:
+      return updateACL;
+  }
+  return false;
+}
+
+Poco::JSON::Object::Ptr Acl::toJson(const std::string& user) const {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("userName", user);
+  Acl copy = *this;
+  for (int i = 0; i < 6; ++i) o->set(kFields[i], field(copy, i));
+  return o;
+}
+
+AclStore::AclStore(std::shared_ptr<EntityStore> entities) : entities_(std::move(entities)) {}
+
+std::string AclStore::entityId(const std::string& container, const std::string& object) {
+  // Hashed so that any container or object name makes a valid id in every backend.
+  Sha256 h;
+  const std::string key = container + '\0' + object;
+  h.update(key.data(), key.size());
+  return h.hexDigest();
+}
+
+std::vector<std::pair<std::string, Acl>> AclStore::list(const std::string& container,
+                                                        const std::string& object) {
+  std::vector<std::pair<std::string, Acl>> out;
+  auto e = entities_->find(kCollection, entityId(container, object));
+  if (!e) return out;
+  auto entries = e->body->getArray("acls");
+  if (!entries) return out;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    auto o = entries->getObject(i);
+    if (!o) continue;
+    out.emplace_back(o->getValue<std::string>("userName"), fromJson(*o));
+  }
+  return out;
+}
+
+std::optional<Acl> AclStore::find(const std::string& container, const std::string& object,
+                                  const std::string& user) {
+  for (auto& [name, acl] : list(container, object))
+    if (name == user) return acl;
+  return std::nullopt;
+}
+
+void AclStore::set(const std::string& container, const std::string& object, const std::string& user,
+                   const Poco::JSON::Object& perms) {
+  bool any = false;
+  for (const char* f : kFields) {
+    if (!perms.has(f)) continue;
+    const auto v = perms.get(f);
+    if (!(v.type() == typeid(bool) ||
+          (v.isInteger() && (v.convert<int64_t>() == 0 || v.convert<int64_t>() == 1))))
+      throw BadRequest(std::string("Bad Request: ACL permission '") + f + "' must be true or false");
+    any = true;
+  }
+  if (!any) throw BadRequest("Bad Request: no acl permissions found in request body");
+
+  const std::string id = entityId(container, object);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto existing = entities_->find(kCollection, id);
+    Poco::JSON::Array::Ptr entries = new Poco::JSON::Array;
+    if (existing && existing->body->getArray("acls")) entries = existing->body->getArray("acls");
+    Poco::JSON::Object::Ptr entry;
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      auto o = entries->getObject(i);
+      if (o && o->getValue<std::string>("userName") == user) entry = o;
+    }
+    // A new entry denies what the request does not grant (h5serv adds a zeroed row).
+    Acl acl = entry ? fromJson(*entry) : Acl{false, false, false, false, false, false};
+    for (int i = 0; i < 6; ++i)
+      if (perms.has(kFields[i])) field(acl, i) = perms.get(kFields[i]).convert<bool>();
+    Poco::JSON::Array::Ptr updated = new Poco::JSON::Array;
+    bool placed = false;
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      auto o = entries->getObject(i);
+      if (o && o->getValue<std::string>("userName") == user) {
+        updated->add(acl.toJson(user));
+        placed = true;
+      } else if (o) {
+        updated->add(o);
+      }
+    }
+    if (!placed) updated->add(acl.toJson(user));
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("container", container);
+    body->set("object", object);
+    body->set("acls", updated);
+    try {
+      if (existing)
+        entities_->update(kCollection, id, body, existing->etag);
+      else
+        entities_->create(kCollection, id, body);
+      return;
+    } catch (const PreconditionFailed&) {
+      // Someone else changed this object's ACLs meanwhile: merge again.
+    } catch (const Conflict&) {
+    }
+  }
+  throw ServiceUnavailable("the ACLs of this object are being changed concurrently; try again");
+}
+
+Acl AclStore::effective(const std::string& container, const std::string& object, const std::string& rootId,
+                        const std::string& user) {
+  const auto own = list(container, object);
+  const auto root = object == rootId ? own : list(container, rootId);
+  auto entry = [](const std::vector<std::pair<std::string, Acl>>& entries,
+                  const std::string& name) -> std::optional<Acl> {
+    for (const auto& [n, acl] : entries)
+      if (n == name) return acl;
+    return std::nullopt;
+  };
+  // h5serv's precedence (hdf5db.getAcl): the user on the object, the user on the root, the
+  // default on the object, the default on the root, everything allowed.
+  if (!user.empty() && user != kDefaultUser) {
+    if (auto a = entry(own, user)) return *a;
+    if (auto a = entry(root, user)) return *a;
+  }
+  if (auto a = entry(own, kDefaultUser)) return *a;
+  if (auto a = entry(root, kDefaultUser)) return *a;
+  return Acl{};
+}
+
+void AclStore::require(const Principal& who, const std::string& container, const std::string& object,
+                       const std::string& rootId, Perm perm) {
+  if (effective(container, object, rootId, who.name).allows(perm)) return;
+  if (who.anonymous()) throw Unauthorized("Unauthorized: this domain needs credentials");
+  throw Forbidden(std::string("Access is not permitted: user '") + who.name + "' lacks '" + permName(perm) +
+                  "' permission");
+}
+
+void AclStore::removeContainer(const std::string& container) {
+  EntityQuery q;
+  EntityFilter f;
+  f.field = "container";
+  f.op = EntityFilter::Op::Eq;
+  f.value = container;
+  q.filters.push_back(f);
+  q.limit = 100;
+  for (int round = 0; round < 1000; ++round) {
+    auto page = entities_->list(kCollection, q);
+    if (page.items.empty()) return;
+    for (const auto& e : page.items) {
+      try {
+        entities_->remove(kCollection, e.id, "");
+      } catch (const NotFound&) {
+      }
+    }
+  }
+}
+
+}  // namespace strata::hdf

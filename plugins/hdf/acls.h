@@ -1,0 +1,65 @@
+#pragma once
+// Access control lists, as h5serv keeps them: per domain (on its root group) and per object,
+// one entry per user name ("default" for everyone without an entry of their own), each with
+// the six permissions create, read, update, delete, readACL, updateACL.
+//
+// The effective ACL of a user on an object is the first that exists of: the object's entry for
+// the user, the root group's entry for the user, the object's "default" entry, the root group's
+// "default" entry; with none, everything is allowed (h5serv's default ACL).
+//
+// Entries live in the entities store, collection "hdf_acls", one entity per (container,
+// object) holding the list of entries; updates are conditional on the entity's etag, so
+// concurrent updates of the same object's ACLs do not lose each other.
+//
+// Thread-safety: all methods may be called concurrently.
+#include <Poco/JSON/Object.h>
+#include <strata/principal.h>
+#include <strata/stores/entity_store.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace strata::hdf {
+
+enum class Perm { Create, Read, Update, Delete, ReadAcl, UpdateAcl };
+
+struct Acl {
+  bool create = true, read = true, update = true, del = true, readACL = true, updateACL = true;
+  bool allows(Perm p) const;
+  // {"userName", "create", "read", "update", "delete", "readACL", "updateACL"}
+  Poco::JSON::Object::Ptr toJson(const std::string& user) const;
+};
+
+class AclStore {
+ public:
+  static constexpr const char* kCollection = "hdf_acls";
+  static constexpr const char* kDefaultUser = "default";
+
+  explicit AclStore(std::shared_ptr<EntityStore> entities);
+
+  // One object's entries, in the order they were first set.
+  std::vector<std::pair<std::string, Acl>> list(const std::string& container, const std::string& object);
+  std::optional<Acl> find(const std::string& container, const std::string& object, const std::string& user);
+  // Sets the permissions present in `perms` (booleans or 0/1), keeping the entry's other
+  // permissions; a new entry denies what `perms` does not grant (as h5serv). BadRequest when a
+  // value is not a boolean or none of the six permissions is present.
+  void set(const std::string& container, const std::string& object, const std::string& user,
+           const Poco::JSON::Object& perms);
+  Acl effective(const std::string& container, const std::string& object, const std::string& rootId,
+                const std::string& user);
+  // Throws Unauthorized for an anonymous principal and Forbidden for an authenticated one
+  // unless the effective ACL allows `perm`.
+  void require(const Principal& who, const std::string& container, const std::string& object,
+               const std::string& rootId, Perm perm);
+  // Drops every entry of a container (when the domain is deleted).
+  void removeContainer(const std::string& container);
+
+ private:
+  static std::string entityId(const std::string& container, const std::string& object);
+  std::shared_ptr<EntityStore> entities_;
+};
+
+}  // namespace strata::hdf

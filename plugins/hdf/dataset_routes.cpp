@@ -1,0 +1,499 @@
+// Datasets and committed datatypes: /datasets, /datasets/{id}, /datasets/{id}/shape,
+// /datasets/{id}/type, /datatypes, /datatypes/{id}.
+#include <Poco/JSON/Array.h>
+#include <strata/errors.h>
+
+#include "responses.h"
+#include "routes.h"
+#include "values.h"
+
+namespace strata::hdf {
+
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+// "maxdims": int | [int | "H5S_UNLIMITED"...]; 0 means unlimited.
+void parseMaxdims(const Object& body, Shape& shape) {
+  if (!body.has("maxdims") || body.get("maxdims").isEmpty()) return;
+  if (shape.cls == ShapeClass::Null)
+    throw BadRequest("Bad Request: maxdims not valid for H5S_NULL dataspace");
+  const Var v = body.get("maxdims");
+  std::vector<Var> items;
+  if (auto list = asArray(v))
+    for (std::size_t i = 0; i < list->size(); ++i) items.push_back(list->get(static_cast<unsigned>(i)));
+  else
+    items.push_back(v);
+  if (items.size() != shape.dims.size())
+    throw BadRequest("Bad Request: maxdims array length must equal shape array length");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    uint64_t m;
+    if (items[i].isString() && items[i].convert<std::string>() == "H5S_UNLIMITED")
+      m = kUnlimited;
+    else
+      m = toCount(items[i], "a maxdims extent");
+    if (m == 0) m = kUnlimited;
+    if (m < shape.dims[i]) throw BadRequest("Bad Request: maxdims extent can't be smaller than shape extent");
+    shape.maxdims.push_back(m);
+  }
+}
+
+Filter parseFilter(const Var& v) {
+  Filter f;
+  std::string cls;
+  int64_t id = -1;
+  Object::Ptr o;
+  if (v.type() == typeid(Object::Ptr)) {
+    o = v.extract<Object::Ptr>();
+    if (o->has("class")) {
+      if (!o->get("class").isString()) throw BadRequest("Bad Request: a filter's class must be a string");
+      cls = o->getValue<std::string>("class");
+    }
+    if (o->has("id")) id = static_cast<int64_t>(toCount(o->get("id"), "a filter id"));
+    if (cls.empty() && o->has("name") && o->get("name").isString()) cls = o->getValue<std::string>("name");
+  } else if (v.isString()) {
+    cls = v.convert<std::string>();
+  } else if (v.isInteger()) {
+    id = static_cast<int64_t>(toCount(v, "a filter id"));
+  } else {
+    throw BadRequest("Bad Request: a filter must be an object, a name or an id");
+  }
+  auto is = [&](const char* a, const char* b, int n) {
+    return cls == a || cls == b || (cls.empty() && id == n);
+  };
+  if (is("H5Z_FILTER_DEFLATE", "deflate", 1) || cls == "gzip") {
+    f.kind = Filter::Kind::Deflate;
+    f.id = 1;
+    if (o && o->has("level")) {
+      const uint64_t level = toCount(o->get("level"), "the deflate level");
+      if (level > 9) throw BadRequest("Bad Request: the deflate level must be 0..9");
+      f.level = static_cast<int>(level);
+    }
+  } else if (is("H5Z_FILTER_SHUFFLE", "shuffle", 2)) {
+    f.kind = Filter::Kind::Shuffle;
+    f.id = 2;
+  } else if (is("H5Z_FILTER_FLETCHER32", "fletcher32", 3)) {
+    f.kind = Filter::Kind::Fletcher32;
+    f.id = 3;
+  } else if (is("H5Z_FILTER_SCALEOFFSET", "scaleoffset", 6)) {
+    f.kind = Filter::Kind::ScaleOffset;
+    f.id = 6;
+    f.scaleType = "H5Z_SO_INT";
+    if (o && o->has("scaleType")) {
+      if (!o->get("scaleType").isString()) throw BadRequest("Bad Request: scaleType must be a string");
+      f.scaleType = o->getValue<std::string>("scaleType");
+      if (f.scaleType != "H5Z_SO_INT" && f.scaleType != "H5Z_SO_FLOAT_DSCALE" &&
+          f.scaleType != "H5Z_SO_FLOAT_ESCALE")
+        throw BadRequest("Bad Request: unknown scaleType '" + f.scaleType + "'");
+    }
+    if (o && o->has("scaleOffset")) {
+      const Var so = o->get("scaleOffset");
+      if (!so.isInteger()) throw BadRequest("Bad Request: scaleOffset must be an integer");
+      f.scaleOffset = so.convert<int>();
+    }
+  } else {
+    static const std::pair<const char*, int> known[] = {{"H5Z_FILTER_SZIP", 4},    {"szip", 4},
+                                                        {"H5Z_FILTER_NBIT", 5},    {"nbit", 5},
+                                                        {"H5Z_FILTER_LZF", 32000}, {"lzf", 32000}};
+    for (const auto& [name, n] : known)
+      if (cls == name && id < 0) id = n;
+    if (id <= 0)
+      throw BadRequest("Bad Request: unknown filter '" + (cls.empty() ? std::to_string(id) : cls) +
+                       "' (give its numeric id)");
+    f.kind = Filter::Kind::Other;
+    f.id = static_cast<int>(id);
+    if (o && o->has("parameters")) {
+      auto params = asArray(o->get("parameters"));
+      if (!params) throw BadRequest("Bad Request: filter parameters must be a list of integers");
+      for (std::size_t i = 0; i < params->size(); ++i)
+        f.parameters.push_back(
+            static_cast<unsigned>(toCount(params->get(static_cast<unsigned>(i)), "a filter parameter")));
+    }
+  }
+  return f;
+}
+
+void parseCreationProperties(const Object& body, const arrays::Datatype& type, DatasetSpec& spec) {
+  if (!body.has("creationProperties") || body.get("creationProperties").isEmpty()) return;
+  auto props = body.getObject("creationProperties");
+  if (!props) throw BadRequest("Bad Request: creationProperties must be an object");
+  spec.creationProperties = props;
+  const Shape& shape = spec.shape;
+  if (props->has("layout") && !props->get("layout").isEmpty()) {
+    auto layout = props->getObject("layout");
+    if (!layout || !layout->has("class") || !layout->get("class").isString())
+      throw BadRequest("Bad Request: layout must be an object with a class");
+    const std::string cls = layout->getValue<std::string>("class");
+    if (cls == "H5D_CHUNKED") {
+      if (shape.cls != ShapeClass::Simple)
+        throw BadRequest("Bad Request: a chunked layout needs a dataset with dimensions");
+      auto dims = layout->has("dims") ? asArray(layout->get("dims")) : nullptr;
+      if (!dims) throw BadRequest("Bad Request: a chunked layout needs dims");
+      if (dims->size() != shape.dims.size())
+        throw BadRequest("Bad Request: chunk dims must have the rank of the dataset");
+      for (std::size_t i = 0; i < dims->size(); ++i) {
+        const uint64_t c = toCount(dims->get(static_cast<unsigned>(i)), "a chunk extent");
+        if (c == 0) throw BadRequest("Bad Request: chunk extents must be positive");
+        const uint64_t max = shape.maxdims.empty() ? shape.dims[i] : shape.maxdims[i];
+        if (max != kUnlimited && c > max)
+          throw BadRequest("Bad Request: chunk extent " + std::to_string(c) + " of dimension " +
+                           std::to_string(i) + " is larger than the dataset's maximum extent " +
+                           std::to_string(max));
+        spec.chunks.push_back(c);
+      }
+    } else if (cls != "H5D_CONTIGUOUS" && cls != "H5D_COMPACT") {
+      throw BadRequest("Bad Request: unsupported layout class '" + cls + "'");
+    }
+  }
+  if (props->has("fillValue") && !props->get("fillValue").isEmpty()) {
+    std::string fill;
+    arrays::encodeElement(type, props->get("fillValue"), fill);
+    spec.fillValue = fill;
+  }
+  if (props->has("filters") && !props->get("filters").isEmpty()) {
+    auto filters = asArray(props->get("filters"));
+    if (!filters) throw BadRequest("Bad Request: filters must be a list");
+    for (std::size_t i = 0; i < filters->size(); ++i)
+      spec.filters.push_back(parseFilter(filters->get(static_cast<unsigned>(i))));
+  }
+}
+
+// creationProperties of datasets the store has none for (made outside this API).
+Object::Ptr derivedCreationProperties(const DatasetInfo& ds) {
+  auto o = newObject();
+  auto layout = newObject();
+  if (ds.chunks.empty()) {
+    layout->set("class", "H5D_CONTIGUOUS");
+  } else {
+    layout->set("class", "H5D_CHUNKED");
+    Array::Ptr dims = new Array;
+    for (auto c : ds.chunks) dims->add(c);
+    layout->set("dims", dims);
+  }
+  o->set("layout", layout);
+  if (!ds.fillValue.empty()) {
+    try {
+      o->set("fillValue", decodeOne(*ds.type, ds.fillValue));
+    } catch (const Error&) {
+      // A fill value the type model cannot show is left out rather than failing the GET.
+    }
+  }
+  if (!ds.filters.empty()) {
+    Array::Ptr filters = new Array;
+    for (const auto& f : ds.filters) {
+      auto fo = newObject();
+      switch (f.kind) {
+        case Filter::Kind::Deflate:
+          fo->set("class", "H5Z_FILTER_DEFLATE");
+          fo->set("id", 1);
+          fo->set("level", f.level);
+          fo->set("name", "deflate");
+          break;
+        case Filter::Kind::Shuffle:
+          fo->set("class", "H5Z_FILTER_SHUFFLE");
+          fo->set("id", 2);
+          fo->set("name", "shuffle");
+          break;
+        case Filter::Kind::Fletcher32:
+          fo->set("class", "H5Z_FILTER_FLETCHER32");
+          fo->set("id", 3);
+          fo->set("name", "fletcher32");
+          break;
+        case Filter::Kind::ScaleOffset:
+          fo->set("class", "H5Z_FILTER_SCALEOFFSET");
+          fo->set("id", 6);
+          fo->set("scaleType", f.scaleType);
+          fo->set("scaleOffset", f.scaleOffset);
+          fo->set("name", "scaleoffset");
+          break;
+        case Filter::Kind::Other: {
+          const char* cls = f.id == 4       ? "H5Z_FILTER_SZIP"
+                            : f.id == 5     ? "H5Z_FILTER_NBIT"
+                            : f.id == 32000 ? "H5Z_FILTER_LZF"
+                                            : "H5Z_FILTER_USER";
+          fo->set("class", cls);
+          fo->set("id", f.id);
+          Array::Ptr params = new Array;
+          for (auto p : f.parameters) params->add(p);
+          fo->set("parameters", params);
+          break;
+        }
+      }
+      filters->add(fo);
+    }
+    o->set("filters", filters);
+  }
+  return o;
+}
+
+// h5serv's preview: at most about 100 elements from the start of the last two dimensions.
+std::string previewQuery(const Shape& shape) {
+  const auto& dims = shape.dims;
+  const std::size_t rank = dims.size();
+  uint64_t ncols = dims[rank - 1], nrows = rank > 1 ? dims[rank - 2] : 1;
+  ncols = std::min<uint64_t>(ncols, 100);
+  nrows = std::min<uint64_t>(nrows, 100);
+  if (nrows * ncols > 100) {
+    if (nrows > ncols)
+      nrows = std::max<uint64_t>(1, 100 / ncols);
+    else
+      ncols = std::max<uint64_t>(1, 100 / nrows);
+  }
+  std::string sel = "select=[";
+  for (std::size_t i = 0; i < rank; ++i) {
+    if (i) sel += ",";
+    if (i == rank - 1)
+      sel += "0:" + std::to_string(ncols);
+    else if (i + 2 == rank)
+      sel += "0:" + std::to_string(nrows);
+    else
+      sel += "0:1";
+  }
+  return sel + "]";
+}
+
+Object::Ptr datasetJson(const Scope& sc, const DatasetInfo& ds) {
+  const std::string& id = ds.object.id;
+  auto o = newObject();
+  o->set("id", id);
+  o->set("type", arrays::typeToJson(*ds.type));
+  o->set("shape", shapeJson(ds.shape));
+  o->set("creationProperties", ds.creationProperties ? ds.creationProperties : derivedCreationProperties(ds));
+  o->set("created", timestamp(ds.object.created));
+  o->set("lastModified", timestamp(ds.object.modified));
+  o->set("attributeCount", ds.object.attributeCount);
+  Array::Ptr hrefs = new Array;
+  if (ds.shape.elements() <= 100 || ds.shape.cls != ShapeClass::Simple)
+    addHref(*hrefs, "data", sc.hrefs.href("datasets/" + id + "/value"));
+  else
+    addHref(*hrefs, "preview", sc.hrefs.href("datasets/" + id + "/value", previewQuery(ds.shape)));
+  addHref(*hrefs, "self", sc.hrefs.href("datasets/" + id));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "attributes", sc.hrefs.href("datasets/" + id + "/attributes"));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  o->set("hrefs", hrefs);
+  return o;
+}
+
+Array::Ptr collectionHrefs(const Scope& sc, const std::string& collection) {
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href(collection));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  return hrefs;
+}
+
+void listCollection(Service& s, Request& req, Response& res, ObjectKind kind) {
+  Scope sc = s.open(req);
+  s.require(sc, sc.root(), Perm::Read);
+  Array::Ptr ids = new Array;
+  for (const auto& id : sc.store->listObjects(sc.container, kind, Service::page(req))) ids->add(id);
+  auto o = newObject();
+  o->set(collectionName(kind), ids);
+  o->set("hrefs", collectionHrefs(sc, collectionName(kind)));
+  sendJson(req, res, o);
+}
+
+// ---------------------------------------------------------------- datasets
+
+void createDataset(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  auto body = s.body(req);
+  if (!body->has("type")) throw BadRequest("Bad Request: Type not specified");
+  auto link = s.linkOption(*body);
+  DatasetSpec spec;
+  spec.type = s.resolveType(sc, body->get("type"));
+  spec.shape = shapeFromJson(*body);
+  parseMaxdims(*body, spec.shape);
+  parseCreationProperties(*body, *spec.type, spec);
+  s.require(sc, sc.root(), Perm::Create);
+  if (link) s.requireFreeLink(sc, *link);
+  DatasetInfo ds = sc.store->createDataset(sc.container, spec);
+  const std::string id = ds.object.id;
+  if (link) s.linkNew(sc, *link, id, ObjectKind::Dataset);
+
+  auto o = newObject();
+  o->set("id", id);
+  o->set("attributeCount", ds.object.attributeCount);
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("datasets/" + id));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "attributes", sc.hrefs.href("datasets/" + id + "/attributes"));
+  addHref(*hrefs, "value", sc.hrefs.href("datasets/" + id + "/value"));
+  o->set("hrefs", hrefs);
+  o->set("created", timestamp(ds.object.created));
+  o->set("lastModified", timestamp(ds.object.modified));
+  setLocation(res, sc.hrefs.href("datasets/" + id));
+  sendJson(req, res, o, 201);
+}
+
+void getDataset(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const DatasetInfo ds = s.dataset(sc, req.param("id"), Perm::Read);
+  sendJson(req, res, datasetJson(sc, ds));
+}
+
+void deleteDataset(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Dataset);
+  s.require(sc, id, Perm::Delete);
+  sc.store->deleteObject(sc.container, id);
+  auto o = newObject();
+  o->set("hrefs", collectionHrefs(sc, "datasets"));
+  sendJson(req, res, o);
+}
+
+Array::Ptr ownedHrefs(const Scope& sc, const std::string& id, const std::string& self) {
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("datasets/" + id + self));
+  addHref(*hrefs, "owner", sc.hrefs.href("datasets/" + id));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  return hrefs;
+}
+
+void getShape(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const DatasetInfo ds = s.dataset(sc, req.param("id"), Perm::Read);
+  auto o = newObject();
+  o->set("shape", shapeJson(ds.shape));
+  o->set("created", timestamp(ds.object.created));
+  o->set("lastModified", timestamp(ds.object.modified));
+  o->set("hrefs", ownedHrefs(sc, ds.object.id, "/shape"));
+  sendJson(req, res, o);
+}
+
+void putShape(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  auto body = s.body(req);
+  const DatasetInfo ds = s.dataset(sc, id, Perm::Update);
+  if (ds.shape.cls != ShapeClass::Simple)
+    throw BadRequest("Bad Request: only datasets with dimensions can be resized");
+  std::vector<uint64_t> dims;
+  if (body->has("shape")) {
+    const Var v = body->get("shape");
+    if (auto list = asArray(v)) {
+      for (std::size_t i = 0; i < list->size(); ++i)
+        dims.push_back(toCount(list->get(static_cast<unsigned>(i)), "a shape extent"));
+    } else {
+      dims.push_back(toCount(v, "shape"));
+    }
+  } else if (body->has("extend")) {
+    // HSDS: {"extend": n, "extend_dim": d} grows one dimension by n.
+    const uint64_t by = toCount(body->get("extend"), "extend");
+    const uint64_t dim = body->has("extend_dim") ? toCount(body->get("extend_dim"), "extend_dim") : 0;
+    if (dim >= ds.shape.dims.size()) throw BadRequest("Bad Request: extend_dim is past the dataset's rank");
+    dims = ds.shape.dims;
+    dims[dim] += by;
+  } else {
+    throw BadRequest("Bad Request: Shape not specified");
+  }
+  if (dims.size() != ds.shape.dims.size())
+    throw BadRequest("Bad Request: the new shape has rank " + std::to_string(dims.size()) +
+                     ", the dataset rank " + std::to_string(ds.shape.dims.size()));
+  const auto& max = ds.shape.maxdims.empty() ? ds.shape.dims : ds.shape.maxdims;
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] < ds.shape.dims[i] && !s.settings().allowShrink)
+      throw BadRequest("Bad Request: cannot make extent smaller (dimension " + std::to_string(i) + ")");
+    if (max[i] != kUnlimited && dims[i] > max[i])
+      throw BadRequest("Bad Request: extent " + std::to_string(dims[i]) + " of dimension " +
+                       std::to_string(i) + " is larger than its maximum " + std::to_string(max[i]));
+  }
+  sc.store->resize(sc.container, id, dims);
+  auto o = newObject();
+  o->set("hrefs", ownedHrefs(sc, id, ""));
+  sendJson(req, res, o, 201);
+}
+
+void getType(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const DatasetInfo ds = s.dataset(sc, req.param("id"), Perm::Read);
+  auto o = newObject();
+  o->set("type", arrays::typeToJson(*ds.type));
+  o->set("hrefs", ownedHrefs(sc, ds.object.id, "/type"));
+  sendJson(req, res, o);
+}
+
+// ---------------------------------------------------------------- datatypes
+
+void createDatatype(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  auto body = s.body(req);
+  if (!body->has("type")) throw BadRequest("Bad Request: Type not specified");
+  auto link = s.linkOption(*body);
+  auto type = s.resolveType(sc, body->get("type"));
+  s.require(sc, sc.root(), Perm::Create);
+  if (link) s.requireFreeLink(sc, *link);
+  ObjectInfo info = sc.store->createDatatype(sc.container, type);
+  if (link) s.linkNew(sc, *link, info.id, ObjectKind::Datatype);
+  auto o = newObject();
+  o->set("id", info.id);
+  o->set("attributeCount", 0);
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("datatypes/" + info.id));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "attributes", sc.hrefs.href("datatypes/" + info.id + "/attributes"));
+  o->set("hrefs", hrefs);
+  o->set("created", timestamp(info.created));
+  o->set("lastModified", timestamp(info.modified));
+  setLocation(res, sc.hrefs.href("datatypes/" + info.id));
+  sendJson(req, res, o, 201);
+}
+
+void getDatatype(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  const ObjectInfo info = s.object(sc, id, ObjectKind::Datatype);
+  s.require(sc, id, Perm::Read);
+  auto type = sc.store->datatype(sc.container, id);
+  auto o = newObject();
+  o->set("id", id);
+  o->set("type", arrays::typeToJson(*type));
+  o->set("created", timestamp(info.created));
+  o->set("lastModified", timestamp(info.modified));
+  o->set("attributeCount", info.attributeCount);
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("datatypes/" + id));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "attributes", sc.hrefs.href("datatypes/" + id + "/attributes"));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  o->set("hrefs", hrefs);
+  sendJson(req, res, o);
+}
+
+void deleteDatatype(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Datatype);
+  s.require(sc, id, Perm::Delete);
+  sc.store->deleteObject(sc.container, id);
+  auto o = newObject();
+  o->set("hrefs", collectionHrefs(sc, "datatypes"));
+  sendJson(req, res, o);
+}
+
+}  // namespace
+
+void addDatasetRoutes(Service& s, RouteRegistry& routes) {
+  auto bind = [&s](void (*fn)(Service&, Request&, Response&)) {
+    return [&s, fn](Request& req, Response& res) { fn(s, req, res); };
+  };
+  routes.add("GET", "/datasets",
+             [&s](Request& req, Response& res) { listCollection(s, req, res, ObjectKind::Dataset); });
+  routes.add("POST", "/datasets", bind(createDataset));
+  routes.add("GET", "/datasets/{id}", bind(getDataset));
+  routes.add("DELETE", "/datasets/{id}", bind(deleteDataset));
+  routes.add("GET", "/datasets/{id}/shape", bind(getShape));
+  routes.add("PUT", "/datasets/{id}/shape", bind(putShape));
+  routes.add("GET", "/datasets/{id}/type", bind(getType));
+  routes.add("GET", "/datatypes",
+             [&s](Request& req, Response& res) { listCollection(s, req, res, ObjectKind::Datatype); });
+  routes.add("POST", "/datatypes", bind(createDatatype));
+  routes.add("GET", "/datatypes/{id}", bind(getDatatype));
+  routes.add("DELETE", "/datatypes/{id}", bind(deleteDatatype));
+}
+
+}  // namespace strata::hdf

@@ -1,0 +1,287 @@
+// Groups and their links: /groups, /groups/{id}, /groups/{id}/links[/{name}].
+#include <Poco/JSON/Array.h>
+#include <strata/errors.h>
+
+#include "responses.h"
+#include "routes.h"
+
+namespace strata::hdf {
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+const char* linkClassName(LinkClass c) {
+  switch (c) {
+    case LinkClass::Hard:
+      return "H5L_TYPE_HARD";
+    case LinkClass::Soft:
+      return "H5L_TYPE_SOFT";
+    case LinkClass::External:
+      return "H5L_TYPE_EXTERNAL";
+    case LinkClass::UserDefined:
+      return "H5L_TYPE_USER_DEFINED";
+  }
+  return "H5L_TYPE_ERROR";
+}
+
+std::string linkTarget(Service& s, const Scope& sc, const Link& l) {
+  switch (l.cls) {
+    case LinkClass::Hard:
+      return sc.hrefs.href(std::string(collectionName(l.kind)) + "/" + l.id);
+    case LinkClass::Soft:
+      return sc.hrefs.href("") + "#h5path(" + l.h5path + ")";
+    case LinkClass::External:
+      return sc.hrefs.external(s.mapper(), l.h5domain, l.h5path, sc.isToc());
+    case LinkClass::UserDefined:
+      return "";
+  }
+  return "";
+}
+
+// One entry of a links list (with href and target) or the "link" of GET .../links/{name}.
+Object::Ptr linkJson(Service& s, const Scope& sc, const std::string& group, const Link& l, bool listItem) {
+  auto o = newObject();
+  o->set("class", linkClassName(l.cls));
+  o->set("title", l.name);
+  if (listItem) o->set("href", sc.hrefs.href("groups/" + group + "/links/" + encodeSegment(l.name)));
+  switch (l.cls) {
+    case LinkClass::Hard:
+      o->set("id", l.id);
+      o->set("collection", collectionName(l.kind));
+      break;
+    case LinkClass::Soft:
+      o->set("h5path", l.h5path);
+      break;
+    case LinkClass::External:
+      o->set("h5path", l.h5path);
+      o->set("h5domain", l.h5domain);
+      break;
+    case LinkClass::UserDefined:
+      break;
+  }
+  if (listItem) {
+    const std::string target = linkTarget(s, sc, l);
+    if (!target.empty()) o->set("target", target);
+  }
+  return o;
+}
+
+Array::Ptr linksArray(Service& s, Scope& sc, const std::string& group, const Page& page) {
+  Array::Ptr out = new Array;
+  for (const auto& l : sc.store->listLinks(sc.container, group, page))
+    out->add(linkJson(s, sc, group, l, true));
+  return out;
+}
+
+Object::Ptr groupJson(const Scope& sc, const ObjectInfo& info) {
+  auto o = newObject();
+  o->set("id", info.id);
+  o->set("created", timestamp(info.created));
+  o->set("lastModified", timestamp(info.modified));
+  o->set("attributeCount", info.attributeCount);
+  o->set("linkCount", info.linkCount);
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("groups/" + info.id));
+  addHref(*hrefs, "links", sc.hrefs.href("groups/" + info.id + "/links"));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  addHref(*hrefs, "attributes", sc.hrefs.href("groups/" + info.id + "/attributes"));
+  o->set("hrefs", hrefs);
+  return o;
+}
+
+// ---------------------------------------------------------------- /groups
+
+void listGroups(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  s.require(sc, sc.root(), Perm::Read);
+  Page page = Service::page(req);
+  // The root group is not listed; ask for one more so that a page stays full without it.
+  Page ask = page;
+  if (ask.limit) ++ask.limit;
+  Array::Ptr ids = new Array;
+  for (const auto& id : sc.store->listObjects(sc.container, ObjectKind::Group, ask)) {
+    if (id == sc.root()) continue;
+    if (page.limit && ids->size() >= page.limit) break;
+    ids->add(id);
+  }
+  auto o = newObject();
+  o->set("groups", ids);
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("groups"));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  o->set("hrefs", hrefs);
+  sendJson(req, res, o);
+}
+
+void createGroup(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  auto body = s.body(req, true);
+  auto link = s.linkOption(*body);
+  s.require(sc, sc.root(), Perm::Create);
+  if (link) s.requireFreeLink(sc, *link);
+  ObjectInfo info = sc.store->createGroup(sc.container);
+  if (link) {
+    s.linkNew(sc, *link, info.id, ObjectKind::Group);
+    info = sc.store->object(sc.container, info.id);
+  }
+  setLocation(res, sc.hrefs.href("groups/" + info.id));
+  sendJson(req, res, groupJson(sc, info), 201);
+}
+
+void getGroup(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  ObjectInfo info = s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Read);
+  auto o = groupJson(sc, info);
+  if (queryFlag(req, "include_links")) o->set("links", linksArray(s, sc, id, Page{}));
+  sendJson(req, res, o);
+}
+
+void deleteGroup(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  if (id == sc.root()) throw Forbidden("Forbidden: the root group cannot be deleted");
+  s.require(sc, id, Perm::Delete);
+  sc.store->deleteObject(sc.container, id);
+  auto o = newObject();
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("groups"));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  o->set("hrefs", hrefs);
+  sendJson(req, res, o);
+}
+
+// ---------------------------------------------------------------- links
+
+Array::Ptr linkHrefs(const Scope& sc, const std::string& group, const std::string* name) {
+  Array::Ptr hrefs = new Array;
+  if (name) addHref(*hrefs, "self", sc.hrefs.href("groups/" + group + "/links/" + encodeSegment(*name)));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  addHref(*hrefs, "owner", sc.hrefs.href("groups/" + group));
+  return hrefs;
+}
+
+void listLinks(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Read);
+  auto o = newObject();
+  o->set("links", linksArray(s, sc, id, Service::page(req)));
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("groups/" + id + "/links"));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  addHref(*hrefs, "owner", sc.hrefs.href("groups/" + id));
+  o->set("hrefs", hrefs);
+  sendJson(req, res, o);
+}
+
+Link findLink(Service& s, Scope& sc, const std::string& group, const std::string& name) {
+  try {
+    return sc.store->link(sc.container, group, name);
+  } catch (const NotFound&) {
+    if (s.tombstones().contains(Tombstones::linkKey(sc.container, group, name)))
+      throw Gone("Link '" + name + "' has been deleted");
+    throw;
+  }
+}
+
+void getLink(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  const std::string& name = checkLinkName(req.param("name"));
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Read);
+  const Link l = findLink(s, sc, id, name);
+  auto o = newObject();
+  o->set("link", linkJson(s, sc, id, l, false));
+  const int64_t created = l.created ? l.created : sc.info.created;
+  o->set("created", timestamp(created));
+  o->set("lastModified", timestamp(created));
+  auto hrefs = linkHrefs(sc, id, &name);
+  const std::string target = linkTarget(s, sc, l);
+  if (!target.empty()) addHref(*hrefs, "target", target);
+  o->set("hrefs", hrefs);
+  sendJson(req, res, o);
+}
+
+std::string nonEmptyString(const Object& body, const std::string& key) {
+  const auto v = body.get(key);
+  if (!v.isString() || v.convert<std::string>().empty())
+    throw BadRequest("Bad Request: '" + key + "' must be a non-empty string");
+  return v.convert<std::string>();
+}
+
+void putLink(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  const std::string& name = checkLinkName(req.param("name"));
+  auto body = s.body(req);
+  Link l;
+  l.name = name;
+  if (body->has("id")) {
+    l.cls = LinkClass::Hard;
+    l.id = nonEmptyString(*body, "id");
+  } else if (body->has("h5path")) {
+    l.h5path = nonEmptyString(*body, "h5path");
+    if (body->has("h5domain")) {
+      l.cls = LinkClass::External;
+      l.h5domain = nonEmptyString(*body, "h5domain");
+    } else {
+      l.cls = LinkClass::Soft;
+    }
+  } else {
+    throw BadRequest(
+        "Bad Request: a link needs \"id\" (hard link), \"h5path\" (soft link) or "
+        "\"h5path\" and \"h5domain\" (external link)");
+  }
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Create);
+  if (l.cls == LinkClass::Hard) l.kind = sc.store->object(sc.container, l.id).kind;
+  sc.store->createLink(sc.container, id, l);
+  s.tombstones().remove(Tombstones::linkKey(sc.container, id, name));
+  auto o = newObject();
+  o->set("hrefs", linkHrefs(sc, id, &name));
+  sendJson(req, res, o, 201);
+}
+
+void deleteLink(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  const std::string& name = checkLinkName(req.param("name"));
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Delete);
+  findLink(s, sc, id, name);
+  sc.store->deleteLink(sc.container, id, name);
+  s.tombstones().add(Tombstones::linkKey(sc.container, id, name));
+  auto o = newObject();
+  o->set("hrefs", linkHrefs(sc, id, nullptr));
+  sendJson(req, res, o);
+}
+
+}  // namespace
+
+void addGroupRoutes(Service& s, RouteRegistry& routes) {
+  auto bind = [&s](void (*fn)(Service&, Request&, Response&)) {
+    return [&s, fn](Request& req, Response& res) { fn(s, req, res); };
+  };
+  routes.add("GET", "/groups", bind(listGroups));
+  routes.add("POST", "/groups", bind(createGroup));
+  routes.add("GET", "/groups/{id}", bind(getGroup));
+  routes.add("DELETE", "/groups/{id}", bind(deleteGroup));
+  routes.add("GET", "/groups/{id}/links", bind(listLinks));
+  routes.add("GET", "/groups/{id}/links/{name}", bind(getLink));
+  routes.add("PUT", "/groups/{id}/links/{name}", bind(putLink));
+  routes.add("DELETE", "/groups/{id}/links/{name}", bind(deleteLink));
+}
+
+}  // namespace strata::hdf

@@ -1,0 +1,173 @@
+#include "service.h"
+
+#include <Poco/NumberParser.h>
+#include <strata/errors.h>
+
+namespace strata::hdf {
+
+std::string Scope::displayName(const DomainMapper& mapper) const {
+  if (domain.style == Domain::Style::Path) return mapper.pathName(container);
+  return domain.isToc() ? mapper.tocDnsName(container) : mapper.dnsName(container);
+}
+
+Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays, std::shared_ptr<EntityStore> entities)
+    : settings_(std::move(settings)),
+      mapper_(settings_.topDomain, settings_.homeDir),
+      arrays_(std::move(arrays)),
+      acls_(entities ? std::make_unique<AclStore>(std::move(entities)) : nullptr),
+      toc_(arrays_, settings_.homeDir) {}
+
+Scope Service::address(Request& req) {
+  Scope s;
+  s.addr = domainOf(req);
+  s.domain = s.addr.source == DomainSource::None
+                 ? mapper_.parse("")
+                 : mapper_.parse(s.addr.name, s.addr.source == DomainSource::HostParam);
+  s.hrefs = Hrefs(s.addr);
+  s.container = s.domain.container;
+  s.who = &req.principal();
+  return s;
+}
+
+Scope Service::open(Request& req) {
+  Scope s = address(req);
+  if (s.isToc()) {
+    s.toc = std::make_unique<TocStore>(toc_, mapper_, tombstones_, s.domain.style);
+    s.store = s.toc.get();
+    s.info = *s.toc->findContainer(s.container);
+    return s;
+  }
+  s.store = arrays_.get();
+  if (auto info = arrays_->findContainer(s.container)) {
+    s.info = *info;
+    return s;
+  }
+  for (const auto& alt : s.domain.alternates) {
+    if (auto info = arrays_->findContainer(alt)) {
+      s.container = alt;
+      s.info = *info;
+      return s;
+    }
+  }
+  if (tombstones_.contains(Tombstones::containerKey(s.container)))
+    throw Gone("domain '" + s.displayName(mapper_) + "' has been deleted");
+  throw NotFound("domain '" + s.displayName(mapper_) + "' not found");
+}
+
+void Service::require(const Scope& s, const std::string& object, Perm perm) {
+  if (!acls_ || s.isToc()) return;
+  acls_->require(*s.who, s.container, object, s.root(), perm);
+}
+
+ObjectInfo Service::object(Scope& s, const std::string& id, ObjectKind kind) {
+  ObjectInfo info = s.store->object(s.container, id);
+  if (info.kind != kind) {
+    static const char* names[] = {"Group", "Dataset", "Datatype"};
+    throw NotFound(std::string(names[static_cast<int>(kind)]) + " with uuid: " + id + " was not found");
+  }
+  return info;
+}
+
+DatasetInfo Service::dataset(Scope& s, const std::string& id, Perm perm) {
+  object(s, id, ObjectKind::Dataset);
+  require(s, id, perm);
+  return s.store->dataset(s.container, id);
+}
+
+arrays::DatatypePtr Service::resolveType(Scope& s, const Poco::Dynamic::Var& json) {
+  if (json.isString()) {
+    const std::string text = json.convert<std::string>();
+    if (text.rfind("datatypes/", 0) == 0) {
+      const std::string id = text.substr(10);
+      if (id.empty()) throw BadRequest("Bad Request: committed type reference '" + text + "' names no id");
+      object(s, id, ObjectKind::Datatype);
+      auto base = s.store->datatype(s.container, id);
+      auto committed = std::make_shared<arrays::Datatype>(*base);
+      committed->committedId = id;
+      return committed;
+    }
+  } else if (json.isEmpty()) {
+    throw BadRequest("Bad Request: type is null");
+  }
+  return arrays::typeFromJson(json);
+}
+
+std::optional<LinkOption> Service::linkOption(const Poco::JSON::Object& body) {
+  if (!body.has("link")) return std::nullopt;
+  auto link = body.getObject("link");
+  if (!link) throw BadRequest("Bad Request: 'link' must be an object {\"id\": <group id>, \"name\": <name>}");
+  if (!link->has("id") || !link->has("name") || !link->get("id").isString() || !link->get("name").isString())
+    throw BadRequest("Bad Request: 'link' needs the string keys 'id' and 'name'");
+  LinkOption out{link->getValue<std::string>("id"), link->getValue<std::string>("name")};
+  checkLinkName(out.name);
+  return out;
+}
+
+void Service::requireFreeLink(Scope& s, const LinkOption& link) {
+  object(s, link.group, ObjectKind::Group);
+  require(s, link.group, Perm::Create);
+  try {
+    s.store->link(s.container, link.group, link.name);
+  } catch (const NotFound&) {
+    return;
+  } catch (const Gone&) {
+    return;
+  }
+  throw Conflict("Link already exists: '" + link.name + "'");
+}
+
+void Service::linkNew(Scope& s, const LinkOption& option, const std::string& id, ObjectKind kind) {
+  Link l;
+  l.name = option.name;
+  l.cls = LinkClass::Hard;
+  l.id = id;
+  l.kind = kind;
+  try {
+    s.store->createLink(s.container, option.group, l);
+    tombstones_.remove(Tombstones::linkKey(s.container, option.group, option.name));
+  } catch (...) {
+    try {
+      s.store->deleteObject(s.container, id);
+    } catch (...) {
+      // The object stays, unlinked: h5serv lists such anonymous objects too.
+    }
+    throw;
+  }
+}
+
+Poco::JSON::Object::Ptr Service::body(Request& req, bool optional) {
+  if (optional && !req.hasBody()) return new Poco::JSON::Object;
+  if (!req.hasBody()) throw BadRequest("Bad Request: this request needs a JSON body");
+  return req.jsonObject(settings_.maxJsonBytes);
+}
+
+Page Service::page(const Request& req) {
+  Page p;
+  if (auto limit = req.query("Limit")) {
+    Poco::UInt64 n = 0;
+    if (!Poco::NumberParser::tryParseUnsigned64(*limit, n))
+      throw BadRequest("Bad Request: expected a non-negative int for Limit, got '" + *limit + "'");
+    p.limit = n;
+  }
+  if (auto marker = req.query("Marker")) p.marker = *marker;
+  return p;
+}
+
+const std::string& checkLinkName(const std::string& name) {
+  if (name.empty()) throw BadRequest("Bad Request: no link name specified");
+  if (name.find('/') != std::string::npos)
+    throw BadRequest("Bad Request: invalid linkname, '/' not allowed: '" + name + "'");
+  return name;
+}
+
+bool queryFlag(const Request& req, const std::string& name) {
+  const auto v = req.query(name);
+  return v && !v->empty() && *v != "0" && *v != "false" && *v != "False";
+}
+
+void setLocation(Response& res, const std::string& href) {
+  res.setHeader("Location", href);
+  res.setHeader("Content-Location", href);
+}
+
+}  // namespace strata::hdf

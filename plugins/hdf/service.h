@@ -1,0 +1,116 @@
+#pragma once
+// The state the hdf routes share (stores, settings, the TOC, ACLs) and what every handler
+// does first: resolve and open the request's domain, check its ACL, look objects up.
+#include <Poco/JSON/Object.h>
+#include <strata/http.h>
+#include <strata/stores/array_store.h>
+#include <strata/stores/entity_store.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "acls.h"
+#include "domain.h"
+#include "hrefs.h"
+#include "toc.h"
+#include "tombstones.h"
+
+namespace strata::hdf {
+
+struct Settings {
+  std::string topDomain = "hdfgroup.org";
+  std::string homeDir = "home";
+  // Largest JSON request body (value lists, value_base64); raw binary PUTs are streamed and
+  // bounded only by server.maxBodyBytes.
+  uint64_t maxJsonBytes = 64u << 20;
+  // h5serv refuses to make a dataset smaller (400); HSDS allows it.
+  bool allowShrink = false;
+};
+
+// One request's view of its domain.
+struct Scope {
+  DomainRequest addr;
+  Domain domain;
+  Hrefs hrefs;
+  std::string container;  // the store's name for it (TOC: the prefix it lists)
+  ContainerInfo info;     // valid once opened
+  ArrayStore* store = nullptr;
+  std::unique_ptr<TocStore> toc;
+  const Principal* who = nullptr;
+
+  bool isToc() const { return domain.isToc(); }
+  const std::string& root() const { return info.rootId; }
+  // The domain's own name as a client would write it (for h5domain defaults and messages).
+  std::string displayName(const DomainMapper& mapper) const;
+};
+
+struct LinkOption {
+  std::string group;
+  std::string name;
+};
+
+class Service {
+ public:
+  Service(Settings settings, std::shared_ptr<ArrayStore> arrays, std::shared_ptr<EntityStore> entities);
+
+  const Settings& settings() const { return settings_; }
+  const DomainMapper& mapper() const { return mapper_; }
+  ArrayStore& arrays() { return *arrays_; }
+  AclStore* acls() { return acls_.get(); }
+  Tombstones& tombstones() { return tombstones_; }
+  // After a domain was created or deleted here: the TOC shows it at once.
+  void domainsChanged() { toc_.invalidate(); }
+
+  // Resolves the request's domain without opening it (for PUT /).
+  Scope address(Request& req);
+  // Resolves and opens it: NotFound (or Gone, for a domain deleted here) if it does not exist.
+  Scope open(Request& req);
+
+  // Checks the effective ACL of the request's user on `object` (the root group for domain
+  // operations): Unauthorized for anonymous requests, Forbidden for users.
+  void require(const Scope& s, const std::string& object, Perm perm);
+
+  // The object `id` if it is of `kind`; NotFound otherwise (a dataset id under /groups/...).
+  ObjectInfo object(Scope& s, const std::string& id, ObjectKind kind);
+
+  // The dataset `id` after checking that it is one and that the user may `perm` it.
+  DatasetInfo dataset(Scope& s, const std::string& id, Perm perm);
+
+  // Resolves a type given as JSON: an object, a predefined name, or "datatypes/<id>" (a
+  // committed type of this domain). BadRequest when it is none of these.
+  arrays::DatatypePtr resolveType(Scope& s, const Poco::Dynamic::Var& json);
+
+  // The optional "link": {"id", "name"} of a POST body; BadRequest when malformed.
+  std::optional<LinkOption> linkOption(const Poco::JSON::Object& body);
+  // 409 if the link already exists (checked before an object is created for it).
+  void requireFreeLink(Scope& s, const LinkOption& link);
+  // Links a new object; if that fails the object is deleted again and the error rethrown.
+  void linkNew(Scope& s, const LinkOption& link, const std::string& id, ObjectKind kind);
+
+  // The JSON request body (BadRequest when it is not a JSON object); an absent body is an
+  // empty object when `optional`.
+  Poco::JSON::Object::Ptr body(Request& req, bool optional = false);
+
+  // Limit= and Marker= paging parameters.
+  static Page page(const Request& req);
+
+ private:
+  Settings settings_;
+  DomainMapper mapper_;
+  std::shared_ptr<ArrayStore> arrays_;
+  std::unique_ptr<AclStore> acls_;
+  Tombstones tombstones_;
+  TocIndex toc_;
+};
+
+// A link name from the URL: BadRequest for an empty name or one holding '/'.
+const std::string& checkLinkName(const std::string& name);
+
+// A boolean query parameter (include_links=1, replace=true): present and not 0/false.
+bool queryFlag(const Request& req, const std::string& name);
+
+// Sets Location and Content-Location of a 201 answer.
+void setLocation(Response& res, const std::string& href);
+
+}  // namespace strata::hdf

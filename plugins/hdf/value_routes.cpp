@@ -1,0 +1,298 @@
+// Dataset values: GET (select=, query=, Limit=; JSON or binary), POST (points), PUT (hyperslab
+// or points, as JSON, base64 or a raw binary body).
+#include <Poco/JSON/Array.h>
+#include <Poco/NumberParser.h>
+#include <strata/errors.h>
+
+#include <istream>
+
+#include "query.h"
+#include "responses.h"
+#include "routes.h"
+#include "values.h"
+
+namespace strata::hdf {
+
+namespace {
+
+using arrays::Selection;
+using Poco::Dynamic::Var;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+bool acceptsBinary(const Request& req) {
+  const auto accept = req.header("Accept");
+  return accept && accept->find("application/octet-stream") != std::string::npos;
+}
+
+// Escapes what would end or split a query parameter value; keeps "[0:4:2,1:3]" readable.
+std::string queryValueEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '&' || c == '#' || c == '+' || c == '%' || c == '=' || c == '"') {
+      out.push_back('%');
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Array::Ptr valueHrefs(const Scope& sc, const std::string& id, const std::string& selfQuery) {
+  Array::Ptr hrefs = new Array;
+  addHref(*hrefs, "self", sc.hrefs.href("datasets/" + id + "/value", selfQuery));
+  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
+  addHref(*hrefs, "owner", sc.hrefs.href("datasets/" + id));
+  addHref(*hrefs, "home", sc.hrefs.href(""));
+  return hrefs;
+}
+
+// Reads a selection and sends it: raw bytes when the client accepts them and the type has a
+// fixed size, JSON {"value": ..., "hrefs": ...} otherwise.
+void sendSelection(Request& req, Response& res, Scope& sc, const DatasetInfo& ds, const Selection& sel,
+                   bool scalar, const Array::Ptr& hrefs) {
+  const auto& type = *ds.type;
+  const std::string& id = ds.object.id;
+  if (acceptsBinary(req) && type.fixedSize()) {
+    const uint64_t bytes = sel.size() * type.size;
+    AdaptiveBody body(req, res, "application/octet-stream", static_cast<int64_t>(bytes));
+    uint64_t got = 0;
+    sc.store->read(sc.container, id, sel, [&](const char* data, std::size_t n) {
+      got += n;
+      if (got > bytes) throw InternalError("the store returned more bytes than were selected");
+      body.write(data, n);
+    });
+    if (got != bytes)
+      throw InternalError("the store returned " + std::to_string(got) + " of " + std::to_string(bytes) +
+                          " bytes");
+    body.finish();
+    return;
+  }
+  AdaptiveBody body(req, res, "application/json");
+  body.write("{\"value\":");
+  JsonValueWriter writer(type, scalar ? std::vector<uint64_t>{} : sel.shape(),
+                         [&](const char* data, std::size_t n) { body.write(data, n); });
+  sc.store->read(sc.container, id, sel, [&](const char* data, std::size_t n) { writer.feed(data, n); });
+  writer.finish();
+  body.write(",\"hrefs\":" + toJsonText(hrefs) + "}");
+  body.finish();
+}
+
+std::optional<uint64_t> limitOf(const Request& req) {
+  const auto limit = req.query("Limit");
+  if (!limit) return std::nullopt;
+  Poco::UInt64 n = 0;
+  if (!Poco::NumberParser::tryParseUnsigned64(*limit, n))
+    throw BadRequest("Bad Request: invalid Limit '" + *limit + "' (expected a non-negative integer)");
+  if (n == 0) return std::nullopt;  // as elsewhere: 0 means no limit
+  return n;
+}
+
+// query= on a one-dimensional compound dataset: the rows of the selection that match, with
+// their indexes, at most Limit of them. Rows are read in blocks so that a Limit stops early.
+void queryValue(Request& req, Response& res, Scope& sc, const DatasetInfo& ds, const std::string& text,
+                std::optional<uint64_t> limit, const Array::Ptr& hrefs) {
+  const auto& type = *ds.type;
+  if (type.cls != arrays::TypeClass::Compound)
+    throw BadRequest("Bad Request: query selection is only supported for compound types");
+  if (ds.shape.cls == ShapeClass::Scalar)
+    throw BadRequest("Bad Request: query selection not valid with scalar dataset");
+  if (ds.shape.cls == ShapeClass::Null)
+    throw BadRequest("Bad Request: query selection not valid with a null-space dataset");
+  if (ds.shape.dims.size() != 1)
+    throw BadRequest("Bad Request: query selection is only supported for one dimensional datasets");
+  const Query query = Query::parse(text, type);
+  const Selection sel = selectionFromText(req.query("select"), ds.shape);
+  const uint64_t start = sel.slab().start.at(0), count = sel.slab().count.at(0), step = sel.slab().step.at(0);
+
+  // The values are streamed as they match (a query may match most of a large dataset); the
+  // indexes, a few bytes each, follow them.
+  AdaptiveBody body(req, res, "application/json");
+  body.write("{\"value\":[");
+  std::string indexText = "[", valueText;
+  uint64_t found = 0;
+  constexpr uint64_t kBlock = 4096;
+  std::string packed;
+  for (uint64_t first = 0; first < count && (!limit || found < *limit); first += kBlock) {
+    const uint64_t n = std::min(kBlock, count - first);
+    arrays::Hyperslab slab{{start + first * step}, {n}, {step}};
+    packed.clear();
+    sc.store->read(sc.container, ds.object.id, Selection::hyperslab(slab),
+                   [&](const char* data, std::size_t len) { packed.append(data, len); });
+    std::size_t pos = 0;
+    valueText.clear();
+    for (uint64_t k = 0; k < n && (!limit || found < *limit); ++k) {
+      const Var row = arrays::decodeElement(type, packed.data(), packed.size(), pos);
+      if (!query.matches(row)) continue;
+      if (found++) {
+        indexText += ",";
+        valueText += ",";
+      }
+      indexText += std::to_string(start + (first + k) * step);
+      appendJson(row, valueText);
+    }
+    body.write(valueText);
+  }
+  body.write("],\"index\":" + indexText + "],\"hrefs\":" + toJsonText(hrefs) + "}");
+  body.finish();
+}
+
+void getValue(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  const DatasetInfo ds = s.dataset(sc, id, Perm::Read);
+  const auto limit = limitOf(req);
+  const auto select = req.query("select");
+  const auto query = req.query("query");
+  std::string selfQuery;
+  if (select) selfQuery = "select=" + queryValueEncode(*select);
+  if (query) selfQuery += (selfQuery.empty() ? "" : "&") + std::string("query=") + queryValueEncode(*query);
+  const auto hrefs = valueHrefs(sc, id, selfQuery);
+  if (query) {
+    queryValue(req, res, sc, ds, *query, limit, hrefs);
+    return;
+  }
+  if (ds.shape.cls == ShapeClass::Null) {
+    auto o = newObject();
+    o->set("value", Var());
+    o->set("hrefs", hrefs);
+    sendJson(req, res, o);
+    return;
+  }
+  const Selection sel = selectionFromText(select, ds.shape);
+  sendSelection(req, res, sc, ds, sel, ds.shape.cls == ShapeClass::Scalar, hrefs);
+}
+
+void postValue(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  auto body = s.body(req);
+  if (!body->has("points")) throw BadRequest("Bad Request: value post request without points in body");
+  const DatasetInfo ds = s.dataset(sc, id, Perm::Read);
+  if (ds.shape.cls == ShapeClass::Scalar)
+    throw BadRequest("Bad Request: point selection is not supported on scalar datasets");
+  if (ds.shape.cls == ShapeClass::Null)
+    throw BadRequest("Bad Request: point selection is not supported on Null Space datasets");
+  const Selection sel = pointsFromJson(body->get("points"), ds.shape.dims);
+  sendSelection(req, res, sc, ds, sel, false, valueHrefs(sc, id, ""));
+}
+
+// A raw binary body (Content-Type: application/octet-stream), as HSDS and h5pyd send it: the
+// selection comes from ?select=, the bytes go to the store as they arrive.
+void putBinaryValue(Request& req, Response& res, Scope& sc, const DatasetInfo& ds) {
+  const auto& type = *ds.type;
+  if (!type.fixedSize()) throw BadRequest("binary data cannot be used with variable length types");
+  const Selection sel = selectionFromText(req.query("select"), ds.shape);
+  const uint64_t expected = sel.size() * type.size;
+  const int64_t length = req.contentLength();
+  if (length >= 0 && static_cast<uint64_t>(length) != expected)
+    throw BadRequest("Expected: " + std::to_string(expected) + " bytes, but got: " + std::to_string(length));
+  std::istream& in = req.body();
+  uint64_t got = 0;
+  sc.store->write(
+      sc.container, ds.object.id, sel,
+      [&](char* data, std::size_t n) -> std::size_t {
+        const auto want = static_cast<std::size_t>(std::min<uint64_t>(n, expected - got));
+        if (want == 0) return 0;
+        in.read(data, static_cast<std::streamsize>(want));
+        const auto r = static_cast<std::size_t>(in.gcount());
+        got += r;
+        if (r == 0)
+          throw BadRequest("Expected: " + std::to_string(expected) +
+                           " bytes, but got: " + std::to_string(got));
+        return r;
+      },
+      expected);
+  if (got != expected)
+    throw BadRequest("Expected: " + std::to_string(expected) + " bytes, but got: " + std::to_string(got));
+  if (!req.bodyConsumed() && in.peek() != std::char_traits<char>::eof())
+    throw BadRequest("the request body is longer than the " + std::to_string(expected) +
+                     " bytes of the selection (the selection was written)");
+  res.sendEmpty(200);
+}
+
+void putValue(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  const bool binary = req.contentType() == "application/octet-stream";
+  Object::Ptr body;
+  if (!binary) body = s.body(req);
+  const DatasetInfo ds = s.dataset(sc, id, Perm::Update);
+  if (ds.shape.cls == ShapeClass::Null)
+    throw BadRequest("Bad Request: PUT value can't be used with Null Space datasets");
+  if (binary) {
+    putBinaryValue(req, res, sc, ds);
+    return;
+  }
+  const auto& type = *ds.type;
+  const bool scalar = ds.shape.cls == ShapeClass::Scalar;
+  const bool hasValue = body->has("value"), hasBase64 = body->has("value_base64");
+  if (!hasValue && !hasBase64) throw BadRequest("Bad Request: Value not specified");
+  if (hasValue && hasBase64) throw BadRequest("Bad Request: give either value or value_base64, not both");
+  const bool hyperslab = body->has("start") || body->has("stop") || body->has("step");
+
+  std::optional<Selection> sel;
+  if (body->has("points")) {
+    if (hyperslab || body->has("select"))
+      throw BadRequest("Bad Request: can't use hyperslab selection and points selection in one request");
+    if (scalar) throw BadRequest("Bad Request: Point selection can't be used with scalar datasets");
+    sel = pointsFromJson(body->get("points"), ds.shape.dims);
+  } else if (hyperslab) {
+    if (scalar)
+      throw BadRequest("Bad Request: start/stop/step option can't be used with Scalar Space datasets");
+    const std::size_t rank = ds.shape.dims.size();
+    std::optional<std::vector<int64_t>> start, stop, step;
+    if (body->has("start")) start = intList(body->get("start"), "start", rank);
+    if (body->has("stop")) stop = intList(body->get("stop"), "stop", rank);
+    if (body->has("step")) step = intList(body->get("step"), "step", rank);
+    sel = Selection::fromStartStopStep(start ? &*start : nullptr, stop ? &*stop : nullptr,
+                                       step ? &*step : nullptr, ds.shape.dims);
+  } else {
+    // The selection of HSDS-style clients: "select" in the body or ?select= on the URL.
+    std::optional<std::string> text = req.query("select");
+    if (body->has("select")) {
+      if (!body->get("select").isString()) throw BadRequest("Bad Request: select must be a string");
+      text = body->getValue<std::string>("select");
+    }
+    sel = selectionFromText(text, ds.shape);
+  }
+
+  std::string packed;
+  if (hasBase64) {
+    if (!type.fixedSize()) throw BadRequest("binary data cannot be used with variable length types");
+    const Var b64 = body->get("value_base64");
+    if (!b64.isString()) throw BadRequest("Bad Request: value_base64 must be a string");
+    packed = decodeBase64(b64.extract<std::string>());
+    const uint64_t expected = sel->size() * type.size;
+    if (packed.size() != expected)
+      throw BadRequest("Expected: " + std::to_string(expected) +
+                       " bytes, but got: " + std::to_string(packed.size()));
+  } else {
+    packed = encodeValue(type, scalar ? std::vector<uint64_t>{} : sel->shape(), body->get("value"));
+  }
+  std::size_t offset = 0;
+  sc.store->write(
+      sc.container, id, *sel,
+      [&](char* data, std::size_t n) -> std::size_t {
+        const std::size_t take = std::min(n, packed.size() - offset);
+        std::memcpy(data, packed.data() + offset, take);
+        offset += take;
+        return take;
+      },
+      packed.size());
+  res.sendEmpty(200);
+}
+
+}  // namespace
+
+void addValueRoutes(Service& s, RouteRegistry& routes) {
+  routes.add("GET", "/datasets/{id}/value", [&s](Request& req, Response& res) { getValue(s, req, res); });
+  routes.add("POST", "/datasets/{id}/value", [&s](Request& req, Response& res) { postValue(s, req, res); });
+  routes.add("PUT", "/datasets/{id}/value", [&s](Request& req, Response& res) { putValue(s, req, res); });
+}
+
+}  // namespace strata::hdf
