@@ -425,6 +425,10 @@ Hid selectPiece(hid_t fileSpace, const Piece& p) {
     check<BadRequest>(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, p.start.data(), p.stride.data(),
                                           p.count.data(), nullptr),
                       "selecting a hyperslab");
+    // A memory space of the piece's own shape: with a 1-D one, HDF5 1.10 maps the selection
+    // to chunks element by element (measured: 2-4% of direct H5Dread speed).
+    return own(H5Screate_simple(static_cast<int>(p.count.size()), p.count.data(), nullptr),
+               "creating a memory dataspace");
   }
   const hsize_t n = p.elements;
   return own(H5Screate_simple(1, &n, nullptr), "creating a memory dataspace");
