@@ -38,8 +38,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace strata::h5 {
@@ -75,6 +77,44 @@ struct H5File {
   std::map<haddr_t, int64_t> touched;
   std::map<std::pair<haddr_t, std::string>, int64_t> linkCreated;
   std::map<std::pair<haddr_t, std::string>, int64_t> attributeCreated;
+
+  // Metadata answers kept for read-mostly traffic (a metadata GET then takes no HDF5 call and
+  // not the file's mutex): the container's info and object and dataset infos by id. Every
+  // change made through the store ends with changed(), which empties them; so does a new
+  // modification time of the file (noteMtime). An answer computed under `mu` is kept only if
+  // no change ended since it was begun (see MetaCache::version).
+  struct MetaCache {
+    std::mutex mu;
+    uint64_t version = 0;
+    int64_t mtimeNs = -1;
+    std::optional<ContainerInfo> container;
+    std::unordered_map<std::string, ObjectInfo> objects;
+    std::unordered_map<std::string, DatasetInfo> datasets;
+  };
+  MetaCache meta;
+
+  void changed() {
+    std::lock_guard<std::mutex> lock(meta.mu);
+    ++meta.version;
+    meta.container.reset();
+    meta.objects.clear();
+    meta.datasets.clear();
+  }
+  uint64_t metaVersion() {
+    std::lock_guard<std::mutex> lock(meta.mu);
+    return meta.version;
+  }
+  // The file's modification time as stat() saw it; a different one empties the cache (the
+  // file was written, by the store's own flush or by someone else).
+  void noteMtime(int64_t mtimeNs) {
+    std::lock_guard<std::mutex> lock(meta.mu);
+    if (meta.mtimeNs == mtimeNs) return;
+    meta.mtimeNs = mtimeNs;
+    ++meta.version;
+    meta.container.reset();
+    meta.objects.clear();
+    meta.datasets.clear();
+  }
 
   uint32_t generationOf(haddr_t addr) const {
     auto it = generations.find(addr);

@@ -158,6 +158,17 @@ struct ObjRef {
   ObjectKind kind;
 };
 
+// Ends every change made through the store, also one that fails half-way: empties the file's
+// metadata cache (h5_file.h).
+struct ChangeGuard {
+  H5File& f;
+  ~ChangeGuard() { f.changed(); }
+};
+
+int64_t mtimeNanos(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 ObjRef resolve(H5File& f, const std::string& id, Poco::Logger& logger) {
   ensureObjects(f, logger);
   if (f.deleted.count(id)) throw Gone("object " + id + " has been deleted");
@@ -1061,20 +1072,26 @@ Hdf5ArrayStore::FilePtr Hdf5ArrayStore::file(const std::string& c) {
   h5::quietErrors();
   validateContainerName(c);
   const std::string path = filePath(c);
-  std::lock_guard<std::mutex> lock(filesMu_);
+  // The stat runs outside filesMu_: every request of every domain passes here.
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  const bool exists = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  std::lock_guard<std::mutex> lock(filesMu_);
+  if (!exists) {
     files_.erase(c);  // removed behind our back
     throw NotFound("domain '" + c + "' not found");
   }
   auto it = files_.find(c);
-  if (it != files_.end()) return it->second;
+  if (it != files_.end()) {
+    it->second->noteMtime(mtimeNanos(st));
+    return it->second;
+  }
   if (st.st_size == 0) {
     // HDF5 would turn an empty file opened for writing into a new HDF5 file: refuse instead,
     // it is not ours to initialise.
     throw InternalError("domain '" + c + "' cannot be opened as an HDF5 file: the file is empty");
   }
   auto f = openFile(c, path, fileWritable(path, st, readOnly_));
+  f->noteMtime(mtimeNanos(st));
   files_[c] = f;
   return f;
 }
@@ -1104,14 +1121,17 @@ std::vector<std::string> Hdf5ArrayStore::listContainers() {
 std::optional<ContainerInfo> Hdf5ArrayStore::findContainer(const std::string& name) {
   h5::quietErrors();
   validateContainerName(name);
-  struct stat st;
-  if (::stat(filePath(name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   FilePtr f;
   try {
     f = file(name);
   } catch (const NotFound&) {
     return std::nullopt;
   }
+  {
+    std::lock_guard<std::mutex> cacheLock(f->meta.mu);
+    if (f->meta.container) return f->meta.container;
+  }
+  const uint64_t version = f->metaVersion();
   std::lock_guard<std::mutex> lock(f->mu);
   ContainerInfo info;
   info.name = name;
@@ -1123,6 +1143,8 @@ std::optional<ContainerInfo> Hdf5ArrayStore::findContainer(const std::string& na
   info.created = oi.btime > 0 ? std::min<int64_t>(static_cast<int64_t>(oi.btime) * 1000, mtime) : mtime;
   info.modified = mtime;
   for (const auto& [addr, t] : f->touched) info.modified = std::max(info.modified, t);
+  std::lock_guard<std::mutex> cacheLock(f->meta.mu);
+  if (f->meta.version == version) f->meta.container = info;
   return info;
 }
 
@@ -1202,10 +1224,19 @@ void Hdf5ArrayStore::deleteContainer(const std::string& name) {
 
 ObjectInfo Hdf5ArrayStore::object(const std::string& c, const std::string& id) {
   auto f = file(c);
+  {
+    std::lock_guard<std::mutex> cacheLock(f->meta.mu);
+    auto it = f->meta.objects.find(id);
+    if (it != f->meta.objects.end()) return it->second;
+  }
+  const uint64_t version = f->metaVersion();
   std::lock_guard<std::mutex> lock(f->mu);
   const ObjRef ref = resolve(*f, id, logger_);
   Hid obj = openByAddr(*f, ref.addr);
-  return objectInfo(*f, obj, ref.addr, ref.kind);
+  ObjectInfo info = objectInfo(*f, obj, ref.addr, ref.kind);
+  std::lock_guard<std::mutex> cacheLock(f->meta.mu);
+  if (f->meta.version == version) f->meta.objects.emplace(id, info);
+  return info;
 }
 
 std::vector<std::string> Hdf5ArrayStore::listObjects(const std::string& c, ObjectKind kind, const Page& page) {
@@ -1235,6 +1266,7 @@ std::vector<std::string> Hdf5ArrayStore::listObjects(const std::string& c, Objec
 void Hdf5ArrayStore::deleteObject(const std::string& c, const std::string& id) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   const ObjRef ref = resolve(*f, id, logger_);
   if (ref.addr == f->rootAddr) throw Forbidden("the root group cannot be deleted");
   requireWritable(*f);
@@ -1301,6 +1333,7 @@ void Hdf5ArrayStore::deleteObject(const std::string& c, const std::string& id) {
 ObjectInfo Hdf5ArrayStore::createGroup(const std::string& c) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   requireWritable(*f);
   ensureObjects(*f, logger_);
   Hid gcpl = own(H5Pcreate(H5P_GROUP_CREATE), "creating group properties");
@@ -1344,6 +1377,7 @@ void Hdf5ArrayStore::createLink(const std::string& c, const std::string& group, 
   validateLinkName(link.name);
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   const ObjRef ref = resolveKind(*f, group, ObjectKind::Group, logger_);
   requireWritable(*f);
   Hid g = openByAddr(*f, ref.addr);
@@ -1382,6 +1416,7 @@ void Hdf5ArrayStore::createLink(const std::string& c, const std::string& group, 
 void Hdf5ArrayStore::deleteLink(const std::string& c, const std::string& group, const std::string& name) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   const ObjRef ref = resolveKind(*f, group, ObjectKind::Group, logger_);
   Hid g = openByAddr(*f, ref.addr);
   if (name.empty() || name == "." || name.find('/') != std::string::npos ||
@@ -1410,6 +1445,7 @@ DatasetInfo Hdf5ArrayStore::createDataset(const std::string& c, const DatasetSpe
   if (!spec.type) throw BadRequest("a dataset needs a type");
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   requireWritable(*f);
   ensureObjects(*f, logger_);
   Hid type = creationType(*f, *spec.type, logger_);
@@ -1475,15 +1511,25 @@ DatasetInfo Hdf5ArrayStore::createDataset(const std::string& c, const DatasetSpe
 
 DatasetInfo Hdf5ArrayStore::dataset(const std::string& c, const std::string& id) {
   auto f = file(c);
+  {
+    std::lock_guard<std::mutex> cacheLock(f->meta.mu);
+    auto it = f->meta.datasets.find(id);
+    if (it != f->meta.datasets.end()) return it->second;
+  }
+  const uint64_t version = f->metaVersion();
   std::lock_guard<std::mutex> lock(f->mu);
   const ObjRef ref = resolveKind(*f, id, ObjectKind::Dataset, logger_);
   Hid d = openByAddr(*f, ref.addr);
-  return datasetInfo(*f, d, ref.addr, logger_);
+  DatasetInfo info = datasetInfo(*f, d, ref.addr, logger_);
+  std::lock_guard<std::mutex> cacheLock(f->meta.mu);
+  if (f->meta.version == version) f->meta.datasets.emplace(id, info);
+  return info;
 }
 
 void Hdf5ArrayStore::resize(const std::string& c, const std::string& id, const std::vector<uint64_t>& dims) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   const ObjRef ref = resolveKind(*f, id, ObjectKind::Dataset, logger_);
   requireWritable(*f);
   Hid d = openByAddr(*f, ref.addr);
@@ -1560,6 +1606,7 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
                            const ByteSource& source, uint64_t bytes) {
   auto f = file(c);
   std::unique_lock<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   const ObjRef ref = resolveKind(*f, id, ObjectKind::Dataset, logger_);
   requireWritable(*f);
   Hid d = openByAddr(*f, ref.addr);
@@ -1626,6 +1673,7 @@ ObjectInfo Hdf5ArrayStore::createDatatype(const std::string& c, const DatatypePt
   if (!type) throw BadRequest("missing datatype");
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   requireWritable(*f);
   ensureObjects(*f, logger_);
   Hid t = h5::toHdf5(*type);
@@ -1715,6 +1763,7 @@ void Hdf5ArrayStore::createAttribute(const std::string& c, const std::string& ob
   if (!info.type) throw BadRequest("attribute '" + info.name + "' needs a type");
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   const ObjRef ref = resolve(*f, obj, logger_);
   requireWritable(*f);
   Hid o = openByAddr(*f, ref.addr);
@@ -1758,6 +1807,7 @@ void Hdf5ArrayStore::createAttribute(const std::string& c, const std::string& ob
 void Hdf5ArrayStore::deleteAttribute(const std::string& c, const std::string& obj, const std::string& name) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
+  ChangeGuard changeGuard{*f};
   const ObjRef ref = resolve(*f, obj, logger_);
   Hid o = openByAddr(*f, ref.addr);
   if (name.empty() || check(H5Aexists(o, name.c_str()), "looking up attribute '" + name + "'") <= 0) {

@@ -932,6 +932,44 @@ TEST_P(ArrayStoreContract, WritesUpdateModified) {
   EXPECT_GT(after.object.modified, created.object.modified);
 }
 
+// Metadata read between changes reflects every change (a backend may keep metadata answers,
+// as the hdf5 backend does; none may serve a stale one).
+TEST_P(ArrayStoreContract, MetadataReadBetweenChangesIsNeverStale) {
+  const std::string d = create(spec(arrays::intType(4, true), {2}, {kUnlimited}, {2}));
+  const DatasetInfo first = store_->dataset(c_, d);
+  EXPECT_EQ(store_->object(c_, root_).linkCount, 0u);
+  EXPECT_EQ(store_->object(c_, d).attributeCount, 0u);
+  const int64_t containerModified = store_->container(c_).modified;
+
+  store_->createLink(c_, root_, hardLink("d", d));
+  EXPECT_EQ(store_->object(c_, root_).linkCount, 1u);
+  store_->createAttribute(c_, d, attr("a", arrays::intType(4, true), ShapeClass::Scalar), le32(1), false);
+  EXPECT_EQ(store_->object(c_, d).attributeCount, 1u);
+  EXPECT_EQ(store_->dataset(c_, d).object.attributeCount, 1u);
+  store_->resize(c_, d, {7});
+  EXPECT_EQ(store_->dataset(c_, d).shape.dims, (Dims{7}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  write(d, slab({0}, {1}), le32(9));
+  const DatasetInfo written = store_->dataset(c_, d);
+  EXPECT_GT(written.object.modified, first.object.modified);
+  EXPECT_GE(store_->container(c_).modified, containerModified);
+  store_->deleteAttribute(c_, d, "a");
+  EXPECT_EQ(store_->object(c_, d).attributeCount, 0u);
+  store_->deleteLink(c_, root_, "d");
+  EXPECT_EQ(store_->object(c_, root_).linkCount, 0u);
+  store_->deleteObject(c_, d);
+  EXPECT_THROW(store_->dataset(c_, d), Gone);
+  EXPECT_THROW(store_->object(c_, d), Gone);
+
+  // A container deleted and created again is a new container with a new root.
+  store_->deleteContainer(c_);
+  EXPECT_FALSE(store_->findContainer(c_));
+  const std::string newRoot = store_->createContainer(c_).rootId;
+  EXPECT_EQ(store_->container(c_).rootId, newRoot);
+  EXPECT_NE(newRoot, root_);
+  EXPECT_THROW(store_->object(c_, root_), Error);
+}
+
 // ---------------------------------------------------------------- committed datatypes
 
 TEST_P(ArrayStoreContract, CommittedDatatypes) {
