@@ -1,7 +1,7 @@
 // The hdf endpoint plugin (the h5serv REST API) against a real strata-server, once per arrays
-// backend (memory, hdf5). Every route of docs/hdf.md with its status codes and bodies; with
-// the hdf5 backend also files written by h5py before the server starts, and a domain written
-// through the API read back with h5py.
+// backend (memory, hdf5, rocksdb). Every route of docs/hdf.md with its status codes and bodies;
+// with the hdf5 backend also files written by h5py before the server starts, and a domain
+// written through the API read back with h5py.
 #include <Poco/Base64Encoder.h>
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
@@ -138,6 +138,10 @@ class HdfApi : public ::testing::TestWithParam<std::string> {
       if (hdf5()) {
         cfg["stores.arrays.default.backend"] = "hdf5";
         cfg["stores.arrays.default.path"] = "data";
+      } else if (GetParam() == "rocksdb") {
+        // Relative to the server's own temporary directory.
+        cfg["stores.arrays.default.backend"] = "rocksdb";
+        cfg["stores.arrays.default.path"] = "db";
       } else {
         cfg["stores.arrays.default.backend"] = "memory";
       }
@@ -418,7 +422,7 @@ TEST_P(HdfApi, DownloadDomainAsHdf5File) {
   createDataset(R"({"type":"H5T_STD_I32LE","shape":[4],"link":{"id":")" + root + R"(","name":"d"}})");
   auto r = get("/", {{"Accept", "application/x-hdf5"}});
   if (!hdf5()) {
-    EXPECT_EQ(r.status, 501) << "the memory store cannot export";
+    EXPECT_EQ(r.status, 501) << "only the hdf5 store can export";
     return;
   }
   ASSERT_EQ(r.status, 200) << r.reason;
@@ -1347,7 +1351,7 @@ TEST(HdfConfig, BadSettingsStopTheServerAtStartUp) {
   EXPECT_EQ(s.stop(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, HdfApi, ::testing::Values("memory", "hdf5"),
+INSTANTIATE_TEST_SUITE_P(Backends, HdfApi, ::testing::Values("memory", "hdf5", "rocksdb"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
