@@ -201,12 +201,16 @@ void AdaptiveBody::write(const char* data, std::size_t n) {
     writer_->write(data, n);
     return;
   }
-  buffer_.append(data, n);
-  if (buffer_.size() > threshold_) {
-    writer_ = res_.beginBody(contentType_, knownLength_);
-    writer_->write(buffer_.data(), buffer_.size());
-    std::string().swap(buffer_);
+  if (buffer_.size() + n <= threshold_) {
+    buffer_.append(data, n);
+    return;
   }
+  // Past the threshold: stream from here on, without copying this piece (a store's read
+  // pieces are many MiB).
+  writer_ = res_.beginBody(contentType_, knownLength_);
+  if (!buffer_.empty()) writer_->write(buffer_.data(), buffer_.size());
+  std::string().swap(buffer_);
+  writer_->write(data, n);
 }
 
 void AdaptiveBody::finish() {
