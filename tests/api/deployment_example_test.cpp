@@ -1,0 +1,122 @@
+// The deployment example of docs/configuration.md ("each role in the store that suits it"),
+// run as written: the properties block is read from the document, its /srv/strata paths moved
+// into the test's directory. Checks that each role is served by the backend the example names,
+// that the data lands where it says, and that it survives a restart.
+#include "support/server_process.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace strata::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The key = value lines of the first ```properties block after `heading`.
+std::map<std::string, std::string> exampleBlock(const std::string& heading) {
+  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/docs/configuration.md");
+  std::string line;
+  bool inSection = false, inBlock = false;
+  std::map<std::string, std::string> out;
+  while (std::getline(in, line)) {
+    if (!inSection) {
+      inSection = line == heading;
+      continue;
+    }
+    if (!inBlock) {
+      inBlock = line == "```properties";
+      continue;
+    }
+    if (line == "```") break;
+    const auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      s.erase(0, s.find_first_not_of(' '));
+      s.erase(s.find_last_not_of(' ') + 1);
+      return s;
+    };
+    std::string value = trim(line.substr(eq + 1));
+    const std::string prefix = "/srv/strata/";
+    if (value.rfind(prefix, 0) == 0) value = "srv/" + value.substr(prefix.size());
+    out[trim(line.substr(0, eq))] = value;
+  }
+  return out;
+}
+
+Poco::Dynamic::Var parse(const HttpResult& r) { return Poco::JSON::Parser().parse(r.body); }
+
+TEST(DeploymentExample, EachRoleLandsInItsStoreAndSurvivesARestart) {
+  auto cfg = exampleBlock("## Example deployment: each role in the store that suits it");
+  ASSERT_EQ(cfg["stores.arrays.default.backend"], "hdf5") << "the example block was not found";
+  ASSERT_EQ(cfg["stores.annotations.default.path"], "srv/rocksdb/annotations");
+  ServerProcess server(cfg);
+  ASSERT_TRUE(server.running()) << server.log();
+
+  // Each role by the backend the example names.
+  auto stores = parse(server.get("/strata/stores")).extract<Poco::JSON::Array::Ptr>();
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  for (std::size_t i = 0; i < stores->size(); ++i) {
+    auto s = stores->getObject(static_cast<unsigned>(i));
+    seen.emplace(s->getValue<std::string>("role"), s->getValue<std::string>("instance"),
+                 s->getValue<std::string>("backend"));
+  }
+  const std::set<std::tuple<std::string, std::string, std::string>> expected = {
+      {"arrays", "default", "hdf5"},         {"arrays", "archive", "rocksdb"},
+      {"entities", "default", "rocksdb"},    {"blobs", "default", "rocksdb"},
+      {"annotations", "default", "rocksdb"}};
+  EXPECT_EQ(seen, expected);
+
+  // A domain with a dataset (arrays: an .h5 file) and an ACL (entities: RocksDB).
+  const std::string q = "?host=deploy.test.hdfgroup.org";
+  ASSERT_EQ(server.request("PUT", "/" + q).status, 201);
+  const std::string root = parse(server.get("/" + q)).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("root");
+  const auto created = server.request("POST", "/datasets" + q,
+                                      R"({"type": "H5T_STD_I32LE", "shape": [4], "link": {"id": ")" + root +
+                                          R"(", "name": "d"}})",
+                                      {{"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = parse(created).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
+  ASSERT_EQ(server.request("PUT", "/datasets/" + id + "/value" + q, R"({"value": [1, 2, 3, 4]})",
+                           {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  ASSERT_EQ(server.request("PUT", "/acls/default" + q, R"({"read": true, "readACL": true, "update": false})",
+                           {{"Content-Type", "application/json"}})
+                .status,
+            201);
+
+  const fs::path dir = server.dir();
+  EXPECT_GT(fs::file_size(dir / "srv/h5/test/deploy.h5"), 0u);
+  EXPECT_TRUE(fs::exists(dir / "srv/rocksdb/main/CURRENT"));
+  EXPECT_TRUE(fs::exists(dir / "srv/rocksdb/annotations/CURRENT"));
+  EXPECT_FALSE(fs::exists(dir / "srv/h5/CURRENT")) << "no RocksDB in the HDF5 directory";
+
+  // After a restart: the values from the file, the ACL from RocksDB (it still denies updates).
+  ASSERT_EQ(server.stop(), 0) << server.log();
+  ASSERT_TRUE(server.start()) << server.log();
+  const auto value = server.get("/datasets/" + id + "/value" + q);
+  ASSERT_EQ(value.status, 200) << value.body;
+  auto values = parse(value).extract<Poco::JSON::Object::Ptr>()->getArray("value");
+  ASSERT_TRUE(values);
+  ASSERT_EQ(values->size(), 4u);
+  for (unsigned i = 0; i < 4; ++i) EXPECT_EQ(values->getElement<int>(i), static_cast<int>(i + 1));
+  const auto acl = server.get("/acls/default" + q);
+  ASSERT_EQ(acl.status, 200) << acl.body;
+  EXPECT_FALSE(parse(acl).extract<Poco::JSON::Object::Ptr>()->getObject("acl")->getValue<bool>("update"));
+  EXPECT_EQ(server.request("PUT", "/datasets/" + id + "/value" + q, R"({"value": [0, 0, 0, 0]})",
+                           {{"Content-Type", "application/json"}})
+                .status,
+            401);
+}
+
+}  // namespace
+}  // namespace strata::test
