@@ -35,6 +35,8 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+BENCH_NAME=hdf_bench
+source bench/bench_lib.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
 WRK_ROUNDS=${WRK_ROUNDS:-3}
@@ -45,7 +47,6 @@ SLAB_ROUNDS=${SLAB_ROUNDS:-5}
 JSON_ROUNDS=${JSON_ROUNDS:-5}
 BIG_ROUNDS=${BIG_ROUNDS:-3}
 TILE_SECONDS=${TILE_SECONDS:-5}
-WAIT_MAX=${WAIT_MAX:-900}
 
 # The datasets. SLAB: 4096x4096 float64 (128 MiB); the measured selection is its first 2048
 # rows (64 MiB). BIG: 16384x8192 float64 (1 GiB), filled in bands of 1024 rows (64 MiB).
@@ -61,11 +62,7 @@ BIG_COLS=8192
 BIG_BAND=1024
 BIG_BYTES=$((BIG_ROWS * BIG_COLS * 8))
 
-for tool in cmake curl wrk sha256sum awk; do
-  command -v "$tool" >/dev/null || { echo "hdf_bench: $tool is missing (scripts/setup.sh installs it)" >&2; exit 1; }
-done
-
-log() { echo "hdf_bench: $*" >&2; }
+require_tools cmake curl wrk sha256sum awk
 
 log "building in $BUILD_DIR"
 cmake --build "$BUILD_DIR" --target strata-server strata_all_plugins strata_h5_direct strata_poco_baseline >&2
@@ -75,56 +72,11 @@ DIRECT_BIN=$BUILD_ABS/bin/strata_h5_direct
 BASELINE_BIN=$BUILD_ABS/bin/strata_poco_baseline
 
 # Others' builds and tests on this box skew every figure; the report prints the load beside them.
-if [ -n "${WAIT_LOAD:-}" ]; then
-  waited=0
-  while ! awk -v max="$WAIT_LOAD" '{exit !($1 < max)}' /proc/loadavg; do
-    if [ "$waited" -ge "$WAIT_MAX" ]; then
-      log "load average still $(cut -d' ' -f1 /proc/loadavg) after ${WAIT_MAX}s; measuring anyway (the report shows it)"
-      break
-    fi
-    log "load average $(cut -d' ' -f1 /proc/loadavg) >= $WAIT_LOAD; waiting (${waited}s of ${WAIT_MAX}s)"
-    sleep 30
-    waited=$((waited + 30))
-  done
-fi
+wait_for_low_load
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/strata-hdf-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  local rc=$?
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$rc" -ne 0 ]; then
-    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 20 "$f" >&2; }; done
-  fi
-  if [ "${KEEP_WORK:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-wait_for_port() {
-  local file=$1 pid=$2
-  for _ in $(seq 1 300); do
-    if [ -s "$file" ]; then cat "$file"; return 0; fi
-    kill -0 "$pid" 2>/dev/null || { log "server (pid $pid) exited before listening"; return 1; }
-    sleep 0.1
-  done
-  log "no port in $file after 30 s"
-  return 1
-}
-
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-minimum() { printf '%s\n' "$@" | sort -g | head -n1; }
-maximum() { printf '%s\n' "$@" | sort -g | tail -n1; }
-fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, x}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-mbs() { awk -v x="$1" 'BEGIN {printf "%.0f", x / 1e6}'; }
-# "median (min–max)" of a list, through a formatter.
-summary() {
-  local f=$1; shift
-  echo "$($f "$(median "$@")") ($($f "$(minimum "$@")")–$($f "$(maximum "$@")"))"
-}
-int() { fmt "$1" 0; }
+# The temp directory and the processes to stop at exit (bench_lib.sh).
+bench_workdir strata-hdf-bench
 
 # ------------------------------------------------------------------ set-up
 
@@ -258,29 +210,10 @@ json_values=$(curl -sS -g --fail "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select
 if [ "$json_values" != $((JSON_ROWS * N)) ]; then log "JSON read has $json_values values, expected $((JSON_ROWS * N))"; exit 1; fi
 log "sha256 checks passed: PUT then GET, the direct read of the server's file, a tile, the 1 GiB stream; JSON has $json_values values"
 
-# ------------------------------------------------------------------ CPU accounting (as run_bench.sh)
+# ------------------------------------------------------------------ CPU accounting (bench_lib.sh)
 
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-all_ticks() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat; }
 # This shell and everything it waited for (wrk, curl, strata_h5_direct), plus both servers.
-own_ticks() {
-  local t pid
-  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
-  for pid in "$SERVER_PID" "$BASELINE_PID"; do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$t"
-}
-BUSY0=$(busy_ticks); ALL0=$(all_ticks); OWN0=$(own_ticks); STEAL0=$(awk '/^cpu / {print $9}' /proc/stat)
-
-wrk_rps() {
-  local out
-  out=$(wrk "$@")
-  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
-    log "wrk saw errors ($*):"; echo "$out" >&2; return 1
-  fi
-  awk '/^Requests\/sec:/ {print $2}' <<<"$out"
-}
+cpu_start "$SERVER_PID" "$BASELINE_PID"
 WRK=(-t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION")
 
 # ------------------------------------------------------------------ 1. metadata rate
@@ -319,8 +252,7 @@ for round in $(seq 1 "$SLAB_ROUNDS"); do
   log "64 MiB hyperslab round $round/$SLAB_ROUNDS"
   if [ $((round % 2)) = 1 ]; then slab_server; slab_direct; else slab_direct; slab_server; fi
 done
-# Direct figures are MB/s already; make them bytes/s like curl's.
-to_bps() { for x in "$@"; do awk -v x="$x" 'BEGIN {printf "%.0f\n", x * 1e6}'; done; }
+# Direct figures are MB/s already; make them bytes/s like curl's (to_bps).
 mapfile -t D_READ < <(to_bps "${D_READ[@]}"); mapfile -t D_WRITE < <(to_bps "${D_WRITE[@]}")
 mapfile -t D1_READ < <(to_bps "${D1_READ[@]}"); mapfile -t D1_WRITE < <(to_bps "${D1_WRITE[@]}")
 
@@ -389,21 +321,13 @@ for round in $(seq 1 "$BIG_ROUNDS"); do
   B_EXTRA_SAMPLED+=($(($(sort -n "$WORK/rss.samples" | tail -n1) - before)))
 done
 
-BUSY1=$(busy_ticks); ALL1=$(all_ticks); OWN1=$(own_ticks); STEAL1=$(awk '/^cpu / {print $9}' /proc/stat)
-OTHERS_PCT=$(awk -v b=$((BUSY1 - BUSY0)) -v o=$((OWN1 - OWN0)) -v a=$((ALL1 - ALL0)) \
-  'BEGIN {x = (b - o) / a * 100; printf "%.0f", x < 0 ? 0 : x}')
-STEAL_PCT=$(awk -v s=$((STEAL1 - STEAL0)) -v a=$((ALL1 - ALL0)) 'BEGIN {printf "%.0f", s / a * 100}')
+cpu_stop
 
 # ------------------------------------------------------------------ report
 
-cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-echo
-echo "### hdf_bench.sh run, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo
-echo "$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), HDF5 $(pkg-config --modversion hdf5 2>/dev/null || echo '?'), load average (1/5/15 min) at the start: $LOAD_AT_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "During the measurements, other processes used about $OTHERS_PCT % of all CPU time (hypervisor steal: $STEAL_PCT %); above a few percent, treat the figures as disturbed."
-echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)'), build $BUILD_DIR ($(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$BUILD_ABS/CMakeCache.txt")). Datasets: float64, chunks [$CHUNK_ROWS, $N] (8 MiB), no filters; hdf5 backend with flush = true."
+report_header "### hdf_bench.sh run" ", HDF5 $(pkg-config --modversion hdf5 2>/dev/null || echo '?')" \
+  " Datasets: float64, chunks [$CHUNK_ROWS, $N] (8 MiB), no filters; hdf5 backend with flush = true."
 echo
 echo "#### 1. Metadata: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION\`, $WRK_ROUNDS round(s), alternating"
 echo

@@ -6,6 +6,8 @@
 #
 # Knobs (environment): BUILD_DIR (default build), BUILD_TARGETS (see below), WRK_ROUNDS (3),
 # WRK_DURATION (10s), WRK_THREADS (2), WRK_CONNECTIONS (32), DOWNLOADS (7), BLOB_MIB (256),
+# WAIT_LOAD (unset; e.g. 2: before measuring, wait until the 1-minute load average is below it,
+# at most WAIT_MAX seconds, default 900),
 # KEEP_WORK=1 keeps the temp directory (config, logs, blob store) for inspection.
 # Takes about 1.5 minutes plus the build. Prints a Markdown report on stdout, progress on stderr.
 #
@@ -17,6 +19,8 @@ set -euo pipefail
 # Command substitutions (wrk, curl) must fail the script too, not yield an empty figure.
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+BENCH_NAME=run_bench
+source bench/bench_lib.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
 WRK_ROUNDS=${WRK_ROUNDS:-3}
@@ -27,14 +31,11 @@ DOWNLOADS=${DOWNLOADS:-7}
 BLOB_MIB=${BLOB_MIB:-256}
 BLOB_BYTES=$((BLOB_MIB * 1024 * 1024))
 
-for tool in cmake curl wrk sha256sum awk; do
-  command -v "$tool" >/dev/null || { echo "run_bench: $tool is missing (scripts/setup.sh installs it)" >&2; exit 1; }
-done
-
-log() { echo "run_bench: $*" >&2; }
+require_tools cmake curl wrk sha256sum awk
 
 # Others' builds and tests on this box skew every figure. The load at the start is theirs; the
 # load at the end includes our own wrk and server threads (see OTHERS_PCT for the clean figure).
+wait_for_low_load
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Only the modules this benchmark's configuration loads, so that another plugin whose build is
@@ -47,39 +48,8 @@ BUILD_ABS=$(cd "$BUILD_DIR" && pwd)
 SERVER_BIN=$BUILD_ABS/bin/strata-server
 BASELINE_BIN=$BUILD_ABS/bin/strata_poco_baseline
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  local rc=$?
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$rc" -ne 0 ]; then
-    # The logs are the only clue to a failed start or request; show them before they go.
-    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 20 "$f" >&2; }; done
-  fi
-  if [ "${KEEP_WORK:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-# Turn Ctrl-C and kill into an ordinary exit, so that the EXIT trap stops the servers.
-trap 'exit 130' INT TERM
-
-# Waits for a server's port file (written once the socket listens); fails if the server dies.
-wait_for_port() {
-  local file=$1 pid=$2
-  for _ in $(seq 1 300); do
-    if [ -s "$file" ]; then cat "$file"; return 0; fi
-    kill -0 "$pid" 2>/dev/null || { log "server (pid $pid) exited before listening"; return 1; }
-    sleep 0.1
-  done
-  log "no port in $file after 30 s"
-  return 1
-}
-
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-minimum() { printf '%s\n' "$@" | sort -g | head -n1; }
-maximum() { printf '%s\n' "$@" | sort -g | tail -n1; }
-fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, x}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+# The temp directory and the processes to stop at exit (bench_lib.sh).
+bench_workdir strata-bench
 
 # ------------------------------------------------------------------ set-up
 
@@ -154,48 +124,20 @@ log "sha256 of every variant's download matches the upload"
 
 # ------------------------------------------------------------------ small requests (wrk)
 
-# CPU accounting, in clock ticks, so the report can say how much of the machine other
-# processes (others' builds and tests on this shared box) took while we measured. Loopback
-# networking and both servers compete with wrk/curl for the same cores, so that share is the
-# first thing to read before trusting a figure.
-# user + nice + system + irq + softirq: with tick-based accounting (no IRQ_TIME_ACCOUNTING, as
-# on this VM) a task's stime includes the softirq ticks it ran, and loopback TCP is mostly
-# softirq work done on the sender's behalf.
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-all_ticks() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat; }
-# Our own share: this shell and everything it has waited for (wrk, curl: cutime/cstime), plus
-# the two servers, which are still running.
-own_ticks() {
-  local t=0 pid
-  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$$/stat")
-  for pid in "$SERVER_PID" "$BASELINE_PID"; do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$t"
-}
-BUSY0=$(busy_ticks); ALL0=$(all_ticks); OWN0=$(own_ticks); STEAL0=$(awk '/^cpu / {print $9}' /proc/stat)
-
-wrk_rps() {
-  local url=$1 out
-  out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" "$url")
-  # wrk counts non-2xx answers and socket errors without failing; a benchmark of error
-  # pages would look fast, so refuse it.
-  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
-    log "wrk saw errors on $url:"; echo "$out" >&2; return 1
-  fi
-  awk '/^Requests\/sec:/ {print $2}' <<<"$out"
-}
+# CPU accounting (bench_lib.sh): other processes' share of the machine while we measure.
+cpu_start "$SERVER_PID" "$BASELINE_PID"
+WRK=(-t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION")
 
 STRATA_RPS=(); BASE_RPS=()
 for round in $(seq 1 "$WRK_ROUNDS"); do
   log "wrk round $round/$WRK_ROUNDS"
   # Alternate which goes first, so neither always gets the quieter half of the minute.
   if [ $((round % 2)) = 1 ]; then
-    STRATA_RPS+=("$(wrk_rps "$STRATA/strata/health")")
-    BASE_RPS+=("$(wrk_rps "$BASE/small")")
+    STRATA_RPS+=("$(wrk_rps "${WRK[@]}" "$STRATA/strata/health")")
+    BASE_RPS+=("$(wrk_rps "${WRK[@]}" "$BASE/small")")
   else
-    BASE_RPS+=("$(wrk_rps "$BASE/small")")
-    STRATA_RPS+=("$(wrk_rps "$STRATA/strata/health")")
+    BASE_RPS+=("$(wrk_rps "${WRK[@]}" "$BASE/small")")
+    STRATA_RPS+=("$(wrk_rps "${WRK[@]}" "$STRATA/strata/health")")
   fi
 done
 
@@ -214,20 +156,11 @@ for round in $(seq 1 "$DOWNLOADS"); do
   done
 done
 
-BUSY1=$(busy_ticks); ALL1=$(all_ticks); OWN1=$(own_ticks); STEAL1=$(awk '/^cpu / {print $9}' /proc/stat)
-OTHERS_PCT=$(awk -v b=$((BUSY1 - BUSY0)) -v o=$((OWN1 - OWN0)) -v a=$((ALL1 - ALL0)) \
-  'BEGIN {x = (b - o) / a * 100; printf "%.0f", x < 0 ? 0 : x}')
-STEAL_PCT=$(awk -v s=$((STEAL1 - STEAL0)) -v a=$((ALL1 - ALL0)) 'BEGIN {printf "%.0f", s / a * 100}')
+cpu_stop
 
 # ------------------------------------------------------------------ report
 
-cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-echo
-echo "## strata HTTP benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo
-echo "$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r), load average (1/5/15 min) at the start: $LOAD_AT_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "During the measurements, other processes used about $OTHERS_PCT % of all CPU time (hypervisor steal: $STEAL_PCT %); above a few percent, treat the figures as disturbed."
-echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)'), build $BUILD_DIR ($(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$BUILD_ABS/CMakeCache.txt"))."
+report_header "## strata HTTP benchmark" "" ""
 echo
 echo "### Small requests: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION\`, $WRK_ROUNDS round(s), alternating"
 echo
@@ -243,7 +176,6 @@ echo "| what | median MB/s | range | n | vs Poco sendBuffer | vs socket ceiling 
 echo "|---|---|---|---|---|---|"
 read -ra buf_speeds <<<"${SPEEDS[$BUFFER_VARIANT]}"; read -ra raw_speeds <<<"${SPEEDS[$CEILING_VARIANT]}"
 buf_med=$(median "${buf_speeds[@]}"); raw_med=$(median "${raw_speeds[@]}")
-mbs() { awk -v x="$1" 'BEGIN {printf "%.0f", x / 1e6}'; }
 for i in "${!VARIANTS[@]}"; do
   read -ra v <<<"${SPEEDS[$i]}"
   med=$(median "${v[@]}")
