@@ -7,17 +7,33 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 BUILD_DIR="${STRATA_BUILD_DIR:-build}"
 
-# The disk-full tests need a small filesystem: as root, mount a 4 MiB tmpfs for them.
-if [ -z "${STRATA_TEST_SMALL_FS:-}" ] && [ "$(id -u)" -eq 0 ]; then
-  small=$(mktemp -d)
-  if mount -t tmpfs -o size=4m tmpfs "$small" 2>/dev/null; then
-    export STRATA_TEST_SMALL_FS="$small"
-    trap 'umount "$small" 2>/dev/null; rmdir "$small"' EXIT
-  else
-    rmdir "$small"
-    echo "test: cannot mount a tmpfs; the disk-full tests will be skipped" >&2
+# The disk-full tests need small filesystems: as root, mount a 4 MiB tmpfs for the fs blob
+# store's test and a 64 MiB one for the rocksdb backend's tests (RocksDB's memtables must fit
+# on the disk again before it takes writes after a disk-full). Each test skips, saying why,
+# when its variable is unset.
+mounted=()
+cleanup() {
+  for dir in "${mounted[@]}"; do
+    umount "$dir" 2>/dev/null && rmdir "$dir"
+  done
+}
+trap cleanup EXIT
+mount_small() {  # variable size
+  if [ -n "${!1:-}" ] || [ "$(id -u)" -ne 0 ]; then
+    return
   fi
-fi
+  local dir
+  dir=$(mktemp -d)
+  if mount -t tmpfs -o "size=$2" tmpfs "$dir" 2>/dev/null; then
+    mounted+=("$dir")
+    export "$1=$dir"
+  else
+    rmdir "$dir"
+    echo "test: cannot mount a tmpfs; the tests that need $1 will be skipped" >&2
+  fi
+}
+mount_small STRATA_TEST_SMALL_FS 4m
+mount_small STRATA_TEST_SMALL_FS_ROCKSDB 64m
 
 cd "$BUILD_DIR"
 ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@"

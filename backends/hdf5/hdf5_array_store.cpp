@@ -2,6 +2,7 @@
 
 #include "h5_types.h"
 
+#include <strata/arrays/validation.h>
 #include <strata/errors.h>
 #include <strata/util.h>
 
@@ -144,15 +145,6 @@ std::optional<ObjectKind> kindOf(H5O_type_t type) {
     case H5O_TYPE_NAMED_DATATYPE: return ObjectKind::Datatype;
     default: return std::nullopt;
   }
-}
-
-const char* kindName(ObjectKind kind) {
-  switch (kind) {
-    case ObjectKind::Group: return "group";
-    case ObjectKind::Dataset: return "dataset";
-    case ObjectKind::Datatype: return "datatype";
-  }
-  return "object";
 }
 
 std::string hexAddr(haddr_t addr) {
@@ -410,21 +402,7 @@ struct Piece {
 
 // Validates the selection against the dataset's shape; returns the elements it selects.
 uint64_t checkSelection(const Selection& sel, const Shape& shape, const std::string& id) {
-  switch (shape.cls) {
-    case ShapeClass::Null: throw BadRequest("dataset " + id + " has a null shape and holds no values");
-    case ShapeClass::Scalar:
-      if (sel.rank() != 0 || sel.kind() == Selection::Kind::Points) {
-        throw BadRequest("dataset " + id + " is scalar: it takes no selection");
-      }
-      return 1;
-    case ShapeClass::Simple: break;
-  }
-  if (sel.rank() != shape.dims.size()) {
-    throw BadRequest("the selection has rank " + std::to_string(sel.rank()) + " but dataset " + id + " has rank " +
-                     std::to_string(shape.dims.size()));
-  }
-  sel.validate(shape.dims);
-  return sel.size();
+  return arrays::checkSelection(sel, shape.cls, shape.dims, "dataset " + id);
 }
 
 void forEachPiece(const Selection& sel, const Shape& shape, std::size_t elementBytes,

@@ -47,7 +47,6 @@
 #include <strata/util.h>
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -55,6 +54,7 @@
 
 namespace strata::rdb {
 
+using arrays::checkContainerName;
 using arrays::Datatype;
 using arrays::DatatypePtr;
 using Poco::JSON::Array;
@@ -62,95 +62,10 @@ using Poco::JSON::Object;
 
 namespace arr {
 
-uint64_t elementCount(const std::vector<uint64_t>& dims) {
-  uint64_t n = 1;
-  for (auto d : dims) {
-    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / d)
-      throw BadRequest("the shape has more elements than fit in 64 bits");
-    n *= d;
-  }
-  return n;
-}
-
-std::string dimsText(const std::vector<uint64_t>& dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (i) s += ",";
-    s += dims[i] == kUnlimited ? std::string("unlimited") : std::to_string(dims[i]);
-  }
-  return s + "]";
-}
-
-std::string zeroElement(const Datatype& type) {
-  if (type.fixedSize()) return std::string(type.size, '\0');
-  switch (type.cls) {
-    case arrays::TypeClass::Compound: {
-      std::string out;
-      for (const auto& f : type.fields) {
-        if (!f.type) throw BadRequest("compound field '" + f.name + "' has no type");
-        out += zeroElement(*f.type);
-      }
-      return out;
-    }
-    case arrays::TypeClass::Array: {
-      if (!type.base) throw BadRequest("array type without a base type");
-      const std::string one = zeroElement(*type.base);
-      const uint64_t n = elementCount(type.dims);
-      std::string out;
-      out.reserve(one.size() * n);
-      for (uint64_t i = 0; i < n; ++i) out += one;
-      return out;
-    }
-    default:
-      // vlen strings, vlen sequences and region references: a uint64 count of zero.
-      return std::string(8, '\0');
-  }
-}
-
-std::vector<uint64_t> splitElements(const Datatype& type, const char* data, std::size_t size,
-                                    uint64_t count) {
-  std::vector<uint64_t> offsets;
-  // Every variable-length element takes at least 8 bytes: no reservation past what the
-  // bytes can hold.
-  offsets.reserve(static_cast<std::size_t>(std::min<uint64_t>(count, size / 8) + 1));
-  std::size_t pos = 0;
-  uint64_t n = 0;
-  while (pos < size) {
-    if (n == count)
-      throw BadRequest("Expected: " + std::to_string(count) + " elements, but got more (" +
-                       std::to_string(size - pos) + " bytes left over)");
-    const std::size_t k = arrays::packedElementSize(type, data, size, pos);
-    if (k == 0 || k > size - pos)
-      throw BadRequest("truncated or malformed variable-length element " + std::to_string(n));
-    offsets.push_back(pos);
-    pos += k;
-    ++n;
-  }
-  if (n != count)
-    throw BadRequest("Expected: " + std::to_string(count) +
-                     " elements, but got: " + std::to_string(n));
-  offsets.push_back(pos);
-  return offsets;
-}
-
 Array::Ptr u64Array(const std::vector<uint64_t>& values) {
   Array::Ptr a = new Array;
   for (auto v : values) a->add(static_cast<Poco::UInt64>(v));
   return a;
-}
-
-void repeatElement(const std::string& element, uint64_t n, char* out) {
-  const std::size_t size = element.size();
-  if (n == 0 || size == 0) return;
-  const uint64_t total = n * size;
-  std::memcpy(out, element.data(), size);
-  // Doubling copies: a few memcpy calls instead of one per element.
-  uint64_t done = size;
-  while (done < total) {
-    const uint64_t k = std::min(done, total - done);
-    std::memcpy(out + done, out, static_cast<std::size_t>(k));
-    done += k;
-  }
 }
 
 }  // namespace arr
@@ -158,18 +73,6 @@ void repeatElement(const std::string& element, uint64_t n, char* out) {
 namespace {
 
 using namespace arr;
-
-const char* kindName(ObjectKind kind) {
-  switch (kind) {
-    case ObjectKind::Group:
-      return "group";
-    case ObjectKind::Dataset:
-      return "dataset";
-    case ObjectKind::Datatype:
-      return "datatype";
-  }
-  return "object";
-}
 
 bool kindFromName(const std::string& name, ObjectKind& kind) {
   if (name == "group")
@@ -181,30 +84,6 @@ bool kindFromName(const std::string& name, ObjectKind& kind) {
   else
     return false;
   return true;
-}
-
-void checkContainerName(const std::string& name) {
-  const auto bad = [&](const std::string& why) {
-    return BadRequest("invalid domain name '" + name + "': " + why);
-  };
-  if (name.empty()) throw bad("empty");
-  if (name.find('\0') != std::string::npos) throw bad("contains a NUL character");
-  std::size_t begin = 0;
-  for (;;) {
-    const std::size_t end = name.find('/', begin);
-    const std::string segment = name.substr(begin, end == std::string::npos ? end : end - begin);
-    if (segment.empty()) throw bad("empty path segment (leading, trailing or double '/')");
-    if (segment == "." || segment == "..") throw bad("'" + segment + "' segment");
-    if (end == std::string::npos) break;
-    begin = end + 1;
-  }
-}
-
-void checkLinkName(const std::string& name) {
-  if (name.empty()) throw BadRequest("a link name may not be empty");
-  if (name.find('/') != std::string::npos)
-    throw BadRequest("invalid link name '" + name + "': it may not contain '/'");
-  if (name == ".") throw BadRequest("invalid link name '.'");
 }
 
 // The JSON form of a type (typeToJson) describes compounds packed, without padding: types read
@@ -262,10 +141,9 @@ DatatypePtr withPacking(const DatatypePtr& type, const Poco::Dynamic::Var& packi
   return t;
 }
 
-void checkType(const DatatypePtr& type, const std::string& what) {
-  if (!type) throw BadRequest(what + " has no type");
-  if (!type->fixedSize() && !type->hasVariableParts())
-    throw BadRequest(what + " has a type of size 0");
+// arrays::checkType, and then a type this store can record.
+void checkStorableType(const DatatypePtr& type, const std::string& what) {
+  arrays::checkType(type, what);
   // Stored as its JSON form plus its packing: refuse a type that would still come back
   // different (none is known to).
   DatatypePtr back;
@@ -277,17 +155,6 @@ void checkType(const DatatypePtr& type, const std::string& what) {
   if (!back || !(*back == *type))
     throw BadRequest(what + " has a type this store cannot record (its JSON form describes " +
                      "another type)");
-}
-
-void checkPackedValue(const Datatype& type, uint64_t count, const std::string& value) {
-  if (type.fixedSize()) {
-    const uint64_t expected = count * type.size;
-    if (value.size() != expected)
-      throw BadRequest("Expected: " + std::to_string(expected) +
-                       " bytes, but got: " + std::to_string(value.size()));
-  } else {
-    splitElements(type, value.data(), value.size(), count);
-  }
 }
 
 // ---- JSON helpers
@@ -599,41 +466,6 @@ std::vector<uint64_t> chooseLayout(const DatasetSpec& spec, const std::vector<ui
   }
   shrinkLayout(layout, elementBytes, kTargetChunkBytes);
   return layout;
-}
-
-// Fills `maxdims` with the normalized maximum extent (as the memory store does).
-void checkSpec(const DatasetSpec& spec, std::vector<uint64_t>& maxdims) {
-  checkType(spec.type, "the dataset");
-  const Shape& shape = spec.shape;
-  if (shape.cls != ShapeClass::Simple) {
-    if (!shape.dims.empty() || !shape.maxdims.empty())
-      throw BadRequest("a scalar or null shape has no dimensions");
-    if (!spec.chunks.empty()) throw BadRequest("only datasets with a simple shape can be chunked");
-  } else {
-    const std::size_t rank = shape.dims.size();
-    if (rank == 0) throw BadRequest("a simple shape needs at least one dimension");
-    elementCount(shape.dims);
-    maxdims = shape.maxdims.empty() ? shape.dims : shape.maxdims;
-    if (maxdims.size() != rank)
-      throw BadRequest("maxdims " + dimsText(maxdims) + " does not have the rank of the shape " +
-                       dimsText(shape.dims));
-    for (std::size_t i = 0; i < rank; ++i)
-      if (maxdims[i] != kUnlimited && maxdims[i] < shape.dims[i])
-        throw BadRequest("maxdims " + dimsText(maxdims) + " is smaller than the shape " +
-                         dimsText(shape.dims) + " in dimension " + std::to_string(i));
-    if (!spec.chunks.empty()) {
-      if (spec.chunks.size() != rank)
-        throw BadRequest("chunk dims " + dimsText(spec.chunks) +
-                         " do not have the rank of the shape " + dimsText(shape.dims));
-      for (std::size_t i = 0; i < rank; ++i) {
-        if (spec.chunks[i] == 0) throw BadRequest("chunk dimension " + std::to_string(i) + " is 0");
-        if (maxdims[i] != kUnlimited && spec.chunks[i] > maxdims[i])
-          throw BadRequest("chunk dims " + dimsText(spec.chunks) + " are larger than maxdims " +
-                           dimsText(maxdims) + " in dimension " + std::to_string(i));
-      }
-    }
-  }
-  if (!spec.fillValue.empty()) checkPackedValue(*spec.type, 1, spec.fillValue);
 }
 
 // Keys in [prefix, prefixEnd(prefix)) of `cf`, each handed to fn(key suffix, value) until it
@@ -1004,28 +836,7 @@ Link RocksDbArrayStore::link(const std::string& c, const std::string& group,
 
 void RocksDbArrayStore::createLink(const std::string& c, const std::string& group,
                                    const Link& link) {
-  checkLinkName(link.name);
-  Link stored;
-  stored.name = link.name;
-  stored.cls = link.cls;
-  switch (link.cls) {
-    case LinkClass::Hard:
-      if (link.id.empty()) throw BadRequest("hard link '" + link.name + "' has no target id");
-      stored.id = link.id;
-      break;
-    case LinkClass::Soft:
-      if (link.h5path.empty()) throw BadRequest("soft link '" + link.name + "' has no h5path");
-      stored.h5path = link.h5path;
-      break;
-    case LinkClass::External:
-      if (link.h5path.empty() || link.h5domain.empty())
-        throw BadRequest("external link '" + link.name + "' needs both h5path and h5domain");
-      stored.h5path = link.h5path;
-      stored.h5domain = link.h5domain;
-      break;
-    case LinkClass::UserDefined:
-      throw BadRequest("user-defined links cannot be created");
-  }
+  Link stored = arrays::checkNewLink(link);
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
   const rocksdb::ReadOptions ro;
@@ -1067,8 +878,9 @@ void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& grou
 // ------------------------------------------------------------------ datasets (metadata)
 
 DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const DatasetSpec& spec) {
-  std::vector<uint64_t> maxdims;
-  checkSpec(spec, maxdims);
+  // The type first (with what only this store asks of it), as arrays::checkDatasetSpec does.
+  checkStorableType(spec.type, "the dataset");
+  const std::vector<uint64_t> maxdims = arrays::checkDatasetSpec(spec);
   const std::vector<uint64_t> layout = chooseLayout(spec, maxdims);
   std::string creationProperties;
   if (spec.creationProperties) creationProperties = jsonText(spec.creationProperties);
@@ -1125,7 +937,7 @@ DatasetInfo RocksDbArrayStore::dataset(const std::string& c, const std::string& 
 // ------------------------------------------------------------------ committed datatypes
 
 ObjectInfo RocksDbArrayStore::createDatatype(const std::string& c, const DatatypePtr& type) {
-  checkType(type, "the datatype");
+  checkStorableType(type, "the datatype");
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
   Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
@@ -1223,29 +1035,15 @@ std::string RocksDbArrayStore::attributeValue(const std::string& c, const std::s
 void RocksDbArrayStore::createAttribute(const std::string& c, const std::string& obj,
                                         const AttributeInfo& info, const std::string& packedValue,
                                         bool replace) {
-  if (info.name.empty()) throw BadRequest("an attribute name may not be empty");
-  checkType(info.type, "attribute '" + info.name + "'");
+  // A type this store cannot record is refused where arrays::checkAttribute checks the type:
+  // after the name.
+  if (!info.name.empty()) checkStorableType(info.type, "attribute '" + info.name + "'");
+  arrays::checkAttribute(info, packedValue);
   AttributeInfo a;
   a.name = info.name;
   a.type = info.type;
   a.shape.cls = info.shape.cls;
-  uint64_t count = 0;
-  switch (info.shape.cls) {
-    case ShapeClass::Simple:
-      if (info.shape.dims.empty())
-        throw BadRequest("attribute '" + info.name + "' has a simple shape without dimensions");
-      a.shape.dims = info.shape.dims;
-      count = elementCount(info.shape.dims);
-      break;
-    case ShapeClass::Scalar:
-      if (!info.shape.dims.empty())
-        throw BadRequest("attribute '" + info.name + "' has a scalar shape with dimensions");
-      count = 1;
-      break;
-    case ShapeClass::Null:
-      break;
-  }
-  checkPackedValue(*info.type, count, packedValue);
+  if (info.shape.cls == ShapeClass::Simple) a.shape.dims = info.shape.dims;
 
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));

@@ -4,6 +4,7 @@
 // (arrays_chunks).
 #include <Poco/JSON/Array.h>
 #include <strata/arrays/datatype.h>
+#include <strata/arrays/validation.h>
 #include <strata/stores/array_store.h>
 
 #include <cstdint>
@@ -65,17 +66,10 @@ inline constexpr uint64_t kVariableElementGuess = 64;
 
 Poco::JSON::Array::Ptr u64Array(const std::vector<uint64_t>& values);
 
-// Product of dims; BadRequest when it does not fit in 64 bits.
-uint64_t elementCount(const std::vector<uint64_t>& dims);
-std::string dimsText(const std::vector<uint64_t>& dims);
-// The packed element with every number zero and every variable-length part empty: what an
-// element never written reads as when no fill value is set.
-std::string zeroElement(const arrays::Datatype& type);
-// Offsets of exactly `count` packed variable-length elements in data[0, size), plus the end
-// (count + 1 entries); BadRequest naming what is wrong otherwise.
-std::vector<uint64_t> splitElements(const arrays::Datatype& type, const char* data,
-                                    std::size_t size, uint64_t count);
-// `n` copies of `element`, written into `out` (which has room for them).
-void repeatElement(const std::string& element, uint64_t n, char* out);
+// The element helpers every arrays store shares (strata/arrays/validation.h).
+using arrays::elementCount;
+using arrays::repeatElement;
+using arrays::splitElements;
+using arrays::zeroElement;
 
 }  // namespace strata::rdb::arr

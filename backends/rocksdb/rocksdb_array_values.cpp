@@ -184,21 +184,6 @@ class BlockSink {
   std::string buffer_;
 };
 
-// Pulls exactly n bytes from the source; BadRequest if it ends first.
-void pull(const ByteSource& source, char* out, uint64_t n, uint64_t& pulled, uint64_t total) {
-  while (n > 0) {
-    const std::size_t want = static_cast<std::size_t>(std::min<uint64_t>(n, 1 << 30));
-    const std::size_t got = source(out, want);
-    if (got == 0)
-      throw BadRequest("the value ended after " + std::to_string(pulled) + " of " +
-                       std::to_string(total) + " bytes");
-    if (got > want) throw InternalError("a byte source returned more bytes than asked for");
-    out += got;
-    n -= got;
-    pulled += got;
-  }
-}
-
 // Calls fn(first, length) for the runs of cells (C order over `shape`) that lie outside
 // `inside` (the part of the chunk within the extent, per dimension), in ascending order.
 template <typename Fn>
@@ -332,21 +317,7 @@ class RocksDbArrayStore::ChunkWriter {
 // ------------------------------------------------------------------ values
 
 uint64_t RocksDbArrayStore::checkSelection(const Dataset& d, const Selection& sel) {
-  switch (d.cls) {
-    case ShapeClass::Null:
-      throw BadRequest("dataset '" + d.object.id + "' has a null shape and holds no values");
-    case ShapeClass::Scalar:
-      if (sel.rank() != 0 || sel.kind() == Selection::Kind::Points)
-        throw BadRequest("dataset '" + d.object.id + "' is scalar: it takes no selection");
-      return 1;
-    case ShapeClass::Simple:
-      break;
-  }
-  if (sel.rank() != d.dims.size())
-    throw BadRequest("the selection has rank " + std::to_string(sel.rank()) + " but dataset '" +
-                     d.object.id + "' has rank " + std::to_string(d.dims.size()));
-  sel.validate(d.dims);
-  return sel.size();
+  return arrays::checkSelection(sel, d.cls, d.dims, "dataset '" + d.object.id + "'");
 }
 
 bool RocksDbArrayStore::fetchChunk(const rocksdb::ReadOptions& ro, const std::string& key,
@@ -452,17 +423,12 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
 
   if (type.fixedSize()) {
     const std::size_t size = type.size;
-    if (count > std::numeric_limits<uint64_t>::max() / size)
-      throw BadRequest("the selection is too large");
-    const uint64_t expected = count * size;
-    if (bytes != expected)
-      throw BadRequest("Expected: " + std::to_string(expected) +
-                       " bytes, but got: " + std::to_string(bytes));
+    arrays::checkValueBytes(type, count, bytes);
     std::string in;
     uint64_t pulled = 0;
     forEachSlab(d, sel, [&](const Selection& part, uint64_t n) {
       in.resize(static_cast<std::size_t>(n * size));
-      pull(source, in.data(), n * size, pulled, bytes);
+      arrays::pullBytes(source, in.data(), n * size, pulled, bytes);
       forEachPiece(d, part, [&](const Coords& coords, const std::vector<Run>& runs) {
         uint64_t covered = 0;
         for (const Run& r : runs) covered += r.length;
@@ -487,7 +453,7 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
         static_cast<std::size_t>(std::min<uint64_t>(std::max<uint64_t>(bytes, 1), 1 << 20)), '\0');
     while (pulled < bytes) {
       const uint64_t want = std::min<uint64_t>(bytes - pulled, piece.size());
-      pull(source, piece.data(), want, pulled, bytes);
+      arrays::pullBytes(source, piece.data(), want, pulled, bytes);
       in.append(piece.data(), static_cast<std::size_t>(want));
     }
     const std::vector<uint64_t> values = splitElements(type, in.data(), in.size(), count);
@@ -537,20 +503,9 @@ void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
   const rocksdb::ReadOptions ro;
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
-  if (d.cls != ShapeClass::Simple)
-    throw BadRequest("dataset '" + id + "' has a " +
-                     (d.cls == ShapeClass::Scalar ? "scalar" : "null") +
-                     " shape and cannot be resized");
-  const std::size_t rank = d.dims.size();
-  if (dims.size() != rank)
-    throw BadRequest("dataset '" + id + "' has rank " + std::to_string(rank) + ", not " +
-                     std::to_string(dims.size()));
-  for (std::size_t i = 0; i < rank; ++i)
-    if (d.maxdims[i] != kUnlimited && dims[i] > d.maxdims[i])
-      throw BadRequest("cannot resize dataset '" + id + "' to " + dimsText(dims) + ": dimension " +
-                       std::to_string(i) + " is limited to " + std::to_string(d.maxdims[i]));
+  arrays::checkResize("dataset '" + id + "'", d.cls, d.dims, d.maxdims, dims);
   if (dims == d.dims) return;
-  elementCount(dims);
+  const std::size_t rank = d.dims.size();
 
   ChunkWriter writer(*this, c, d);
   // Shrinking: chunks wholly outside the new extent go; those it cuts through get the cells

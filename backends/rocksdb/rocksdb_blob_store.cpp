@@ -230,11 +230,10 @@ BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t 
   const auto flush = [&] {
     if (!marked) {
       // Before the first chunk, so that a crash never leaves chunks nobody can find.
-      db_->check(db_->db().Put(bulk_, refs_, marker, rocksdb::Slice()), "starting a blob upload");
+      db_->put(bulk_, refs_, marker, rocksdb::Slice(), "starting a blob upload");
       marked = true;
     }
-    db_->check(db_->db().Put(bulk_, chunks_, chunkKey(dataKey, written), chunk),
-               "writing a blob chunk");
+    db_->put(bulk_, chunks_, chunkKey(dataKey, written), chunk, "writing a blob chunk");
     ++written;
     chunk.clear();
   };
@@ -315,7 +314,7 @@ BlobInfo RocksDbBlobStore::addRef(const std::string& id) {
   Ref ref;
   if (!readRef(*db_, refs_, id, nullptr, ref)) throwNotFound(id);
   ref.refs += 1;
-  db_->check(db_->db().Put(write_, refs_, id, encodeRef(ref)), "adding a reference to blob " + id);
+  db_->put(write_, refs_, id, encodeRef(ref), "adding a reference to blob " + id);
   return BlobInfo{id, ref.size, ref.refs};
 }
 
@@ -326,7 +325,7 @@ uint64_t RocksDbBlobStore::release(const std::string& id) {
   if (!readRef(*db_, refs_, id, nullptr, ref)) throwNotFound(id);
   if (ref.refs > 1) {
     ref.refs -= 1;
-    db_->check(db_->db().Put(write_, refs_, id, encodeRef(ref)), "releasing blob " + id);
+    db_->put(write_, refs_, id, encodeRef(ref), "releasing blob " + id);
     return ref.refs;
   }
   // Record and chunks go together: no reader can find chunks without a record.

@@ -8,11 +8,21 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 namespace strata::rdb {
 
@@ -95,6 +105,101 @@ rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const DbSett
 bool contains(const std::string& text, const char* part) {
   return text.find(part) != std::string::npos;
 }
+
+// ENOSPC reaches callers as IOError/NoSpace, or, when writes stall behind the background
+// error, as Incomplete carrying its text. EDQUOT is an IOError of its own.
+bool outOfSpace(const rocksdb::Status& status) {
+  if (status.ok()) return false;
+  if (status.IsNoSpace()) return true;
+  const std::string detail = status.ToString();
+  return contains(detail, "No space") || contains(detail, "Disk quota exceeded");
+}
+
+// What resuming needs beyond the memtables it flushes: a new WAL, MANIFEST and OPTIONS file.
+constexpr uint64_t kResumeHeadroom = 1 << 20;
+
+// RocksDB's info LOG, written by this backend. RocksDB's own file logger cannot be used on a
+// disk that may fill up: after one failed write, its next line trips an assertion in
+// WritableFileWriter, and Debian 12's librocksdb7.8 is built with assertions on, so the
+// process aborts. This one writes each line with one write(2) and drops the lines the disk
+// has no room for. It keeps RocksDB's file names: the previous LOG becomes LOG.old.<micros>,
+// and RocksDB deletes old ones beyond keep_log_file_num. Warnings and errors also go to the
+// server's log.
+class InfoLog : public rocksdb::Logger {
+ public:
+  InfoLog(const std::string& dir, Poco::Logger& logger)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), dir_(dir), logger_(logger) {
+    const std::string file = dir + "/LOG";
+    std::error_code ec;
+    if (fs::exists(file, ec)) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      fs::rename(file, dir + "/LOG.old." + std::to_string(micros), ec);
+    }
+    fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  }
+  ~InfoLog() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[4096];
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            now.time_since_epoch()).count() % 1000000;
+    std::tm tm{};
+    ::localtime_r(&seconds, &tm);
+    // RocksDB's own format: INFO and HEADER lines carry no level.
+    static const char* const kLevels[] = {"[DEBUG] ", "", "[WARN] ", "[ERROR] ", "[FATAL] ", ""};
+    const int levelIndex = std::clamp(static_cast<int>(level), 0, 5);
+    int n = std::snprintf(line, sizeof line, "%04d/%02d/%02d-%02d:%02d:%02d.%06lld %lx %s",
+                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                          tm.tm_sec, static_cast<long long>(micros),
+                          static_cast<unsigned long>(::pthread_self()), kLevels[levelIndex]);
+    const int header = n;
+    va_list copy;
+    va_copy(copy, ap);
+    n += std::vsnprintf(line + n, sizeof line - static_cast<std::size_t>(n), format, copy);
+    va_end(copy);
+    n = std::min<int>(n, static_cast<int>(sizeof line) - 2);
+    if (n > header && line[n - 1] == '\n') --n;
+    line[n++] = '\n';
+    if (fd_ >= 0) {
+      // A full disk loses the line; nothing else is affected.
+      [[maybe_unused]] const ssize_t written = ::write(fd_, line, static_cast<std::size_t>(n));
+    }
+    if (level >= rocksdb::InfoLogLevel::WARN_LEVEL && level != rocksdb::InfoLogLevel::HEADER_LEVEL) {
+      const std::string message(line + header, static_cast<std::size_t>(n - header - 1));
+      if (level == rocksdb::InfoLogLevel::WARN_LEVEL)
+        logger_.warning("RocksDB %s: %s", dir_, message);
+      else
+        logger_.error("RocksDB %s: %s", dir_, message);
+    }
+  }
+
+ private:
+  std::string dir_;
+  Poco::Logger& logger_;
+  int fd_ = -1;
+};
+
+// Turns RocksDB's automatic recovery from a full disk off: it would wait for a whole write
+// buffer of free space (64 MiB) and poll for it every 5 seconds, and while it waits DB::Resume()
+// answers Busy. RocksDb::resumeAfterNoSpace() resumes at the next write instead.
+class NoSpaceRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+                            bool* autoRecovery) override {
+    if (outOfSpace(error)) *autoRecovery = false;
+  }
+};
 
 }  // namespace
 
@@ -211,6 +316,9 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical,
   dbOptions.keep_log_file_num = 5;
   // Smooth write-back of large blob uploads instead of bursts at file close.
   dbOptions.bytes_per_sync = 1 << 20;
+  dbOptions.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
+  dbOptions.info_log = std::make_shared<InfoLog>(canonical, logger);
+  dbOptions.listeners.push_back(std::make_shared<NoSpaceRecovery>());
 
   // An existing database must be opened with every family it holds; a new one has none yet.
   std::vector<std::string> existing;
@@ -267,8 +375,15 @@ RocksDb::RocksDb(std::string path, Poco::Logger& logger)
 RocksDb::~RocksDb() {
   if (!db_) return;
   // Acknowledged writes are in the WAL already (kill -9 safe); syncing it here also makes
-  // them safe against a power loss right after a clean shutdown.
-  rocksdb::Status s = db_->SyncWAL();
+  // them safe against a power loss right after a clean shutdown. But a WAL writer that failed
+  // must not be used again: RocksDB asserts, and Debian's build aborts the process. Resuming
+  // (when the disk has room) replaces it; otherwise the sync is left out.
+  if (writeFailed_ && !resumeAfterNoSpace())
+    logger_.warning("RocksDB %s: the WAL is not synced at close, because a write failed and "
+                    "writes did not resume; what was acknowledged before is in the WAL",
+                    path_);
+  rocksdb::Status s;
+  if (!writeFailed_) s = db_->SyncWAL();
   if (!s.ok())
     logger_.warning("RocksDB %s: syncing the WAL at close failed: %s", path_, s.ToString());
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -305,12 +420,12 @@ RocksDb::RoleClaim::~RoleClaim() {
 void RocksDb::fail(const rocksdb::Status& status, const std::string& what) const {
   const std::string detail = status.ToString();
   if (status.IsNotFound()) throw NotFound(what + ": " + detail);
+  if (outOfSpace(status))
+    throw InsufficientStorage("the database at " + path_ + " is out of space (" + what + ")");
   // Write stalls, lock timeouts and a closing database pass; the client may retry.
   if (status.IsBusy() || status.IsTryAgain() || status.IsTimedOut() ||
       status.IsShutdownInProgress() || status.IsIncomplete())
     throw ServiceUnavailable("the database is busy (" + what + "): " + detail);
-  if (status.IsNoSpace() || (status.IsIOError() && contains(detail, "No space")))
-    throw InsufficientStorage("the database at " + path_ + " is out of space (" + what + ")");
   logger_.error("RocksDB %s: %s failed: %s", path_, what, detail);
   if (status.IsCorruption())
     throw InternalError("the RocksDB database at " + path_ + " is corrupt (" + what +
@@ -320,7 +435,49 @@ void RocksDb::fail(const rocksdb::Status& status, const std::string& what) const
 
 void RocksDb::write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch,
                     const std::string& what) {
-  check(db_->Write(options, &batch), what);
+  run([&] { return db_->Write(options, &batch); }, what);
+}
+
+void RocksDb::put(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
+                  const rocksdb::Slice& key, const rocksdb::Slice& value, const std::string& what) {
+  run([&] { return db_->Put(options, family, key, value); }, what);
+}
+
+void RocksDb::remove(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
+                     const rocksdb::Slice& key, const std::string& what) {
+  run([&] { return db_->Delete(options, family, key); }, what);
+}
+
+void RocksDb::run(const std::function<rocksdb::Status()>& write, const std::string& what) {
+  rocksdb::Status s = write();
+  if (!s.ok() && (s.IsIOError() || outOfSpace(s))) {
+    writeFailed_ = true;
+    if (outOfSpace(s) && resumeAfterNoSpace()) s = write();
+  }
+  check(s, what);
+}
+
+bool RocksDb::resumeAfterNoSpace() {
+  std::lock_guard lock(resumeMutex_);
+  // Flushing memtables that do not fit would fail again, after writing files up to the last
+  // free byte; so resume only when they fit. (One thread resumes; the others then find the
+  // database running, and Resume() returns at once.)
+  uint64_t memtables = 0;
+  if (!db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables))
+    memtables = 0;
+  struct statvfs vfs;
+  if (::statvfs(path_.c_str(), &vfs) == 0) {
+    const uint64_t available = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (available < memtables + kResumeHeadroom) return false;
+  }
+  const rocksdb::Status s = db_->Resume();
+  if (!s.ok()) {
+    logger_.warning("RocksDB %s: cannot resume writes after running out of space: %s", path_,
+                    s.ToString());
+    return false;
+  }
+  writeFailed_ = false;
+  return true;
 }
 
 }  // namespace strata::rdb

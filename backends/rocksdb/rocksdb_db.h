@@ -12,12 +12,21 @@
 // store file and using kArraysMeta / kArraysChunks, which are already opened.
 //
 // Thread-safety: rocksdb::DB is thread-safe; RocksDb adds no state after open() except the
-// role claims, which have their own lock.
+// role claims and the recovery from a full disk, which have their own locks.
+//
+// A full disk: a write that fails with ENOSPC throws InsufficientStorage (507), and RocksDB
+// then refuses every write until DB::Resume(). RocksDB's own automatic recovery waits until
+// a whole write buffer (64 MiB) is free and polls every 5 seconds; it is turned off, and the
+// next write resumes the database as soon as its memtables fit on the disk again (run()).
+// RocksDB's info LOG goes through a logger of this backend that drops lines the disk has no
+// room for (Debian's librocksdb asserts when its own file logger writes after a failed write).
 #include <strata/plugin.h>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,19 +100,38 @@ class RocksDb {
   void check(const rocksdb::Status& status, const std::string& what) const {
     if (!status.ok()) fail(status, what);
   }
-  // Writes a batch, translating failures.
+  // Writes a batch, translating failures. Every write of the stores goes through write(),
+  // put() or remove(), so that a database stopped by a full disk resumes (resumeAfterNoSpace).
   void write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch,
              const std::string& what);
+  void put(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
+           const rocksdb::Slice& key, const rocksdb::Slice& value, const std::string& what);
+  void remove(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
+              const rocksdb::Slice& key, const std::string& what);
 
  private:
   RocksDb(std::string path, Poco::Logger& logger);
   friend class DbRegistry;
+
+  // Runs one write; if it fails for want of space, tries resumeAfterNoSpace() and, if the
+  // database resumed, runs it once more. A write that failed is not in the memtables, and
+  // Resume() moves past its WAL file, so the second run applies it once.
+  void run(const std::function<rocksdb::Status()>& write, const std::string& what);
+  // A write that fails for want of space stops the database (RocksDB's background error):
+  // every later write fails the same way, also once there is room again. This calls
+  // DB::Resume(), which flushes the memtables and starts a new write-ahead log, if the disk
+  // has room for the memtables now. Returns true if the database takes writes again.
+  bool resumeAfterNoSpace();
 
   std::string path_;  // canonical
   Poco::Logger& logger_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
+  std::mutex resumeMutex_;
+  // A write failed with an I/O error (a full disk) and the database has not resumed since:
+  // its WAL writer may have failed, and must not be synced at close.
+  std::atomic<bool> writeFailed_{false};
   std::mutex claimsMutex_;
   std::map<std::string, std::string> claims_;  // role -> config prefix of its store
 };

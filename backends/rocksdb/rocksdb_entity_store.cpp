@@ -15,7 +15,6 @@
 // O(n log(offset+limit))) and then reads the page's entities again by key.
 #include "rocksdb_entity_store.h"
 
-#include "entity_match.h"
 #include "rocksdb_keys.h"
 
 #include <strata/errors.h>
@@ -86,7 +85,7 @@ std::string encodeRecord(const std::string& etag, int64_t version, int64_t creat
 
 bool matchesAll(const Entity& e, const std::vector<EntityFilter>& filters) {
   for (const auto& f : filters)
-    if (!filterHolds(entityField(e, f.field), f.op, f.value)) return false;
+    if (!entityFilterHolds(entityField(e, f.field), f.op, f.value)) return false;
   return true;
 }
 
@@ -153,8 +152,8 @@ Entity RocksDbEntityStore::create(const std::string& collection, const std::stri
     if (read(collection, name, key, nullptr))
       throw Conflict("exists",
                      "entity '" + name + "' already exists in collection '" + collection + "'");
-    db_->check(db_->db().Put(write_, cf_, key, value),
-               "creating entity '" + name + "' in collection '" + collection + "'");
+    db_->put(write_, cf_, key, value,
+             "creating entity '" + name + "' in collection '" + collection + "'");
   }
   return decode(collection, name, value);
 }
@@ -182,8 +181,8 @@ Entity RocksDbEntityStore::update(const std::string& collection, const std::stri
     checkEtag(*old, ifMatch);
     // Never let modified run backwards if the wall clock does.
     value = encodeRecord(etag, old->version + 1, old->created, std::max(now, old->modified), json);
-    db_->check(db_->db().Put(write_, cf_, key, value),
-               "updating entity '" + id + "' in collection '" + collection + "'");
+    db_->put(write_, cf_, key, value,
+             "updating entity '" + id + "' in collection '" + collection + "'");
   }
   return decode(collection, id, value);
 }
@@ -197,8 +196,8 @@ void RocksDbEntityStore::remove(const std::string& collection, const std::string
   const auto old = read(collection, id, key, nullptr);
   if (!old) throwNotFound(collection, id);
   checkEtag(*old, ifMatch);
-  db_->check(db_->db().Delete(write_, cf_, key),
-             "removing entity '" + id + "' in collection '" + collection + "'");
+  db_->remove(write_, cf_, key,
+              "removing entity '" + id + "' in collection '" + collection + "'");
 }
 
 EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQuery& query) {
@@ -242,12 +241,12 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
 
   // Any other field: keep the best offset+limit hits; ties break by id, ascending.
   struct Hit {
-    SortKey key;
+    EntitySortKey key;
     std::string id;
   };
   const bool descending = query.descending;
   const auto before = [descending](const Hit& a, const Hit& b) {
-    const int c = compareSortKeys(a.key, b.key);
+    const int c = compareEntitySortKeys(a.key, b.key);
     if (c != 0) return descending ? c > 0 : c < 0;
     return a.id < b.id;
   };
@@ -259,7 +258,7 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
     if (!matchesAll(e, query.filters)) continue;
     ++page.total;
     if (keep == 0) continue;
-    Hit hit{sortKeyOf(entityField(e, query.sortBy)), std::move(e.id)};
+    Hit hit{entitySortKey(entityField(e, query.sortBy)), std::move(e.id)};
     if (best.size() < keep) {
       best.push(std::move(hit));
     } else if (before(hit, best.top())) {

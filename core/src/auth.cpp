@@ -123,6 +123,8 @@ class UsersAuthenticator : public Authenticator {
     return Principal{user, it->second.groups, Principal::Via::Basic};
   }
 
+  bool hasUser(const std::string& name) const override { return users_.count(name) != 0; }
+
  private:
   Principal basic(const std::string& cred) const {
     std::string decoded;

@@ -34,6 +34,7 @@
 // most kMaxDatasetBytes of fixed-size values (InsufficientStorage beyond): the memory backend
 // is for tests and small deployments, and an allocation the machine cannot back would bring
 // down the whole server rather than fail one request.
+#include <strata/arrays/validation.h>
 #include <strata/errors.h>
 #include <strata/memory_stores.h>
 #include <strata/util.h>
@@ -44,7 +45,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <limits>
 #include <map>
 #include <mutex>
 #include <new>
@@ -56,8 +56,11 @@ namespace strata {
 
 namespace {
 
+using arrays::checkContainerName;
+using arrays::checkType;
 using arrays::Datatype;
 using arrays::DatatypePtr;
+using arrays::elementCount;
 using arrays::Selection;
 
 constexpr std::size_t kBlock = 4 << 20;  // what a read hands its sink at most at once
@@ -66,145 +69,6 @@ constexpr uint64_t kMaxDatasetBytes = uint64_t{4} << 30;
 constexpr uint64_t kMaxVariableElements = uint64_t{64} << 20;
 // An announced variable-length write is buffered whole; never reserve more than this up front.
 constexpr std::size_t kMaxReserve = 64 << 20;
-
-const char* kindName(ObjectKind kind) {
-  switch (kind) {
-    case ObjectKind::Group:
-      return "group";
-    case ObjectKind::Dataset:
-      return "dataset";
-    case ObjectKind::Datatype:
-      return "datatype";
-  }
-  return "object";
-}
-
-void checkContainerName(const std::string& name) {
-  const auto bad = [&](const std::string& why) {
-    return BadRequest("invalid domain name '" + name + "': " + why);
-  };
-  if (name.empty()) throw bad("empty");
-  if (name.find('\0') != std::string::npos) throw bad("contains a NUL character");
-  std::size_t begin = 0;
-  for (;;) {
-    const std::size_t end = name.find('/', begin);
-    const std::string segment = name.substr(begin, end == std::string::npos ? end : end - begin);
-    if (segment.empty()) throw bad("empty path segment (leading, trailing or double '/')");
-    if (segment == "." || segment == "..") throw bad("'" + segment + "' segment");
-    if (end == std::string::npos) break;
-    begin = end + 1;
-  }
-}
-
-void checkLinkName(const std::string& name) {
-  if (name.empty()) throw BadRequest("a link name may not be empty");
-  if (name.find('/') != std::string::npos)
-    throw BadRequest("invalid link name '" + name + "': it may not contain '/'");
-  if (name == ".") throw BadRequest("invalid link name '.'");
-}
-
-// Product of dims; BadRequest when it does not fit in 64 bits.
-uint64_t elementCount(const std::vector<uint64_t>& dims) {
-  uint64_t n = 1;
-  for (auto d : dims) {
-    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / d)
-      throw BadRequest("the shape has more elements than fit in 64 bits");
-    n *= d;
-  }
-  return n;
-}
-
-std::string dimsText(const std::vector<uint64_t>& dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (i) s += ",";
-    s += dims[i] == kUnlimited ? std::string("unlimited") : std::to_string(dims[i]);
-  }
-  return s + "]";
-}
-
-// The packed element of `type` with every number zero and every vlen part empty: what an
-// element never written reads as when no fill value is set.
-std::string zeroElement(const Datatype& type) {
-  if (type.fixedSize()) return std::string(type.size, '\0');
-  switch (type.cls) {
-    case arrays::TypeClass::Compound: {
-      std::string out;
-      for (const auto& f : type.fields) {
-        if (!f.type) throw BadRequest("compound field '" + f.name + "' has no type");
-        out += zeroElement(*f.type);
-      }
-      return out;
-    }
-    case arrays::TypeClass::Array: {
-      if (!type.base) throw BadRequest("array type without a base type");
-      const std::string one = zeroElement(*type.base);
-      const uint64_t n = elementCount(type.dims);
-      std::string out;
-      out.reserve(one.size() * n);
-      for (uint64_t i = 0; i < n; ++i) out += one;
-      return out;
-    }
-    default:
-      // vlen strings, vlen sequences and region references: a uint64 count of zero.
-      return std::string(8, '\0');
-  }
-}
-
-// Splits `size` bytes of packed variable-length elements into exactly `count` elements.
-std::vector<std::string> splitElements(const Datatype& type, const char* data, std::size_t size,
-                                       uint64_t count) {
-  std::vector<std::string> out;
-  out.reserve(static_cast<std::size_t>(std::min<uint64_t>(count, kMaxVariableElements)));
-  std::size_t pos = 0;
-  while (pos < size) {
-    if (out.size() == count)
-      throw BadRequest("Expected: " + std::to_string(count) + " elements, but got more (" +
-                       std::to_string(size - pos) + " bytes left over)");
-    const std::size_t n = arrays::packedElementSize(type, data, size, pos);
-    if (n == 0 || n > size - pos)
-      throw BadRequest("truncated or malformed variable-length element " +
-                       std::to_string(out.size()));
-    out.emplace_back(data + pos, n);
-    pos += n;
-  }
-  if (out.size() != count)
-    throw BadRequest("Expected: " + std::to_string(count) +
-                     " elements, but got: " + std::to_string(out.size()));
-  return out;
-}
-
-// Checks a packed value of `count` elements of `type`.
-void checkPackedValue(const Datatype& type, uint64_t count, const std::string& value) {
-  if (type.fixedSize()) {
-    const uint64_t expected = count * type.size;
-    if (value.size() != expected)
-      throw BadRequest("Expected: " + std::to_string(expected) +
-                       " bytes, but got: " + std::to_string(value.size()));
-  } else {
-    splitElements(type, value.data(), value.size(), count);
-  }
-}
-
-void checkType(const DatatypePtr& type, const std::string& what) {
-  if (!type) throw BadRequest(what + " has no type");
-  if (!type->fixedSize() && !type->hasVariableParts())
-    throw BadRequest(what + " has a type of size 0");
-}
-
-// Pulls exactly n bytes from the source; BadRequest if it ends first.
-void pull(const ByteSource& source, char* out, std::size_t n, uint64_t& pulled, uint64_t total) {
-  while (n > 0) {
-    const std::size_t got = source(out, n);
-    if (got == 0)
-      throw BadRequest("the value ended after " + std::to_string(pulled) + " of " +
-                       std::to_string(total) + " bytes");
-    if (got > n) throw InternalError("a byte source returned more bytes than asked for");
-    out += got;
-    n -= got;
-    pulled += got;
-  }
-}
 
 // Gathers small pieces into blocks of up to kBlock bytes for the sink; hands large runs
 // through without copying.
@@ -455,28 +319,7 @@ class MemoryArrayStore final : public ArrayStore {
   }
 
   void createLink(const std::string& c, const std::string& group, const Link& link) override {
-    checkLinkName(link.name);
-    Link stored;
-    stored.name = link.name;
-    stored.cls = link.cls;
-    switch (link.cls) {
-      case LinkClass::Hard:
-        if (link.id.empty()) throw BadRequest("hard link '" + link.name + "' has no target id");
-        stored.id = link.id;
-        break;
-      case LinkClass::Soft:
-        if (link.h5path.empty()) throw BadRequest("soft link '" + link.name + "' has no h5path");
-        stored.h5path = link.h5path;
-        break;
-      case LinkClass::External:
-        if (link.h5path.empty() || link.h5domain.empty())
-          throw BadRequest("external link '" + link.name + "' needs both h5path and h5domain");
-        stored.h5path = link.h5path;
-        stored.h5domain = link.h5domain;
-        break;
-      case LinkClass::UserDefined:
-        throw BadRequest("user-defined links cannot be created");
-    }
+    Link stored = arrays::checkNewLink(link);
     auto cont = find(c);
     std::unique_lock lock(cont->mutex);
     auto g = findObject(*cont, group, ObjectKind::Group);
@@ -502,8 +345,7 @@ class MemoryArrayStore final : public ArrayStore {
 
   DatasetInfo createDataset(const std::string& c, const DatasetSpec& spec) override {
     auto values = std::make_shared<DatasetValues>();
-    std::vector<uint64_t> maxdims;
-    checkSpec(spec, maxdims);
+    std::vector<uint64_t> maxdims = arrays::checkDatasetSpec(spec);
     const Datatype& type = *spec.type;
     uint64_t count = 0;
     if (spec.shape.cls == ShapeClass::Simple) {
@@ -514,7 +356,7 @@ class MemoryArrayStore final : public ArrayStore {
     }
     std::string defaultElement;
     if (!type.fixedSize())
-      defaultElement = spec.fillValue.empty() ? zeroElement(type) : spec.fillValue;
+      defaultElement = spec.fillValue.empty() ? arrays::zeroElement(type) : spec.fillValue;
     allocate(*values, type, spec.fillValue, count);
 
     auto cont = find(c);
@@ -542,25 +384,15 @@ class MemoryArrayStore final : public ArrayStore {
   void resize(const std::string& c, const std::string& id,
               const std::vector<uint64_t>& dims) override {
     auto [cont, o] = findDataset(c, id);
-    if (o->shapeClass != ShapeClass::Simple)
-      throw BadRequest("dataset '" + id + "' has a " +
-                       (o->shapeClass == ShapeClass::Scalar ? "scalar" : "null") +
-                       " shape and cannot be resized");
     DatasetValues& v = *o->values;
     std::unique_lock lock(v.mutex);
-    if (dims.size() != v.dims.size())
-      throw BadRequest("dataset '" + id + "' has rank " + std::to_string(v.dims.size()) + ", not " +
-                       std::to_string(dims.size()));
-    for (std::size_t i = 0; i < dims.size(); ++i)
-      if (o->maxdims[i] != kUnlimited && dims[i] > o->maxdims[i])
-        throw BadRequest("cannot resize dataset '" + id + "' to " + dimsText(dims) +
-                         ": dimension " + std::to_string(i) + " is limited to " +
-                         std::to_string(o->maxdims[i]));
+    const uint64_t count =
+        arrays::checkResize("dataset '" + id + "'", o->shapeClass, v.dims, o->maxdims, dims);
     if (dims == v.dims) return;
     const Datatype& type = *o->type;
     DatasetValues fresh;
     fresh.dims = dims;
-    allocate(fresh, type, o->fillValue, elementCount(dims));
+    allocate(fresh, type, o->fillValue, count);
     if (type.fixedSize()) {
       const std::size_t size = type.size;
       forEachSharedRow(v.dims, dims, [&](uint64_t from, uint64_t to, uint64_t n) {
@@ -612,15 +444,11 @@ class MemoryArrayStore final : public ArrayStore {
       // Straight from the source into place: no copy of the value is ever held. A source
       // that fails part-way leaves what it delivered written, as an HDF5 write would.
       std::unique_lock lock(v.mutex);
-      const uint64_t count = checkSelection(*o, v, sel);
-      const uint64_t expected = count * type.size;
-      if (bytes != expected)
-        throw BadRequest("Expected: " + std::to_string(expected) +
-                         " bytes, but got: " + std::to_string(bytes));
+      arrays::checkValueBytes(type, checkSelection(*o, v, sel), bytes);
       uint64_t pulled = 0;
       forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
-        pull(source, v.fixed.data() + first * type.size, static_cast<std::size_t>(n * type.size),
-             pulled, bytes);
+        arrays::pullBytes(source, v.fixed.data() + first * type.size, n * type.size, pulled,
+                          bytes);
       });
     } else {
       // Elements are self-delimiting and may only be split once complete, so the value is
@@ -636,16 +464,17 @@ class MemoryArrayStore final : public ArrayStore {
       while (pulled < bytes) {
         const std::size_t want =
             static_cast<std::size_t>(std::min<uint64_t>(bytes - pulled, piece.size()));
-        pull(source, piece.data(), want, pulled, bytes);
+        arrays::pullBytes(source, piece.data(), want, pulled, bytes);
         buffer.append(piece.data(), want);
       }
       std::unique_lock lock(v.mutex);
       // Checked again under the exclusive lock: a resize may have run in between.
       const uint64_t count = checkSelection(*o, v, sel);
-      auto elements = splitElements(type, buffer.data(), buffer.size(), count);
+      const auto offsets = arrays::splitElements(type, buffer.data(), buffer.size(), count);
       std::size_t next = 0;
       forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
-        for (uint64_t i = first; i < first + n; ++i) v.variable[i] = std::move(elements[next++]);
+        for (uint64_t i = first; i < first + n; ++i, ++next)
+          v.variable[i].assign(buffer, offsets[next], offsets[next + 1] - offsets[next]);
       });
     }
     touch(*cont, *o, nowMillis());
@@ -701,30 +530,15 @@ class MemoryArrayStore final : public ArrayStore {
 
   void createAttribute(const std::string& c, const std::string& obj, const AttributeInfo& info,
                        const std::string& packedValue, bool replace) override {
-    if (info.name.empty()) throw BadRequest("an attribute name may not be empty");
-    checkType(info.type, "attribute '" + info.name + "'");
+    arrays::checkAttribute(info, packedValue);
     Attribute a;
     a.info.name = info.name;
     a.info.type = info.type;
     a.info.shape.cls = info.shape.cls;
-    uint64_t count = 0;
-    switch (info.shape.cls) {
-      case ShapeClass::Simple:
-        if (info.shape.dims.empty())
-          throw BadRequest("attribute '" + info.name + "' has a simple shape without dimensions");
-        a.info.shape.dims = info.shape.dims;
-        a.info.shape.maxdims = info.shape.dims;
-        count = elementCount(info.shape.dims);
-        break;
-      case ShapeClass::Scalar:
-        if (!info.shape.dims.empty())
-          throw BadRequest("attribute '" + info.name + "' has a scalar shape with dimensions");
-        count = 1;
-        break;
-      case ShapeClass::Null:
-        break;
+    if (info.shape.cls == ShapeClass::Simple) {
+      a.info.shape.dims = info.shape.dims;
+      a.info.shape.maxdims = info.shape.dims;
     }
-    checkPackedValue(*info.type, count, packedValue);
     a.value = packedValue;
     auto cont = find(c);
     std::unique_lock lock(cont->mutex);
@@ -850,43 +664,6 @@ class MemoryArrayStore final : public ArrayStore {
     return {cont, findObject(*cont, id, ObjectKind::Dataset)};
   }
 
-  // Fills `maxdims` with the normalized maximum extent.
-  static void checkSpec(const DatasetSpec& spec, std::vector<uint64_t>& maxdims) {
-    checkType(spec.type, "the dataset");
-    const Shape& shape = spec.shape;
-    if (shape.cls != ShapeClass::Simple) {
-      if (!shape.dims.empty() || !shape.maxdims.empty())
-        throw BadRequest("a scalar or null shape has no dimensions");
-      if (!spec.chunks.empty())
-        throw BadRequest("only datasets with a simple shape can be chunked");
-    } else {
-      const std::size_t rank = shape.dims.size();
-      if (rank == 0) throw BadRequest("a simple shape needs at least one dimension");
-      elementCount(shape.dims);
-      maxdims = shape.maxdims.empty() ? shape.dims : shape.maxdims;
-      if (maxdims.size() != rank)
-        throw BadRequest("maxdims " + dimsText(maxdims) + " does not have the rank of the shape " +
-                         dimsText(shape.dims));
-      for (std::size_t i = 0; i < rank; ++i)
-        if (maxdims[i] != kUnlimited && maxdims[i] < shape.dims[i])
-          throw BadRequest("maxdims " + dimsText(maxdims) + " is smaller than the shape " +
-                           dimsText(shape.dims) + " in dimension " + std::to_string(i));
-      if (!spec.chunks.empty()) {
-        if (spec.chunks.size() != rank)
-          throw BadRequest("chunk dims " + dimsText(spec.chunks) +
-                           " do not have the rank of the shape " + dimsText(shape.dims));
-        for (std::size_t i = 0; i < rank; ++i) {
-          if (spec.chunks[i] == 0)
-            throw BadRequest("chunk dimension " + std::to_string(i) + " is 0");
-          if (maxdims[i] != kUnlimited && spec.chunks[i] > maxdims[i])
-            throw BadRequest("chunk dims " + dimsText(spec.chunks) + " are larger than maxdims " +
-                             dimsText(maxdims) + " in dimension " + std::to_string(i));
-        }
-      }
-    }
-    if (!spec.fillValue.empty()) checkPackedValue(*spec.type, 1, spec.fillValue);
-  }
-
   // Sizes fresh storage for `count` elements, filled with the fill value (fixed-size types).
   static void allocate(DatasetValues& v, const Datatype& type, const std::string& fillValue,
                        uint64_t count) {
@@ -897,16 +674,7 @@ class MemoryArrayStore final : public ArrayStore {
                                     std::to_string(kMaxDatasetBytes) + " bytes per dataset");
         const std::size_t bytes = static_cast<std::size_t>(count * type.size);
         v.fixed.assign(bytes, '\0');
-        if (!fillValue.empty() && bytes > 0) {
-          // Doubling copies: a few memcpy calls instead of one per element.
-          std::memcpy(v.fixed.data(), fillValue.data(), type.size);
-          std::size_t done = type.size;
-          while (done < bytes) {
-            const std::size_t n = std::min(done, bytes - done);
-            std::memcpy(v.fixed.data() + done, v.fixed.data(), n);
-            done += n;
-          }
-        }
+        if (!fillValue.empty()) arrays::repeatElement(fillValue, count, v.fixed.data());
       } else {
         if (count > kMaxVariableElements)
           throw InsufficientStorage("the memory store holds at most " +
@@ -923,21 +691,7 @@ class MemoryArrayStore final : public ArrayStore {
   // Validates the selection against the current extent (caller holds the dataset lock);
   // returns the number of elements it selects.
   static uint64_t checkSelection(const Object& o, const DatasetValues& v, const Selection& sel) {
-    switch (o.shapeClass) {
-      case ShapeClass::Null:
-        throw BadRequest("dataset '" + o.id + "' has a null shape and holds no values");
-      case ShapeClass::Scalar:
-        if (sel.rank() != 0 || sel.kind() == Selection::Kind::Points)
-          throw BadRequest("dataset '" + o.id + "' is scalar: it takes no selection");
-        return 1;
-      case ShapeClass::Simple:
-        break;
-    }
-    if (sel.rank() != v.dims.size())
-      throw BadRequest("the selection has rank " + std::to_string(sel.rank()) + " but dataset '" +
-                       o.id + "' has rank " + std::to_string(v.dims.size()));
-    sel.validate(v.dims);
-    return sel.size();
+    return arrays::checkSelection(sel, o.shapeClass, v.dims, "dataset '" + o.id + "'");
   }
 
   // Runs of linear element indices in selection order (after checkSelection).

@@ -1,26 +1,17 @@
 // The in-memory entities store. One std::shared_mutex guards every collection: writes are
 // short (the JSON copying happens outside the lock), and lists take it shared.
 //
-// Filter and sort semantics, which the other backends follow as closely as their engines let
-// them:
-// - Values compare within their kind only: numbers numerically (integers exactly, mixed with
-//   doubles through long double), strings lexicographically by bytes, booleans false < true,
-//   objects and arrays by their compact JSON text.
-// - A filter on a missing or null field never holds, except that a filter whose value is null
-//   (an empty Var) tests presence: Eq holds for missing/null fields, Ne for present ones.
-// - A filter whose value is of another kind than the field's never holds.
-// - Sorting orders kinds null/missing < boolean < number < string < object/array, so missing
-//   fields come first in ascending order; ties break by id, ascending, so pages are stable.
+// Filters and sorting follow the contract's rules by calling them (stores/entity_store.h:
+// entityFilterHolds, entitySortKey, compareEntitySortKeys); ties break by id, ascending, so
+// pages are stable.
 #include <strata/errors.h>
 #include <strata/memory_stores.h>
 #include <strata/util.h>
 
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -32,95 +23,6 @@ namespace {
 
 using Poco::Dynamic::Var;
 using Poco::JSON::Object;
-
-template <typename T>
-int threeWay(const T& a, const T& b) {
-  return a < b ? -1 : (b < a ? 1 : 0);
-}
-
-enum Kind { kNull = 0, kBool = 1, kNumber = 2, kString = 3, kOther = 4 };
-
-Kind kindOf(const Var& v) {
-  if (v.isEmpty()) return kNull;
-  // Before isNumeric(): Poco counts bool as numeric.
-  if (v.isBoolean()) return kBool;
-  if (v.isNumeric()) return kNumber;
-  if (v.isString()) return kString;
-  return kOther;
-}
-
-long double toLongDouble(const Var& v) {
-  if (v.isInteger())
-    return v.isSigned() ? static_cast<long double>(v.convert<Poco::Int64>())
-                        : static_cast<long double>(v.convert<Poco::UInt64>());
-  return static_cast<long double>(v.convert<double>());
-}
-
-int compareNumbers(const Var& a, const Var& b) {
-  if (a.isInteger() && b.isInteger()) {
-    // Converting a UInt64 above INT64_MAX to Int64 throws, hence the four cases.
-    const bool as = a.isSigned(), bs = b.isSigned();
-    if (as && bs) return threeWay(a.convert<Poco::Int64>(), b.convert<Poco::Int64>());
-    if (!as && !bs) return threeWay(a.convert<Poco::UInt64>(), b.convert<Poco::UInt64>());
-    if (as) {
-      const Poco::Int64 x = a.convert<Poco::Int64>();
-      return x < 0 ? -1 : threeWay(static_cast<Poco::UInt64>(x), b.convert<Poco::UInt64>());
-    }
-    const Poco::Int64 y = b.convert<Poco::Int64>();
-    return y < 0 ? 1 : threeWay(a.convert<Poco::UInt64>(), static_cast<Poco::UInt64>(y));
-  }
-  // long double holds every int64 and uint64 exactly on the x86-64 and aarch64 ABIs we build
-  // for; NaN sorts below every number so that sorting stays a strict weak order.
-  const long double x = toLongDouble(a), y = toLongDouble(b);
-  const bool xn = std::isnan(x), yn = std::isnan(y);
-  if (xn || yn) return xn && yn ? 0 : (xn ? -1 : 1);
-  return threeWay(x, y);
-}
-
-std::string compactJson(const Var& v) {
-  std::ostringstream os;
-  Poco::JSON::Stringifier::condense(v, os);
-  return os.str();
-}
-
-// Three-way comparison of two values of the same kind.
-int compareSameKind(Kind kind, const Var& a, const Var& b) {
-  switch (kind) {
-    case kNull: return 0;
-    case kBool: return threeWay(a.convert<bool>(), b.convert<bool>());
-    case kNumber: return compareNumbers(a, b);
-    case kString: return threeWay(a.convert<std::string>(), b.convert<std::string>());
-    case kOther: return threeWay(compactJson(a), compactJson(b));
-  }
-  return 0;
-}
-
-// The total order used for sorting.
-int compareForSort(const Var& a, const Var& b) {
-  const Kind ka = kindOf(a), kb = kindOf(b);
-  if (ka != kb) return ka < kb ? -1 : 1;
-  return compareSameKind(ka, a, b);
-}
-
-bool holds(const Var& field, EntityFilter::Op op, const Var& value) {
-  const Kind kf = kindOf(field), kv = kindOf(value);
-  if (kv == kNull) {
-    if (op == EntityFilter::Op::Eq) return kf == kNull;
-    if (op == EntityFilter::Op::Ne) return kf != kNull;
-    return false;
-  }
-  if (kf != kv) return false;
-  const int c = compareSameKind(kf, field, value);
-  switch (op) {
-    case EntityFilter::Op::Eq: return c == 0;
-    case EntityFilter::Op::Ne: return c != 0;
-    case EntityFilter::Op::Lt: return c < 0;
-    case EntityFilter::Op::Le: return c <= 0;
-    case EntityFilter::Op::Gt: return c > 0;
-    case EntityFilter::Op::Ge: return c >= 0;
-  }
-  return false;
-}
 
 std::string serialize(const Object::Ptr& body) {
   std::ostringstream os;
@@ -163,11 +65,7 @@ Body copyBody(const Object::Ptr& body) {
 }
 
 Var fieldOf(const std::string& id, const Record& r, const std::string& field) {
-  if (field == "id") return Var(id);
-  if (field == "created") return Var(static_cast<Poco::Int64>(r.created));
-  if (field == "modified") return Var(static_cast<Poco::Int64>(r.modified));
-  if (field == "version") return Var(static_cast<Poco::Int64>(r.version));
-  return r.body->get(field);
+  return entityField(id, r.created, r.modified, r.version, *r.body, field);
 }
 
 // Record metadata plus JSON text: copied under the lock, turned into an Entity after it.
@@ -299,25 +197,26 @@ class MemoryEntityStore final : public EntityStore {
       struct Hit {
         const std::string* id;
         const Record* record;
-        Var sortKey;
+        EntitySortKey sortKey;
       };
       std::vector<Hit> hits;
       for (const auto& [id, record] : c->second) {
         bool ok = true;
         for (const auto& f : query.filters) {
-          if (!holds(fieldOf(id, record, f.field), f.op, f.value)) {
+          if (!entityFilterHolds(fieldOf(id, record, f.field), f.op, f.value)) {
             ok = false;
             break;
           }
         }
-        if (ok) hits.push_back(Hit{&id, &record, fieldOf(id, record, query.sortBy)});
+        if (ok)
+          hits.push_back(Hit{&id, &record, entitySortKey(fieldOf(id, record, query.sortBy))});
       }
       page.total = hits.size();
       if (query.sortBy != "id" || query.descending) {
         // The map iterates ids in ascending order already, so a stable sort on the key alone
         // keeps ties ordered by id.
         std::stable_sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
-          const int c = compareForSort(a.sortKey, b.sortKey);
+          const int c = compareEntitySortKeys(a.sortKey, b.sortKey);
           return query.descending ? c > 0 : c < 0;
         });
       }

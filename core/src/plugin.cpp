@@ -86,6 +86,15 @@ const char* collectionName(ObjectKind kind) {
   return "?";
 }
 
+const char* kindName(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::Group: return "group";
+    case ObjectKind::Dataset: return "dataset";
+    case ObjectKind::Datatype: return "datatype";
+  }
+  return "object";
+}
+
 uint64_t Shape::elements() const {
   if (cls == ShapeClass::Null) return 0;
   uint64_t n = 1;

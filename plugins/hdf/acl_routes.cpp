@@ -61,6 +61,8 @@ void getAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> k
   const std::string& user = userOf(req);
   const AclTarget t = aclTarget(s, sc, req, kind);
   s.require(sc, t.id, Perm::ReadAcl);
+  // h5serv: 404 "username does not exist" (asked only of those who may read the ACLs).
+  if (!s.knownUser(user)) throw NotFound("username '" + user + "' does not exist");
   // The user's effective ACL on the object (their entry, else the default ones).
   Acl acl;
   if (s.acls() && !sc.isToc())
@@ -79,6 +81,11 @@ void putAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> k
   if (sc.isToc()) throw Forbidden("Forbidden: the TOC domain is read-only");
   if (!s.acls()) throw NotImplemented("ACLs are switched off on this server (plugins.hdf.acls = false)");
   s.require(sc, t.id, Perm::UpdateAcl);
+  // h5serv: 400 "username not found". Checked after the permission, so that only those who
+  // may change the ACLs learn which users exist.
+  if (!s.knownUser(user))
+    throw BadRequest("Bad Request: username '" + user +
+                     "' not found (an ACL entry is for 'default' or a user of this server)");
   s.acls()->set(sc.container, t.id, user, *body);
   auto o = newObject();
   o->set("hrefs", aclHrefs(sc, t, &user));

@@ -198,6 +198,10 @@ void AclStore::require(const Principal& who, const std::string& container, const
                   "' permission");
 }
 
+bool isKnownUser(const Authenticator& auth, const std::string& name) {
+  return !name.empty() && auth.hasUser(name);
+}
+
 void AclStore::removeContainer(const std::string& container) {
   EntityQuery q;
   EntityFilter f;

@@ -13,6 +13,7 @@
 //
 // Thread-safety: all methods may be called concurrently.
 #include <Poco/JSON/Object.h>
+#include <strata/auth.h>
 #include <strata/principal.h>
 #include <strata/stores/entity_store.h>
 
@@ -61,5 +62,9 @@ class AclStore {
   static std::string entityId(const std::string& container, const std::string& object);
   std::shared_ptr<EntityStore> entities_;
 };
+
+// Whether `name` is a user the server authenticates (Authenticator::hasUser; "default" is
+// not: callers accept it themselves).
+bool isKnownUser(const Authenticator& auth, const std::string& name);
 
 }  // namespace strata::hdf

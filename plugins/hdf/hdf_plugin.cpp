@@ -1,5 +1,6 @@
 // The hdf endpoint plugin: the HDF REST API of h5serv (with HSDS's path domains and binary
 // bodies) over the arrays store role. See docs/hdf.md.
+#include <Poco/Logger.h>
 #include <strata/error_renderer.h>
 #include <strata/errors.h>
 #include <strata/plugin.h>
@@ -29,8 +30,27 @@ class HdfPlugin : public EndpointPlugin {
       throw StartupError("plugins.hdf.homeDir must be one path segment, not '" + settings.homeDir + "'");
     settings.maxJsonBytes = cfg.getSize("maxJsonBytes", settings.maxJsonBytes);
     settings.allowShrink = cfg.getBool("allowShrink", settings.allowShrink);
+    const int64_t maxTombstones = cfg.getInt("maxTombstones", static_cast<int64_t>(settings.maxTombstones));
+    if (maxTombstones < 0)
+      throw StartupError("plugins.hdf.maxTombstones must be 0 or more, not " + std::to_string(maxTombstones));
+    settings.maxTombstones = static_cast<std::size_t>(maxTombstones);
     const bool acls = cfg.getBool("acls", true);
-    service_ = std::make_unique<Service>(settings, ctx.arrays(), acls ? ctx.entities() : nullptr);
+    // ACLs need the entities store; tombstones use it when there is one and otherwise stay in
+    // memory. A store named explicitly (plugins.hdf.stores.entities) must exist either way.
+    std::shared_ptr<EntityStore> entities;
+    if (acls || cfg.has("stores.entities")) {
+      entities = ctx.entities();
+    } else {
+      try {
+        entities = ctx.entities();
+      } catch (const StartupError&) {
+        ctx.logger().information(
+            "hdf: no entities store: tombstones of deleted links and domains are kept in memory only");
+      }
+    }
+    auto tombstones = std::make_unique<Tombstones>(entities, settings.maxTombstones, ctx.logger());
+    service_ = std::make_unique<Service>(settings, ctx.arrays(), acls ? entities : nullptr, std::move(tombstones),
+                                         ctx.authenticator());
   }
 
   void registerRoutes(RouteRegistry& routes) override {

@@ -10,12 +10,19 @@ std::string Scope::displayName(const DomainMapper& mapper) const {
   return domain.isToc() ? mapper.tocDnsName(container) : mapper.dnsName(container);
 }
 
-Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays, std::shared_ptr<EntityStore> entities)
+Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays, std::shared_ptr<EntityStore> aclEntities,
+                 std::unique_ptr<Tombstones> tombstones, const Authenticator& auth)
     : settings_(std::move(settings)),
       mapper_(settings_.topDomain, settings_.homeDir),
       arrays_(std::move(arrays)),
-      acls_(entities ? std::make_unique<AclStore>(std::move(entities)) : nullptr),
+      acls_(aclEntities ? std::make_unique<AclStore>(std::move(aclEntities)) : nullptr),
+      tombstones_(std::move(tombstones)),
+      auth_(auth),
       toc_(arrays_, settings_.homeDir) {}
+
+bool Service::knownUser(const std::string& name) const {
+  return name == AclStore::kDefaultUser || isKnownUser(auth_, name);
+}
 
 Scope Service::address(Request& req) {
   Scope s;
@@ -32,7 +39,7 @@ Scope Service::address(Request& req) {
 Scope Service::open(Request& req) {
   Scope s = address(req);
   if (s.isToc()) {
-    s.toc = std::make_unique<TocStore>(toc_, mapper_, tombstones_, s.domain.style);
+    s.toc = std::make_unique<TocStore>(toc_, mapper_, *tombstones_, s.domain.style);
     s.store = s.toc.get();
     s.info = *s.toc->findContainer(s.container);
     return s;
@@ -49,7 +56,7 @@ Scope Service::open(Request& req) {
       return s;
     }
   }
-  if (tombstones_.contains(Tombstones::containerKey(s.container)))
+  if (tombstones_->contains(Tombstones::containerKey(s.container)))
     throw Gone("domain '" + s.displayName(mapper_) + "' has been deleted");
   throw NotFound("domain '" + s.displayName(mapper_) + "' not found");
 }
@@ -124,7 +131,7 @@ void Service::linkNew(Scope& s, const LinkOption& option, const std::string& id,
   l.kind = kind;
   try {
     s.store->createLink(s.container, option.group, l);
-    tombstones_.remove(Tombstones::linkKey(s.container, option.group, option.name));
+    tombstones_->remove(Tombstones::linkKey(s.container, option.group, option.name));
   } catch (...) {
     try {
       s.store->deleteObject(s.container, id);

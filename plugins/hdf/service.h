@@ -2,6 +2,7 @@
 // The state the hdf routes share (stores, settings, the TOC, ACLs) and what every handler
 // does first: resolve and open the request's domain, check its ACL, look objects up.
 #include <Poco/JSON/Object.h>
+#include <strata/auth.h>
 #include <strata/http.h>
 #include <strata/stores/array_store.h>
 #include <strata/stores/entity_store.h>
@@ -26,6 +27,8 @@ struct Settings {
   uint64_t maxJsonBytes = 64u << 20;
   // h5serv refuses to make a dataset smaller (400); HSDS allows it.
   bool allowShrink = false;
+  // The most tombstones of deleted links and domains kept (see tombstones.h).
+  std::size_t maxTombstones = Tombstones::kDefaultCapacity;
 };
 
 // One request's view of its domain.
@@ -52,13 +55,18 @@ struct LinkOption {
 
 class Service {
  public:
-  Service(Settings settings, std::shared_ptr<ArrayStore> arrays, std::shared_ptr<EntityStore> entities);
+  // `aclEntities` null: ACLs off. `tombstones` must not be null. `auth` is the server's
+  // authenticator (it outlives the plugin).
+  Service(Settings settings, std::shared_ptr<ArrayStore> arrays, std::shared_ptr<EntityStore> aclEntities,
+          std::unique_ptr<Tombstones> tombstones, const Authenticator& auth);
 
   const Settings& settings() const { return settings_; }
   const DomainMapper& mapper() const { return mapper_; }
   ArrayStore& arrays() { return *arrays_; }
   AclStore* acls() { return acls_.get(); }
-  Tombstones& tombstones() { return tombstones_; }
+  Tombstones& tombstones() { return *tombstones_; }
+  // True for "default" and for every user the server authenticates (see isKnownUser()).
+  bool knownUser(const std::string& name) const;
   // After a domain was created or deleted here: the TOC shows it at once.
   void domainsChanged() { toc_.invalidate(); }
 
@@ -100,7 +108,8 @@ class Service {
   DomainMapper mapper_;
   std::shared_ptr<ArrayStore> arrays_;
   std::unique_ptr<AclStore> acls_;
-  Tombstones tombstones_;
+  std::unique_ptr<Tombstones> tombstones_;
+  const Authenticator& auth_;
   TocIndex toc_;
 };
 

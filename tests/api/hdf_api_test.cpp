@@ -1113,8 +1113,8 @@ TEST_P(HdfApi, Acls) {
   r = put("/acls/default", R"({"read": false})");
   EXPECT_EQ(r.status, 401);
   EXPECT_NE(r.header("WWW-Authenticate").find("Basic"), std::string::npos);
-  EXPECT_EQ(put("/acls/x", R"({"read": "yes"})", {{"Authorization", user2}}).status, 400);
-  EXPECT_EQ(put("/acls/x", R"({"other": true})", {{"Authorization", user2}}).status, 400);
+  EXPECT_EQ(put("/acls/test_user1", R"({"read": "yes"})", {{"Authorization", user2}}).status, 400);
+  EXPECT_EQ(put("/acls/test_user1", R"({"other": true})", {{"Authorization", user2}}).status, 400);
 
   // Reads: anonymous 401, test_user1 200.
   EXPECT_EQ(get("/").status, 401);
@@ -1179,6 +1179,61 @@ TEST_P(HdfApi, Acls) {
   EXPECT_EQ(del("/", {{"Authorization", user2}}).status, 200);
   createDomain();
   EXPECT_EQ(get("/").status, 200);
+}
+
+TEST_P(HdfApi, AclUserNamesMustBeKnown) {
+  const std::string root = createDomain();
+  const std::string d = createDataset(R"({"type": "H5T_STD_I32LE", "shape": [2]})");
+  const auto user1 = basicAuth("test_user1", "test");
+  const auto user2 = basicAuth("test_user2", "test");
+  auto messageOf = [](const HttpResult& r) { return parse(r.body)->optValue<std::string>("message", ""); };
+
+  // PUT for a name that is neither "default" nor a user of the server: 400 (h5serv's
+  // "username not found"), naming the user, and nothing is stored.
+  for (const std::string& path : {std::string("/acls/nobody"), "/groups/" + root + "/acls/nobody",
+                                  "/datasets/" + d + "/acls/nobody"}) {
+    auto r = put(path, R"({"read": true})");
+    EXPECT_EQ(r.status, 400) << path << " " << r.reason;
+    EXPECT_NE(r.reason.find("nobody"), std::string::npos) << r.reason;
+    EXPECT_NE(messageOf(r).find("'nobody' not found"), std::string::npos) << r.body;
+  }
+  // User names are exact: no case folding, no trimming.
+  EXPECT_EQ(put("/acls/Test_User1", R"({"read": true})").status, 400);
+  EXPECT_EQ(put("/acls/test_user1%20", R"({"read": true})").status, 400);
+  EXPECT_EQ(put("/acls/Default", R"({"read": true})").status, 400);
+  auto r = get("/acls");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(parse(r.body)->getArray("acls")->size(), 0u);
+  EXPECT_EQ(parse(get("/groups/" + root + "/acls").body)->getArray("acls")->size(), 0u);
+  EXPECT_EQ(parse(get("/datasets/" + d + "/acls").body)->getArray("acls")->size(), 0u);
+
+  // GET of an unknown user's ACL: 404 (h5serv's "username does not exist"), naming the user.
+  r = get("/acls/nobody");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(messageOf(r).find("'nobody'"), std::string::npos) << r.body;
+  EXPECT_EQ(get("/datasets/" + d + "/acls/nobody").status, 404);
+
+  // Users of the server and "default" are accepted.
+  EXPECT_EQ(put("/datasets/" + d + "/acls/test_user1", R"({"read": true})").status, 201);
+  EXPECT_EQ(get("/datasets/" + d + "/acls/test_user1").status, 200);
+  EXPECT_EQ(put("/acls/test_user2", R"({"read": true, "readACL": true, "updateACL": true})").status, 201);
+  EXPECT_EQ(put("/acls/test_user1", R"({"read": true})").status, 201);
+  EXPECT_EQ(put("/acls/default", R"({"read": false, "create": false, "update": false, "delete": false,
+                                     "readACL": false, "updateACL": false})")
+                .status,
+            201);
+  r = get("/acls", {{"Authorization", user2}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(parse(r.body)->getArray("acls")->size(), 3u);
+
+  // The permission is checked first: who may not change (or read) the ACLs does not learn
+  // which users exist.
+  EXPECT_EQ(put("/acls/nobody", R"({"read": true})").status, 401);
+  EXPECT_EQ(put("/acls/nobody", R"({"read": true})", {{"Authorization", user1}}).status, 403);
+  EXPECT_EQ(put("/acls/nobody", R"({"read": true})", {{"Authorization", user2}}).status, 400);
+  EXPECT_EQ(get("/acls/nobody").status, 401);
+  EXPECT_EQ(get("/acls/nobody", {{"Authorization", user1}}).status, 403);
+  EXPECT_EQ(get("/acls/nobody", {{"Authorization", user2}}).status, 404);
 }
 
 // ---------------------------------------------------------------------------------- protocol
@@ -1334,6 +1389,9 @@ TEST(HdfConfig, BadSettingsStopTheServerAtStartUp) {
   std::tie(code, out) = with("plugins.hdf.homeDir", "a/b");
   EXPECT_NE(code, 0);
   EXPECT_NE(out.find("plugins.hdf.homeDir"), std::string::npos) << out;
+  std::tie(code, out) = with("plugins.hdf.maxTombstones", "-1");
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("plugins.hdf.maxTombstones"), std::string::npos) << out;
   std::tie(code, out) = with("plugins.hdf.bogus", "1");
   EXPECT_NE(code, 0);
   EXPECT_NE(out.find("plugins.hdf.bogus"), std::string::npos) << out;

@@ -35,6 +35,13 @@ inline BackendParam fsBackend() {
           }};
 }
 
+// One RocksDB database per directory; stores of different roles given the same directory share it.
+inline BackendParam rocksdbBackend() {
+  return {"rocksdb", [](const std::string& dir) {
+            return std::map<std::string, std::string>{{"path", dir + "/db"}};
+          }};
+}
+
 inline std::string backendName(const testing::TestParamInfo<BackendParam>& info) {
   return info.param.backend;
 }

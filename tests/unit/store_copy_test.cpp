@@ -1,5 +1,5 @@
-// strata-admin copy's engine: content copied between two stores of one role arrives whole and,
-// for arrays, bit-identical. Each case opens both stores through their backend plugins.
+// strata-admin copy's engine: content copied from store to store of one role arrives whole and,
+// for arrays, bit-identical. Each case opens its stores through their backend plugins.
 #include "contract/store_contract_support.h"
 #include "store_copy.h"
 
@@ -19,21 +19,33 @@ namespace {
 
 using arrays::Selection;
 
-struct CopyPair {
-  BackendParam from, to;
+// Content is made in the chain's first store, then copied hop by hop: stores[0] -> stores[1]
+// -> ... A chain that returns to where it began (hdf5 -> rocksdb -> hdf5) tests both directions,
+// and each store is compared with the first.
+struct CopyChain {
+  std::vector<BackendParam> stores;
 };
 
-std::string pairName(const testing::TestParamInfo<CopyPair>& info) {
-  return info.param.from.backend + "_to_" + info.param.to.backend;
+CopyChain chain(std::initializer_list<BackendParam> stores) { return CopyChain{stores}; }
+
+std::string chainName(const testing::TestParamInfo<CopyChain>& info) {
+  std::string name;
+  for (const auto& b : info.param.stores) name += (name.empty() ? "" : "_to_") + b.backend;
+  return name;
 }
 
-// Both stores in one registry: instances "a" and "b" of `role`.
-std::map<std::string, std::string> twoStores(const std::string& role, const CopyPair& p, const TempDir& dir) {
+std::string instance(std::size_t i) { return "s" + std::to_string(i); }
+
+// Every store of the chain in one registry: instances s0, s1, ... of `role`, each in its own
+// directory (so two rocksdb stores of a chain are two databases at two paths).
+std::map<std::string, std::string> chainStores(const std::string& role, const CopyChain& chain,
+                                               const TempDir& dir) {
   std::map<std::string, std::string> cfg;
-  for (const auto& [k, v] : p.from.keys(dir.path() + "/a")) cfg["stores." + role + ".a." + k] = v;
-  for (const auto& [k, v] : p.to.keys(dir.path() + "/b")) cfg["stores." + role + ".b." + k] = v;
-  cfg["stores." + role + ".a.backend"] = p.from.backend;
-  cfg["stores." + role + ".b.backend"] = p.to.backend;
+  for (std::size_t i = 0; i < chain.stores.size(); ++i) {
+    const std::string prefix = "stores." + role + "." + instance(i) + ".";
+    for (const auto& [k, v] : chain.stores[i].keys(dir.file(instance(i)))) cfg[prefix + k] = v;
+    cfg[prefix + "backend"] = chain.stores[i].backend;
+  }
   return cfg;
 }
 
@@ -112,13 +124,22 @@ std::string describe(ArrayStore& s, const std::string& c) {
   return out.str();
 }
 
-class StoreCopy : public ::testing::TestWithParam<CopyPair> {};
+// The object reference attribute "origin" of /pi names the container's own /g1.
+void expectOriginNamesG1(ArrayStore& s, const std::string& c) {
+  const auto root = s.container(c).rootId;
+  const auto g1 = s.link(c, root, "g1").id;
+  const auto pi = s.link(c, root, "pi").id;
+  const std::string ref = s.attributeValue(c, pi, "origin");
+  EXPECT_EQ(std::string(ref.c_str()), "groups/" + g1);
+}
+
+class StoreCopy : public ::testing::TestWithParam<CopyChain> {};
 
 TEST_P(StoreCopy, ArraysContainerArrivesBitIdentical) {
   TempDir dir;
-  OpenStores stores(twoStores("arrays", GetParam(), dir));
-  auto a = stores.registry().arrays("a");
-  auto b = stores.registry().arrays("b");
+  const auto& chain = GetParam();
+  OpenStores stores(chainStores("arrays", chain, dir));
+  auto a = stores.registry().arrays(instance(0));
   const std::string c = "test/tall";
   const auto root = a->createContainer(c).rootId;
 
@@ -189,85 +210,154 @@ TEST_P(StoreCopy, ArraysContainerArrivesBitIdentical) {
   refType->size = arrays::kRefBytes;
   a->createAttribute(c, d3, AttributeInfo{"origin", refType, {ShapeClass::Scalar, {}, {}}}, ref, false);
 
-  const auto report = copyContainer(*a, *b, c);
-  EXPECT_GE(report.items, 6u);
-  EXPECT_EQ(describe(*a, c), describe(*b, c));
-  // The reference names the copy's group.
-  const auto bRoot = b->container(c).rootId;
-  const auto bG1 = b->link(c, bRoot, "g1").id;
-  std::string bPi;
-  for (const auto& l : b->listLinks(c, bRoot, Page{}))
-    if (l.name == "pi") bPi = l.id;
-  const std::string copiedRef = b->attributeValue(c, bPi, "origin");
-  EXPECT_EQ(std::string(copiedRef.c_str()), "groups/" + bG1);
-  // A second copy into the same store is a conflict, and changes nothing.
-  EXPECT_THROW(copyContainer(*a, *b, c), Conflict);
+  const std::string original = describe(*a, c);
+  for (std::size_t i = 1; i < chain.stores.size(); ++i) {
+    SCOPED_TRACE("copy " + std::to_string(i) + " into " + chain.stores[i].backend);
+    auto from = stores.registry().arrays(instance(i - 1));
+    auto to = stores.registry().arrays(instance(i));
+    const auto report = copyContainer(*from, *to, c);
+    // The root, g1, the committed type and the three datasets.
+    EXPECT_EQ(report.items, 6u);
+    EXPECT_EQ(describe(*to, c), original);
+    // The reference names the copy's group.
+    expectOriginNamesG1(*to, c);
+    // A second copy into the same store is a conflict, and changes nothing.
+    EXPECT_THROW(copyContainer(*from, *to, c), Conflict);
+    EXPECT_EQ(describe(*to, c), original);
+    EXPECT_EQ(to->listContainers(), std::vector<std::string>{c});
+  }
+  // Copying leaves the source as it was.
+  EXPECT_EQ(describe(*a, c), original);
 }
 
-TEST_P(StoreCopy, EntitiesAnnotationsBlobs) {
+class StoreCopyRecords : public ::testing::TestWithParam<CopyChain> {};
+
+TEST_P(StoreCopyRecords, EntitiesAndAnnotationsArriveWhole) {
   TempDir dir;
-  const auto& p = GetParam();
-  if (p.to.backend == "hdf5" || p.from.backend == "hdf5") GTEST_SKIP() << "hdf5 serves arrays only";
-  std::map<std::string, std::string> cfg = twoStores("entities", p, dir);
-  for (const auto& [k, v] : twoStores("annotations", p, dir)) cfg[k] = v;
+  const auto& chain = GetParam();
+  // Entities and annotations of one instance share a directory: on rocksdb, one database.
+  std::map<std::string, std::string> cfg = chainStores("entities", chain, dir);
+  for (const auto& [k, v] : chainStores("annotations", chain, dir)) cfg[k] = v;
   OpenStores stores(cfg);
-  auto ea = stores.registry().entities("a");
-  auto eb = stores.registry().entities("b");
+  auto& registry = stores.registry();
+
+  auto first = registry.entities(instance(0));
   for (int i = 0; i < 1203; ++i) {
     Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
     body->set("n", i);
-    ea->create(i % 2 ? "odd" : "even", "e" + std::to_string(i), body);
+    body->set("name", "entity \xc3\xa9" + std::to_string(i));
+    first->create(i % 2 ? "odd" : "even", "e" + std::to_string(i), body);
   }
-  EXPECT_EQ(copyEntities(*ea, *eb).items, 1203u);
-  EXPECT_EQ(eb->get("odd", "e7").body->getValue<int>("n"), 7);
-  EntityQuery q;
-  EXPECT_EQ(eb->list("even", q).total, 602u);
-
-  auto aa = stores.registry().annotations("a");
-  auto ab = stores.registry().annotations("b");
+  auto annotations = registry.annotations(instance(0));
   for (int i = 0; i < 1500; ++i)
-    aa->set("target" + std::to_string(i), Annotation{"k", AnnotationType::Long, {AnnotationValue(int64_t(i))}});
-  EXPECT_EQ(copyAnnotations(*aa, *ab).items, 1500u);
-  auto found = ab->find("target1499", "k");
-  ASSERT_TRUE(found);
-  EXPECT_EQ(std::get<int64_t>(found->values.at(0)), 1499);
+    annotations->set("target" + std::to_string(i), Annotation{"k", AnnotationType::Long, {AnnotationValue(int64_t(i))}});
+  annotations->set("target7", Annotation{"tags", AnnotationType::String, {AnnotationValue(std::string("a")),
+                                                                          AnnotationValue(std::string("b"))}});
+  annotations->set("target7", Annotation{"when", AnnotationType::Date, {AnnotationValue(int64_t(1700000000123))}});
+  annotations->set("target8", Annotation{"x", AnnotationType::Double, {AnnotationValue(0.1), AnnotationValue(-2.5e300)}});
+  annotations->set("target9", Annotation{"ok", AnnotationType::Boolean, {AnnotationValue(true)}});
+
+  for (std::size_t i = 1; i < chain.stores.size(); ++i) {
+    SCOPED_TRACE("copy " + std::to_string(i) + " into " + chain.stores[i].backend);
+    auto from = registry.entities(instance(i - 1));
+    auto to = registry.entities(instance(i));
+    EXPECT_EQ(copyEntities(*from, *to).items, 1203u);
+    EXPECT_EQ(to->collections(), (std::vector<std::string>{"even", "odd"}));
+    EntityQuery q;
+    EXPECT_EQ(to->list("even", q).total, 602u);
+    EXPECT_EQ(to->list("odd", q).total, 601u);
+    for (int n = 0; n < 1203; ++n) {
+      const std::string collection = n % 2 ? "odd" : "even", id = "e" + std::to_string(n);
+      EXPECT_EQ(json(to->get(collection, id).body), json(first->get(collection, id).body)) << id;
+    }
+
+    auto afrom = registry.annotations(instance(i - 1));
+    auto ato = registry.annotations(instance(i));
+    EXPECT_EQ(copyAnnotations(*afrom, *ato).items, 1500u);
+    auto found = ato->find("target1499", "k");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(std::get<int64_t>(found->values.at(0)), 1499);
+    // Every target's annotations, with their types and values, as the first store has them.
+    for (const std::string t : {"target0", "target7", "target8", "target9", "target1499"}) {
+      const auto want = annotations->list(t);
+      const auto got = ato->list(t);
+      ASSERT_EQ(got.size(), want.size()) << t;
+      for (std::size_t k = 0; k < want.size(); ++k) {
+        EXPECT_EQ(got[k].key, want[k].key) << t;
+        EXPECT_EQ(got[k].type, want[k].type) << t;
+        EXPECT_EQ(got[k].values, want[k].values) << t << " " << want[k].key;
+      }
+    }
+    EXPECT_EQ(ato->targets("", 2000).size(), 1500u);
+    // The copy's index answers queries.
+    AnnotationQuery tagged{"tags", AnnotationQuery::Op::Eq, AnnotationValue(std::string("b"))};
+    EXPECT_EQ(ato->query(tagged), std::vector<std::string>{"target7"});
+    AnnotationQuery high{"k", AnnotationQuery::Op::Ge, AnnotationValue(int64_t(1498))};
+    EXPECT_EQ(ato->query(high), (std::vector<std::string>{"target1498", "target1499"}));
+  }
 }
 
-TEST(StoreCopyBlobs, MemoryToFsKeepsContentAndReferences) {
+// hdf5 serves arrays only.
+INSTANTIATE_TEST_SUITE_P(Chains, StoreCopyRecords,
+                         ::testing::Values(chain({memoryBackend(), memoryBackend()}),
+                                           chain({memoryBackend(), rocksdbBackend(), rocksdbBackend(), memoryBackend()})),
+                         chainName);
+
+class StoreCopyBlobs : public ::testing::TestWithParam<CopyChain> {};
+
+TEST_P(StoreCopyBlobs, ContentAndReferenceCountsArriveWhole) {
   TempDir dir;
-  OpenStores stores({{"stores.blobs.a.backend", "memory"},
-                     {"stores.blobs.b.backend", "fs"},
-                     {"stores.blobs.b.path", dir.file("b")}});
-  auto a = stores.registry().blobs("a");
-  auto b = stores.registry().blobs("b");
-  const std::string content = randomBytes(3 << 20, 9);
+  const auto& chain = GetParam();
+  OpenStores stores(chainStores("blobs", chain, dir));
+  auto first = stores.registry().blobs(instance(0));
+  // Three whole 1 MiB chunks and a part of one (rocksdb keeps content in 1 MiB chunks).
+  const std::string content = randomBytes((3 << 20) + 17, 9);
+  std::string big;
   for (int i = 0; i < 2; ++i) {
     std::istringstream in(content);
-    a->put(in, static_cast<int64_t>(content.size()), UINT64_MAX);
+    big = first->put(in, static_cast<int64_t>(content.size()), UINT64_MAX).id;
   }
   std::istringstream small("small");
-  a->put(small, 5, UINT64_MAX);
-  EXPECT_EQ(copyBlobs(*a, *b).items, 2u);
-  auto list = b->list();
-  ASSERT_EQ(list.size(), 2u);
-  for (const auto& info : list) {
-    EXPECT_EQ(info.refs, a->stat(info.id)->refs);
-    auto reader = b->open(info.id);
-    std::string got(reader->size(), '\0');
-    reader->read(0, &got[0], got.size());
-    EXPECT_TRUE(got == content || got == "small");
+  const std::string smallId = first->put(small, 5, UINT64_MAX).id;
+  const std::map<std::string, std::pair<std::string, uint64_t>> want{{big, {content, 2}}, {smallId, {"small", 1}}};
+
+  for (std::size_t i = 1; i < chain.stores.size(); ++i) {
+    SCOPED_TRACE("copy " + std::to_string(i) + " into " + chain.stores[i].backend);
+    auto to = stores.registry().blobs(instance(i));
+    const auto report = copyBlobs(*stores.registry().blobs(instance(i - 1)), *to);
+    EXPECT_EQ(report.items, 2u);
+    EXPECT_EQ(report.bytes, content.size() + 5);
+    auto list = to->list();
+    ASSERT_EQ(list.size(), 2u);
+    for (const auto& info : list) {
+      ASSERT_EQ(want.count(info.id), 1u) << info.id;
+      const auto& [bytes, refs] = want.at(info.id);
+      EXPECT_EQ(info.refs, refs);
+      EXPECT_EQ(info.size, bytes.size());
+      auto reader = to->open(info.id);
+      std::string got(reader->size(), '\0');
+      ASSERT_EQ(reader->read(0, &got[0], got.size()), got.size());
+      EXPECT_TRUE(got == bytes) << info.id;
+    }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Chains, StoreCopyBlobs,
+                         ::testing::Values(chain({memoryBackend(), fsBackend()}),
+                                           chain({fsBackend(), rocksdbBackend(), fsBackend()})),
+                         chainName);
 
 BackendParam hdf5Files() {
   return {"hdf5", [](const std::string& dir) { return std::map<std::string, std::string>{{"path", dir}}; }};
 }
 
-INSTANTIATE_TEST_SUITE_P(Pairs, StoreCopy,
-                         ::testing::Values(CopyPair{memoryBackend(), memoryBackend()},
-                                           CopyPair{memoryBackend(), hdf5Files()},
-                                           CopyPair{hdf5Files(), memoryBackend()}),
-                         pairName);
+INSTANTIATE_TEST_SUITE_P(Chains, StoreCopy,
+                         ::testing::Values(chain({memoryBackend(), memoryBackend()}),
+                                           chain({memoryBackend(), hdf5Files()}),
+                                           chain({hdf5Files(), memoryBackend()}),
+                                           chain({hdf5Files(), rocksdbBackend(), hdf5Files()}),
+                                           chain({memoryBackend(), rocksdbBackend(), rocksdbBackend(), memoryBackend()})),
+                         chainName);
 
 }  // namespace
 }  // namespace strata::test

@@ -31,6 +31,9 @@ class STRATA_API Authenticator {
   // Checks a user's password directly (for login endpoints that take a JSON body).
   virtual std::optional<Principal> checkPassword(const std::string& user,
                                                  const std::string& password) const = 0;
+  // Whether `name` is a user the server authenticates (a line of the users file). For
+  // plugins that name users in their data, such as ACL entries.
+  virtual bool hasUser(const std::string& name) const = 0;
 };
 
 // A users-file line's hash part for `password` (random salt, `iterations` rounds).

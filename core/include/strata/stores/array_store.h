@@ -33,6 +33,8 @@
 //   attribute exists), Gone, Forbidden, BadRequest (invalid shape, type, selection,
 //   value size), InternalError/ServiceUnavailable for engine failures, with messages that
 //   name the object. A corrupt container throws InternalError for that container only.
+// - arrays/validation.h holds the checks that do not depend on the engine (names, specs,
+//   values, selections, resizes), with their messages.
 #include <strata/arrays/datatype.h>
 #include <strata/arrays/selection.h>
 #include <strata/export.h>
@@ -49,6 +51,7 @@ namespace strata {
 
 enum class ObjectKind { Group, Dataset, Datatype };
 STRATA_API const char* collectionName(ObjectKind kind);  // "groups", "datasets", "datatypes"
+STRATA_API const char* kindName(ObjectKind kind);        // "group", "dataset", "datatype"
 
 struct STRATA_API ContainerInfo {
   std::string name;

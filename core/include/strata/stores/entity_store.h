@@ -15,8 +15,19 @@
 // - Ownership: returned values are copies; the store keeps no reference to arguments.
 // - list() pages without loading a whole collection where the backend can; `total` may be
 //   computed by counting.
+// - Filters and sorting follow these rules, which the functions at the end of this header
+//   implement for backends to call:
+//   - Values compare within their kind only: numbers numerically (integers exactly, mixed
+//     with doubles through long double; NaN below every number), strings by bytes, booleans
+//     false < true, objects and arrays by their compact JSON text.
+//   - A filter on a missing or null field never holds, except that a filter whose value is
+//     null (an empty Var) tests presence: Eq holds for missing/null fields, Ne for present
+//     ones. A filter whose value is of another kind than the field's never holds.
+//   - Sorting orders kinds null/missing < boolean < number < string < object/array, so
+//     missing fields come first in ascending order; ties break by id, ascending.
 #include <strata/export.h>
 
+#include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
@@ -75,5 +86,31 @@ class STRATA_API EntityStore {
   // Names of the collections holding at least one entity.
   virtual std::vector<std::string> collections() = 0;
 };
+
+// ---- the contract's filter and sort rules
+
+// The value a filter or a sort on `field` sees: the entity's own "id", "created", "modified"
+// or "version", or else the body's top-level field (empty if missing).
+STRATA_API Poco::Dynamic::Var entityField(const Entity& entity, const std::string& field);
+// The same, from an entity's parts.
+STRATA_API Poco::Dynamic::Var entityField(const std::string& id, int64_t created,
+                                          int64_t modified, int64_t version,
+                                          const Poco::JSON::Object& body,
+                                          const std::string& field);
+
+// Whether `field op value` holds.
+STRATA_API bool entityFilterHolds(const Poco::Dynamic::Var& field, EntityFilter::Op op,
+                                  const Poco::Dynamic::Var& value);
+
+// A field's value reduced to what sorting needs: its kind, and the value itself for scalars
+// or its compact JSON text for objects and arrays, so that a key keeps no parsed body alive
+// and comparing keys writes no JSON.
+struct STRATA_API EntitySortKey {
+  int kind = 0;
+  Poco::Dynamic::Var value;
+};
+STRATA_API EntitySortKey entitySortKey(const Poco::Dynamic::Var& value);
+// Three-way comparison (<0, 0, >0) in the ascending sort order; ties by id are the caller's.
+STRATA_API int compareEntitySortKeys(const EntitySortKey& a, const EntitySortKey& b);
 
 }  // namespace strata

@@ -1,11 +1,12 @@
-#include "entity_match.h"
+// The entities role's filter and sort rules (stores/entity_store.h states them).
+#include <strata/stores/entity_store.h>
 
 #include <Poco/JSON/Stringifier.h>
 
 #include <cmath>
 #include <sstream>
 
-namespace strata::rdb {
+namespace strata {
 
 namespace {
 
@@ -47,7 +48,8 @@ int compareNumbers(const Var& a, const Var& b) {
     const Poco::Int64 y = b.convert<Poco::Int64>();
     return y < 0 ? 1 : threeWay(a.convert<Poco::UInt64>(), static_cast<Poco::UInt64>(y));
   }
-  // NaN sorts below every number so that sorting stays a strict weak order.
+  // long double holds every int64 and uint64 exactly on the x86-64 and aarch64 ABIs we build
+  // for; NaN sorts below every number so that sorting stays a strict weak order.
   const long double x = toLongDouble(a), y = toLongDouble(b);
   const bool xn = std::isnan(x), yn = std::isnan(y);
   if (xn || yn) return xn && yn ? 0 : (xn ? -1 : 1);
@@ -60,6 +62,7 @@ std::string compactJson(const Var& v) {
   return os.str();
 }
 
+// Three-way comparison of two values of the same kind.
 int compareSameKind(int kind, const Var& a, const Var& b) {
   switch (kind) {
     case kNull: return 0;
@@ -74,14 +77,20 @@ int compareSameKind(int kind, const Var& a, const Var& b) {
 }  // namespace
 
 Var entityField(const Entity& entity, const std::string& field) {
-  if (field == "id") return Var(entity.id);
-  if (field == "created") return Var(static_cast<Poco::Int64>(entity.created));
-  if (field == "modified") return Var(static_cast<Poco::Int64>(entity.modified));
-  if (field == "version") return Var(static_cast<Poco::Int64>(entity.version));
-  return entity.body->get(field);
+  return entityField(entity.id, entity.created, entity.modified, entity.version, *entity.body,
+                     field);
 }
 
-bool filterHolds(const Var& field, EntityFilter::Op op, const Var& value) {
+Var entityField(const std::string& id, int64_t created, int64_t modified, int64_t version,
+                const Poco::JSON::Object& body, const std::string& field) {
+  if (field == "id") return Var(id);
+  if (field == "created") return Var(static_cast<Poco::Int64>(created));
+  if (field == "modified") return Var(static_cast<Poco::Int64>(modified));
+  if (field == "version") return Var(static_cast<Poco::Int64>(version));
+  return body.get(field);
+}
+
+bool entityFilterHolds(const Var& field, EntityFilter::Op op, const Var& value) {
   const Kind kf = kindOf(field), kv = kindOf(value);
   if (kv == kNull) {
     if (op == EntityFilter::Op::Eq) return kf == kNull;
@@ -101,16 +110,16 @@ bool filterHolds(const Var& field, EntityFilter::Op op, const Var& value) {
   return false;
 }
 
-SortKey sortKeyOf(const Var& value) {
+EntitySortKey entitySortKey(const Var& value) {
   const Kind kind = kindOf(value);
-  if (kind == kOther) return SortKey{kind, Var(compactJson(value))};
-  return SortKey{kind, value};
+  if (kind == kOther) return EntitySortKey{kind, Var(compactJson(value))};
+  return EntitySortKey{kind, value};
 }
 
-int compareSortKeys(const SortKey& a, const SortKey& b) {
+int compareEntitySortKeys(const EntitySortKey& a, const EntitySortKey& b) {
   if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
   // kOther keys already hold their JSON text: compare them as strings.
   return compareSameKind(a.kind == kOther ? kString : a.kind, a.value, b.value);
 }
 
-}  // namespace strata::rdb
+}  // namespace strata
