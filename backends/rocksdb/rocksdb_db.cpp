@@ -45,6 +45,7 @@ const std::vector<std::string>& knownFamilies() {
 }
 
 constexpr uint64_t kDefaultCacheBytes = 64ull << 20;
+constexpr uint64_t kMaxTotalWalBytes = 256ull << 20;
 // Blob chunks are 1 MiB; values this large go to blob files instead of the LSM tree, so that
 // compactions do not rewrite them over and over. Smaller values (the tail chunk of a blob)
 // stay in the tree, where they are cheap.
@@ -316,6 +317,10 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical,
   dbOptions.keep_log_file_num = 5;
   // Smooth write-back of large blob uploads instead of bursts at file close.
   dbOptions.bytes_per_sync = 1 << 20;
+  // Column families written rarely (arrays_meta beside arrays_chunks) would otherwise pin old
+  // log files: RocksDB's default allows 4 x the memtable total, about 4 GiB here, kept on disk
+  // and replayed at open. Past this size the families holding the oldest log are flushed.
+  dbOptions.max_total_wal_size = kMaxTotalWalBytes;
   dbOptions.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
   dbOptions.info_log = std::make_shared<InfoLog>(canonical, logger);
   dbOptions.listeners.push_back(std::make_shared<NoSpaceRecovery>());
