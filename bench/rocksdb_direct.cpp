@@ -48,7 +48,7 @@
 // Options: those of backends/rocksdb/rocksdb_db.cpp (familyOptions, openNew) at their defaults
 // (compression lz4 when the library supports it, a 64 MiB LRU block cache shared by every
 // column family, a Bloom filter of 10 bits per key, blob files for the blobs family,
-// keep_log_file_num = 5, bytes_per_sync = 1 MiB, info_log_level = INFO_LEVEL), every family the
+// keep_log_file_num = 5, bytes_per_sync = 1 MiB, max_total_wal_size = 256 MiB, info_log_level = INFO_LEVEL), every family the
 // backend knows plus any others the database holds. rocksdb_bench.sh compares the OPTIONS file
 // this program leaves with the server's, so a drift shows (the LOG's verbosity aside; the
 // backend's own LOG writer and event listeners are not options and are not copied here).
@@ -146,6 +146,7 @@ class Db {
     options.create_missing_column_families = true;
     options.keep_log_file_num = 5;
     options.bytes_per_sync = 1 << 20;
+    options.max_total_wal_size = 256ull << 20;
     options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
     std::vector<std::string> names(std::begin(kKnownFamilies), std::end(kKnownFamilies));
     if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
