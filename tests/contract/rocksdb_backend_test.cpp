@@ -10,6 +10,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -185,6 +186,73 @@ TEST(RocksDbBackend, APathBelowARegularFileFailsAtStartUp) {
     EXPECT_NE(message.find("cannot create the RocksDB directory"), std::string::npos) << message;
     EXPECT_NE(message.find(".t.path"), std::string::npos) << message;
   }
+}
+
+// A database directory that RocksDB cannot open (corrupt MANIFEST, a lost table file or MANIFEST) stops
+// start-up with an error that names the store's key and the path, and the backend writes
+// nothing into it (no repair, no fresh database over the old one): the files are as they were.
+TEST(RocksDbBackend, ACorruptOrDamagedDatabaseFailsAtStartUpAndIsLeftAlone) {
+  namespace fs = std::filesystem;
+  const auto expectRefused = [](const std::string& path, const std::string& why) {
+    std::map<std::string, std::string> before;
+    // RocksDB's informational LOG files aside: the open attempt is logged there.
+    const auto isLog = [](const fs::path& f) { return f.filename().string().rfind("LOG", 0) == 0; };
+    for (const auto& f : fs::directory_iterator(path))
+      if (!isLog(f.path())) before[f.path().filename()] = readFile(f.path());
+    try {
+      OpenStores stores(allRoles(path));
+      ADD_FAILURE() << why << ": the database was opened";
+    } catch (const StartupError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(path), std::string::npos) << message;
+      EXPECT_NE(message.find(".t.path"), std::string::npos) << message;
+    }
+    std::map<std::string, std::string> after;
+    for (const auto& f : fs::directory_iterator(path))
+      if (!isLog(f.path())) after[f.path().filename()] = readFile(f.path());
+    for (const auto& [name, bytes] : after) {
+      auto it = before.find(name);
+      EXPECT_TRUE(it != before.end() && it->second == bytes) << why << ": " << name << " was written";
+    }
+    for (const auto& [name, bytes] : before) EXPECT_TRUE(after.count(name)) << why << ": " << name << " was removed";
+  };
+  const auto makeDatabase = [](const std::string& path) {
+    OpenStores stores(allRoles(path));
+    auto entities = stores.registry().entities("t");
+    for (int i = 0; i < 100; ++i) entities->create("c", "e" + std::to_string(i), json(R"({"a":1})"));
+  };
+  const auto first = [](const std::string& path, const std::string& prefix, const std::string& suffix) {
+    for (const auto& f : fs::directory_iterator(path)) {
+      const std::string name = f.path().filename();
+      if (name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return f.path().string();
+    }
+    return std::string();
+  };
+
+  TempDir dir;
+  // Garbage in place of the MANIFEST.
+  const std::string corrupt = dir.file("corrupt");
+  makeDatabase(corrupt);
+  const std::string manifest = first(corrupt, "MANIFEST-", "");
+  ASSERT_FALSE(manifest.empty());
+  writeFile(manifest, randomBytes(static_cast<std::size_t>(fs::file_size(manifest)), 5));
+  expectRefused(corrupt, "a corrupt MANIFEST");
+
+  // A table file gone (a clean close flushes the memtables into table files).
+  const std::string damaged = dir.file("damaged");
+  makeDatabase(damaged);
+  const std::string table = first(damaged, "", ".sst");
+  ASSERT_FALSE(table.empty()) << "no table file after a clean close";
+  fs::remove(table);
+  expectRefused(damaged, "a missing table file");
+
+  // CURRENT names a MANIFEST that is not there.
+  const std::string orphan = dir.file("orphan");
+  makeDatabase(orphan);
+  fs::remove(first(orphan, "MANIFEST-", ""));
+  expectRefused(orphan, "a missing MANIFEST");
 }
 
 TEST(RocksDbBackend, NamesWithNulBytesAndSharedPrefixesStayApart) {
