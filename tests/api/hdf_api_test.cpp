@@ -28,7 +28,6 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-const char* const kPython = "/usr/bin/python3";
 
 Object::Ptr parse(const std::string& body) {
   try {
@@ -63,21 +62,6 @@ std::string compact(const Poco::Dynamic::Var& v) {
   std::ostringstream os;
   Poco::JSON::Stringifier::condense(v, os);
   return os.str();
-}
-
-// Runs a Python script with Debian's python (which has h5py); returns exit code and output.
-std::pair<int, std::string> runPython(const std::string& dir, const std::string& script) {
-  const std::string file = dir + "/script.py";
-  writeFile(file, script);
-  const std::string cmd = std::string(kPython) + " '" + file + "' 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int rc = ::pclose(p);
-  return {WEXITSTATUS(rc), out};
 }
 
 // Files h5py writes into the hdf5 backend's data directory before the server starts.

@@ -99,18 +99,6 @@ class HdfRestart : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
 };
 
-// Runs Debian's python (it has h5py) on a script; returns its exit code and output.
-std::pair<int, std::string> python(const std::string& dir, const std::string& script) {
-  writeFile(dir + "/script.py", script);
-  FILE* p = ::popen(("/usr/bin/python3 '" + dir + "/script.py' 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  return {WEXITSTATUS(::pclose(p)), out};
-}
-
 TEST_F(HdfRestart, DeletedLinksAndDomainsStayGoneAcrossARestart) {
   startServer();
   const std::string root = createDomain("keep");
@@ -143,7 +131,7 @@ TEST_F(HdfRestart, DeletedLinksAndDomainsStayGoneAcrossARestart) {
   // server's back (the file removed, the link removed with h5py), they answer 404, not 410.
   ASSERT_EQ(server_->stop(), 0) << server_->log();
   Poco::File(file("dropped")).remove();
-  auto [rc, out] = python(state_.path(), "import h5py\nwith h5py.File('" + file("keep") +
+  auto [rc, out] = runPython(state_.path(), "import h5py\nwith h5py.File('" + file("keep") +
                                               "', 'r+') as f:\n    del f['gone']\nprint('ok')\n");
   ASSERT_EQ(rc, 0) << out;
   ASSERT_TRUE(server_->start()) << server_->log();

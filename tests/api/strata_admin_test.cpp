@@ -44,21 +44,6 @@ std::string describe(const AdminRun& r) {
   return "exit " + std::to_string(r.code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
 }
 
-// Runs a Python script (Debian's python3 has h5py); returns its exit code and output.
-std::pair<int, std::string> python(const TempDir& dir, const std::string& script,
-                                   const std::string& args) {
-  writeFile(dir.file("script.py"), script);
-  const std::string cmd = "/usr/bin/python3 '" + dir.file("script.py") + "' " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int rc = ::pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
-}
-
 // Two domains, as a user's tools write them: test/tall.h5 and other/two.h5 under argv[1].
 const char* const kWriteFiles = R"PY(
 import h5py, numpy as np, os, sys
@@ -152,7 +137,7 @@ sys.exit(1 if problems else 0)
 class StrataAdmin : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto [rc, out] = python(dir_, kWriteFiles, "'" + dir_.file("files") + "'");
+    const auto [rc, out] = runPython(dir_.path(), kWriteFiles, {dir_.file("files")});
     ASSERT_EQ(rc, 0) << out;
     // A server's configuration: strata-admin opens only the stores a command names.
     writeFile(config(), "server.port = 0\n"
@@ -219,7 +204,7 @@ TEST_F(StrataAdmin, CopiesADomainFromHdf5ToRocksDbAndBackWhole) {
   EXPECT_FALSE(exists("back/other/two.h5"));
 
   const auto [rc, out] =
-      python(dir_, kCompareFiles, "'" + dir_.file("files/test/tall.h5") + "' '" + dir_.file("back/test/tall.h5") + "'");
+      runPython(dir_.path(), kCompareFiles, {dir_.file("files/test/tall.h5"), dir_.file("back/test/tall.h5")});
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out, "same\n");
 

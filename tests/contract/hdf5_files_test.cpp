@@ -98,14 +98,8 @@ bool haveH5py() {
 // leaves stdout+stderr in `output`.
 int runPython(const std::string& workDir, const std::string& script, const Names& args,
               std::string& output) {
-  const std::string file = workDir + "/script.py";
-  const std::string out = workDir + "/script.out";
-  writeFile(file, script);
-  std::string cmd = std::string(kPython) + " " + file;
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " >" + out + " 2>&1";
-  const int rc = std::system(cmd.c_str());
-  output = readFile(out);
+  auto [rc, out] = strata::test::runPython(workDir, script, args);
+  output = std::move(out);
   return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <random>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -55,6 +56,26 @@ std::string randomBytes(std::size_t n, unsigned seed) {
   }
   for (; i < n; ++i) out[i] = static_cast<char>(rng());
   return out;
+}
+
+std::pair<int, std::string> runCommand(const std::string& command) {
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int rc = ::pclose(p);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+std::pair<int, std::string> runPython(const std::string& dir, const std::string& script,
+                                      const std::vector<std::string>& args) {
+  const std::string file = dir + "/script.py";
+  writeFile(file, script);
+  std::string cmd = "/usr/bin/python3 '" + file + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  return runCommand(cmd);
 }
 
 }  // namespace strata::test

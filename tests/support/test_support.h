@@ -5,6 +5,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace strata::test {
 
@@ -31,5 +33,13 @@ std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& content);
 // Random bytes, deterministic for a seed.
 std::string randomBytes(std::size_t n, unsigned seed = 1);
+
+// Runs a shell command; returns its exit code (-1 if it did not exit normally) and its
+// stdout and stderr together.
+std::pair<int, std::string> runCommand(const std::string& command);
+// Writes `script` to <dir>/script.py and runs it with Debian's /usr/bin/python3 (the Python
+// that has h5py and numpy), each of `args` quoted; returns as runCommand.
+std::pair<int, std::string> runPython(const std::string& dir, const std::string& script,
+                                      const std::vector<std::string>& args = {});
 
 }  // namespace strata::test
