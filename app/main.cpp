@@ -26,13 +26,17 @@ class StrataServerApp : public Poco::Util::ServerApplication {
  protected:
   void defineOptions(Poco::Util::OptionSet& options) override {
     ServerApplication::defineOptions(options);
-    options.addOption(Poco::Util::Option("help", "h", "print this help and exit")
-                          .required(false).repeatable(false));
+    options.addOption(
+        Poco::Util::Option("help", "h", "print this help and exit").required(false).repeatable(false));
     options.addOption(Poco::Util::Option("config", "c", "read the configuration from FILE")
-                          .required(false).repeatable(false).argument("FILE"));
-    options.addOption(Poco::Util::Option("hash-password", "", "read a password from standard input "
+                          .required(false)
+                          .repeatable(false)
+                          .argument("FILE"));
+    options.addOption(Poco::Util::Option("hash-password", "",
+                                         "read a password from standard input "
                                          "and print its hash for the users file")
-                          .required(false).repeatable(false));
+                          .required(false)
+                          .repeatable(false));
   }
 
   void handleOption(const std::string& name, const std::string& value) override {
@@ -52,8 +56,9 @@ class StrataServerApp : public Poco::Util::ServerApplication {
       Poco::Util::HelpFormatter help(options());
       help.setCommand(commandName());
       help.setUsage("[--config FILE]");
-      help.setHeader("Strata: a server for scientific data (arrays, file datasets, annotations) "
-                     "speaking the HDF REST, Slycat, UFDL and Synapse APIs through plugins.");
+      help.setHeader(
+          "Strata: a server for scientific data (arrays, file datasets, annotations) "
+          "speaking the HDF REST, Slycat, UFDL and Synapse APIs through plugins.");
       help.setFooter("See docs/configuration.md for every configuration key.");
       help.format(std::cout);
       return EXIT_OK;
@@ -83,8 +88,12 @@ class StrataServerApp : public Poco::Util::ServerApplication {
       logger().fatal(e.what());
       return EXIT_CONFIG;
     }
-    const std::string pluginDir =
-        Poco::Path(config().getString("application.dir")).parent().pushDirectory("lib").pushDirectory("strata").pushDirectory("plugins").toString();
+    const std::string pluginDir = Poco::Path(config().getString("application.dir"))
+                                      .parent()
+                                      .pushDirectory("lib")
+                                      .pushDirectory("strata")
+                                      .pushDirectory("plugins")
+                                      .toString();
     strata::Server server(config(), pluginDir);
     try {
       server.start();
@@ -101,8 +110,7 @@ class StrataServerApp : public Poco::Util::ServerApplication {
  private:
   // A default format with time stamps; a `logging.*` section in the configuration replaces it.
   void setUpLogging() {
-    Poco::AutoPtr<Poco::PatternFormatter> fmt(
-        new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+    Poco::AutoPtr<Poco::PatternFormatter> fmt(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
     Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
     Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(fmt, console));
     Poco::Logger::root().setChannel(channel);

@@ -42,10 +42,12 @@ const std::set<std::string> kRoles{"arrays", "entities", "annotations", "blobs"}
 
 int usage(const std::string& why = "") {
   if (!why.empty()) std::cerr << "strata-admin: " << why << "\n";
-  std::cerr << "usage:\n"
-               "  strata-admin copy --config FILE --role arrays --from INSTANCE --to INSTANCE [--container NAME]...\n"
-               "  strata-admin copy --config FILE --role entities|annotations|blobs --from INSTANCE --to INSTANCE\n"
-               "  strata-admin list --config FILE --role arrays --instance INSTANCE\n";
+  std::cerr
+      << "usage:\n"
+         "  strata-admin copy --config FILE --role arrays --from INSTANCE --to INSTANCE [--container "
+         "NAME]...\n"
+         "  strata-admin copy --config FILE --role entities|annotations|blobs --from INSTANCE --to INSTANCE\n"
+         "  strata-admin list --config FILE --role arrays --instance INSTANCE\n";
   return kUsage;
 }
 
@@ -75,7 +77,7 @@ void copyKeys(const Poco::Util::AbstractConfiguration& from, const std::string& 
 }
 
 Poco::AutoPtr<Poco::Util::MapConfiguration> sectionOf(const Poco::Util::AbstractConfiguration& config,
-                                                     const std::string& prefix) {
+                                                      const std::string& prefix) {
   Poco::AutoPtr<Poco::Util::MapConfiguration> out = new Poco::Util::MapConfiguration;
   copyKeys(config, prefix, *out);
   return out;
@@ -122,8 +124,7 @@ int main(int argc, char** argv) {
     return usage("unknown role '" + role + "' (roles: arrays, entities, annotations, blobs)");
   std::vector<std::string> instances;
   if (command == "list") {
-    if (role != "arrays" || !opts.count("instance"))
-      return usage("list needs --role arrays --instance NAME");
+    if (role != "arrays" || !opts.count("instance")) return usage("list needs --role arrays --instance NAME");
     instances = {opts["instance"]};
   } else {
     if (!opts.count("from") || !opts.count("to")) return usage("copy needs --from and --to");
@@ -138,7 +139,8 @@ int main(int argc, char** argv) {
   try {
     config = new Poco::Util::PropertyFileConfiguration(opts["config"]);
   } catch (const Poco::Exception& e) {
-    std::cerr << "strata-admin: cannot read the configuration " << opts["config"] << ": " << e.displayText() << "\n";
+    std::cerr << "strata-admin: cannot read the configuration " << opts["config"] << ": " << e.displayText()
+              << "\n";
     return 78;
   }
   try {
@@ -146,16 +148,20 @@ int main(int argc, char** argv) {
       if (config->hasProperty("stores." + role + "." + instance + ".backend")) continue;
       Poco::Util::AbstractConfiguration::Keys configured;
       config->keys("stores." + role, configured);
-      return usage(opts["config"] + " configures no store stores." + role + "." + instance +
-                   " (its " + role + " stores: " + joined(configured) + ")");
+      return usage(opts["config"] + " configures no store stores." + role + "." + instance + " (its " + role +
+                   " stores: " + joined(configured) + ")");
     }
     std::vector<std::string> path;
     if (config->hasProperty("plugins.path")) {
       strata::ConfigSection plugins(*config, "plugins");
       path = plugins.getList("path");
     } else {
-      path.push_back(Poco::Path(exeDir(argv[0])).parent().pushDirectory("lib").pushDirectory("strata")
-                         .pushDirectory("plugins").toString());
+      path.push_back(Poco::Path(exeDir(argv[0]))
+                         .parent()
+                         .pushDirectory("lib")
+                         .pushDirectory("strata")
+                         .pushDirectory("plugins")
+                         .toString());
     }
     strata::PluginLoader loader(path);
     const auto progress = [](const std::string& what) { std::cerr << "  copied " << what << "\n"; };
@@ -191,11 +197,11 @@ int main(int argc, char** argv) {
           // A half-copied container must not look like a copy.
           try {
             dst->deleteContainer(c);
-            std::cerr << "strata-admin: the copy of container " << c << " failed; its partial copy was removed from "
-                      << to << "\n";
+            std::cerr << "strata-admin: the copy of container " << c
+                      << " failed; its partial copy was removed from " << to << "\n";
           } catch (const std::exception& e) {
-            std::cerr << "strata-admin: the copy of container " << c << " failed, and its partial copy in " << to
-                      << " could not be removed: " << e.what() << "\n";
+            std::cerr << "strata-admin: the copy of container " << c << " failed, and its partial copy in "
+                      << to << " could not be removed: " << e.what() << "\n";
           }
           throw;
         }

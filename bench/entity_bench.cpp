@@ -101,8 +101,7 @@ int bench(strata::EntityStore& store, uint64_t n, bool check) {
   for (uint64_t i = 0; i < n; ++i) {
     const strata::Entity e = store.create(collection, entityId(i), bodies[i]);
     etags[i] = e.etag;
-    if (check)
-      expect(e.id == entityId(i) && e.version == 1 && !e.etag.empty(), "create " + entityId(i));
+    if (check) expect(e.id == entityId(i) && e.version == 1 && !e.etag.empty(), "create " + entityId(i));
   }
   const double createRate = static_cast<double>(n) / seconds(t0, Clock::now());
 
@@ -126,8 +125,7 @@ int bench(strata::EntityStore& store, uint64_t n, bool check) {
     const uint64_t i = order[k];
     const strata::Entity e = store.update(collection, entityId(i), bodies[k], etags[i]);
     if (check)
-      expect(e.version == versions[i] + 1 && e.etag != etags[i],
-             "update " + entityId(i) + " with its etag");
+      expect(e.version == versions[i] + 1 && e.etag != etags[i], "update " + entityId(i) + " with its etag");
     etags[i] = e.etag;
     ++versions[i];
   }

@@ -68,7 +68,9 @@ uint64_t number(const char* text, const char* what) {
   return v;
 }
 
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 struct Slab {
   hsize_t start[2];
@@ -164,7 +166,8 @@ int readWrite(int argc, char** argv, bool write, bool dump) {
   if (write) {
     FILE* in = std::fopen(argv[8], "rb");
     if (!in) die(std::string("cannot open ") + argv[8]);
-    if (std::fread(buf.data(), 1, bytes, in) != bytes) die(std::string(argv[8]) + " is shorter than the selection");
+    if (std::fread(buf.data(), 1, bytes, in) != bytes)
+      die(std::string(argv[8]) + " is shorter than the selection");
     std::fclose(in);
   }
   for (uint64_t i = 0; i < repeat; ++i) {
@@ -232,5 +235,6 @@ int main(int argc, char** argv) {
   if (mode == "dump") return readWrite(argc, argv, false, true);
   if (mode == "write") return readWrite(argc, argv, true, false);
   if (mode == "tiles") return tiles(argc, argv);
-  die("usage: strata_h5_direct gen|read|write|dump|tiles ... (see the comment at the top of bench/h5_direct.cpp)");
+  die("usage: strata_h5_direct gen|read|write|dump|tiles ... (see the comment at the top of "
+      "bench/h5_direct.cpp)");
 }

@@ -48,10 +48,10 @@
 // Options: those of backends/rocksdb/rocksdb_db.cpp (familyOptions, openNew) at their defaults
 // (compression lz4 when the library supports it, a 64 MiB LRU block cache shared by every
 // column family, a Bloom filter of 10 bits per key, blob files for the blobs family,
-// keep_log_file_num = 5, bytes_per_sync = 1 MiB, max_total_wal_size = 256 MiB, info_log_level = INFO_LEVEL), every family the
-// backend knows plus any others the database holds. rocksdb_bench.sh compares the OPTIONS file
-// this program leaves with the server's, so a drift shows (the LOG's verbosity aside; the
-// backend's own LOG writer and event listeners are not options and are not copied here).
+// keep_log_file_num = 5, bytes_per_sync = 1 MiB, max_total_wal_size = 256 MiB, info_log_level = INFO_LEVEL),
+// every family the backend knows plus any others the database holds. rocksdb_bench.sh compares the OPTIONS
+// file this program leaves with the server's, so a drift shows (the LOG's verbosity aside; the backend's own
+// LOG writer and event listeners are not options and are not copied here).
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
@@ -121,10 +121,9 @@ rocksdb::ColumnFamilyOptions familyOptions(const std::string& name,
                                            const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
   const auto supported = rocksdb::GetSupportedCompressions();
-  cf.compression =
-      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end()
-          ? rocksdb::kLZ4Compression
-          : rocksdb::kNoCompression;
+  cf.compression = std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end()
+                       ? rocksdb::kLZ4Compression
+                       : rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -208,8 +207,7 @@ Sel selOf(const std::vector<std::string>& a, std::size_t at) {
   s.count[0] = number(a[at + 6], "NROWS");
   s.start[1] = number(a[at + 7], "COL0");
   s.count[1] = number(a[at + 8], "NCOLS");
-  if (!s.chunk[0] || !s.chunk[1] || !s.esize || !s.count[0] || !s.count[1])
-    die("empty chunk or selection");
+  if (!s.chunk[0] || !s.chunk[1] || !s.esize || !s.count[0] || !s.count[1]) die("empty chunk or selection");
   return s;
 }
 
@@ -232,23 +230,21 @@ void forEachChunk(const Sel& s, Fn&& fn) {
 void readSel(Db& db, const Sel& s, char* out) {
   const rocksdb::ReadOptions ro;
   rocksdb::PinnableSlice chunk;
-  forEachChunk(s, [&](const std::string& key, uint64_t i, uint64_t j, uint64_t r0, uint64_t r1,
-                      uint64_t c0, uint64_t c1) {
+  forEachChunk(s, [&](const std::string& key, uint64_t i, uint64_t j, uint64_t r0, uint64_t r1, uint64_t c0,
+                      uint64_t c1) {
     chunk.Reset();
     const rocksdb::Status st = db.db().Get(ro, db.chunks(), key, &chunk);
     const bool found = st.ok();
     if (!found && !st.IsNotFound()) ok(st, "reading a chunk");
     if (found && chunk.size() != s.chunkBytes())
-      die("a chunk holds " + std::to_string(chunk.size()) + " bytes, not " +
-          std::to_string(s.chunkBytes()) + ": wrong chunk shape or element size");
+      die("a chunk holds " + std::to_string(chunk.size()) + " bytes, not " + std::to_string(s.chunkBytes()) +
+          ": wrong chunk shape or element size");
     const std::size_t run = (c1 - c0) * s.esize;
     for (uint64_t r = r0; r < r1; ++r) {
       char* to = out + ((r - s.start[0]) * s.count[1] + (c0 - s.start[1])) * s.esize;
       if (found)
-        std::memcpy(
-            to,
-            chunk.data() + ((r - i * s.chunk[0]) * s.chunk[1] + (c0 - j * s.chunk[1])) * s.esize,
-            run);
+        std::memcpy(to, chunk.data() + ((r - i * s.chunk[0]) * s.chunk[1] + (c0 - j * s.chunk[1])) * s.esize,
+                    run);
       else
         std::memset(to, 0, run);
     }
@@ -262,8 +258,8 @@ void writeSel(Db& db, const Sel& s, const char* in) {
   rocksdb::WriteBatch batch;
   uint64_t pending = 0;
   std::string value;  // an assembled chunk (Put copies it into the batch)
-  forEachChunk(s, [&](const std::string& key, uint64_t i, uint64_t j, uint64_t r0, uint64_t r1,
-                      uint64_t c0, uint64_t c1) {
+  forEachChunk(s, [&](const std::string& key, uint64_t i, uint64_t j, uint64_t r0, uint64_t r1, uint64_t c0,
+                      uint64_t c1) {
     const bool whole = r0 == i * s.chunk[0] && r1 == (i + 1) * s.chunk[0] && c0 == j * s.chunk[1] &&
                        c1 == (j + 1) * s.chunk[1];
     if (whole && s.count[1] == s.chunk[1]) {
@@ -279,9 +275,8 @@ void writeSel(Db& db, const Sel& s, const char* in) {
       value.resize(s.chunkBytes(), '\0');
       const std::size_t run = (c1 - c0) * s.esize;
       for (uint64_t r = r0; r < r1; ++r)
-        std::memcpy(
-            value.data() + ((r - i * s.chunk[0]) * s.chunk[1] + (c0 - j * s.chunk[1])) * s.esize,
-            in + ((r - s.start[0]) * s.count[1] + (c0 - s.start[1])) * s.esize, run);
+        std::memcpy(value.data() + ((r - i * s.chunk[0]) * s.chunk[1] + (c0 - j * s.chunk[1])) * s.esize,
+                    in + ((r - s.start[0]) * s.count[1] + (c0 - s.start[1])) * s.esize, run);
       ok(batch.Put(db.chunks(), key, value), "batching a chunk");
     }
     pending += s.chunkBytes();
@@ -295,16 +290,13 @@ void writeSel(Db& db, const Sel& s, const char* in) {
 }
 
 // A buffer of `bytes`, every page touched.
-std::vector<char> buffer(uint64_t bytes) {
-  return std::vector<char>(static_cast<std::size_t>(bytes), 0);
-}
+std::vector<char> buffer(uint64_t bytes) { return std::vector<char>(static_cast<std::size_t>(bytes), 0); }
 
 std::vector<char> load(const std::string& path, uint64_t bytes) {
   std::vector<char> data = buffer(bytes);
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) die("cannot open " + path);
-  if (std::fread(data.data(), 1, data.size(), f) != data.size())
-    die(path + " is shorter than the selection");
+  if (std::fread(data.data(), 1, data.size(), f) != data.size()) die(path + " is shorter than the selection");
   std::fclose(f);
   return data;
 }
@@ -378,8 +370,7 @@ std::string entityId(uint64_t i) {
 }
 std::string entityBody(uint64_t i, uint64_t rev) {
   return "{\"name\":\"" + entityId(i) + "\",\"owner\":\"bench\",\"rev\":" + std::to_string(rev) +
-         ",\"size\":" + std::to_string(i * 37 % 100000) +
-         ",\"tags\":[\"alpha\",\"beta\",\"gamma\"]}";
+         ",\"size\":" + std::to_string(i * 37 % 100000) + ",\"tags\":[\"alpha\",\"beta\",\"gamma\"]}";
 }
 struct XorShift {
   uint64_t x = 88172645463325252ull;
@@ -400,8 +391,7 @@ int64_t nowMillis() {
 // A UUID-shaped etag (36 characters, as the store's), from a counter.
 std::string etagOf(uint64_t n) {
   char e[40];
-  std::snprintf(e, sizeof e, "%08llx-0000-4000-8000-%012llx",
-                static_cast<unsigned long long>(n >> 48),
+  std::snprintf(e, sizeof e, "%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>(n >> 48),
                 static_cast<unsigned long long>(n & 0xffffffffffffull));
   return e;
 }
@@ -425,8 +415,7 @@ std::string record(const std::string& etag, int64_t version, int64_t created, in
 }
 
 int entities(const std::string& dir, uint64_t n) {
-  if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT"))
-    die(dir + " already holds a database");
+  if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) die(dir + " already holds a database");
   if (n == 0) die("N must be positive");
   Db db(dir);
   rocksdb::ColumnFamilyHandle* cf = db.entities();
@@ -453,8 +442,7 @@ int entities(const std::string& dir, uint64_t n) {
     const int64_t now = nowMillis();
     std::lock_guard lock(mutex);
     const rocksdb::Status s = db.db().Get(ro, cf, keyOf(i), &value);
-    if (!s.IsNotFound())
-      die("create: entity " + entityId(i) + " exists or the read failed: " + s.ToString());
+    if (!s.IsNotFound()) die("create: entity " + entityId(i) + " exists or the read failed: " + s.ToString());
     etags[i] = etagOf(etagCounter++);
     created[i] = now;
     ok(db.db().Put(wo, cf, key, record(etags[i], 1, now, now, bodies[i])), "creating an entity");
@@ -516,8 +504,7 @@ int main(int argc, char** argv) {
     if (args.size() != 4) die("usage: entity DIR COLLECTION ID");
     return entity(dir, args[2], args[3]);
   }
-  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT"))
-    die(dir + " holds no database");
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) die(dir + " holds no database");
   Db db(dir);
   if (mode == "session") {
     for (std::string line; std::getline(std::cin, line);) {

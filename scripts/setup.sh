@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config
+  build-essential cmake ninja-build ccache pkg-config clang-format
   libpoco-dev libhdf5-dev librocksdb-dev libboost-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk hyperfine

@@ -35,5 +35,13 @@ mount_small() {  # variable size
 mount_small STRATA_TEST_SMALL_FS 4m
 mount_small STRATA_TEST_SMALL_FS_ROCKSDB 64m
 
-cd "$BUILD_DIR"
-ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@"
+# Every tracked C++ file must be in the style of the root .clang-format (scripts/format.sh
+# fixes them); checked after the tests, so a format slip does not hide test results.
+rc=0
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@") || rc=$?
+if ! unformatted=$(scripts/format.sh --check); then
+  echo "test: these files are not formatted (run scripts/format.sh):" >&2
+  echo "$unformatted" >&2
+  [ "$rc" -ne 0 ] || rc=1
+fi
+exit "$rc"

@@ -134,8 +134,7 @@ FsBlobStore::FsBlobStore(const std::string& root, bool fsync, const std::string&
     const int err = errno;
     ::close(lockFd_);
     lockFd_ = -1;
-    if (err == EWOULDBLOCK)
-      throw startupError("in use by another blob store (in this process or another)");
+    if (err == EWOULDBLOCK) throw startupError("in use by another blob store (in this process or another)");
     throw startupError("cannot lock: " + errnoText(err));
   }
 
@@ -146,8 +145,8 @@ FsBlobStore::FsBlobStore(const std::string& root, bool fsync, const std::string&
       fs::remove_all(entry.path());
       ++removed;
     }
-    if (removed) logger_.information("blob store %s: removed %z unfinished upload(s) from tmp/",
-                                     root_, removed);
+    if (removed)
+      logger_.information("blob store %s: removed %z unfinished upload(s) from tmp/", root_, removed);
 
     // Fail now, not at the first upload, if the directory is read-only.
     TempFile probe(root_ + "/tmp/" + newUuid() + ".probe");
@@ -173,9 +172,7 @@ std::string FsBlobStore::refsPath(const std::string& id) const {
   return root_ + "/refs/" + id.substr(0, 2) + "/" + id.substr(2);
 }
 
-std::mutex& FsBlobStore::lockFor(const std::string& id) {
-  return locks_[stripeOf(id)];
-}
+std::mutex& FsBlobStore::lockFor(const std::string& id) { return locks_[stripeOf(id)]; }
 
 void FsBlobStore::ioError(const std::string& what, const std::string& path, int err) const {
   logger_.error("blob store %s: %s %s: %s", root_, what, path, errnoText(err));
@@ -361,8 +358,8 @@ std::vector<BlobInfo> FsBlobStore::list() {
     const std::string prefix{hex[i >> 4], hex[i & 15]};
     std::vector<std::string> ids;
     std::error_code ec;
-    for (fs::directory_iterator it(fs::path(root_) / "objects" / prefix, ec), end;
-         !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(fs::path(root_) / "objects" / prefix, ec), end; !ec && it != end;
+         it.increment(ec)) {
       std::string id = prefix + it->path().filename().string();
       if (isBlobId(id)) ids.push_back(std::move(id));
     }

@@ -18,8 +18,7 @@ class FsBlobStore final : public BlobStore {
   // Creates the layout under `root` if missing, takes the directory's lock and empties tmp/.
   // Throws StartupError (naming `configKey`) if the directory cannot be created or written,
   // or is in use by another store.
-  FsBlobStore(const std::string& root, bool fsync, const std::string& configKey,
-              Poco::Logger& logger);
+  FsBlobStore(const std::string& root, bool fsync, const std::string& configKey, Poco::Logger& logger);
   ~FsBlobStore() override;
 
   BlobInfo put(std::istream& in, int64_t expectedSize, uint64_t maxBytes) override;

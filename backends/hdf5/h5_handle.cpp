@@ -33,8 +33,7 @@ herr_t collect(unsigned, const H5E_error2_t* err, void* data) {
   auto* entries = static_cast<std::vector<Entry>*>(data);
   // Only the entry's own text: H5Eget_msg is an API call that could disturb the stack
   // being walked.
-  entries->push_back({err->func_name ? err->func_name : "", err->desc ? err->desc : "",
-                      err->maj_num});
+  entries->push_back({err->func_name ? err->func_name : "", err->desc ? err->desc : "", err->maj_num});
   return 0;
 }
 

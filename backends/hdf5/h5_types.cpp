@@ -29,9 +29,12 @@ CharSet charSetOf(hid_t t) { return H5Tget_cset(t) == H5T_CSET_UTF8 ? CharSet::U
 
 StrPad strPadOf(hid_t t) {
   switch (H5Tget_strpad(t)) {
-    case H5T_STR_NULLTERM: return StrPad::NullTerm;
-    case H5T_STR_SPACEPAD: return StrPad::SpacePad;
-    default: return StrPad::NullPad;
+    case H5T_STR_NULLTERM:
+      return StrPad::NullTerm;
+    case H5T_STR_SPACEPAD:
+      return StrPad::SpacePad;
+    default:
+      return StrPad::NullPad;
   }
 }
 
@@ -105,7 +108,8 @@ DatatypePtr fromHdf5(hid_t t) {
       for (int i = 0; i < n; ++i) {
         H5String name{H5Tget_member_name(t, static_cast<unsigned>(i))};
         if (!name.p) fail<InternalError>("reading a compound member's name");
-        Hid memberType = own(H5Tget_member_type(t, static_cast<unsigned>(i)), "reading a compound member's type");
+        Hid memberType =
+            own(H5Tget_member_type(t, static_cast<unsigned>(i)), "reading a compound member's type");
         arrays::Field field;
         field.name = name.p;
         field.type = fromHdf5(memberType);
@@ -166,7 +170,8 @@ DatatypePtr fromHdf5(hid_t t) {
       for (int i = 0; i < n; ++i) {
         H5String name{H5Tget_member_name(t, static_cast<unsigned>(i))};
         if (!name.p) fail<InternalError>("reading an enum member's name");
-        check(H5Tget_member_value(t, static_cast<unsigned>(i), value.data()), "reading an enum member's value");
+        check(H5Tget_member_value(t, static_cast<unsigned>(i), value.data()),
+              "reading an enum member's value");
         e->members.emplace_back(name.p, readInteger(value.data(), size, e->order, e->isSigned));
       }
       return e;
@@ -205,11 +210,16 @@ Hid copyOf(hid_t predefined) { return own(H5Tcopy(predefined), "copying a predef
 Hid integerType(std::size_t size, bool isSigned, ByteOrder order) {
   const bool le = order == ByteOrder::Little;
   switch (size) {
-    case 1: return copyOf(isSigned ? (le ? H5T_STD_I8LE : H5T_STD_I8BE) : (le ? H5T_STD_U8LE : H5T_STD_U8BE));
-    case 2: return copyOf(isSigned ? (le ? H5T_STD_I16LE : H5T_STD_I16BE) : (le ? H5T_STD_U16LE : H5T_STD_U16BE));
-    case 4: return copyOf(isSigned ? (le ? H5T_STD_I32LE : H5T_STD_I32BE) : (le ? H5T_STD_U32LE : H5T_STD_U32BE));
-    case 8: return copyOf(isSigned ? (le ? H5T_STD_I64LE : H5T_STD_I64BE) : (le ? H5T_STD_U64LE : H5T_STD_U64BE));
-    default: throw BadRequest("unsupported integer size " + std::to_string(size));
+    case 1:
+      return copyOf(isSigned ? (le ? H5T_STD_I8LE : H5T_STD_I8BE) : (le ? H5T_STD_U8LE : H5T_STD_U8BE));
+    case 2:
+      return copyOf(isSigned ? (le ? H5T_STD_I16LE : H5T_STD_I16BE) : (le ? H5T_STD_U16LE : H5T_STD_U16BE));
+    case 4:
+      return copyOf(isSigned ? (le ? H5T_STD_I32LE : H5T_STD_I32BE) : (le ? H5T_STD_U32LE : H5T_STD_U32BE));
+    case 8:
+      return copyOf(isSigned ? (le ? H5T_STD_I64LE : H5T_STD_I64BE) : (le ? H5T_STD_U64LE : H5T_STD_U64BE));
+    default:
+      throw BadRequest("unsupported integer size " + std::to_string(size));
   }
 }
 
@@ -230,9 +240,12 @@ Hid floatTypeHid(std::size_t size, ByteOrder order) {
 
 H5T_str_t padOf(StrPad pad) {
   switch (pad) {
-    case StrPad::NullTerm: return H5T_STR_NULLTERM;
-    case StrPad::SpacePad: return H5T_STR_SPACEPAD;
-    case StrPad::NullPad: return H5T_STR_NULLPAD;
+    case StrPad::NullTerm:
+      return H5T_STR_NULLTERM;
+    case StrPad::SpacePad:
+      return H5T_STR_SPACEPAD;
+    case StrPad::NullPad:
+      return H5T_STR_NULLPAD;
   }
   return H5T_STR_NULLPAD;
 }
@@ -254,9 +267,12 @@ Hid stringType(const Datatype& t) {
 // Types whose packed form is their HDF5 layout and that have no members.
 Hid leafType(const Datatype& t) {
   switch (t.cls) {
-    case TypeClass::Integer: return integerType(t.size, t.isSigned, t.order);
-    case TypeClass::Float: return floatTypeHid(t.size, t.order);
-    case TypeClass::String: return stringType(t);
+    case TypeClass::Integer:
+      return integerType(t.size, t.isSigned, t.order);
+    case TypeClass::Float:
+      return floatTypeHid(t.size, t.order);
+    case TypeClass::String:
+      return stringType(t);
     case TypeClass::Opaque: {
       if (t.size == 0) throw BadRequest("an opaque type needs a size of at least 1");
       Hid o = own<BadRequest>(H5Tcreate(H5T_OPAQUE, t.size), "defining an opaque type");
@@ -264,7 +280,8 @@ Hid leafType(const Datatype& t) {
       return o;
     }
     case TypeClass::Enum: {
-      if (!t.base || t.base->cls != TypeClass::Integer) throw BadRequest("an enum needs an integer base type");
+      if (!t.base || t.base->cls != TypeClass::Integer)
+        throw BadRequest("an enum needs an integer base type");
       Hid base = integerType(t.base->size, t.base->isSigned, t.base->order);
       Hid e = own<BadRequest>(H5Tenum_create(base), "defining an enum type");
       std::vector<unsigned char> value(t.base->size);
@@ -275,7 +292,8 @@ Hid leafType(const Datatype& t) {
       }
       return e;
     }
-    default: throw InternalError("not a leaf type");
+    default:
+      throw InternalError("not a leaf type");
   }
 }
 
@@ -297,14 +315,18 @@ bool isDirect(const Datatype& t) {
     case TypeClass::Integer:
     case TypeClass::Float:
     case TypeClass::Enum:
-    case TypeClass::Opaque: return true;
-    case TypeClass::String: return !t.variable;
-    case TypeClass::Array: return t.base && isDirect(*t.base);
+    case TypeClass::Opaque:
+      return true;
+    case TypeClass::String:
+      return !t.variable;
+    case TypeClass::Array:
+      return t.base && isDirect(*t.base);
     case TypeClass::Compound:
       return std::all_of(t.fields.begin(), t.fields.end(),
                          [](const arrays::Field& f) { return f.type && isDirect(*f.type); });
     case TypeClass::Vlen:
-    case TypeClass::Reference: return false;
+    case TypeClass::Reference:
+      return false;
   }
   return false;
 }
@@ -389,13 +411,15 @@ ValueCodec::ValueCodec(DatatypePtr type) : type_(std::move(type)) {
       break;
     case TypeClass::Array: {
       if (!t.base) throw BadRequest("an array type needs a base type");
-      if (t.dims.empty() || t.dims.size() > H5S_MAX_RANK) throw BadRequest("an array type needs 1 to 32 dimensions");
+      if (t.dims.empty() || t.dims.size() > H5S_MAX_RANK)
+        throw BadRequest("an array type needs 1 to 32 dimensions");
       base_ = std::make_unique<ValueCodec>(t.base);
       std::vector<hsize_t> dims(t.dims.begin(), t.dims.end());
       count_ = 1;
       for (auto d : t.dims) count_ *= d;
-      mem_ = own<BadRequest>(H5Tarray_create2(base_->memType(), static_cast<unsigned>(dims.size()), dims.data()),
-                             "defining an array type");
+      mem_ =
+          own<BadRequest>(H5Tarray_create2(base_->memType(), static_cast<unsigned>(dims.size()), dims.data()),
+                          "defining an array type");
       direct_ = base_->direct();
       break;
     }
@@ -439,8 +463,9 @@ ValueCodec::ValueCodec(DatatypePtr type) : type_(std::move(type)) {
       }
       mem_ = own<BadRequest>(H5Tcreate(H5T_COMPOUND, total), "defining a compound type");
       for (std::size_t i = 0; i < members_.size(); ++i) {
-        check<BadRequest>(H5Tinsert(mem_, t.fields[i].name.c_str(), members_[i].memOffset, members_[i].codec->memType()),
-                          "adding compound field '" + t.fields[i].name + "'");
+        check<BadRequest>(
+            H5Tinsert(mem_, t.fields[i].name.c_str(), members_[i].memOffset, members_[i].codec->memType()),
+            "adding compound field '" + t.fields[i].name + "'");
       }
       direct_ = allDirect;
       break;
@@ -485,7 +510,8 @@ void ValueCodec::pack(const char* mem, RefResolver& refs, std::string& out) cons
         for (const auto& m : members_) {
           piece.clear();
           m.codec->pack(mem + m.memOffset, refs, piece);
-          if (m.packedOffset + piece.size() > t.size) throw InternalError("compound field outside its element");
+          if (m.packedOffset + piece.size() > t.size)
+            throw InternalError("compound field outside its element");
           std::memcpy(&out[start + m.packedOffset], piece.data(), piece.size());
         }
       } else {
@@ -510,7 +536,8 @@ void ValueCodec::pack(const char* mem, RefResolver& refs, std::string& out) cons
       }
       return;
     }
-    default: throw InternalError("unexpected non-direct type");
+    default:
+      throw InternalError("unexpected non-direct type");
   }
 }
 
@@ -568,7 +595,8 @@ void ValueCodec::unpack(PackedReader& in, RefResolver& refs, VlenArena& arena, c
       }
       return;
     }
-    default: throw InternalError("unexpected non-direct type");
+    default:
+      throw InternalError("unexpected non-direct type");
   }
 }
 

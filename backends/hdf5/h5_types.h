@@ -129,9 +129,9 @@ class ValueCodec {
   Hid mem_;
   std::size_t memSize_ = 0;
   bool direct_ = false;
-  std::vector<Member> members_;        // compound
-  std::unique_ptr<ValueCodec> base_;   // array, vlen
-  uint64_t count_ = 0;                 // array elements
+  std::vector<Member> members_;       // compound
+  std::unique_ptr<ValueCodec> base_;  // array, vlen
+  uint64_t count_ = 0;                // array elements
 };
 
 }  // namespace strata::h5

@@ -102,7 +102,8 @@ void validateContainerName(const std::string& name) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t slash = name.find('/', start);
-    const std::string seg = name.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    const std::string seg =
+        name.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (seg.empty() || seg == "." || seg == ".." || seg.find('\0') != std::string::npos) {
       throw BadRequest("invalid domain name '" + name + "'");
     }
@@ -140,10 +141,14 @@ void flushFile(const H5File& f) {
 
 std::optional<ObjectKind> kindOf(H5O_type_t type) {
   switch (type) {
-    case H5O_TYPE_GROUP: return ObjectKind::Group;
-    case H5O_TYPE_DATASET: return ObjectKind::Dataset;
-    case H5O_TYPE_NAMED_DATATYPE: return ObjectKind::Datatype;
-    default: return std::nullopt;
+    case H5O_TYPE_GROUP:
+      return ObjectKind::Group;
+    case H5O_TYPE_DATASET:
+      return ObjectKind::Dataset;
+    case H5O_TYPE_NAMED_DATATYPE:
+      return ObjectKind::Datatype;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -227,7 +232,9 @@ ObjRef resolve(H5File& f, const std::string& id, Poco::Logger& logger) {
 
 ObjRef resolveKind(H5File& f, const std::string& id, ObjectKind kind, Poco::Logger& logger) {
   ObjRef ref = resolve(f, id, logger);
-  if (ref.kind != kind) throw NotFound(std::string(kindName(kind)) + " " + id + " not found (it is a " + kindName(ref.kind) + ")");
+  if (ref.kind != kind)
+    throw NotFound(std::string(kindName(kind)) + " " + id + " not found (it is a " + kindName(ref.kind) +
+                   ")");
   return ref;
 }
 
@@ -299,10 +306,16 @@ ObjectInfo adoptNew(H5File& f, hid_t obj, ObjectKind kind) {
 Shape shapeOf(hid_t space) {
   Shape shape;
   switch (H5Sget_simple_extent_type(space)) {
-    case H5S_SCALAR: shape.cls = ShapeClass::Scalar; return shape;
-    case H5S_NULL: shape.cls = ShapeClass::Null; return shape;
-    case H5S_SIMPLE: break;
-    default: h5::fail<InternalError>("reading a dataspace");
+    case H5S_SCALAR:
+      shape.cls = ShapeClass::Scalar;
+      return shape;
+    case H5S_NULL:
+      shape.cls = ShapeClass::Null;
+      return shape;
+    case H5S_SIMPLE:
+      break;
+    default:
+      h5::fail<InternalError>("reading a dataspace");
   }
   shape.cls = ShapeClass::Simple;
   const int rank = check(H5Sget_simple_extent_ndims(space), "reading a dataspace's rank");
@@ -317,9 +330,12 @@ Shape shapeOf(hid_t space) {
 
 Hid makeSpace(const Shape& shape, bool withMaxdims) {
   switch (shape.cls) {
-    case ShapeClass::Scalar: return own(H5Screate(H5S_SCALAR), "creating a scalar dataspace");
-    case ShapeClass::Null: return own(H5Screate(H5S_NULL), "creating a null dataspace");
-    case ShapeClass::Simple: break;
+    case ShapeClass::Scalar:
+      return own(H5Screate(H5S_SCALAR), "creating a scalar dataspace");
+    case ShapeClass::Null:
+      return own(H5Screate(H5S_NULL), "creating a null dataspace");
+    case ShapeClass::Simple:
+      break;
   }
   const std::size_t rank = shape.dims.size();
   if (rank == 0 || rank > H5S_MAX_RANK) throw BadRequest("a simple shape needs 1 to 32 dimensions");
@@ -393,11 +409,11 @@ void forEachSlab(const std::vector<uint64_t>& start, const std::vector<uint64_t>
 // order; `space` is the dataset's dataspace, re-selected for each piece. Call under the
 // file's mutex only inside fn (the caller locks around the HDF5 part).
 struct Piece {
-  std::vector<hsize_t> start, stride, count;    // hyperslab pieces
-  std::vector<hsize_t> coords;                  // point pieces (n * rank)
+  std::vector<hsize_t> start, stride, count;  // hyperslab pieces
+  std::vector<hsize_t> coords;                // point pieces (n * rank)
   uint64_t elements = 0;
   bool points = false;
-  bool whole = false;                           // scalar datasets: the one element
+  bool whole = false;  // scalar datasets: the one element
 };
 
 // Validates the selection against the dataset's shape; returns the elements it selects.
@@ -426,7 +442,9 @@ void forEachPiece(const Selection& sel, const Shape& shape, std::size_t elementB
       p.coords.assign(n * rank, 0);
       for (std::size_t k = 0; k < n; ++k) {
         const auto& pt = pts[i + k];
-        if (pt.size() != rank) throw BadRequest("a point has " + std::to_string(pt.size()) + " coordinates, the dataset's rank is " + std::to_string(rank));
+        if (pt.size() != rank)
+          throw BadRequest("a point has " + std::to_string(pt.size()) +
+                           " coordinates, the dataset's rank is " + std::to_string(rank));
         for (std::size_t d = 0; d < rank; ++d) p.coords[k * rank + d] = pt[d];
       }
       p.elements = n;
@@ -437,15 +455,16 @@ void forEachPiece(const Selection& sel, const Shape& shape, std::size_t elementB
   std::vector<uint64_t> start(rank, 0), step(rank, 1), count = shape.dims;
   if (sel.kind() == Selection::Kind::Hyperslab) {
     const auto& slab = sel.slab();
-    if (slab.start.size() != rank || slab.count.size() != rank) throw BadRequest("the selection's rank does not match the dataset's");
+    if (slab.start.size() != rank || slab.count.size() != rank)
+      throw BadRequest("the selection's rank does not match the dataset's");
     start = slab.start;
     count = slab.count;
     if (slab.step.size() == rank) step = slab.step;
     for (auto& s : step) s = std::max<uint64_t>(1, s);
   }
   forEachSlab(start, step, count, elementBytes,
-              [&](const std::vector<hsize_t>& s, const std::vector<hsize_t>& st, const std::vector<hsize_t>& c,
-                  uint64_t elements) {
+              [&](const std::vector<hsize_t>& s, const std::vector<hsize_t>& st,
+                  const std::vector<hsize_t>& c, uint64_t elements) {
                 Piece p;
                 p.start = s;
                 p.stride = st;
@@ -515,7 +534,8 @@ class FileRefs final : public h5::RefResolver {
       }
     }
     const ObjRef ref = resolve(f_, id, logger_);
-    if (want && *want != ref.kind) throw BadRequest("object reference '" + text + "' names a " + kindName(ref.kind));
+    if (want && *want != ref.kind)
+      throw BadRequest("object reference '" + text + "' names a " + kindName(ref.kind));
     return static_cast<hobj_ref_t>(ref.addr);
   }
 
@@ -535,10 +555,12 @@ class FileRefs final : public h5::RefResolver {
         item.set("select_type", "H5S_SEL_POINTS");
         const hssize_t n = check(H5Sget_select_elem_npoints(space), "reading a region's points");
         std::vector<hsize_t> coords(static_cast<std::size_t>(n) * rank);
-        check(H5Sget_select_elem_pointlist(space, 0, static_cast<hsize_t>(n), coords.data()), "reading a region's points");
+        check(H5Sget_select_elem_pointlist(space, 0, static_cast<hsize_t>(n), coords.data()),
+              "reading a region's points");
         for (hssize_t i = 0; i < n; ++i) {
           Poco::JSON::Array point;
-          for (int d2 = 0; d2 < rank; ++d2) point.add(static_cast<uint64_t>(coords[static_cast<std::size_t>(i * rank + d2)]));
+          for (int d2 = 0; d2 < rank; ++d2)
+            point.add(static_cast<uint64_t>(coords[static_cast<std::size_t>(i * rank + d2)]));
           selection.add(point);
         }
         break;
@@ -547,7 +569,8 @@ class FileRefs final : public h5::RefResolver {
         item.set("select_type", "H5S_SEL_HYPERSLABS");
         const hssize_t n = check(H5Sget_select_hyper_nblocks(space), "reading a region's blocks");
         std::vector<hsize_t> corners(static_cast<std::size_t>(n) * rank * 2);
-        check(H5Sget_select_hyper_blocklist(space, 0, static_cast<hsize_t>(n), corners.data()), "reading a region's blocks");
+        check(H5Sget_select_hyper_blocklist(space, 0, static_cast<hsize_t>(n), corners.data()),
+              "reading a region's blocks");
         for (hssize_t i = 0; i < n; ++i) {
           // h5serv's form: [start, stop) per block, the stop one past the inclusive corner.
           Poco::JSON::Array block, lo, hi;
@@ -561,8 +584,12 @@ class FileRefs final : public h5::RefResolver {
         }
         break;
       }
-      case H5S_SEL_ALL: item.set("select_type", "H5S_SEL_ALL"); break;
-      default: item.set("select_type", "H5S_SEL_NONE"); break;
+      case H5S_SEL_ALL:
+        item.set("select_type", "H5S_SEL_ALL");
+        break;
+      default:
+        item.set("select_type", "H5S_SEL_NONE");
+        break;
     }
     item.set("selection", selection);
     std::ostringstream out;
@@ -588,7 +615,8 @@ class FileRefs final : public h5::RefResolver {
     auto coordinates = [&](const Poco::Dynamic::Var& v) {
       std::vector<hsize_t> c;
       const auto arr = v.extract<Poco::JSON::Array::Ptr>();
-      if (!arr || static_cast<int>(arr->size()) != rank) throw BadRequest("region coordinates must match the dataset's rank");
+      if (!arr || static_cast<int>(arr->size()) != rank)
+        throw BadRequest("region coordinates must match the dataset's rank");
       for (std::size_t i = 0; i < arr->size(); ++i) c.push_back(arr->get(i).convert<uint64_t>());
       return c;
     };
@@ -605,7 +633,8 @@ class FileRefs final : public h5::RefResolver {
           auto c = coordinates(list->get(i));
           coords.insert(coords.end(), c.begin(), c.end());
         }
-        check<BadRequest>(H5Sselect_elements(space, H5S_SELECT_SET, list->size(), coords.data()), "selecting region points");
+        check<BadRequest>(H5Sselect_elements(space, H5S_SELECT_SET, list->size(), coords.data()),
+                          "selecting region points");
       } else if (type == "H5S_SEL_HYPERSLABS") {
         auto list = item->getArray("selection");
         if (!list) throw BadRequest("a hyperslab region needs \"selection\"");
@@ -620,8 +649,9 @@ class FileRefs final : public h5::RefResolver {
             if (hi[d2] <= lo[d2]) throw BadRequest("a region block's stop must be past its start");
             count[d2] = hi[d2] - lo[d2];
           }
-          check<BadRequest>(H5Sselect_hyperslab(space, H5S_SELECT_OR, lo.data(), nullptr, count.data(), nullptr),
-                            "selecting a region block");
+          check<BadRequest>(
+              H5Sselect_hyperslab(space, H5S_SELECT_OR, lo.data(), nullptr, count.data(), nullptr),
+              "selecting a region block");
         }
       } else {
         throw BadRequest("unknown region select_type '" + type + "'");
@@ -645,7 +675,8 @@ std::function<std::string(hid_t)> committedNamer(H5File& f, Poco::Logger& logger
     if (H5Oget_info2(type, &oi, H5O_INFO_BASIC) < 0) return "";
     ensureObjects(f, logger);
     auto it = f.objects.find(oi.addr);
-    if (it == f.objects.end() || it->second != ObjectKind::Datatype) return "";  // deleted: show its structure
+    if (it == f.objects.end() || it->second != ObjectKind::Datatype)
+      return "";  // deleted: show its structure
     return f.idOf(oi.addr);
   };
 }
@@ -708,9 +739,12 @@ H5Z_SO_scale_type_t scaleTypeOf(const std::string& name, const Datatype& type) {
 
 const char* scaleTypeName(unsigned v) {
   switch (v) {
-    case H5Z_SO_FLOAT_DSCALE: return "H5Z_SO_FLOAT_DSCALE";
-    case H5Z_SO_FLOAT_ESCALE: return "H5Z_SO_FLOAT_ESCALE";
-    default: return "H5Z_SO_INT";
+    case H5Z_SO_FLOAT_DSCALE:
+      return "H5Z_SO_FLOAT_DSCALE";
+    case H5Z_SO_FLOAT_ESCALE:
+      return "H5Z_SO_FLOAT_ESCALE";
+    default:
+      return "H5Z_SO_INT";
   }
 }
 
@@ -718,17 +752,23 @@ void addFilter(hid_t dcpl, const Filter& filter, const Datatype& type) {
   switch (filter.kind) {
     case Filter::Kind::Deflate:
       if (filter.level < 0 || filter.level > 9) throw BadRequest("deflate level must be 0..9");
-      check<BadRequest>(H5Pset_deflate(dcpl, static_cast<unsigned>(filter.level)), "adding the deflate filter");
+      check<BadRequest>(H5Pset_deflate(dcpl, static_cast<unsigned>(filter.level)),
+                        "adding the deflate filter");
       return;
-    case Filter::Kind::Shuffle: check<BadRequest>(H5Pset_shuffle(dcpl), "adding the shuffle filter"); return;
-    case Filter::Kind::Fletcher32: check<BadRequest>(H5Pset_fletcher32(dcpl), "adding the fletcher32 filter"); return;
+    case Filter::Kind::Shuffle:
+      check<BadRequest>(H5Pset_shuffle(dcpl), "adding the shuffle filter");
+      return;
+    case Filter::Kind::Fletcher32:
+      check<BadRequest>(H5Pset_fletcher32(dcpl), "adding the fletcher32 filter");
+      return;
     case Filter::Kind::ScaleOffset:
       check<BadRequest>(H5Pset_scaleoffset(dcpl, scaleTypeOf(filter.scaleType, type), filter.scaleOffset),
                         "adding the scaleoffset filter");
       return;
     case Filter::Kind::Other: {
       if (H5Zfilter_avail(static_cast<H5Z_filter_t>(filter.id)) <= 0) {
-        throw BadRequest("filter " + std::to_string(filter.id) + " is not available in this server's HDF5 library");
+        throw BadRequest("filter " + std::to_string(filter.id) +
+                         " is not available in this server's HDF5 library");
       }
       check<BadRequest>(H5Pset_filter(dcpl, static_cast<H5Z_filter_t>(filter.id), H5Z_FLAG_MANDATORY,
                                       filter.parameters.size(), filter.parameters.data()),
@@ -779,14 +819,19 @@ Poco::JSON::Object::Ptr derivedCreationProperties(hid_t dcpl, const DatasetInfo&
       layout->set("dims", dims);
       break;
     }
-    case H5D_COMPACT: layout->set("class", "H5D_COMPACT"); break;
-    default: layout->set("class", "H5D_CONTIGUOUS"); break;
+    case H5D_COMPACT:
+      layout->set("class", "H5D_COMPACT");
+      break;
+    default:
+      layout->set("class", "H5D_CONTIGUOUS");
+      break;
   }
   props->set("layout", layout);
   if (!info.fillValue.empty()) {
     try {
       std::size_t pos = 0;
-      props->set("fillValue", arrays::decodeJson(*info.type, {}, info.fillValue.data(), info.fillValue.size(), pos));
+      props->set("fillValue",
+                 arrays::decodeJson(*info.type, {}, info.fillValue.data(), info.fillValue.size(), pos));
     } catch (const std::exception&) {
       // A fill value the JSON form cannot show (opaque) is left out, as h5serv does.
     }
@@ -818,7 +863,10 @@ Poco::JSON::Object::Ptr derivedCreationProperties(hid_t dcpl, const DatasetInfo&
           item.set("scaleOffset", f.scaleOffset);
           break;
         case Filter::Kind::Other: {
-          const char* cls = f.id == 4 ? "H5Z_FILTER_SZIP" : f.id == 5 ? "H5Z_FILTER_NBIT" : f.id == 32000 ? "H5Z_FILTER_LZF" : "H5Z_FILTER_USER";
+          const char* cls = f.id == 4       ? "H5Z_FILTER_SZIP"
+                            : f.id == 5     ? "H5Z_FILTER_NBIT"
+                            : f.id == 32000 ? "H5Z_FILTER_LZF"
+                                            : "H5Z_FILTER_USER";
           item.set("class", cls);
           Poco::JSON::Array::Ptr params = new Poco::JSON::Array;
           for (auto p : f.parameters) params->add(p);
@@ -852,7 +900,8 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
     std::size_t n = 32;
     std::vector<unsigned> cd(n);
     char name[128] = {0};
-    const H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &n, cd.data(), sizeof name, name, &config);
+    const H5Z_filter_t id =
+        H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &n, cd.data(), sizeof name, name, &config);
     if (id < 0) h5::fail<InternalError>("reading a dataset's filters");
     cd.resize(std::min<std::size_t>(n, cd.size()));
     Filter filter;
@@ -862,8 +911,12 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
         filter.kind = Filter::Kind::Deflate;
         filter.level = cd.empty() ? 6 : static_cast<int>(cd[0]);
         break;
-      case H5Z_FILTER_SHUFFLE: filter.kind = Filter::Kind::Shuffle; break;
-      case H5Z_FILTER_FLETCHER32: filter.kind = Filter::Kind::Fletcher32; break;
+      case H5Z_FILTER_SHUFFLE:
+        filter.kind = Filter::Kind::Shuffle;
+        break;
+      case H5Z_FILTER_FLETCHER32:
+        filter.kind = Filter::Kind::Fletcher32;
+        break;
       case H5Z_FILTER_SCALEOFFSET:
         filter.kind = Filter::Kind::ScaleOffset;
         filter.scaleType = scaleTypeName(cd.empty() ? 2 : cd[0]);
@@ -887,8 +940,8 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
     } catch (const NotImplemented&) {
       throw;
     } catch (const Error& e) {
-      logger.warning("hdf5: domain '" + f.name + "': dataset " + info.object.id + ": fill value not readable: " +
-                     e.what());
+      logger.warning("hdf5: domain '" + f.name + "': dataset " + info.object.id +
+                     ": fill value not readable: " + e.what());
     }
   }
   auto stored = f.props.find(info.object.id);
@@ -964,7 +1017,8 @@ Link makeLink(H5File& f, hid_t group, const std::string& name, const H5L_info_t&
         link.kind = it->second;
       } else {
         H5O_info_t oi;
-        check(H5Oget_info_by_name2(group, name.c_str(), &oi, H5O_INFO_BASIC, H5P_DEFAULT), "reading link '" + name + "'");
+        check(H5Oget_info_by_name2(group, name.c_str(), &oi, H5O_INFO_BASIC, H5P_DEFAULT),
+              "reading link '" + name + "'");
         link.kind = kindOf(oi.type).value_or(ObjectKind::Group);
       }
       break;
@@ -972,7 +1026,8 @@ Link makeLink(H5File& f, hid_t group, const std::string& name, const H5L_info_t&
     case H5L_TYPE_SOFT:
     case H5L_TYPE_EXTERNAL: {
       std::vector<char> buf(li.u.val_size + 1, 0);
-      check(H5Lget_val(group, name.c_str(), buf.data(), li.u.val_size, H5P_DEFAULT), "reading link '" + name + "'");
+      check(H5Lget_val(group, name.c_str(), buf.data(), li.u.val_size, H5P_DEFAULT),
+            "reading link '" + name + "'");
       if (li.type == H5L_TYPE_SOFT) {
         link.cls = LinkClass::Soft;
         link.h5path = std::string(buf.data());
@@ -981,19 +1036,22 @@ Link makeLink(H5File& f, hid_t group, const std::string& name, const H5L_info_t&
         unsigned flags = 0;
         const char* file = nullptr;
         const char* path = nullptr;
-        check(H5Lunpack_elink_val(buf.data(), li.u.val_size, &flags, &file, &path), "reading external link '" + name + "'");
+        check(H5Lunpack_elink_val(buf.data(), li.u.val_size, &flags, &file, &path),
+              "reading external link '" + name + "'");
         link.h5domain = file ? file : "";
         link.h5path = path ? path : "";
       }
       break;
     }
-    default: link.cls = LinkClass::UserDefined; break;
+    default:
+      link.cls = LinkClass::UserDefined;
+      break;
   }
   return link;
 }
 
-AttributeInfo attributeInfo(H5File& f, hid_t attr, haddr_t objAddr, const std::string& name, int64_t fallbackTime,
-                            Poco::Logger& logger) {
+AttributeInfo attributeInfo(H5File& f, hid_t attr, haddr_t objAddr, const std::string& name,
+                            int64_t fallbackTime, Poco::Logger& logger) {
   AttributeInfo info;
   info.name = name;
   Hid type = own(H5Aget_type(attr), "reading attribute '" + name + "'");
@@ -1037,8 +1095,8 @@ herr_t countChildLinks(hid_t, const char*, const H5L_info_t* info, void* data) {
 
 // ---------------------------------------------------------------------------------------------
 
-Hdf5ArrayStore::Hdf5ArrayStore(const std::string& root, bool readOnly, bool flush, const std::string& configKey,
-                               Poco::Logger& logger)
+Hdf5ArrayStore::Hdf5ArrayStore(const std::string& root, bool readOnly, bool flush,
+                               const std::string& configKey, Poco::Logger& logger)
     : root_(root), readOnly_(readOnly), flush_(flush), logger_(logger) {
   h5::quietErrors();
   hbool_t threadSafe = 0;
@@ -1074,7 +1132,8 @@ std::string Hdf5ArrayStore::sidecarPath(const std::string& name) const {
   return dir + "/." + base + ".h5.strata";
 }
 
-Hdf5ArrayStore::FilePtr Hdf5ArrayStore::openFile(const std::string& name, const std::string& path, bool writable) {
+Hdf5ArrayStore::FilePtr Hdf5ArrayStore::openFile(const std::string& name, const std::string& path,
+                                                 bool writable) {
   auto f = std::make_shared<H5File>();
   f->name = name;
   f->path = path;
@@ -1190,7 +1249,8 @@ ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
     std::error_code ec;
     fs::create_directories(fs::path(path).parent_path(), ec);
     if (ec) {
-      if (ec == std::errc::permission_denied) throw Forbidden("cannot create domain '" + name + "': " + ec.message());
+      if (ec == std::errc::permission_denied)
+        throw Forbidden("cannot create domain '" + name + "': " + ec.message());
       throw InternalError("cannot create domain '" + name + "': " + ec.message());
     }
     // Version-2 object headers (HDF5 >= 1.8 formats), so objects keep their birth times.
@@ -1233,7 +1293,8 @@ void Hdf5ArrayStore::deleteContainer(const std::string& name) {
   const std::string path = filePath(name);
   std::lock_guard<std::mutex> lock(filesMu_);
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) throw NotFound("domain '" + name + "' not found");
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw NotFound("domain '" + name + "' not found");
   if (!fileWritable(path, st, readOnly_)) throw Forbidden("domain '" + name + "' is read-only");
   auto it = files_.find(name);
   if (it != files_.end()) {
@@ -1269,7 +1330,8 @@ ObjectInfo Hdf5ArrayStore::object(const std::string& c, const std::string& id) {
   return info;
 }
 
-std::vector<std::string> Hdf5ArrayStore::listObjects(const std::string& c, ObjectKind kind, const Page& page) {
+std::vector<std::string> Hdf5ArrayStore::listObjects(const std::string& c, ObjectKind kind,
+                                                     const Page& page) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
   ensureObjects(*f, logger_);
@@ -1340,7 +1402,8 @@ void Hdf5ArrayStore::deleteObject(const std::string& c, const std::string& id) {
     for (auto& p : paths) links.emplace_back(start.get(), std::move(p));
   }
   std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
-    return std::count(a.second.begin(), a.second.end(), '/') > std::count(b.second.begin(), b.second.end(), '/');
+    return std::count(a.second.begin(), a.second.end(), '/') >
+           std::count(b.second.begin(), b.second.end(), '/');
   });
   for (const auto& [start, path] : links) {
     if (H5Lexists(start, path.c_str(), H5P_DEFAULT) <= 0) continue;  // already gone with a deeper one
@@ -1375,18 +1438,21 @@ ObjectInfo Hdf5ArrayStore::createGroup(const std::string& c) {
 
 // ---- links
 
-std::vector<Link> Hdf5ArrayStore::listLinks(const std::string& c, const std::string& group, const Page& page) {
+std::vector<Link> Hdf5ArrayStore::listLinks(const std::string& c, const std::string& group,
+                                            const Page& page) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
   const ObjRef ref = resolveKind(*f, group, ObjectKind::Group, logger_);
   Hid g = openByAddr(*f, ref.addr);
   PageCollect ctx{&page, {}, {}};
   hsize_t idx = 0;
-  check(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collectLink, &ctx), "listing the links of group " + group);
+  check(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collectLink, &ctx),
+        "listing the links of group " + group);
   const int64_t fallback = createdTime(*f, g, ref.addr);
   std::vector<Link> out;
   out.reserve(ctx.links.size());
-  for (const auto& row : ctx.links) out.push_back(makeLink(*f, g, row.name, row.info, fallback, ref.addr, logger_));
+  for (const auto& row : ctx.links)
+    out.push_back(makeLink(*f, g, row.name, row.info, fallback, ref.addr, logger_));
   return out;
 }
 
@@ -1427,15 +1493,19 @@ void Hdf5ArrayStore::createLink(const std::string& c, const std::string& group, 
     }
     case LinkClass::Soft:
       if (link.h5path.empty()) throw BadRequest("a soft link needs a path");
-      if (H5Lcreate_soft(link.h5path.c_str(), g, link.name.c_str(), lcpl, H5P_DEFAULT) < 0) h5::failRequest(what);
+      if (H5Lcreate_soft(link.h5path.c_str(), g, link.name.c_str(), lcpl, H5P_DEFAULT) < 0)
+        h5::failRequest(what);
       break;
     case LinkClass::External:
-      if (link.h5path.empty() || link.h5domain.empty()) throw BadRequest("an external link needs a domain and a path");
-      if (H5Lcreate_external(link.h5domain.c_str(), link.h5path.c_str(), g, link.name.c_str(), lcpl, H5P_DEFAULT) < 0) {
+      if (link.h5path.empty() || link.h5domain.empty())
+        throw BadRequest("an external link needs a domain and a path");
+      if (H5Lcreate_external(link.h5domain.c_str(), link.h5path.c_str(), g, link.name.c_str(), lcpl,
+                             H5P_DEFAULT) < 0) {
         h5::failRequest(what);
       }
       break;
-    case LinkClass::UserDefined: throw BadRequest("user-defined links cannot be created");
+    case LinkClass::UserDefined:
+      throw BadRequest("user-defined links cannot be created");
   }
   const int64_t now = nowMillis();
   f->linkCreated[{ref.addr, link.name}] = now;
@@ -1487,10 +1557,12 @@ DatasetInfo Hdf5ArrayStore::createDataset(const std::string& c, const DatasetSpe
   std::vector<hsize_t> chunks(spec.chunks.begin(), spec.chunks.end());
   if (!chunks.empty()) {
     if (!simple) throw BadRequest("only datasets with a simple shape can be chunked");
-    if (chunks.size() != spec.shape.dims.size()) throw BadRequest("the chunk shape must have the dataset's rank");
+    if (chunks.size() != spec.shape.dims.size())
+      throw BadRequest("the chunk shape must have the dataset's rank");
     for (std::size_t i = 0; i < chunks.size(); ++i) {
       if (chunks[i] == 0) throw BadRequest("chunk dimensions must be positive");
-      const uint64_t maxd = spec.shape.maxdims.size() == chunks.size() ? spec.shape.maxdims[i] : spec.shape.dims[i];
+      const uint64_t maxd =
+          spec.shape.maxdims.size() == chunks.size() ? spec.shape.maxdims[i] : spec.shape.dims[i];
       if (maxd != kUnlimited && chunks[i] > maxd) {
         throw BadRequest("chunk dimension " + std::to_string(i) + " is larger than the maximum dimension");
       }
@@ -1505,7 +1577,8 @@ DatasetInfo Hdf5ArrayStore::createDataset(const std::string& c, const DatasetSpe
     throw BadRequest("filters need a dataset with a simple shape");
   }
   if (!chunks.empty()) {
-    check<BadRequest>(H5Pset_chunk(dcpl, static_cast<int>(chunks.size()), chunks.data()), "setting the chunk shape");
+    check<BadRequest>(H5Pset_chunk(dcpl, static_cast<int>(chunks.size()), chunks.data()),
+                      "setting the chunk shape");
   }
   for (const auto& filter : spec.filters) addFilter(dcpl, filter, *spec.type);
 
@@ -1567,26 +1640,28 @@ void Hdf5ArrayStore::resize(const std::string& c, const std::string& id, const s
   const Shape shape = shapeOf(space);
   if (shape.cls != ShapeClass::Simple) throw BadRequest("dataset " + id + " has no dimensions to resize");
   if (dims.size() != shape.dims.size()) {
-    throw BadRequest("the new shape has rank " + std::to_string(dims.size()) + ", dataset " + id + " has rank " +
-                     std::to_string(shape.dims.size()));
+    throw BadRequest("the new shape has rank " + std::to_string(dims.size()) + ", dataset " + id +
+                     " has rank " + std::to_string(shape.dims.size()));
   }
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const uint64_t maxd = shape.maxdims.empty() ? shape.dims[i] : shape.maxdims[i];
     if (maxd != kUnlimited && dims[i] > maxd) {
-      throw BadRequest("dimension " + std::to_string(i) + ": " + std::to_string(dims[i]) + " exceeds the maximum " +
-                       std::to_string(maxd));
+      throw BadRequest("dimension " + std::to_string(i) + ": " + std::to_string(dims[i]) +
+                       " exceeds the maximum " + std::to_string(maxd));
     }
   }
   if (dims == shape.dims) return;
   Hid dcpl = own(H5Dget_create_plist(d), "reading the creation properties of dataset " + id);
-  if (H5Pget_layout(dcpl) != H5D_CHUNKED) throw BadRequest("dataset " + id + " is not chunked and cannot change shape");
+  if (H5Pget_layout(dcpl) != H5D_CHUNKED)
+    throw BadRequest("dataset " + id + " is not chunked and cannot change shape");
   std::vector<hsize_t> extent(dims.begin(), dims.end());
   if (H5Dset_extent(d, extent.data()) < 0) h5::failRequest("resizing dataset " + id);
   f->touched[ref.addr] = nowMillis();
   flushFile(*f);
 }
 
-void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Selection& sel, const ByteSink& sink) {
+void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Selection& sel,
+                          const ByteSink& sink) {
   auto f = file(c);
   std::unique_lock<std::mutex> lock(f->mu);
   const ObjRef ref = resolveKind(*f, id, ObjectKind::Dataset, logger_);
@@ -1650,8 +1725,8 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   auto type = h5::toDatatype(ftype);
   h5::ValueCodec codec(type);
   if (type->fixedSize() && bytes != elements * type->size) {
-    throw BadRequest("expected " + std::to_string(elements * type->size) + " bytes for " + std::to_string(elements) +
-                     " elements, got " + std::to_string(bytes));
+    throw BadRequest("expected " + std::to_string(elements * type->size) + " bytes for " +
+                     std::to_string(elements) + " elements, got " + std::to_string(bytes));
   }
   const hid_t memType = codec.direct() ? ftype.get() : codec.memType();
   const std::size_t esize = codec.direct() ? H5Tget_size(ftype) : codec.memSize();
@@ -1712,7 +1787,8 @@ ObjectInfo Hdf5ArrayStore::createDatatype(const std::string& c, const DatatypePt
   requireWritable(*f);
   ensureObjects(*f, logger_);
   Hid t = h5::toHdf5(*type);
-  if (H5Tcommit_anon(f->fid, t, H5P_DEFAULT, H5P_DEFAULT) < 0) h5::failRequest("committing a datatype in domain '" + c + "'");
+  if (H5Tcommit_anon(f->fid, t, H5P_DEFAULT, H5P_DEFAULT) < 0)
+    h5::failRequest("committing a datatype in domain '" + c + "'");
   ObjectInfo info = adoptNew(*f, t, ObjectKind::Datatype);
   flushFile(*f);
   return info;
@@ -1736,7 +1812,8 @@ std::vector<AttributeInfo> Hdf5ArrayStore::listAttributes(const std::string& c, 
   Hid o = openByAddr(*f, ref.addr);
   PageCollect ctx{&page, {}, {}};
   hsize_t idx = 0;
-  check(H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, collectAttribute, &ctx), "listing the attributes of " + obj);
+  check(H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, collectAttribute, &ctx),
+        "listing the attributes of " + obj);
   const int64_t fallback = createdTime(*f, o, ref.addr);
   std::vector<AttributeInfo> out;
   for (const auto& name : ctx.names) {
@@ -1746,7 +1823,8 @@ std::vector<AttributeInfo> Hdf5ArrayStore::listAttributes(const std::string& c, 
   return out;
 }
 
-AttributeInfo Hdf5ArrayStore::attribute(const std::string& c, const std::string& obj, const std::string& name) {
+AttributeInfo Hdf5ArrayStore::attribute(const std::string& c, const std::string& obj,
+                                        const std::string& name) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
   const ObjRef ref = resolve(*f, obj, logger_);
@@ -1758,7 +1836,8 @@ AttributeInfo Hdf5ArrayStore::attribute(const std::string& c, const std::string&
   return attributeInfo(*f, a, ref.addr, name, createdTime(*f, o, ref.addr), logger_);
 }
 
-std::string Hdf5ArrayStore::attributeValue(const std::string& c, const std::string& obj, const std::string& name) {
+std::string Hdf5ArrayStore::attributeValue(const std::string& c, const std::string& obj,
+                                           const std::string& name) {
   auto f = file(c);
   std::lock_guard<std::mutex> lock(f->mu);
   const ObjRef ref = resolve(*f, obj, logger_);
@@ -1777,7 +1856,8 @@ std::string Hdf5ArrayStore::attributeValue(const std::string& c, const std::stri
   const std::size_t esize = codec.direct() ? H5Tget_size(ftype) : codec.memSize();
   std::vector<char> buf(n * esize, 0);
   if (n == 0) return "";
-  if (H5Aread(a, memType, buf.data()) < 0) h5::fail<InternalError>("reading attribute '" + name + "' of " + obj);
+  if (H5Aread(a, memType, buf.data()) < 0)
+    h5::fail<InternalError>("reading attribute '" + name + "' of " + obj);
   if (codec.direct()) return std::string(buf.data(), buf.size());
   FileRefs refs(*f, logger_);
   std::string out;
@@ -1815,8 +1895,8 @@ void Hdf5ArrayStore::createAttribute(const std::string& c, const std::string& ob
   h5::VlenArena arena;
   if (info.shape.cls != ShapeClass::Null) {
     if (info.type->fixedSize() && packedValue.size() != n * info.type->size) {
-      throw BadRequest("expected " + std::to_string(n * info.type->size) + " bytes for attribute '" + info.name +
-                       "', got " + std::to_string(packedValue.size()));
+      throw BadRequest("expected " + std::to_string(n * info.type->size) + " bytes for attribute '" +
+                       info.name + "', got " + std::to_string(packedValue.size()));
     }
     h5::SpanReader in(packedValue.data(), packedValue.size());
     for (uint64_t i = 0; i < n; ++i) codec.unpack(in, refs, arena, buf.data() + i * codec.memSize());

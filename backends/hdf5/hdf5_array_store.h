@@ -76,7 +76,8 @@ class Hdf5ArrayStore final : public ArrayStore {
   bool readOnly_;
   bool flush_;
   Poco::Logger& logger_;
-  std::mutex filesMu_;  // guards files_ (never held while waiting for a file's mutex, except in deleteContainer)
+  std::mutex
+      filesMu_;  // guards files_ (never held while waiting for a file's mutex, except in deleteContainer)
   std::map<std::string, FilePtr> files_;
 };
 

@@ -17,12 +17,8 @@ class MemoryBackend final : public BackendPlugin {
   std::shared_ptr<AnnotationStore> createAnnotationStore(const StoreConfig&) override {
     return makeMemoryAnnotationStore();
   }
-  std::shared_ptr<BlobStore> createBlobStore(const StoreConfig&) override {
-    return makeMemoryBlobStore();
-  }
-  std::shared_ptr<ArrayStore> createArrayStore(const StoreConfig&) override {
-    return makeMemoryArrayStore();
-  }
+  std::shared_ptr<BlobStore> createBlobStore(const StoreConfig&) override { return makeMemoryBlobStore(); }
+  std::shared_ptr<ArrayStore> createArrayStore(const StoreConfig&) override { return makeMemoryArrayStore(); }
 };
 
 }  // namespace strata

@@ -84,9 +84,15 @@ std::string encodeRecord(const Annotation& a) {
         out += s;
         break;
       }
-      case 1: appendBigEndian64(out, doubleBits(std::get<double>(v))); break;
-      case 2: appendBigEndian64(out, static_cast<uint64_t>(std::get<int64_t>(v))); break;
-      case 3: out.push_back(std::get<bool>(v) ? 1 : 0); break;
+      case 1:
+        appendBigEndian64(out, doubleBits(std::get<double>(v)));
+        break;
+      case 2:
+        appendBigEndian64(out, static_cast<uint64_t>(std::get<int64_t>(v)));
+        break;
+      case 3:
+        out.push_back(std::get<bool>(v) ? 1 : 0);
+        break;
     }
   }
   return out;
@@ -101,9 +107,12 @@ constexpr char kDoubleKind = 'D';
 
 char tagOf(const AnnotationValue& v) {
   switch (v.index()) {
-    case 0: return kStringTag;
-    case 3: return kBoolTag;
-    default: return kNumberTag;
+    case 0:
+      return kStringTag;
+    case 3:
+      return kBoolTag;
+    default:
+      return kNumberTag;
   }
 }
 
@@ -119,7 +128,9 @@ uint64_t approxOf(const AnnotationValue& v) {
 void appendIndexValue(std::string& key, const AnnotationValue& v) {
   key.push_back(tagOf(v));
   switch (v.index()) {
-    case 0: appendComponent(key, std::get<std::string>(v)); break;
+    case 0:
+      appendComponent(key, std::get<std::string>(v));
+      break;
     case 1:
       appendBigEndian64(key, approxOf(v));
       key.push_back(kDoubleKind);
@@ -130,7 +141,9 @@ void appendIndexValue(std::string& key, const AnnotationValue& v) {
       key.push_back(kLongKind);
       appendBigEndian64(key, orderedInt64(std::get<int64_t>(v)));
       break;
-    case 3: key.push_back(std::get<bool>(v) ? 1 : 0); break;
+    case 3:
+      key.push_back(std::get<bool>(v) ? 1 : 0);
+      break;
   }
 }
 
@@ -142,8 +155,7 @@ std::string indexKey(const std::string& key, const AnnotationValue& v, const std
 }
 
 // Decodes the value and target of an index key after its `skip` bytes (the key component).
-bool decodeIndexEntry(std::string_view k, std::size_t skip, AnnotationValue& value,
-                      std::string& target) {
+bool decodeIndexEntry(std::string_view k, std::size_t skip, AnnotationValue& value, std::string& target) {
   std::size_t pos = skip;
   if (pos >= k.size()) return false;
   const char tag = k[pos++];
@@ -173,16 +185,14 @@ bool decodeIndexEntry(std::string_view k, std::size_t skip, AnnotationValue& val
 }
 
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
-  return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max()
-                                                      : a + b;
+  return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max() : a + b;
 }
 
 std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
 }  // namespace
 
-RocksDbAnnotationStore::RocksDbAnnotationStore(std::shared_ptr<RocksDb> db,
-                                               const StoreOptions& options)
+RocksDbAnnotationStore::RocksDbAnnotationStore(std::shared_ptr<RocksDb> db, const StoreOptions& options)
     : db_(std::move(db)),
       claim_(db_->claimRole("annotations", options.configPrefix)),
       records_(db_->family(kAnnotations)),
@@ -193,16 +203,14 @@ RocksDbAnnotationStore::RocksDbAnnotationStore(std::shared_ptr<RocksDb> db,
 Annotation RocksDbAnnotationStore::decode(const std::string& target, const std::string& key,
                                           const rocksdb::Slice& value) const {
   const auto corrupt = [&]() -> InternalError {
-    db_->logger().error("RocksDB %s: unreadable annotation record '%s' of target '%s'", db_->path(),
-                        key, target);
+    db_->logger().error("RocksDB %s: unreadable annotation record '%s' of target '%s'", db_->path(), key,
+                        target);
     return InternalError("the RocksDB database at " + db_->path() +
-                         " holds a corrupt record for annotation '" + key + "' of '" + target +
-                         "'");
+                         " holds a corrupt record for annotation '" + key + "' of '" + target + "'");
   };
   const char* p = value.data();
   const char* end = p + value.size();
-  if (end - p < 6 || p[0] != kRecordVersion || static_cast<unsigned char>(p[1]) > 4)
-    throw corrupt();
+  if (end - p < 6 || p[0] != kRecordVersion || static_cast<unsigned char>(p[1]) > 4) throw corrupt();
   Annotation a;
   a.key = key;
   a.type = static_cast<AnnotationType>(p[1]);
@@ -241,10 +249,8 @@ Annotation RocksDbAnnotationStore::decode(const std::string& target, const std::
   return a;
 }
 
-void RocksDbAnnotationStore::put(const std::string& target, const Annotation& a,
-                                 rocksdb::WriteBatch& batch) {
-  db_->check(batch.Put(records_, recordKey(target, a.key), encodeRecord(a)),
-             "batching an annotation");
+void RocksDbAnnotationStore::put(const std::string& target, const Annotation& a, rocksdb::WriteBatch& batch) {
+  db_->check(batch.Put(records_, recordKey(target, a.key), encodeRecord(a)), "batching an annotation");
   for (const auto& v : a.values)
     db_->check(batch.Put(index_, indexKey(a.key, v, target), rocksdb::Slice()),
                "batching an annotation index entry");
@@ -287,15 +293,13 @@ void RocksDbAnnotationStore::set(const std::string& target, const Annotation& an
   db_->write(write_, batch, "writing annotation '" + annotation.key + "' of '" + target + "'");
 }
 
-void RocksDbAnnotationStore::replaceAll(const std::string& target,
-                                        const std::vector<Annotation>& all) {
+void RocksDbAnnotationStore::replaceAll(const std::string& target, const std::vector<Annotation>& all) {
   requireTarget(target);
   // Validate everything first so that a bad annotation leaves the old set untouched.
   std::set<std::string> seen;
   for (const auto& a : all) {
     validate(a);
-    if (!seen.insert(a.key).second)
-      throw BadRequest("annotation key '" + a.key + "' appears twice");
+    if (!seen.insert(a.key).second) throw BadRequest("annotation key '" + a.key + "' appears twice");
   }
   rocksdb::WriteBatch batch;
   std::lock_guard lock(stripes_.forKey(target));
@@ -322,13 +326,11 @@ std::vector<Annotation> RocksDbAnnotationStore::list(const std::string& target) 
   return out;
 }
 
-std::optional<Annotation> RocksDbAnnotationStore::find(const std::string& target,
-                                                       const std::string& key) {
+std::optional<Annotation> RocksDbAnnotationStore::find(const std::string& target, const std::string& key) {
   requireTarget(target);
   requireKey(key);
   rocksdb::PinnableSlice value;
-  const rocksdb::Status s =
-      db_->db().Get(rocksdb::ReadOptions(), records_, recordKey(target, key), &value);
+  const rocksdb::Status s = db_->db().Get(rocksdb::ReadOptions(), records_, recordKey(target, key), &value);
   if (s.IsNotFound()) return std::nullopt;
   db_->check(s, "reading annotation '" + key + "' of '" + target + "'");
   return decode(target, key, value);
@@ -354,8 +356,8 @@ void RocksDbAnnotationStore::removeAll(const std::string& target) {
   db_->write(write_, batch, "removing the annotations of '" + target + "'");
 }
 
-std::vector<std::string> RocksDbAnnotationStore::queryInOrder(const std::string& prefix,
-                                                              uint64_t offset, uint64_t limit) {
+std::vector<std::string> RocksDbAnnotationStore::queryInOrder(const std::string& prefix, uint64_t offset,
+                                                              uint64_t limit) {
   const std::string end = prefixEnd(prefix);
   const rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;

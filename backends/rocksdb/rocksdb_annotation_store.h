@@ -27,8 +27,7 @@ class RocksDbAnnotationStore final : public AnnotationStore {
   // Adds to `batch` the deletion of one stored annotation's record and index entries.
   void deleteOne(const std::string& target, const Annotation& stored, rocksdb::WriteBatch& batch);
   void put(const std::string& target, const Annotation& annotation, rocksdb::WriteBatch& batch);
-  Annotation decode(const std::string& target, const std::string& key,
-                    const rocksdb::Slice& value) const;
+  Annotation decode(const std::string& target, const std::string& key, const rocksdb::Slice& value) const;
   std::vector<std::string> queryInOrder(const std::string& prefix, uint64_t offset, uint64_t limit);
 
   std::shared_ptr<RocksDb> db_;

@@ -128,8 +128,7 @@ DatatypePtr withPacking(const DatatypePtr& type, const Poco::Dynamic::Var& packi
   if (t->cls == arrays::TypeClass::Compound) {
     const Array::Ptr offsets = p->getArray("offsets");
     const Array::Ptr fields = p->getArray("fields");
-    if (!offsets || !fields || offsets->size() != t->fields.size() ||
-        fields->size() != t->fields.size())
+    if (!offsets || !fields || offsets->size() != t->fields.size() || fields->size() != t->fields.size())
       throw Poco::DataFormatException("compound packing does not match the type");
     for (std::size_t i = 0; i < t->fields.size(); ++i) {
       t->fields[i].offset = static_cast<std::size_t>(offsets->get(i).convert<Poco::UInt64>());
@@ -170,12 +169,8 @@ Object::Ptr parseObject(const std::string& text) {
   return parser.parse(text).extract<Object::Ptr>();
 }
 
-uint64_t u64(const Object::Ptr& o, const std::string& key) {
-  return o->get(key).convert<Poco::UInt64>();
-}
-int64_t i64(const Object::Ptr& o, const std::string& key) {
-  return o->get(key).convert<Poco::Int64>();
-}
+uint64_t u64(const Object::Ptr& o, const std::string& key) { return o->get(key).convert<Poco::UInt64>(); }
+int64_t i64(const Object::Ptr& o, const std::string& key) { return o->get(key).convert<Poco::Int64>(); }
 
 std::vector<uint64_t> u64Vector(const Object::Ptr& o, const std::string& key) {
   std::vector<uint64_t> out;
@@ -426,8 +421,7 @@ constexpr uint64_t kUnlimitedGuess = 1024;
 uint64_t saturatingBytes(const std::vector<uint64_t>& dims, uint64_t elementBytes) {
   uint64_t n = elementBytes;
   for (auto d : dims) {
-    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / d)
-      return std::numeric_limits<uint64_t>::max();
+    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / d) return std::numeric_limits<uint64_t>::max();
     n *= d;
   }
   return n;
@@ -459,9 +453,8 @@ std::vector<uint64_t> chooseLayout(const DatasetSpec& spec, const std::vector<ui
   }
   // The whole (maximum) extent, cut down to about kTargetChunkBytes.
   for (std::size_t i = 0; i < spec.shape.dims.size(); ++i) {
-    const uint64_t extent = maxdims[i] == kUnlimited
-                                ? std::max<uint64_t>(spec.shape.dims[i], kUnlimitedGuess)
-                                : maxdims[i];
+    const uint64_t extent =
+        maxdims[i] == kUnlimited ? std::max<uint64_t>(spec.shape.dims[i], kUnlimitedGuess) : maxdims[i];
     layout.push_back(std::max<uint64_t>(extent, 1));
   }
   shrinkLayout(layout, elementBytes, kTargetChunkBytes);
@@ -516,25 +509,22 @@ std::mutex& RocksDbArrayStore::datasetLock(const std::string& c, const std::stri
 void RocksDbArrayStore::corrupt(const std::string& c, const std::string& what,
                                 const std::string& detail) const {
   db_->logger().error("RocksDB %s: unreadable %s in domain '%s': %s", db_->path(), what, c, detail);
-  throw InternalError("the RocksDB database at " + db_->path() + " holds a corrupt " + what +
-                      " in domain '" + c + "'");
+  throw InternalError("the RocksDB database at " + db_->path() + " holds a corrupt " + what + " in domain '" +
+                      c + "'");
 }
 
-bool RocksDbArrayStore::getMeta(const std::string& key, const rocksdb::ReadOptions& ro,
-                                std::string& value) {
+bool RocksDbArrayStore::getMeta(const std::string& key, const rocksdb::ReadOptions& ro, std::string& value) {
   const rocksdb::Status s = db_->db().Get(ro, meta_, key, &value);
   if (s.IsNotFound()) return false;
   db_->check(s, "reading arrays metadata");
   return true;
 }
 
-void RocksDbArrayStore::putMeta(rocksdb::WriteBatch& batch, const std::string& key,
-                                const Object::Ptr& json) {
+void RocksDbArrayStore::putMeta(rocksdb::WriteBatch& batch, const std::string& key, const Object::Ptr& json) {
   db_->check(batch.Put(meta_, key, jsonText(json)), "batching arrays metadata");
 }
 
-Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c,
-                                                const rocksdb::ReadOptions& ro) {
+Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c, const rocksdb::ReadOptions& ro) {
   checkContainerName(c);
   std::string value;
   if (!getMeta(containerKey(c), ro, value)) throw NotFound("domain '" + c + "' not found");
@@ -548,8 +538,7 @@ Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c,
   }
 }
 
-RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c,
-                                                           const std::string& id,
+RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c, const std::string& id,
                                                            const rocksdb::ReadOptions& ro,
                                                            const ObjectKind* kind) {
   const std::string what = kind ? kindName(*kind) : "object";
@@ -572,8 +561,7 @@ RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c,
   throw NotFound(what + " '" + id + "' not found in domain '" + c + "'");
 }
 
-RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c,
-                                                          const std::string& id,
+RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c, const std::string& id,
                                                           const rocksdb::ReadOptions& ro) {
   const ObjectKind kind = ObjectKind::Dataset;
   const ObjectDoc doc = findObject(c, id, ro, &kind);
@@ -591,8 +579,7 @@ RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c,
     d.layout = u64Vector(o, "layout");
     d.fillValue = unhex(o->getValue<std::string>("fill"));
     d.filters = filtersFromJson(o->getArray("filters"));
-    if (o->has("creationProperties"))
-      d.creationProperties = o->getValue<std::string>("creationProperties");
+    if (o->has("creationProperties")) d.creationProperties = o->getValue<std::string>("creationProperties");
     const std::size_t rank = d.cls == ShapeClass::Simple ? d.dims.size() : 0;
     if (d.maxdims.size() != rank || d.layout.size() != rank)
       throw Poco::DataFormatException("shape and layout ranks differ");
@@ -610,8 +597,7 @@ RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c,
 }
 
 RocksDbArrayStore::ObjectDoc RocksDbArrayStore::addObject(const std::string& c, Object::Ptr record,
-                                                          ObjectKind kind,
-                                                          rocksdb::WriteBatch& batch) {
+                                                          ObjectKind kind, rocksdb::WriteBatch& batch) {
   ObjectDoc doc;
   doc.seq = u64(record, "nextSeq");
   record->set("nextSeq", static_cast<Poco::UInt64>(doc.seq + 1));
@@ -802,8 +788,7 @@ std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::
   const ObjectKind kind = ObjectKind::Group;
   findObject(c, group, ro, &kind);
   std::vector<Link> links;
-  scan(*db_, meta_, ro, linkPrefix(c, group), page.marker,
-       "listing the links of group '" + group + "'",
+  scan(*db_, meta_, ro, linkPrefix(c, group), page.marker, "listing the links of group '" + group + "'",
        [&](const std::string& name, const rocksdb::Slice& value) {
          if (page.limit != 0 && links.size() >= page.limit) return false;
          try {
@@ -816,8 +801,7 @@ std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::
   return links;
 }
 
-Link RocksDbArrayStore::link(const std::string& c, const std::string& group,
-                             const std::string& name) {
+Link RocksDbArrayStore::link(const std::string& c, const std::string& group, const std::string& name) {
   rocksdb::ManagedSnapshot snapshot(&db_->db());
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
@@ -834,8 +818,7 @@ Link RocksDbArrayStore::link(const std::string& c, const std::string& group,
   }
 }
 
-void RocksDbArrayStore::createLink(const std::string& c, const std::string& group,
-                                   const Link& link) {
+void RocksDbArrayStore::createLink(const std::string& c, const std::string& group, const Link& link) {
   Link stored = arrays::checkNewLink(link);
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
@@ -856,8 +839,7 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
   db_->write(write_, batch, "creating link '" + link.name + "' in group '" + group + "'");
 }
 
-void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& group,
-                                   const std::string& name) {
+void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& group, const std::string& name) {
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
   const rocksdb::ReadOptions ro;
@@ -866,8 +848,7 @@ void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& grou
   ObjectDoc g = findObject(c, group, ro, &groupKind);
   const std::string key = linkPrefix(c, group) + name;
   std::string existing;
-  if (!getMeta(key, ro, existing))
-    throw NotFound("link '" + name + "' not found in group '" + group + "'");
+  if (!getMeta(key, ro, existing)) throw NotFound("link '" + name + "' not found in group '" + group + "'");
   rocksdb::WriteBatch batch;
   db_->check(batch.Delete(meta_, key), "batching a deletion");
   g.json->set("links", static_cast<Poco::UInt64>(g.info.linkCount ? g.info.linkCount - 1 : 0));
@@ -894,8 +875,8 @@ DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const Dataset
   setType(o, spec.type);
   Object::Ptr shape = new Object;
   shape->set("class", shapeClassName(spec.shape.cls));
-  shape->set("dims", u64Array(spec.shape.cls == ShapeClass::Simple ? spec.shape.dims
-                                                                   : std::vector<uint64_t>{}));
+  shape->set("dims",
+             u64Array(spec.shape.cls == ShapeClass::Simple ? spec.shape.dims : std::vector<uint64_t>{}));
   shape->set("maxdims", u64Array(maxdims));
   o->set("shape", shape);
   o->set("chunks", u64Array(spec.chunks));
@@ -968,8 +949,7 @@ DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string&
 
 // ------------------------------------------------------------------ attributes
 
-std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& c,
-                                                             const std::string& obj,
+std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& c, const std::string& obj,
                                                              const Page& page) {
   rocksdb::ManagedSnapshot snapshot(&db_->db());
   rocksdb::ReadOptions ro;
@@ -977,8 +957,7 @@ std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& 
   requireContainer(c, ro);
   findObject(c, obj, ro);
   std::vector<AttributeInfo> out;
-  scan(*db_, meta_, ro, attributePrefix(c, obj), page.marker,
-       "listing the attributes of '" + obj + "'",
+  scan(*db_, meta_, ro, attributePrefix(c, obj), page.marker, "listing the attributes of '" + obj + "'",
        [&](const std::string& name, const rocksdb::Slice& value) {
          if (page.limit != 0 && out.size() >= page.limit) return false;
          try {
@@ -1002,8 +981,7 @@ AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::stri
   const ObjectDoc doc = findObject(c, obj, ro);
   std::string value;
   if (!getMeta(attributePrefix(c, obj) + name, ro, value))
-    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj +
-                   "'");
+    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj + "'");
   try {
     return decodeAttribute(name, value);
   } catch (const Poco::Exception& e) {
@@ -1022,8 +1000,7 @@ std::string RocksDbArrayStore::attributeValue(const std::string& c, const std::s
   const ObjectDoc doc = findObject(c, obj, ro);
   std::string value;
   if (!getMeta(attributePrefix(c, obj) + name, ro, value))
-    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj +
-                   "'");
+    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj + "'");
   try {
     const uint32_t n = attributeHeaderSize(value);
     return value.substr(4 + n);
@@ -1054,8 +1031,8 @@ void RocksDbArrayStore::createAttribute(const std::string& c, const std::string&
   std::string existing;
   const bool exists = getMeta(key, ro, existing);
   if (exists && !replace)
-    throw Conflict("attribute '" + info.name + "' already exists on " + kindName(doc.info.kind) +
-                   " '" + obj + "'");
+    throw Conflict("attribute '" + info.name + "' already exists on " + kindName(doc.info.kind) + " '" + obj +
+                   "'");
   a.created = nowMillis();
   rocksdb::WriteBatch batch;
   db_->check(batch.Put(meta_, key, encodeAttribute(a, packedValue)), "batching an attribute");
@@ -1074,8 +1051,7 @@ void RocksDbArrayStore::deleteAttribute(const std::string& c, const std::string&
   const std::string key = attributePrefix(c, obj) + name;
   std::string existing;
   if (!getMeta(key, ro, existing))
-    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj +
-                   "'");
+    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj + "'");
   rocksdb::WriteBatch batch;
   db_->check(batch.Delete(meta_, key), "batching a deletion");
   const uint64_t n = doc.info.attributeCount;

@@ -24,21 +24,18 @@ class RocksDbArrayStore final : public ArrayStore {
   void deleteContainer(const std::string& name) override;
 
   ObjectInfo object(const std::string& c, const std::string& id) override;
-  std::vector<std::string> listObjects(const std::string& c, ObjectKind kind,
-                                       const Page& page) override;
+  std::vector<std::string> listObjects(const std::string& c, ObjectKind kind, const Page& page) override;
   void deleteObject(const std::string& c, const std::string& id) override;
   ObjectInfo createGroup(const std::string& c) override;
 
-  std::vector<Link> listLinks(const std::string& c, const std::string& group,
-                              const Page& page) override;
+  std::vector<Link> listLinks(const std::string& c, const std::string& group, const Page& page) override;
   Link link(const std::string& c, const std::string& group, const std::string& name) override;
   void createLink(const std::string& c, const std::string& group, const Link& link) override;
   void deleteLink(const std::string& c, const std::string& group, const std::string& name) override;
 
   DatasetInfo createDataset(const std::string& c, const DatasetSpec& spec) override;
   DatasetInfo dataset(const std::string& c, const std::string& id) override;
-  void resize(const std::string& c, const std::string& id,
-              const std::vector<uint64_t>& dims) override;
+  void resize(const std::string& c, const std::string& id, const std::vector<uint64_t>& dims) override;
   void read(const std::string& c, const std::string& id, const arrays::Selection& sel,
             const ByteSink& sink) override;
   void write(const std::string& c, const std::string& id, const arrays::Selection& sel,
@@ -49,14 +46,11 @@ class RocksDbArrayStore final : public ArrayStore {
 
   std::vector<AttributeInfo> listAttributes(const std::string& c, const std::string& obj,
                                             const Page& page) override;
-  AttributeInfo attribute(const std::string& c, const std::string& obj,
-                          const std::string& name) override;
-  std::string attributeValue(const std::string& c, const std::string& obj,
-                             const std::string& name) override;
+  AttributeInfo attribute(const std::string& c, const std::string& obj, const std::string& name) override;
+  std::string attributeValue(const std::string& c, const std::string& obj, const std::string& name) override;
   void createAttribute(const std::string& c, const std::string& obj, const AttributeInfo& info,
                        const std::string& packedValue, bool replace) override;
-  void deleteAttribute(const std::string& c, const std::string& obj,
-                       const std::string& name) override;
+  void deleteAttribute(const std::string& c, const std::string& obj, const std::string& name) override;
 
   // An object's stored document, parsed.
   struct ObjectDoc {
@@ -103,10 +97,8 @@ class RocksDbArrayStore final : public ArrayStore {
   void touch(const std::string& c, ObjectDoc& doc, Poco::JSON::Object::Ptr record, int64_t now,
              rocksdb::WriteBatch& batch);
   bool getMeta(const std::string& key, const rocksdb::ReadOptions& ro, std::string& value);
-  void putMeta(rocksdb::WriteBatch& batch, const std::string& key,
-               const Poco::JSON::Object::Ptr& json);
-  [[noreturn]] void corrupt(const std::string& c, const std::string& what,
-                            const std::string& detail) const;
+  void putMeta(rocksdb::WriteBatch& batch, const std::string& key, const Poco::JSON::Object::Ptr& json);
+  [[noreturn]] void corrupt(const std::string& c, const std::string& what, const std::string& detail) const;
   std::shared_mutex& containerLock(const std::string& c);
   std::mutex& datasetLock(const std::string& c, const std::string& id);
 
@@ -115,8 +107,7 @@ class RocksDbArrayStore final : public ArrayStore {
   // Validates `sel` against the dataset; returns the number of elements it selects.
   static uint64_t checkSelection(const Dataset& d, const arrays::Selection& sel);
   // Reads one chunk; false if it was never written.
-  bool fetchChunk(const rocksdb::ReadOptions& ro, const std::string& key,
-                  rocksdb::PinnableSlice& value);
+  bool fetchChunk(const rocksdb::ReadOptions& ro, const std::string& key, rocksdb::PinnableSlice& value);
   void readFixed(const std::string& c, const Dataset& d, const arrays::Selection& sel,
                  const rocksdb::ReadOptions& ro, const ByteSink& sink);
   void readVariable(const std::string& c, const Dataset& d, const arrays::Selection& sel,

@@ -437,8 +437,7 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
         const bool whole = !points && covered == d.chunkElements;
         std::string& chunk = writer.chunk(chunkKey(d.chunkPrefix, coords), whole);
         for (const Run& r : runs)
-          std::memcpy(chunk.data() + r.chunkOffset * size, in.data() + r.valueOffset * size,
-                      r.length * size);
+          std::memcpy(chunk.data() + r.chunkOffset * size, in.data() + r.valueOffset * size, r.length * size);
         writer.maybeCommit();
       });
     });
@@ -449,8 +448,8 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
     std::string in;
     in.reserve(static_cast<std::size_t>(std::min<uint64_t>(bytes, kBatchBytes)));
     uint64_t pulled = 0;
-    std::string piece(
-        static_cast<std::size_t>(std::min<uint64_t>(std::max<uint64_t>(bytes, 1), 1 << 20)), '\0');
+    std::string piece(static_cast<std::size_t>(std::min<uint64_t>(std::max<uint64_t>(bytes, 1), 1 << 20)),
+                      '\0');
     while (pulled < bytes) {
       const uint64_t want = std::min<uint64_t>(bytes - pulled, piece.size());
       arrays::pullBytes(source, piece.data(), want, pulled, bytes);
@@ -465,8 +464,8 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
         const bool whole = !points && covered == d.chunkElements;
         std::string& chunk = writer.chunk(chunkKey(d.chunkPrefix, coords), whole);
         // The chunk's elements as (data, size), old ones first, then the new ones over them.
-        std::vector<std::pair<const char*, uint64_t>> elements(
-            static_cast<std::size_t>(d.chunkElements), {nullptr, 0});
+        std::vector<std::pair<const char*, uint64_t>> elements(static_cast<std::size_t>(d.chunkElements),
+                                                               {nullptr, 0});
         if (!whole) {
           std::vector<uint64_t> offsets;
           try {
@@ -551,8 +550,7 @@ void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
       if (outside) {
         writer.drop(k);
       } else {
-        for (std::size_t i = 0; i < rank; ++i)
-          inside[i] = std::min(d.layout[i], dims[i] - origin[i]);
+        for (std::size_t i = 0; i < rank; ++i) inside[i] = std::min(d.layout[i], dims[i] - origin[i]);
         std::string value = it->value().ToString();
         if (d.type->fixedSize()) {
           if (value.size() != chunkBytes(d)) writer.corruptChunk(value.size());

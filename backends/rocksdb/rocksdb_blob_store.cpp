@@ -99,8 +99,7 @@ bool readRef(RocksDb& db, rocksdb::ColumnFamilyHandle* refs, const std::string& 
   db.check(s, "reading the record of blob " + id);
   if (!decodeRef(value, out)) {
     db.logger().error("RocksDB %s: unreadable record of blob %s", db.path(), id);
-    throw InternalError("the RocksDB database at " + db.path() +
-                        " holds a corrupt record for blob " + id);
+    throw InternalError("the RocksDB database at " + db.path() + " holds a corrupt record for blob " + id);
   }
   return true;
 }
@@ -109,11 +108,7 @@ class RocksDbBlobReader final : public BlobReader {
  public:
   RocksDbBlobReader(std::shared_ptr<RocksDb> db, rocksdb::ColumnFamilyHandle* chunks,
                     const rocksdb::Snapshot* snapshot, std::string id, Ref ref)
-      : db_(std::move(db)),
-        chunks_(chunks),
-        snapshot_(snapshot),
-        id_(std::move(id)),
-        ref_(std::move(ref)) {}
+      : db_(std::move(db)), chunks_(chunks), snapshot_(snapshot), id_(std::move(id)), ref_(std::move(ref)) {}
   ~RocksDbBlobReader() override { db_->db().ReleaseSnapshot(snapshot_); }
 
   uint64_t size() const override { return ref_.size; }
@@ -151,8 +146,8 @@ class RocksDbBlobReader final : public BlobReader {
   }
 
   [[noreturn]] void corrupt(uint64_t index, const char* what) {
-    db_->logger().error("RocksDB %s: chunk %Lu of blob %s %s", db_->path(),
-                        static_cast<Poco::UInt64>(index), id_, std::string(what));
+    db_->logger().error("RocksDB %s: chunk %Lu of blob %s %s", db_->path(), static_cast<Poco::UInt64>(index),
+                        id_, std::string(what));
     throw InternalError("the RocksDB database at " + db_->path() + " is corrupt: chunk " +
                         std::to_string(index) + " of blob " + id_ + " " + what);
   }
@@ -183,8 +178,7 @@ RocksDbBlobStore::RocksDbBlobStore(std::shared_ptr<RocksDb> db, const StoreOptio
   }
 }
 
-void RocksDbBlobStore::deleteChunks(const std::string& dataKey, uint64_t chunks,
-                                    rocksdb::WriteBatch& batch) {
+void RocksDbBlobStore::deleteChunks(const std::string& dataKey, uint64_t chunks, rocksdb::WriteBatch& batch) {
   // Point deletes rather than DeleteRange: the count is known, and range tombstones slow down
   // every later read of the column family while they live in the memtable.
   for (uint64_t i = 0; i < chunks; ++i)
@@ -216,8 +210,7 @@ void RocksDbBlobStore::removeUnfinishedUploads() {
   }
   db_->check(markers->status(), "listing unfinished uploads");
   if (removed)
-    db_->logger().information("RocksDB %s: removed %z unfinished blob upload(s)", db_->path(),
-                              removed);
+    db_->logger().information("RocksDB %s: removed %z unfinished blob upload(s)", db_->path(), removed);
 }
 
 BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t maxBytes) {
@@ -238,17 +231,16 @@ BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t 
     chunk.clear();
   };
   try {
-    const IngestResult r =
-        ingestBlob(in, expectedSize, maxBytes, [&](const char* data, std::size_t n) {
-          if (chunk.capacity() < kChunkBytes) chunk.reserve(kChunkBytes);
-          while (n > 0) {
-            const std::size_t take = std::min<std::size_t>(n, kChunkBytes - chunk.size());
-            chunk.append(data, take);
-            data += take;
-            n -= take;
-            if (chunk.size() == kChunkBytes) flush();
-          }
-        });
+    const IngestResult r = ingestBlob(in, expectedSize, maxBytes, [&](const char* data, std::size_t n) {
+      if (chunk.capacity() < kChunkBytes) chunk.reserve(kChunkBytes);
+      while (n > 0) {
+        const std::size_t take = std::min<std::size_t>(n, kChunkBytes - chunk.size());
+        chunk.append(data, take);
+        data += take;
+        n -= take;
+        if (chunk.size() == kChunkBytes) flush();
+      }
+    });
     // Content that fits in one chunk is still all in memory: it goes into the commit batch
     // (one write, no marker), or nowhere if the content is already stored.
     const bool inBatch = !marked && !chunk.empty();
@@ -264,8 +256,7 @@ BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t 
       deleteChunks(dataKey, written, batch);
     } else {
       ref = Ref{1, r.size, kChunkBytes, dataKey};
-      if (inBatch)
-        db_->check(batch.Put(chunks_, chunkKey(dataKey, 0), chunk), "batching a blob commit");
+      if (inBatch) db_->check(batch.Put(chunks_, chunkKey(dataKey, 0), chunk), "batching a blob commit");
     }
     db_->check(batch.Put(refs_, r.id, encodeRef(ref)), "batching a blob commit");
     db_->write(write_, batch, "committing blob " + r.id);
@@ -275,14 +266,13 @@ BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t 
     if (!committed && marked) {
       rocksdb::WriteBatch batch;
       rocksdb::Status s;
-      for (uint64_t i = 0; i < written && s.ok(); ++i)
-        s = batch.Delete(chunks_, chunkKey(dataKey, i));
+      for (uint64_t i = 0; i < written && s.ok(); ++i) s = batch.Delete(chunks_, chunkKey(dataKey, i));
       if (s.ok()) s = batch.Delete(refs_, marker);
       if (s.ok()) s = db_->db().Write(bulk_, &batch);
       // The marker stays if this fails, and the next start-up finishes the job.
       if (!s.ok())
-        db_->logger().warning("RocksDB %s: could not remove a failed upload's chunks: %s",
-                              db_->path(), s.ToString());
+        db_->logger().warning("RocksDB %s: could not remove a failed upload's chunks: %s", db_->path(),
+                              s.ToString());
     }
     throw;
   }

@@ -103,9 +103,7 @@ rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const DbSett
   return cf;
 }
 
-bool contains(const std::string& text, const char* part) {
-  return text.find(part) != std::string::npos;
-}
+bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
 
 // ENOSPC reaches callers as IOError/NoSpace, or, when writes stall behind the background
 // error, as Incomplete carrying its text. EDQUOT is an IOError of its own.
@@ -145,25 +143,23 @@ class InfoLog : public rocksdb::Logger {
   }
 
   using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override {
-    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
-  }
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     if (level < GetInfoLogLevel()) return;
     char line[4096];
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            now.time_since_epoch()).count() % 1000000;
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
     std::tm tm{};
     ::localtime_r(&seconds, &tm);
     // RocksDB's own format: INFO and HEADER lines carry no level.
     static const char* const kLevels[] = {"[DEBUG] ", "", "[WARN] ", "[ERROR] ", "[FATAL] ", ""};
     const int levelIndex = std::clamp(static_cast<int>(level), 0, 5);
-    int n = std::snprintf(line, sizeof line, "%04d/%02d/%02d-%02d:%02d:%02d.%06lld %lx %s",
-                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                          tm.tm_sec, static_cast<long long>(micros),
-                          static_cast<unsigned long>(::pthread_self()), kLevels[levelIndex]);
+    int n = std::snprintf(line, sizeof line, "%04d/%02d/%02d-%02d:%02d:%02d.%06lld %lx %s", tm.tm_year + 1900,
+                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                          static_cast<long long>(micros), static_cast<unsigned long>(::pthread_self()),
+                          kLevels[levelIndex]);
     const int header = n;
     va_list copy;
     va_copy(copy, ap);
@@ -208,8 +204,7 @@ StoreOptions readStoreOptions(const StoreConfig& config) {
   StoreOptions o;
   o.configPrefix = config.section.prefix();
   o.path = config.section.getString("path");
-  if (o.path.empty())
-    throw StartupError("configuration key " + o.configPrefix + ".path must not be empty");
+  if (o.path.empty()) throw StartupError("configuration key " + o.configPrefix + ".path must not be empty");
   o.sync = config.section.getBool("sync", false);
   const std::string fallback = supported(rocksdb::kLZ4Compression) ? "lz4" : "none";
   o.db.compression = Poco::toLower(Poco::trim(config.section.getString("compression", fallback)));
@@ -217,8 +212,8 @@ StoreOptions readStoreOptions(const StoreConfig& config) {
   for (const auto& c : kCompressions) known = known || o.db.compression == c.name;
   if (!known || !supported(compressionType(o.db.compression)))
     throw StartupError("configuration key " + o.configPrefix + ".compression must be one of " +
-                       supportedNames() + " (what this RocksDB build supports), not '" +
-                       o.db.compression + "'");
+                       supportedNames() + " (what this RocksDB build supports), not '" + o.db.compression +
+                       "'");
   o.db.cacheBytes = config.section.getSize("cacheSize", kDefaultCacheBytes);
   return o;
 }
@@ -282,9 +277,8 @@ std::shared_ptr<RocksDb> DbRegistry::open(const StoreOptions& options, Poco::Log
         logger.warning(
             "%s asks for compression=%s cacheSize=%Lu on RocksDB database %s, which %s opened "
             "first with compression=%s cacheSize=%Lu: the first store's settings apply",
-            options.configPrefix, options.db.compression,
-            static_cast<Poco::UInt64>(options.db.cacheBytes), canonical, it->second.openedBy,
-            it->second.settings.compression,
+            options.configPrefix, options.db.compression, static_cast<Poco::UInt64>(options.db.cacheBytes),
+            canonical, it->second.openedBy, it->second.settings.compression,
             static_cast<Poco::UInt64>(it->second.settings.cacheBytes));
       return db;
     }
@@ -303,8 +297,8 @@ std::shared_ptr<RocksDb> DbRegistry::open(const StoreOptions& options, Poco::Log
   return db;
 }
 
-std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical,
-                                             const StoreOptions& options, Poco::Logger& logger) {
+std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical, const StoreOptions& options,
+                                             Poco::Logger& logger) {
   const std::string key = options.configPrefix + ".path";
   const auto startupError = [&](const std::string& what) {
     return StartupError("RocksDB database '" + canonical + "' (" + key + "): " + what);
@@ -328,8 +322,7 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical,
   // An existing database must be opened with every family it holds; a new one has none yet.
   std::vector<std::string> existing;
   if (fs::exists(fs::path(canonical) / "CURRENT")) {
-    const rocksdb::Status s =
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), canonical, &existing);
+    const rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), canonical, &existing);
     if (!s.ok()) {
       if (s.IsCorruption())
         throw startupError("is corrupt: " + s.ToString() +
@@ -343,13 +336,12 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical,
 
   auto cache = rocksdb::NewLRUCache(options.db.cacheBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names)
-    descriptors.emplace_back(name, familyOptions(name, options.db, cache));
+  for (const auto& name : names) descriptors.emplace_back(name, familyOptions(name, options.db, cache));
 
   std::unique_ptr<RocksDb> result(new RocksDb(canonical, logger));
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(dbOptions), canonical, descriptors,
-                                              &result->handles_, &raw);
+  const rocksdb::Status s =
+      rocksdb::DB::Open(rocksdb::DBOptions(dbOptions), canonical, descriptors, &result->handles_, &raw);
   if (!s.ok()) {
     const std::string detail = s.ToString();
     if (s.IsIOError() &&
@@ -359,23 +351,20 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical,
           "a RocksDB database; stop the other server or configure another path (" +
           detail + ")");
     if (s.IsCorruption())
-      throw startupError("is corrupt: " + detail +
-                         " (restore it from a backup, or try `ldb repair`)");
+      throw startupError("is corrupt: " + detail + " (restore it from a backup, or try `ldb repair`)");
     if (s.IsIOError()) throw startupError("cannot be opened for writing: " + detail);
     throw startupError("cannot be opened: " + detail);
   }
   result->db_.reset(raw);
   for (std::size_t i = 0; i < names.size(); ++i) result->families_[names[i]] = result->handles_[i];
-  logger.information("opened RocksDB database %s (compression %s, block cache %Lu bytes)",
-                     canonical, options.db.compression,
-                     static_cast<Poco::UInt64>(options.db.cacheBytes));
+  logger.information("opened RocksDB database %s (compression %s, block cache %Lu bytes)", canonical,
+                     options.db.compression, static_cast<Poco::UInt64>(options.db.cacheBytes));
   return result;
 }
 
 // ---- RocksDb ----
 
-RocksDb::RocksDb(std::string path, Poco::Logger& logger)
-    : path_(std::move(path)), logger_(logger) {}
+RocksDb::RocksDb(std::string path, Poco::Logger& logger) : path_(std::move(path)), logger_(logger) {}
 
 RocksDb::~RocksDb() {
   if (!db_) return;
@@ -384,13 +373,13 @@ RocksDb::~RocksDb() {
   // must not be used again: RocksDB asserts, and Debian's build aborts the process. Resuming
   // (when the disk has room) replaces it; otherwise the sync is left out.
   if (writeFailed_ && !resumeAfterNoSpace())
-    logger_.warning("RocksDB %s: the WAL is not synced at close, because a write failed and "
-                    "writes did not resume; what was acknowledged before is in the WAL",
-                    path_);
+    logger_.warning(
+        "RocksDB %s: the WAL is not synced at close, because a write failed and "
+        "writes did not resume; what was acknowledged before is in the WAL",
+        path_);
   rocksdb::Status s;
   if (!writeFailed_) s = db_->SyncWAL();
-  if (!s.ok())
-    logger_.warning("RocksDB %s: syncing the WAL at close failed: %s", path_, s.ToString());
+  if (!s.ok()) logger_.warning("RocksDB %s: syncing the WAL at close failed: %s", path_, s.ToString());
   // Flushing the memtables leaves every write in table files that the MANIFEST lists: the next
   // open replays no log, and a database copied or restored without its log files after a clean
   // stop loses nothing (a missing table file is refused at open, a missing log is not).
@@ -399,8 +388,8 @@ RocksDb::~RocksDb() {
     flush.wait = true;
     s = db_->Flush(flush, handles_);
     if (!s.ok())
-      logger_.warning("RocksDB %s: flushing at close failed (the WAL still holds every write): %s",
-                      path_, s.ToString());
+      logger_.warning("RocksDB %s: flushing at close failed (the WAL still holds every write): %s", path_,
+                      s.ToString());
   }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
@@ -439,13 +428,12 @@ void RocksDb::fail(const rocksdb::Status& status, const std::string& what) const
   if (outOfSpace(status))
     throw InsufficientStorage("the database at " + path_ + " is out of space (" + what + ")");
   // Write stalls, lock timeouts and a closing database pass; the client may retry.
-  if (status.IsBusy() || status.IsTryAgain() || status.IsTimedOut() ||
-      status.IsShutdownInProgress() || status.IsIncomplete())
+  if (status.IsBusy() || status.IsTryAgain() || status.IsTimedOut() || status.IsShutdownInProgress() ||
+      status.IsIncomplete())
     throw ServiceUnavailable("the database is busy (" + what + "): " + detail);
   logger_.error("RocksDB %s: %s failed: %s", path_, what, detail);
   if (status.IsCorruption())
-    throw InternalError("the RocksDB database at " + path_ + " is corrupt (" + what +
-                        "): " + detail);
+    throw InternalError("the RocksDB database at " + path_ + " is corrupt (" + what + "): " + detail);
   throw InternalError("the RocksDB database at " + path_ + " failed " + what + ": " + detail);
 }
 
@@ -488,8 +476,7 @@ bool RocksDb::resumeAfterNoSpace() {
   }
   const rocksdb::Status s = db_->Resume();
   if (!s.ok()) {
-    logger_.warning("RocksDB %s: cannot resume writes after running out of space: %s", path_,
-                    s.ToString());
+    logger_.warning("RocksDB %s: cannot resume writes after running out of space: %s", path_, s.ToString());
     return false;
   }
   writeFailed_ = false;

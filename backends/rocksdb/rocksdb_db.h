@@ -102,8 +102,7 @@ class RocksDb {
   }
   // Writes a batch, translating failures. Every write of the stores goes through write(),
   // put() or remove(), so that a database stopped by a full disk resumes (resumeAfterNoSpace).
-  void write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch,
-             const std::string& what);
+  void write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch, const std::string& what);
   void put(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
            const rocksdb::Slice& key, const rocksdb::Slice& value, const std::string& what);
   void remove(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,

@@ -44,8 +44,8 @@ void requireName(const std::string& value, const char* what) {
 
 void checkEtag(const Entity& e, const std::string& ifMatch) {
   if (!ifMatch.empty() && ifMatch != e.etag)
-    throw PreconditionFailed("etag_mismatch", "entity '" + e.id + "' in collection '" +
-                                                  e.collection + "' has changed (etag mismatch)");
+    throw PreconditionFailed("etag_mismatch", "entity '" + e.id + "' in collection '" + e.collection +
+                                                  "' has changed (etag mismatch)");
 }
 
 std::string entityKey(const std::string& collection, const std::string& id) {
@@ -65,8 +65,8 @@ std::string serialize(const Object::Ptr& body) {
 
 // The record as stored. Built as text around the already serialised body so that the body is
 // serialised once; the etag is a UUID and needs no escaping.
-std::string encodeRecord(const std::string& etag, int64_t version, int64_t created,
-                         int64_t modified, const std::string& bodyJson) {
+std::string encodeRecord(const std::string& etag, int64_t version, int64_t created, int64_t modified,
+                         const std::string& bodyJson) {
   std::string out;
   out.reserve(bodyJson.size() + 128);
   out += "{\"etag\":\"";
@@ -90,8 +90,7 @@ bool matchesAll(const Entity& e, const std::vector<EntityFilter>& filters) {
 }
 
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
-  return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max()
-                                                      : a + b;
+  return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max() : a + b;
 }
 
 }  // namespace
@@ -119,17 +118,15 @@ Entity RocksDbEntityStore::decode(const std::string& collection, const std::stri
     if (!e.body) throw Poco::DataFormatException("no body");
     return e;
   } catch (const Poco::Exception& ex) {
-    db_->logger().error("RocksDB %s: unreadable entity record '%s' in collection '%s': %s",
-                        db_->path(), id, collection, ex.displayText());
-    throw InternalError("the RocksDB database at " + db_->path() +
-                        " holds a corrupt record for entity '" + id + "' in collection '" +
-                        collection + "'");
+    db_->logger().error("RocksDB %s: unreadable entity record '%s' in collection '%s': %s", db_->path(), id,
+                        collection, ex.displayText());
+    throw InternalError("the RocksDB database at " + db_->path() + " holds a corrupt record for entity '" +
+                        id + "' in collection '" + collection + "'");
   }
 }
 
 std::optional<Entity> RocksDbEntityStore::read(const std::string& collection, const std::string& id,
-                                               const std::string& key,
-                                               const rocksdb::Snapshot* snapshot) {
+                                               const std::string& key, const rocksdb::Snapshot* snapshot) {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
   std::string value;
@@ -150,16 +147,13 @@ Entity RocksDbEntityStore::create(const std::string& collection, const std::stri
   {
     std::lock_guard lock(stripes_.forKey(key));
     if (read(collection, name, key, nullptr))
-      throw Conflict("exists",
-                     "entity '" + name + "' already exists in collection '" + collection + "'");
-    db_->put(write_, cf_, key, value,
-             "creating entity '" + name + "' in collection '" + collection + "'");
+      throw Conflict("exists", "entity '" + name + "' already exists in collection '" + collection + "'");
+    db_->put(write_, cf_, key, value, "creating entity '" + name + "' in collection '" + collection + "'");
   }
   return decode(collection, name, value);
 }
 
-std::optional<Entity> RocksDbEntityStore::find(const std::string& collection,
-                                               const std::string& id) {
+std::optional<Entity> RocksDbEntityStore::find(const std::string& collection, const std::string& id) {
   requireName(collection, "collection");
   requireName(id, "id");
   return read(collection, id, entityKey(collection, id), nullptr);
@@ -181,8 +175,7 @@ Entity RocksDbEntityStore::update(const std::string& collection, const std::stri
     checkEtag(*old, ifMatch);
     // Never let modified run backwards if the wall clock does.
     value = encodeRecord(etag, old->version + 1, old->created, std::max(now, old->modified), json);
-    db_->put(write_, cf_, key, value,
-             "updating entity '" + id + "' in collection '" + collection + "'");
+    db_->put(write_, cf_, key, value, "updating entity '" + id + "' in collection '" + collection + "'");
   }
   return decode(collection, id, value);
 }
@@ -196,8 +189,7 @@ void RocksDbEntityStore::remove(const std::string& collection, const std::string
   const auto old = read(collection, id, key, nullptr);
   if (!old) throwNotFound(collection, id);
   checkEtag(*old, ifMatch);
-  db_->remove(write_, cf_, key,
-              "removing entity '" + id + "' in collection '" + collection + "'");
+  db_->remove(write_, cf_, key, "removing entity '" + id + "' in collection '" + collection + "'");
 }
 
 EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQuery& query) {
@@ -277,8 +269,7 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
   for (uint64_t i = query.offset; i < ordered.size(); ++i) {
     // Same snapshot: the entity is there, as it was when it was counted.
     auto e = read(collection, ordered[i], entityKey(collection, ordered[i]), ro.snapshot);
-    if (!e)
-      throw InternalError("entity '" + ordered[i] + "' vanished from a snapshot of " + db_->path());
+    if (!e) throw InternalError("entity '" + ordered[i] + "' vanished from a snapshot of " + db_->path());
     page.items.push_back(std::move(*e));
   }
   return page;

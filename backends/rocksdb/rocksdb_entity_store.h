@@ -15,19 +15,17 @@ class RocksDbEntityStore final : public EntityStore {
   Entity create(const std::string& collection, const std::string& id,
                 const Poco::JSON::Object::Ptr& body) override;
   std::optional<Entity> find(const std::string& collection, const std::string& id) override;
-  Entity update(const std::string& collection, const std::string& id,
-                const Poco::JSON::Object::Ptr& body, const std::string& ifMatch) override;
-  void remove(const std::string& collection, const std::string& id,
-              const std::string& ifMatch) override;
+  Entity update(const std::string& collection, const std::string& id, const Poco::JSON::Object::Ptr& body,
+                const std::string& ifMatch) override;
+  void remove(const std::string& collection, const std::string& id, const std::string& ifMatch) override;
   EntityPage list(const std::string& collection, const EntityQuery& query) override;
   std::vector<std::string> collections() override;
 
  private:
   // The stored record of `key`, or nullopt.
-  std::optional<Entity> read(const std::string& collection, const std::string& id,
-                             const std::string& key, const rocksdb::Snapshot* snapshot);
-  Entity decode(const std::string& collection, const std::string& id,
-                const std::string& value) const;
+  std::optional<Entity> read(const std::string& collection, const std::string& id, const std::string& key,
+                             const rocksdb::Snapshot* snapshot);
+  Entity decode(const std::string& collection, const std::string& id, const std::string& value) const;
 
   std::shared_ptr<RocksDb> db_;
   std::unique_ptr<RocksDb::RoleClaim> claim_;

@@ -9,11 +9,16 @@ namespace strata {
 
 const char* toString(AnnotationType type) {
   switch (type) {
-    case AnnotationType::String: return "STRING";
-    case AnnotationType::Double: return "DOUBLE";
-    case AnnotationType::Long: return "LONG";
-    case AnnotationType::Date: return "DATE";
-    case AnnotationType::Boolean: return "BOOLEAN";
+    case AnnotationType::String:
+      return "STRING";
+    case AnnotationType::Double:
+      return "DOUBLE";
+    case AnnotationType::Long:
+      return "LONG";
+    case AnnotationType::Date:
+      return "DATE";
+    case AnnotationType::Boolean:
+      return "BOOLEAN";
   }
   return "?";
 }
@@ -33,21 +38,29 @@ namespace {
 // The variant alternative each annotation type stores its values in.
 std::size_t expectedIndex(AnnotationType type) {
   switch (type) {
-    case AnnotationType::String: return 0;
-    case AnnotationType::Double: return 1;
+    case AnnotationType::String:
+      return 0;
+    case AnnotationType::Double:
+      return 1;
     case AnnotationType::Long:
-    case AnnotationType::Date: return 2;
-    case AnnotationType::Boolean: return 3;
+    case AnnotationType::Date:
+      return 2;
+    case AnnotationType::Boolean:
+      return 3;
   }
   return std::variant_npos;
 }
 
 const char* kindName(const AnnotationValue& value) {
   switch (value.index()) {
-    case 0: return "a string";
-    case 1: return "a double";
-    case 2: return "an integer";
-    case 3: return "a boolean";
+    case 0:
+      return "a string";
+    case 1:
+      return "a double";
+    case 2:
+      return "an integer";
+    case 3:
+      return "a boolean";
   }
   return "an unknown value";
 }
@@ -79,14 +92,17 @@ int threeWay(const T& a, const T& b) {
 std::optional<int> compare(const AnnotationValue& a, const AnnotationValue& b) {
   if (a.index() == b.index()) {
     switch (a.index()) {
-      case 0: return threeWay(std::get<std::string>(a), std::get<std::string>(b));
+      case 0:
+        return threeWay(std::get<std::string>(a), std::get<std::string>(b));
       case 1: {
         const double x = std::get<double>(a), y = std::get<double>(b);
         if (std::isnan(x) || std::isnan(y)) return std::nullopt;
         return threeWay(x, y);
       }
-      case 2: return threeWay(std::get<int64_t>(a), std::get<int64_t>(b));
-      case 3: return threeWay(std::get<bool>(a), std::get<bool>(b));
+      case 2:
+        return threeWay(std::get<int64_t>(a), std::get<int64_t>(b));
+      case 3:
+        return threeWay(std::get<bool>(a), std::get<bool>(b));
     }
     return std::nullopt;
   }
@@ -109,23 +125,27 @@ void validate(const Annotation& annotation) {
   for (std::size_t i = 0; i < annotation.values.size(); ++i) {
     const auto& v = annotation.values[i];
     if (v.index() != want)
-      throw BadRequest("annotation '" + annotation.key + "' is of type " +
-                       toString(annotation.type) + " but value " + std::to_string(i) + " is " +
-                       kindName(v));
+      throw BadRequest("annotation '" + annotation.key + "' is of type " + toString(annotation.type) +
+                       " but value " + std::to_string(i) + " is " + kindName(v));
   }
 }
 
-bool matches(const AnnotationValue& stored, AnnotationQuery::Op op,
-             const AnnotationValue& operand) {
+bool matches(const AnnotationValue& stored, AnnotationQuery::Op op, const AnnotationValue& operand) {
   const auto c = compare(stored, operand);
   if (!c) return false;
   switch (op) {
-    case AnnotationQuery::Op::Eq: return *c == 0;
-    case AnnotationQuery::Op::Ne: return *c != 0;
-    case AnnotationQuery::Op::Lt: return *c < 0;
-    case AnnotationQuery::Op::Le: return *c <= 0;
-    case AnnotationQuery::Op::Gt: return *c > 0;
-    case AnnotationQuery::Op::Ge: return *c >= 0;
+    case AnnotationQuery::Op::Eq:
+      return *c == 0;
+    case AnnotationQuery::Op::Ne:
+      return *c != 0;
+    case AnnotationQuery::Op::Lt:
+      return *c < 0;
+    case AnnotationQuery::Op::Le:
+      return *c <= 0;
+    case AnnotationQuery::Op::Gt:
+      return *c > 0;
+    case AnnotationQuery::Op::Ge:
+      return *c >= 0;
   }
   return false;
 }

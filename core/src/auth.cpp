@@ -128,8 +128,7 @@ class UsersAuthenticator : public Authenticator {
  private:
   Principal basic(const std::string& cred) const {
     std::string decoded;
-    if (cred.empty() || !unbase64(cred, decoded))
-      throw Unauthorized("malformed Basic credentials");
+    if (cred.empty() || !unbase64(cred, decoded)) throw Unauthorized("malformed Basic credentials");
     const auto colon = decoded.find(':');
     if (colon == std::string::npos) throw Unauthorized("malformed Basic credentials");
     auto p = checkPassword(decoded.substr(0, colon), decoded.substr(colon + 1));
@@ -178,7 +177,8 @@ class UsersAuthenticator : public Authenticator {
                            ": expected name:hash[:groups], found " + std::to_string(tok.count()) + " fields");
       User u{tok[1], {}};
       if (tok.count() > 2) {
-        Poco::StringTokenizer groups(tok[2], ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+        Poco::StringTokenizer groups(
+            tok[2], ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
         u.groups.assign(groups.begin(), groups.end());
       }
       users_[tok[0]] = u;
@@ -204,8 +204,7 @@ class UsersAuthenticator : public Authenticator {
     auto it = cache_.find(user);
     if (it == cache_.end()) return false;
     const std::string key = cacheKey(hash, pw);
-    return it->second.size() == key.size() &&
-           CRYPTO_memcmp(it->second.data(), key.data(), key.size()) == 0;
+    return it->second.size() == key.size() && CRYPTO_memcmp(it->second.data(), key.data(), key.size()) == 0;
   }
   void remember(const std::string& user, const std::string& hash, const std::string& pw) const {
     std::lock_guard<std::mutex> lock(cacheMutex_);
@@ -228,8 +227,8 @@ std::string hashPassword(const std::string& password, int iterations) {
   if (RAND_bytes(salt, sizeof salt) != 1) throw std::runtime_error("no random bytes for a salt");
   const std::string s(reinterpret_cast<char*>(salt), sizeof salt);
   const std::string h = pbkdf2(password, s, iterations);
-  return std::string(kScheme) + "$" + std::to_string(iterations) + "$" + base64(salt, sizeof salt) +
-         "$" + base64(reinterpret_cast<const unsigned char*>(h.data()), h.size());
+  return std::string(kScheme) + "$" + std::to_string(iterations) + "$" + base64(salt, sizeof salt) + "$" +
+         base64(reinterpret_cast<const unsigned char*>(h.data()), h.size());
 }
 
 namespace {

@@ -56,8 +56,7 @@ IngestResult ingestBlob(std::istream& in, int64_t expectedSize, uint64_t maxByte
       if (expectedSize >= 0)
         throw BadRequest("body_too_long", "the content is longer than the announced " +
                                               std::to_string(expectedSize) + " bytes");
-      throw PayloadTooLarge("the content is larger than the limit of " +
-                            std::to_string(maxBytes) + " bytes");
+      throw PayloadTooLarge("the content is larger than the limit of " + std::to_string(maxBytes) + " bytes");
     }
     sha.update(buffer.data(), n);
     sink(buffer.data(), n);
@@ -66,8 +65,8 @@ IngestResult ingestBlob(std::istream& in, int64_t expectedSize, uint64_t maxByte
     if (n < want) break;  // end of stream
   }
   if (expectedSize >= 0 && total < static_cast<uint64_t>(expectedSize))
-    throw BadRequest("body_truncated", "the content ended after " + std::to_string(total) +
-                                           " of " + std::to_string(expectedSize) + " bytes");
+    throw BadRequest("body_truncated", "the content ended after " + std::to_string(total) + " of " +
+                                           std::to_string(expectedSize) + " bytes");
   return {sha.hexDigest(), total};
 }
 

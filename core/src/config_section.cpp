@@ -130,18 +130,27 @@ uint64_t parseSize(const std::string& text, const std::string& what) {
       last = static_cast<char>(std::toupper(static_cast<unsigned char>(t.back())));
     }
     switch (last) {
-      case 'K': mult = 1ull << 10; break;
-      case 'M': mult = 1ull << 20; break;
-      case 'G': mult = 1ull << 30; break;
-      case 'T': mult = 1ull << 40; break;
-      default: break;
+      case 'K':
+        mult = 1ull << 10;
+        break;
+      case 'M':
+        mult = 1ull << 20;
+        break;
+      case 'G':
+        mult = 1ull << 30;
+        break;
+      case 'T':
+        mult = 1ull << 40;
+        break;
+      default:
+        break;
     }
     if (mult != 1) t.pop_back();
   }
   Poco::UInt64 v;
   if (t.empty() || !Poco::NumberParser::tryParseUnsigned64(Poco::trim(t), v))
-    throw StartupError("configuration key " + what + " must be a size like 512K, 64M or 2G, not '" +
-                       text + "'");
+    throw StartupError("configuration key " + what + " must be a size like 512K, 64M or 2G, not '" + text +
+                       "'");
   return v * mult;
 }
 

@@ -65,11 +65,16 @@ std::string compactJson(const Var& v) {
 // Three-way comparison of two values of the same kind.
 int compareSameKind(int kind, const Var& a, const Var& b) {
   switch (kind) {
-    case kNull: return 0;
-    case kBool: return threeWay(a.convert<bool>(), b.convert<bool>());
-    case kNumber: return compareNumbers(a, b);
-    case kString: return threeWay(a.convert<std::string>(), b.convert<std::string>());
-    case kOther: return threeWay(compactJson(a), compactJson(b));
+    case kNull:
+      return 0;
+    case kBool:
+      return threeWay(a.convert<bool>(), b.convert<bool>());
+    case kNumber:
+      return compareNumbers(a, b);
+    case kString:
+      return threeWay(a.convert<std::string>(), b.convert<std::string>());
+    case kOther:
+      return threeWay(compactJson(a), compactJson(b));
   }
   return 0;
 }
@@ -77,8 +82,7 @@ int compareSameKind(int kind, const Var& a, const Var& b) {
 }  // namespace
 
 Var entityField(const Entity& entity, const std::string& field) {
-  return entityField(entity.id, entity.created, entity.modified, entity.version, *entity.body,
-                     field);
+  return entityField(entity.id, entity.created, entity.modified, entity.version, *entity.body, field);
 }
 
 Var entityField(const std::string& id, int64_t created, int64_t modified, int64_t version,
@@ -100,12 +104,18 @@ bool entityFilterHolds(const Var& field, EntityFilter::Op op, const Var& value) 
   if (kf != kv) return false;
   const int c = compareSameKind(kf, field, value);
   switch (op) {
-    case EntityFilter::Op::Eq: return c == 0;
-    case EntityFilter::Op::Ne: return c != 0;
-    case EntityFilter::Op::Lt: return c < 0;
-    case EntityFilter::Op::Le: return c <= 0;
-    case EntityFilter::Op::Gt: return c > 0;
-    case EntityFilter::Op::Ge: return c >= 0;
+    case EntityFilter::Op::Eq:
+      return c == 0;
+    case EntityFilter::Op::Ne:
+      return c != 0;
+    case EntityFilter::Op::Lt:
+      return c < 0;
+    case EntityFilter::Op::Le:
+      return c <= 0;
+    case EntityFilter::Op::Gt:
+      return c > 0;
+    case EntityFilter::Op::Ge:
+      return c >= 0;
   }
   return false;
 }

@@ -89,8 +89,7 @@ std::shared_ptr<const ErrorRenderer> errorRenderer(const std::string& family) {
   };
   auto it = renderers.find(family);
   if (it == renderers.end())
-    throw StartupError("unknown error format '" + family +
-                       "' (known: strata, hdf, synapse, ufdl, slycat)");
+    throw StartupError("unknown error format '" + family + "' (known: strata, hdf, synapse, ufdl, slycat)");
   return it->second;
 }
 

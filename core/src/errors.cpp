@@ -6,10 +6,9 @@ Error::Error(int status, std::string code, const std::string& message)
     : std::runtime_error(message), status_(status), code_(std::move(code)) {}
 Error::~Error() = default;
 
-#define STRATA_DEFINE_ERROR(Name, Status, Code)                                      \
-  Name::Name(const std::string& message) : Error(Status, Code, message) {}           \
-  Name::Name(const std::string& code, const std::string& message)                    \
-      : Error(Status, code, message) {}                                              \
+#define STRATA_DEFINE_ERROR(Name, Status, Code)                                                     \
+  Name::Name(const std::string& message) : Error(Status, Code, message) {}                          \
+  Name::Name(const std::string& code, const std::string& message) : Error(Status, code, message) {} \
   Name::~Name() = default;
 
 STRATA_DEFINE_ERROR(BadRequest, 400, "bad_request")

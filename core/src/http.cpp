@@ -44,18 +44,18 @@ class Request::LimitedStream : public std::istream {
       if (got == 0) {
         done_ = true;
         if (in_.bad())
-          throw BadRequest("body_unreadable", "the request body could not be read (connection "
-                                              "lost, timed out or malformed chunked framing)");
+          throw BadRequest("body_unreadable",
+                           "the request body could not be read (connection "
+                           "lost, timed out or malformed chunked framing)");
         if (announced_ >= 0 && total_ < static_cast<uint64_t>(announced_))
-          throw BadRequest("body_truncated", "the request body ended after " +
-                                                 std::to_string(total_) + " of " +
-                                                 std::to_string(announced_) + " bytes");
+          throw BadRequest("body_truncated", "the request body ended after " + std::to_string(total_) +
+                                                 " of " + std::to_string(announced_) + " bytes");
         return traits_type::eof();
       }
       total_ += got;
       if (total_ > limit_)
-        throw PayloadTooLarge("the request body is larger than the limit of " +
-                              std::to_string(limit_) + " bytes");
+        throw PayloadTooLarge("the request body is larger than the limit of " + std::to_string(limit_) +
+                              " bytes");
       setg(buf_.data(), buf_.data(), buf_.data() + got);
       return traits_type::to_int_type(*gptr());
     }
@@ -83,8 +83,8 @@ class Request::LimitedStream : public std::istream {
   Buf buf_;
 };
 
-Request::Request(Poco::Net::HTTPServerRequest& raw, std::string path,
-                 Poco::Net::NameValueCollection query, uint64_t maxBodyBytes)
+Request::Request(Poco::Net::HTTPServerRequest& raw, std::string path, Poco::Net::NameValueCollection query,
+                 uint64_t maxBodyBytes)
     : raw_(raw), path_(std::move(path)), query_(std::move(query)), maxBodyBytes_(maxBodyBytes) {}
 Request::~Request() = default;
 
@@ -147,7 +147,8 @@ Poco::Dynamic::Var Request::json(uint64_t maxBytes) {
     if (text.size() > maxBytes)
       throw PayloadTooLarge("a JSON body may hold at most " + std::to_string(maxBytes) + " bytes");
   }
-  if (Poco::trim(text).empty()) throw BadRequest("invalid_json", "the request body must be JSON, and it is empty");
+  if (Poco::trim(text).empty())
+    throw BadRequest("invalid_json", "the request body must be JSON, and it is empty");
   try {
     Poco::JSON::Parser parser;
     return parser.parse(text);

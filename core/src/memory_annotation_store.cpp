@@ -35,8 +35,7 @@ class MemoryAnnotationStore final : public AnnotationStore {
     std::map<std::string, Annotation> next;
     for (const auto& a : all) {
       validate(a);
-      if (!next.emplace(a.key, a).second)
-        throw BadRequest("annotation key '" + a.key + "' appears twice");
+      if (!next.emplace(a.key, a).second) throw BadRequest("annotation key '" + a.key + "' appears twice");
     }
     std::unique_lock lock(mutex_);
     if (next.empty())

@@ -106,8 +106,7 @@ class BlockSink {
 // Calls copy(oldIndex, newIndex, length) for each row (run along the last dimension) of the
 // region both extents share, so values keep their coordinates across a resize.
 template <typename Copy>
-void forEachSharedRow(const std::vector<uint64_t>& oldDims, const std::vector<uint64_t>& newDims,
-                      Copy copy) {
+void forEachSharedRow(const std::vector<uint64_t>& oldDims, const std::vector<uint64_t>& newDims, Copy copy) {
   const std::size_t rank = oldDims.size();
   if (rank == 0) return;
   std::vector<uint64_t> shared(rank), oldStride(rank, 1), newStride(rank, 1);
@@ -178,8 +177,7 @@ struct Container {
   uint64_t nextSeq = 0;
   std::unordered_map<std::string, std::shared_ptr<Object>> objects;
   std::map<uint64_t, std::shared_ptr<Object>> bySeq;
-  std::unordered_map<std::string, uint64_t>
-      deleted;  // id -> its creation seq, for Gone and markers
+  std::unordered_map<std::string, uint64_t> deleted;  // id -> its creation seq, for Gone and markers
 };
 
 std::string jsonText(const Poco::JSON::Object::Ptr& json) {
@@ -227,8 +225,7 @@ class MemoryArrayStore final : public ArrayStore {
     c->modified = c->created;
     c->rootId = addObject(*c, ObjectKind::Group)->id;
     std::unique_lock lock(mutex_);
-    if (!containers_.emplace(name, c).second)
-      throw Conflict("domain '" + name + "' already exists");
+    if (!containers_.emplace(name, c).second) throw Conflict("domain '" + name + "' already exists");
     return info(*c);
   }
 
@@ -246,8 +243,7 @@ class MemoryArrayStore final : public ArrayStore {
     return info(*findObject(*cont, id));
   }
 
-  std::vector<std::string> listObjects(const std::string& c, ObjectKind kind,
-                                       const Page& page) override {
+  std::vector<std::string> listObjects(const std::string& c, ObjectKind kind, const Page& page) override {
     auto cont = find(c);
     std::shared_lock lock(cont->mutex);
     auto it = cont->bySeq.begin();
@@ -276,8 +272,7 @@ class MemoryArrayStore final : public ArrayStore {
     auto cont = find(c);
     std::unique_lock lock(cont->mutex);
     auto o = findObject(*cont, id);
-    if (id == cont->rootId)
-      throw Forbidden("the root group of domain '" + c + "' cannot be deleted");
+    if (id == cont->rootId) throw Forbidden("the root group of domain '" + c + "' cannot be deleted");
     cont->deleted.emplace(id, o->seq);
     cont->bySeq.erase(o->seq);
     cont->objects.erase(id);
@@ -294,8 +289,7 @@ class MemoryArrayStore final : public ArrayStore {
 
   // ---- links
 
-  std::vector<Link> listLinks(const std::string& c, const std::string& group,
-                              const Page& page) override {
+  std::vector<Link> listLinks(const std::string& c, const std::string& group, const Page& page) override {
     auto cont = find(c);
     std::shared_lock lock(cont->mutex);
     auto g = findObject(*cont, group, ObjectKind::Group);
@@ -313,8 +307,7 @@ class MemoryArrayStore final : public ArrayStore {
     std::shared_lock lock(cont->mutex);
     auto g = findObject(*cont, group, ObjectKind::Group);
     auto it = g->links.find(name);
-    if (it == g->links.end())
-      throw NotFound("link '" + name + "' not found in group '" + group + "'");
+    if (it == g->links.end()) throw NotFound("link '" + name + "' not found in group '" + group + "'");
     return it->second;
   }
 
@@ -331,13 +324,11 @@ class MemoryArrayStore final : public ArrayStore {
     touch(*cont, *g, stored.created);
   }
 
-  void deleteLink(const std::string& c, const std::string& group,
-                  const std::string& name) override {
+  void deleteLink(const std::string& c, const std::string& group, const std::string& name) override {
     auto cont = find(c);
     std::unique_lock lock(cont->mutex);
     auto g = findObject(*cont, group, ObjectKind::Group);
-    if (g->links.erase(name) == 0)
-      throw NotFound("link '" + name + "' not found in group '" + group + "'");
+    if (g->links.erase(name) == 0) throw NotFound("link '" + name + "' not found in group '" + group + "'");
     touch(*cont, *g, nowMillis());
   }
 
@@ -381,8 +372,7 @@ class MemoryArrayStore final : public ArrayStore {
     return datasetInfo(*findObject(*cont, id, ObjectKind::Dataset));
   }
 
-  void resize(const std::string& c, const std::string& id,
-              const std::vector<uint64_t>& dims) override {
+  void resize(const std::string& c, const std::string& id, const std::vector<uint64_t>& dims) override {
     auto [cont, o] = findDataset(c, id);
     DatasetValues& v = *o->values;
     std::unique_lock lock(v.mutex);
@@ -435,8 +425,8 @@ class MemoryArrayStore final : public ArrayStore {
     }
   }
 
-  void write(const std::string& c, const std::string& id, const Selection& sel,
-             const ByteSource& source, uint64_t bytes) override {
+  void write(const std::string& c, const std::string& id, const Selection& sel, const ByteSource& source,
+             uint64_t bytes) override {
     auto [cont, o] = findDataset(c, id);
     const Datatype& type = *o->type;
     DatasetValues& v = *o->values;
@@ -447,8 +437,7 @@ class MemoryArrayStore final : public ArrayStore {
       arrays::checkValueBytes(type, checkSelection(*o, v, sel), bytes);
       uint64_t pulled = 0;
       forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
-        arrays::pullBytes(source, v.fixed.data() + first * type.size, n * type.size, pulled,
-                          bytes);
+        arrays::pullBytes(source, v.fixed.data() + first * type.size, n * type.size, pulled, bytes);
       });
     } else {
       // Elements are self-delimiting and may only be split once complete, so the value is
@@ -462,8 +451,7 @@ class MemoryArrayStore final : public ArrayStore {
       uint64_t pulled = 0;
       std::vector<char> piece(std::min<uint64_t>(std::max<uint64_t>(bytes, 1), 1 << 20));
       while (pulled < bytes) {
-        const std::size_t want =
-            static_cast<std::size_t>(std::min<uint64_t>(bytes - pulled, piece.size()));
+        const std::size_t want = static_cast<std::size_t>(std::min<uint64_t>(bytes - pulled, piece.size()));
         arrays::pullBytes(source, piece.data(), want, pulled, bytes);
         buffer.append(piece.data(), want);
       }
@@ -514,15 +502,13 @@ class MemoryArrayStore final : public ArrayStore {
     return out;
   }
 
-  AttributeInfo attribute(const std::string& c, const std::string& obj,
-                          const std::string& name) override {
+  AttributeInfo attribute(const std::string& c, const std::string& obj, const std::string& name) override {
     auto cont = find(c);
     std::shared_lock lock(cont->mutex);
     return findAttribute(*findObject(*cont, obj), name).info;
   }
 
-  std::string attributeValue(const std::string& c, const std::string& obj,
-                             const std::string& name) override {
+  std::string attributeValue(const std::string& c, const std::string& obj, const std::string& name) override {
     auto cont = find(c);
     std::shared_lock lock(cont->mutex);
     return findAttribute(*findObject(*cont, obj), name).value;
@@ -545,16 +531,15 @@ class MemoryArrayStore final : public ArrayStore {
     auto o = findObject(*cont, obj);
     auto it = o->attributes.find(info.name);
     if (it != o->attributes.end() && !replace)
-      throw Conflict("attribute '" + info.name + "' already exists on " + kindName(o->kind) + " '" +
-                     obj + "'");
+      throw Conflict("attribute '" + info.name + "' already exists on " + kindName(o->kind) + " '" + obj +
+                     "'");
     a.info.created = nowMillis();
     const int64_t now = a.info.created;
     o->attributes.insert_or_assign(info.name, std::move(a));
     touch(*cont, *o, now);
   }
 
-  void deleteAttribute(const std::string& c, const std::string& obj,
-                       const std::string& name) override {
+  void deleteAttribute(const std::string& c, const std::string& obj, const std::string& name) override {
     auto cont = find(c);
     std::unique_lock lock(cont->mutex);
     auto o = findObject(*cont, obj);
@@ -632,59 +617,51 @@ class MemoryArrayStore final : public ArrayStore {
   static std::shared_ptr<Object> findObject(const Container& c, const std::string& id) {
     auto it = c.objects.find(id);
     if (it != c.objects.end()) return it->second;
-    if (c.deleted.count(id))
-      throw Gone("object '" + id + "' was deleted from domain '" + c.name + "'");
+    if (c.deleted.count(id)) throw Gone("object '" + id + "' was deleted from domain '" + c.name + "'");
     throw NotFound("object '" + id + "' not found in domain '" + c.name + "'");
   }
 
-  static std::shared_ptr<Object> findObject(const Container& c, const std::string& id,
-                                            ObjectKind kind) {
+  static std::shared_ptr<Object> findObject(const Container& c, const std::string& id, ObjectKind kind) {
     auto it = c.objects.find(id);
     if (it != c.objects.end() && it->second->kind == kind) return it->second;
     if (it == c.objects.end() && c.deleted.count(id))
-      throw Gone(std::string(kindName(kind)) + " '" + id + "' was deleted from domain '" + c.name +
-                 "'");
-    throw NotFound(std::string(kindName(kind)) + " '" + id + "' not found in domain '" + c.name +
-                   "'");
+      throw Gone(std::string(kindName(kind)) + " '" + id + "' was deleted from domain '" + c.name + "'");
+    throw NotFound(std::string(kindName(kind)) + " '" + id + "' not found in domain '" + c.name + "'");
   }
 
   static const Attribute& findAttribute(const Object& o, const std::string& name) {
     auto it = o.attributes.find(name);
     if (it == o.attributes.end())
-      throw NotFound("attribute '" + name + "' not found on " + kindName(o.kind) + " '" + o.id +
-                     "'");
+      throw NotFound("attribute '" + name + "' not found on " + kindName(o.kind) + " '" + o.id + "'");
     return it->second;
   }
 
   // The dataset and its container; value access then needs only the dataset's own lock.
-  std::pair<std::shared_ptr<Container>, std::shared_ptr<Object>> findDataset(
-      const std::string& c, const std::string& id) {
+  std::pair<std::shared_ptr<Container>, std::shared_ptr<Object>> findDataset(const std::string& c,
+                                                                             const std::string& id) {
     auto cont = find(c);
     std::shared_lock lock(cont->mutex);
     return {cont, findObject(*cont, id, ObjectKind::Dataset)};
   }
 
   // Sizes fresh storage for `count` elements, filled with the fill value (fixed-size types).
-  static void allocate(DatasetValues& v, const Datatype& type, const std::string& fillValue,
-                       uint64_t count) {
+  static void allocate(DatasetValues& v, const Datatype& type, const std::string& fillValue, uint64_t count) {
     try {
       if (type.fixedSize()) {
         if (count > kMaxDatasetBytes / type.size)
-          throw InsufficientStorage("the memory store holds at most " +
-                                    std::to_string(kMaxDatasetBytes) + " bytes per dataset");
+          throw InsufficientStorage("the memory store holds at most " + std::to_string(kMaxDatasetBytes) +
+                                    " bytes per dataset");
         const std::size_t bytes = static_cast<std::size_t>(count * type.size);
         v.fixed.assign(bytes, '\0');
         if (!fillValue.empty()) arrays::repeatElement(fillValue, count, v.fixed.data());
       } else {
         if (count > kMaxVariableElements)
-          throw InsufficientStorage("the memory store holds at most " +
-                                    std::to_string(kMaxVariableElements) +
+          throw InsufficientStorage("the memory store holds at most " + std::to_string(kMaxVariableElements) +
                                     " variable-length elements per dataset");
         v.variable.assign(static_cast<std::size_t>(count), std::string());
       }
     } catch (const std::bad_alloc&) {
-      throw InsufficientStorage("out of memory for a dataset of " + std::to_string(count) +
-                                " elements");
+      throw InsufficientStorage("out of memory for a dataset of " + std::to_string(count) + " elements");
     }
   }
 

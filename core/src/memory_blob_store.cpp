@@ -42,13 +42,11 @@ void requireId(const std::string& id) {
 
 class MemoryBlobReader final : public BlobReader {
  public:
-  explicit MemoryBlobReader(std::shared_ptr<const std::string> bytes)
-      : bytes_(std::move(bytes)) {}
+  explicit MemoryBlobReader(std::shared_ptr<const std::string> bytes) : bytes_(std::move(bytes)) {}
   uint64_t size() const override { return bytes_->size(); }
   std::size_t read(uint64_t offset, char* buffer, std::size_t n) override {
     if (offset >= bytes_->size()) return 0;
-    const std::size_t count =
-        std::min<uint64_t>(n, bytes_->size() - static_cast<std::size_t>(offset));
+    const std::size_t count = std::min<uint64_t>(n, bytes_->size() - static_cast<std::size_t>(offset));
     std::memcpy(buffer, bytes_->data() + offset, count);
     return count;
   }

@@ -104,14 +104,13 @@ void requireName(const std::string& value, const char* what) {
 void checkEtag(const Record& r, const std::string& collection, const std::string& id,
                const std::string& ifMatch) {
   if (!ifMatch.empty() && ifMatch != r.etag)
-    throw PreconditionFailed("etag_mismatch", "entity '" + id + "' in collection '" +
-                                                  collection + "' has changed (etag mismatch)");
+    throw PreconditionFailed("etag_mismatch", "entity '" + id + "' in collection '" + collection +
+                                                  "' has changed (etag mismatch)");
 }
 
 class MemoryEntityStore final : public EntityStore {
  public:
-  Entity create(const std::string& collection, const std::string& id,
-                const Object::Ptr& body) override {
+  Entity create(const std::string& collection, const std::string& id, const Object::Ptr& body) override {
     requireName(collection, "collection");
     const std::string key = id.empty() ? newUuid() : id;
     Body copy = copyBody(body);
@@ -127,8 +126,7 @@ class MemoryEntityStore final : public EntityStore {
       auto& entities = collections_[collection];
       auto [it, inserted] = entities.try_emplace(key, std::move(r));
       if (!inserted)
-        throw Conflict("exists", "entity '" + key + "' already exists in collection '" +
-                                     collection + "'");
+        throw Conflict("exists", "entity '" + key + "' already exists in collection '" + collection + "'");
       s = snapshot(collection, key, it->second);
     }
     return toEntity(std::move(s));
@@ -171,8 +169,7 @@ class MemoryEntityStore final : public EntityStore {
     return toEntity(std::move(s));
   }
 
-  void remove(const std::string& collection, const std::string& id,
-              const std::string& ifMatch) override {
+  void remove(const std::string& collection, const std::string& id, const std::string& ifMatch) override {
     requireName(collection, "collection");
     requireName(id, "id");
     std::unique_lock lock(mutex_);
@@ -208,8 +205,7 @@ class MemoryEntityStore final : public EntityStore {
             break;
           }
         }
-        if (ok)
-          hits.push_back(Hit{&id, &record, entitySortKey(fieldOf(id, record, query.sortBy))});
+        if (ok) hits.push_back(Hit{&id, &record, entitySortKey(fieldOf(id, record, query.sortBy))});
       }
       page.total = hits.size();
       if (query.sortBy != "id" || query.descending) {
@@ -221,8 +217,7 @@ class MemoryEntityStore final : public EntityStore {
         });
       }
       if (query.offset < hits.size()) {
-        const uint64_t end =
-            query.offset + std::min<uint64_t>(query.limit, hits.size() - query.offset);
+        const uint64_t end = query.offset + std::min<uint64_t>(query.limit, hits.size() - query.offset);
         for (uint64_t i = query.offset; i < end; ++i)
           snapshots.push_back(snapshot(collection, *hits[i].id, *hits[i].record));
       }
@@ -255,8 +250,6 @@ class MemoryEntityStore final : public EntityStore {
 
 }  // namespace
 
-std::shared_ptr<EntityStore> makeMemoryEntityStore() {
-  return std::make_shared<MemoryEntityStore>();
-}
+std::shared_ptr<EntityStore> makeMemoryEntityStore() { return std::make_shared<MemoryEntityStore>(); }
 
 }  // namespace strata

@@ -37,10 +37,14 @@ bool Principal::inGroup(const std::string& group) const {
 
 const char* toString(StoreRole role) {
   switch (role) {
-    case StoreRole::Entities: return "entities";
-    case StoreRole::Annotations: return "annotations";
-    case StoreRole::Blobs: return "blobs";
-    case StoreRole::Arrays: return "arrays";
+    case StoreRole::Entities:
+      return "entities";
+    case StoreRole::Annotations:
+      return "annotations";
+    case StoreRole::Blobs:
+      return "blobs";
+    case StoreRole::Arrays:
+      return "arrays";
   }
   return "?";
 }
@@ -54,8 +58,8 @@ std::optional<StoreRole> storeRoleFromString(const std::string& name) {
 }
 
 void BackendPlugin::unsupported(const StoreConfig& config) const {
-  throw StartupError("the backend configured for " + config.section.prefix() +
-                     " does not serve the role '" + toString(config.role) + "'");
+  throw StartupError("the backend configured for " + config.section.prefix() + " does not serve the role '" +
+                     toString(config.role) + "'");
 }
 
 std::shared_ptr<EntityStore> BackendPlugin::createEntityStore(const StoreConfig& c) { unsupported(c); }
@@ -79,18 +83,24 @@ ContainerInfo ArrayStore::container(const std::string& name) {
 
 const char* collectionName(ObjectKind kind) {
   switch (kind) {
-    case ObjectKind::Group: return "groups";
-    case ObjectKind::Dataset: return "datasets";
-    case ObjectKind::Datatype: return "datatypes";
+    case ObjectKind::Group:
+      return "groups";
+    case ObjectKind::Dataset:
+      return "datasets";
+    case ObjectKind::Datatype:
+      return "datatypes";
   }
   return "?";
 }
 
 const char* kindName(ObjectKind kind) {
   switch (kind) {
-    case ObjectKind::Group: return "group";
-    case ObjectKind::Dataset: return "dataset";
-    case ObjectKind::Datatype: return "datatype";
+    case ObjectKind::Group:
+      return "group";
+    case ObjectKind::Dataset:
+      return "dataset";
+    case ObjectKind::Datatype:
+      return "datatype";
   }
   return "object";
 }

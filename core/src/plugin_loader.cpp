@@ -64,8 +64,7 @@ LoadedPlugin& PluginLoader::loadFile(const std::string& path, const std::string&
     // what is wrong (missing file, missing dependency, undefined symbol).
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     const char* why = handle ? nullptr : dlerror();
-    throw StartupError("cannot load plugin file " + path + ": " +
-                       (why ? std::string(why) : ec.message()));
+    throw StartupError("cannot load plugin file " + path + ": " + (why ? std::string(why) : ec.message()));
   }
   auto& lib = loaded->library;
   if (!lib.has(kPluginInfoSymbol))
@@ -78,9 +77,8 @@ LoadedPlugin& PluginLoader::loadFile(const std::string& path, const std::string&
   const strata_plugin_info_v1* info = infoFn();
   if (!info) throw StartupError("plugin file " + path + ": " + kPluginInfoSymbol + " returned null");
   if (info->struct_size < sizeof(strata_plugin_info_v1))
-    throw StartupError("plugin file " + path + " has an info struct of " +
-                       std::to_string(info->struct_size) + " bytes; the server needs at least " +
-                       std::to_string(sizeof(strata_plugin_info_v1)));
+    throw StartupError("plugin file " + path + " has an info struct of " + std::to_string(info->struct_size) +
+                       " bytes; the server needs at least " + std::to_string(sizeof(strata_plugin_info_v1)));
   if (info->abi_version != STRATA_ABI_VERSION)
     throw StartupError("plugin file " + path + " was built for ABI version " +
                        std::to_string(info->abi_version) + ", but the server has ABI version " +

@@ -45,9 +45,7 @@ std::unique_ptr<RouteRegistry> Router::scope(const std::string& plugin) {
 }
 
 namespace {
-bool isParam(const std::string& seg) {
-  return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
-}
+bool isParam(const std::string& seg) { return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}'; }
 bool isTail(const std::string& seg) {
   return isParam(seg) && seg.size() > 5 && seg.compare(seg.size() - 4, 4, "...}") == 0;
 }
@@ -55,14 +53,16 @@ bool isTail(const std::string& seg) {
 
 void Router::add(const std::string& plugin, const std::string& method, const std::string& pattern,
                  Handler handler, RouteOptions options) {
-  static const std::vector<std::string> methods = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+  static const std::vector<std::string> methods = {"GET",   "PUT",  "POST",   "DELETE",
+                                                   "PATCH", "HEAD", "OPTIONS"};
   if (std::find(methods.begin(), methods.end(), method) == methods.end())
     throw StartupError("plugin '" + plugin + "' registers route " + method + " " + pattern +
                        " with an unsupported method");
   if (pattern.empty() || pattern[0] != '/')
     throw StartupError("plugin '" + plugin + "' registers route " + method + " " + pattern +
                        ": a pattern must start with '/'");
-  if (!handler) throw StartupError("plugin '" + plugin + "' registers route " + pattern + " without a handler");
+  if (!handler)
+    throw StartupError("plugin '" + plugin + "' registers route " + pattern + " without a handler");
 
   std::vector<std::string> segs;
   {
@@ -111,14 +111,14 @@ void Router::add(const std::string& plugin, const std::string& method, const std
   auto existing = node->methods.find(method);
   if (existing != node->methods.end())
     throw StartupError("duplicate route " + method + " " + pattern + ": registered by plugin '" +
-                       existing->second.plugin + "' (as " + existing->second.pattern +
-                       ") and by plugin '" + plugin + "'");
+                       existing->second.plugin + "' (as " + existing->second.pattern + ") and by plugin '" +
+                       plugin + "'");
   infos_.push_back({method, pattern, plugin});
   node->methods.emplace(method, std::move(route));
 }
 
-const Router::Node* Router::match(const Node& node, const std::vector<std::string>& segments,
-                                  std::size_t i, std::vector<std::string>& values) const {
+const Router::Node* Router::match(const Node& node, const std::vector<std::string>& segments, std::size_t i,
+                                  std::vector<std::string>& values) const {
   if (i == segments.size()) {
     if (!node.methods.empty()) return &node;
     return nullptr;
@@ -153,8 +153,8 @@ Router::Lookup Router::find(const std::string& method, const std::vector<std::st
     for (const auto& s : segments) {
       auto lit = n->literals.find(s);
       const Node* next = lit != n->literals.end() ? lit->second.get()
-                         : n->param              ? n->param.get()
-                                                 : n->tail.get();
+                         : n->param               ? n->param.get()
+                                                  : n->tail.get();
       if (!next) break;
       if (next->errors) out.errors = next->errors;
       if (next == n->tail.get()) break;

@@ -23,10 +23,10 @@ class STRATA_API Router {
   };
 
   struct Lookup {
-    const Route* route = nullptr;              // set when path and method match
-    std::map<std::string, std::string> params;  // decoded
-    bool pathKnown = false;                     // a route exists for the path (any method)
-    std::vector<std::string> allow;             // methods for the path, HEAD/OPTIONS included
+    const Route* route = nullptr;                 // set when path and method match
+    std::map<std::string, std::string> params;    // decoded
+    bool pathKnown = false;                       // a route exists for the path (any method)
+    std::vector<std::string> allow;               // methods for the path, HEAD/OPTIONS included
     std::shared_ptr<const ErrorRenderer> errors;  // for answers about this path
   };
 
@@ -35,8 +35,8 @@ class STRATA_API Router {
 
   // A registry whose routes are owned by `plugin`.
   std::unique_ptr<RouteRegistry> scope(const std::string& plugin);
-  void add(const std::string& plugin, const std::string& method, const std::string& pattern,
-           Handler handler, RouteOptions options);
+  void add(const std::string& plugin, const std::string& method, const std::string& pattern, Handler handler,
+           RouteOptions options);
 
   // `segments` are the percent-decoded path segments.
   Lookup find(const std::string& method, const std::vector<std::string>& segments) const;

@@ -47,9 +47,7 @@ class Server::Context : public PluginContext {
 
   const std::string& name() const override { return name_; }
   const ConfigSection& config() const override { return section_; }
-  std::shared_ptr<EntityStore> entities() override {
-    return server_.stores_->entities(instance("entities"));
-  }
+  std::shared_ptr<EntityStore> entities() override { return server_.stores_->entities(instance("entities")); }
   std::shared_ptr<AnnotationStore> annotations() override {
     return server_.stores_->annotations(instance("annotations"));
   }
@@ -196,11 +194,10 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         routeLabel = route.pattern;
 
         std::optional<Principal> principal;
-        if (req.has("Authorization"))
-          principal = server_.auth_->authenticate(req.get("Authorization"));
-        const bool anonymousOk = route.options.access == Access::Public ||
-                                 (route.options.access == Access::Default &&
-                                  server_.auth_->anonymousAllowed());
+        if (req.has("Authorization")) principal = server_.auth_->authenticate(req.get("Authorization"));
+        const bool anonymousOk =
+            route.options.access == Access::Public ||
+            (route.options.access == Access::Default && server_.auth_->anonymousAllowed());
         if (!principal && !anonymousOk) throw Unauthorized("authentication required");
         if (principal && route.options.access == Access::Admin && !principal->inGroup("admin"))
           throw Forbidden("this resource is for members of the admin group");
@@ -213,8 +210,9 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         if (!response.sent()) throw InternalError("the handler of " + route.pattern + " sent no response");
       }
     } catch (const Error& e) {
-      if (e.status() >= 500) server_.logger_.error("%d %s (%s %s)", e.status(), std::string(e.what()),
-                                                   req.getMethod(), req.getURI());
+      if (e.status() >= 500)
+        server_.logger_.error("%d %s (%s %s)", e.status(), std::string(e.what()), req.getMethod(),
+                              req.getURI());
       renderError(e, errors, response);
     } catch (const Poco::Net::NetException& e) {
       // Mostly a client that went away mid-transfer: not the server's fault.
@@ -232,14 +230,13 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     const double seconds = static_cast<double>(clock.elapsed()) / 1e6;
     const uint64_t bytesIn = request ? request->bytesRead() : 0;
     static const std::set<std::string> methods = {"GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"};
-    server_.metrics_->record(methods.count(req.getMethod()) ? req.getMethod() : "OTHER", routeLabel, res.getStatus(), seconds, bytesIn,
-                             response.bytesWritten());
+    server_.metrics_->record(methods.count(req.getMethod()) ? req.getMethod() : "OTHER", routeLabel,
+                             res.getStatus(), seconds, bytesIn, response.bytesWritten());
     if (server_.accessLogOn_ && server_.accessLog_.information()) {
-      std::string line = req.clientAddress().host().toString() + " " + (user.empty() ? "-" : user) +
-                         " \"" + req.getMethod() + " " + req.getURI() + " " + req.getVersion() +
-                         "\" " + std::to_string(res.getStatus()) + " " +
-                         std::to_string(response.bytesWritten()) + " " +
-                         std::to_string(clock.elapsed() / 1000) + "ms";
+      std::string line = req.clientAddress().host().toString() + " " + (user.empty() ? "-" : user) + " \"" +
+                         req.getMethod() + " " + req.getURI() + " " + req.getVersion() + "\" " +
+                         std::to_string(res.getStatus()) + " " + std::to_string(response.bytesWritten()) +
+                         " " + std::to_string(clock.elapsed() / 1000) + "ms";
       for (char& c : line)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
       server_.accessLog_.information(line);
@@ -266,7 +263,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     try {
       if (e.status() == 401) {
         response.setHeader("WWW-Authenticate", "Basic realm=\"" + server_.auth_->realm() +
-                                                    "\", Bearer realm=\"" + server_.auth_->realm() + "\"");
+                                                   "\", Bearer realm=\"" + server_.auth_->realm() + "\"");
       }
       if (e.status() == 413 || e.status() == 503) response.closeConnection();
       errors->render(e, response);
@@ -321,7 +318,7 @@ uint64_t Server::bodyLimit(const Poco::Net::HTTPServerRequest& req) const {
 }
 
 void Server::validateTopLevel() const {
-  static const std::set<std::string> known = {"server", "plugins", "stores", "auth",
+  static const std::set<std::string> known = {"server",  "plugins",     "stores", "auth",
                                               "logging", "application", "system"};
   Poco::Util::AbstractConfiguration::Keys top;
   config_.keys("", top);
@@ -490,7 +487,9 @@ std::vector<PluginInfo> Server::plugins() const {
   return out;
 }
 
-std::vector<RouteInfo> Server::routes() const { return router_ ? router_->routes() : std::vector<RouteInfo>{}; }
+std::vector<RouteInfo> Server::routes() const {
+  return router_ ? router_->routes() : std::vector<RouteInfo>{};
+}
 std::vector<StoreInfo> Server::stores() const { return stores_ ? stores_->list() : std::vector<StoreInfo>{}; }
 void Server::writeMetrics(std::ostream& out) const { metrics_->write(out); }
 

@@ -29,7 +29,7 @@ namespace Net {
 class HTTPServer;
 class HTTPServerRequest;
 class StreamSocket;
-}
+}  // namespace Net
 }  // namespace Poco
 
 namespace strata {

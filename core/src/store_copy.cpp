@@ -113,14 +113,15 @@ uint64_t copyValues(ArrayStore& from, ArrayStore& to, const std::string& c, cons
     from.read(c, srcId, sel, [&](const char* d, std::size_t n) { buffer.append(d, n); });
     remapReferences(*info.type, buffer, ids);
     std::size_t pos = 0;
-    to.write(c, dstId, sel,
-             [&](char* d, std::size_t n) {
-               const std::size_t k = std::min(n, buffer.size() - pos);
-               std::memcpy(d, buffer.data() + pos, k);
-               pos += k;
-               return k;
-             },
-             buffer.size());
+    to.write(
+        c, dstId, sel,
+        [&](char* d, std::size_t n) {
+          const std::size_t k = std::min(n, buffer.size() - pos);
+          std::memcpy(d, buffer.data() + pos, k);
+          pos += k;
+          return k;
+        },
+        buffer.size());
     total += buffer.size();
   }
   return total;
@@ -138,7 +139,8 @@ CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& na
 
   // Committed types first: datasets and attributes may use them.
   const auto types = allObjects(from, name, ObjectKind::Datatype);
-  for (const auto& id : types) ids.add(id, to.createDatatype(name, remapType(from.datatype(name, id), ids)).id);
+  for (const auto& id : types)
+    ids.add(id, to.createDatatype(name, remapType(from.datatype(name, id), ids)).id);
   const auto groups = allObjects(from, name, ObjectKind::Group);
   for (const auto& id : groups) ids.add(id, to.createGroup(name).id);
   const auto datasets = allObjects(from, name, ObjectKind::Dataset);
@@ -164,9 +166,9 @@ CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& na
   all.insert(all.end(), groups.begin(), groups.end());
   all.insert(all.end(), datasets.begin(), datasets.end());
   for (const auto& id : all) {
-    const auto attrs = allPaged<AttributeInfo>(
-        [&](const Page& p) { return from.listAttributes(name, id, p); },
-        [](const AttributeInfo& a) { return a.name; });
+    const auto attrs =
+        allPaged<AttributeInfo>([&](const Page& p) { return from.listAttributes(name, id, p); },
+                                [](const AttributeInfo& a) { return a.name; });
     for (const auto& a : attrs) {
       AttributeInfo info = from.attribute(name, id, a.name);
       std::string value = from.attributeValue(name, id, a.name);

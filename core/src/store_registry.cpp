@@ -42,15 +42,24 @@ void StoreRegistry::createAll() {
       if (std::find(served.begin(), served.end(), *role) == served.end())
         throw StartupError("backend '" + backendName + "' configured for " + prefix +
                            " does not serve the role '" + roleName + "'");
-      StoreConfig sc{*role, instance, section, Poco::Logger::get("strata.store." + roleName + "." + instance)};
+      StoreConfig sc{*role, instance, section,
+                     Poco::Logger::get("strata.store." + roleName + "." + instance)};
       Instance inst;
       inst.info = {roleName, instance, backendName};
       try {
         switch (*role) {
-          case StoreRole::Entities: inst.store = backend->createEntityStore(sc); break;
-          case StoreRole::Annotations: inst.store = backend->createAnnotationStore(sc); break;
-          case StoreRole::Blobs: inst.store = backend->createBlobStore(sc); break;
-          case StoreRole::Arrays: inst.store = backend->createArrayStore(sc); break;
+          case StoreRole::Entities:
+            inst.store = backend->createEntityStore(sc);
+            break;
+          case StoreRole::Annotations:
+            inst.store = backend->createAnnotationStore(sc);
+            break;
+          case StoreRole::Blobs:
+            inst.store = backend->createBlobStore(sc);
+            break;
+          case StoreRole::Arrays:
+            inst.store = backend->createArrayStore(sc);
+            break;
         }
       } catch (const StartupError&) {
         throw;

@@ -26,8 +26,7 @@ class PluginLoader;
 
 class STRATA_API StoreRegistry {
  public:
-  StoreRegistry(const Poco::Util::AbstractConfiguration& config, PluginLoader& loader,
-                Poco::Logger& logger);
+  StoreRegistry(const Poco::Util::AbstractConfiguration& config, PluginLoader& loader, Poco::Logger& logger);
   ~StoreRegistry();  // calls close()
 
   // Reads every stores.* section and creates its store.

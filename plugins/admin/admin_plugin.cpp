@@ -38,7 +38,8 @@ bool parseRange(const std::string& header, uint64_t size, uint64_t& first, uint6
   } else {
     if (!Poco::NumberParser::tryParseUnsigned64(a, x)) return false;
     if (!b.empty() && (!Poco::NumberParser::tryParseUnsigned64(b, y) || y < x)) return false;
-    if (x >= size) throw RangeNotSatisfiable("range starts past the end of " + std::to_string(size) + " bytes");
+    if (x >= size)
+      throw RangeNotSatisfiable("range starts past the end of " + std::to_string(size) + " bytes");
     first = x;
     last = b.empty() || y >= size ? size - 1 : y;
   }
@@ -63,8 +64,7 @@ class AdminPlugin : public EndpointPlugin {
   }
 
   void registerRoutes(RouteRegistry& routes) override {
-    routes.add("GET", "/strata/health", [this](Request&, Response& res) { health(res); },
-               {Access::Public});
+    routes.add("GET", "/strata/health", [this](Request&, Response& res) { health(res); }, {Access::Public});
     routes.add("GET", "/strata/plugins", [this](Request&, Response& res) { plugins(res); });
     routes.add("GET", "/strata/routes", [this](Request&, Response& res) { listRoutes(res); });
     routes.add("GET", "/strata/stores", [this](Request&, Response& res) { stores(res); });
@@ -186,8 +186,8 @@ class AdminPlugin : public EndpointPlugin {
     const uint64_t length = size == 0 ? 0 : last - first + 1;
     if (partial) {
       res.setStatus(206);
-      res.setHeader("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) +
-                                         "/" + std::to_string(size));
+      res.setHeader("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                                         std::to_string(size));
     }
     auto out = res.beginBody("application/octet-stream", static_cast<int64_t>(length));
     if (!res.headRequest()) {

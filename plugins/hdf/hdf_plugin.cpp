@@ -49,8 +49,8 @@ class HdfPlugin : public EndpointPlugin {
       }
     }
     auto tombstones = std::make_unique<Tombstones>(entities, settings.maxTombstones, ctx.logger());
-    service_ = std::make_unique<Service>(settings, ctx.arrays(), acls ? entities : nullptr, std::move(tombstones),
-                                         ctx.authenticator());
+    service_ = std::make_unique<Service>(settings, ctx.arrays(), acls ? entities : nullptr,
+                                         std::move(tombstones), ctx.authenticator());
   }
 
   void registerRoutes(RouteRegistry& routes) override {

@@ -10,8 +10,9 @@ std::string Scope::displayName(const DomainMapper& mapper) const {
   return domain.isToc() ? mapper.tocDnsName(container) : mapper.dnsName(container);
 }
 
-Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays, std::shared_ptr<EntityStore> aclEntities,
-                 std::unique_ptr<Tombstones> tombstones, const Authenticator& auth)
+Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays,
+                 std::shared_ptr<EntityStore> aclEntities, std::unique_ptr<Tombstones> tombstones,
+                 const Authenticator& auth)
     : settings_(std::move(settings)),
       mapper_(settings_.topDomain, settings_.homeDir),
       arrays_(std::move(arrays)),

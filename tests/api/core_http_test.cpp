@@ -178,9 +178,10 @@ TEST_F(CoreHttp, ErrorFormatChosenByRoute) {
 
 TEST_F(CoreHttp, OversizedBodyGets413BeforeTheBodyIsSent) {
   // Only headers are sent, announcing 1 GiB; the answer must come without the body.
-  const std::string out = rawExchange(server().port(),
-                                      "PUT /fixture/count HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n"
-                                      "Expect: 100-continue\r\n\r\n");
+  const std::string out =
+      rawExchange(server().port(),
+                  "PUT /fixture/count HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n"
+                  "Expect: 100-continue\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
   EXPECT_EQ(out.find("100 Continue"), std::string::npos) << out;
   EXPECT_NE(out.find("\"status\":413"), std::string::npos) << out;
@@ -209,7 +210,8 @@ TEST_F(CoreHttp, OddUrlsAndHeaders) {
   EXPECT_EQ(server().get("/fixture/items/%zz").status, 400);
   EXPECT_EQ(server().get("/fixture/items/%E2%98%83").status, 200);
   EXPECT_EQ(server().get("/fixture/items/x?q=%zz").status, 400);
-  const std::string raw = rawExchange(server().port(), "GET /fixture/hello HTTP/1.1\r\nHost: x\r\nX-Odd: \x01\x7f\xff\r\n\r\n");
+  const std::string raw =
+      rawExchange(server().port(), "GET /fixture/hello HTTP/1.1\r\nHost: x\r\nX-Odd: \x01\x7f\xff\r\n\r\n");
   EXPECT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
   const std::string garbage = rawExchange(server().port(), "\x16\x03\x01 not http at all\r\n\r\n", 2000);
   EXPECT_EQ(garbage.find("HTTP/1.1 200"), std::string::npos);
@@ -295,7 +297,8 @@ TEST_F(CoreHttp, BlobRoundTripWithRangesAndBytesOnDisk) {
   EXPECT_EQ(server().get("/strata/blobs/not-an-id").status, 400);
   EXPECT_EQ(server().get("/strata/blobs/" + std::string(64, 'a')).status, 404);
   EXPECT_EQ(server().request("DELETE", "/strata/blobs/" + id).status, 401);  // admin only
-  auto del = server().request("DELETE", "/strata/blobs/" + id, "", {{"Authorization", basicAuth("root", "rootpw")}});
+  auto del =
+      server().request("DELETE", "/strata/blobs/" + id, "", {{"Authorization", basicAuth("root", "rootpw")}});
   EXPECT_EQ(del.status, 200);
   EXPECT_EQ(server().get("/strata/blobs/" + id).status, 404);
 }
@@ -324,9 +327,11 @@ TEST_F(CoreHttp, MetricsCountRequests) {
   auto m = server().get("/strata/metrics");
   ASSERT_EQ(m.status, 200);
   EXPECT_EQ(m.header("content-type").rfind("text/plain", 0), 0u);
-  EXPECT_NE(m.body.find("strata_http_requests_total{method=\"GET\",route=\"/fixture/items/{id}\",status=\"200\"}"),
-            std::string::npos);
-  EXPECT_NE(m.body.find("strata_http_request_duration_seconds_bucket{method=\"GET\",route=\"/fixture/items/{id}\",le=\"+Inf\"}"),
+  EXPECT_NE(
+      m.body.find("strata_http_requests_total{method=\"GET\",route=\"/fixture/items/{id}\",status=\"200\"}"),
+      std::string::npos);
+  EXPECT_NE(m.body.find("strata_http_request_duration_seconds_bucket{method=\"GET\",route=\"/fixture/items/"
+                        "{id}\",le=\"+Inf\"}"),
             std::string::npos);
   EXPECT_NE(m.body.find("strata_http_response_bytes_total"), std::string::npos);
 }

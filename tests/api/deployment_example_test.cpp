@@ -70,27 +70,32 @@ TEST(DeploymentExample, EachRoleLandsInItsStoreAndSurvivesARestart) {
                  s->getValue<std::string>("backend"));
   }
   const std::set<std::tuple<std::string, std::string, std::string>> expected = {
-      {"arrays", "default", "hdf5"},         {"arrays", "archive", "rocksdb"},
-      {"entities", "default", "rocksdb"},    {"blobs", "default", "rocksdb"},
+      {"arrays", "default", "hdf5"},
+      {"arrays", "archive", "rocksdb"},
+      {"entities", "default", "rocksdb"},
+      {"blobs", "default", "rocksdb"},
       {"annotations", "default", "rocksdb"}};
   EXPECT_EQ(seen, expected);
 
   // A domain with a dataset (arrays: an .h5 file) and an ACL (entities: RocksDB).
   const std::string q = "?host=deploy.test.hdfgroup.org";
   ASSERT_EQ(server.request("PUT", "/" + q).status, 201);
-  const std::string root = parse(server.get("/" + q)).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("root");
-  const auto created = server.request("POST", "/datasets" + q,
-                                      R"({"type": "H5T_STD_I32LE", "shape": [4], "link": {"id": ")" + root +
-                                          R"(", "name": "d"}})",
-                                      {{"Content-Type", "application/json"}});
+  const std::string root =
+      parse(server.get("/" + q)).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("root");
+  const auto created = server.request(
+      "POST", "/datasets" + q,
+      R"({"type": "H5T_STD_I32LE", "shape": [4], "link": {"id": ")" + root + R"(", "name": "d"}})",
+      {{"Content-Type", "application/json"}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = parse(created).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
-  ASSERT_EQ(server.request("PUT", "/datasets/" + id + "/value" + q, R"({"value": [1, 2, 3, 4]})",
-                           {{"Content-Type", "application/json"}})
+  ASSERT_EQ(server
+                .request("PUT", "/datasets/" + id + "/value" + q, R"({"value": [1, 2, 3, 4]})",
+                         {{"Content-Type", "application/json"}})
                 .status,
             200);
-  ASSERT_EQ(server.request("PUT", "/acls/default" + q, R"({"read": true, "readACL": true, "update": false})",
-                           {{"Content-Type", "application/json"}})
+  ASSERT_EQ(server
+                .request("PUT", "/acls/default" + q, R"({"read": true, "readACL": true, "update": false})",
+                         {{"Content-Type", "application/json"}})
                 .status,
             201);
 
@@ -112,8 +117,9 @@ TEST(DeploymentExample, EachRoleLandsInItsStoreAndSurvivesARestart) {
   const auto acl = server.get("/acls/default" + q);
   ASSERT_EQ(acl.status, 200) << acl.body;
   EXPECT_FALSE(parse(acl).extract<Poco::JSON::Object::Ptr>()->getObject("acl")->getValue<bool>("update"));
-  EXPECT_EQ(server.request("PUT", "/datasets/" + id + "/value" + q, R"({"value": [0, 0, 0, 0]})",
-                           {{"Content-Type", "application/json"}})
+  EXPECT_EQ(server
+                .request("PUT", "/datasets/" + id + "/value" + q, R"({"value": [0, 0, 0, 0]})",
+                         {{"Content-Type", "application/json"}})
                 .status,
             401);
 }

@@ -28,7 +28,6 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-
 Object::Ptr parse(const std::string& body) {
   try {
     return Poco::JSON::Parser().parse(body).extract<Object::Ptr>();
@@ -908,9 +907,11 @@ TEST_P(HdfApi, LargeValuesStream) {
   // Variable-length elements that straddle the blocks a store hands out (about 8 MiB packed).
   const std::size_t n = 200000;
   const std::string v = createDataset(R"({"type": {"class": "H5T_STRING", "charSet": "H5T_CSET_UTF8",
-      "strPad": "H5T_STR_NULLTERM", "length": "H5T_VARIABLE"}, "shape": [)" + std::to_string(n) + "]}");
+      "strPad": "H5T_STR_NULLTERM", "length": "H5T_VARIABLE"}, "shape": [)" +
+                                      std::to_string(n) + "]}");
   std::string list = "[";
-  for (std::size_t i = 0; i < n; ++i) list += (i ? ",\"" : "\"") + std::string(i % 50, 'x') + std::to_string(i) + "\"";
+  for (std::size_t i = 0; i < n; ++i)
+    list += (i ? ",\"" : "\"") + std::string(i % 50, 'x') + std::to_string(i) + "\"";
   list += "]";
   r = put("/datasets/" + v + "/value", R"({"value": )" + list + "}");
   ASSERT_EQ(r.status, 200) << r.reason;
@@ -1174,8 +1175,8 @@ TEST_P(HdfApi, AclUserNamesMustBeKnown) {
 
   // PUT for a name that is neither "default" nor a user of the server: 400 (h5serv's
   // "username not found"), naming the user, and nothing is stored.
-  for (const std::string& path : {std::string("/acls/nobody"), "/groups/" + root + "/acls/nobody",
-                                  "/datasets/" + d + "/acls/nobody"}) {
+  for (const std::string& path :
+       {std::string("/acls/nobody"), "/groups/" + root + "/acls/nobody", "/datasets/" + d + "/acls/nobody"}) {
     auto r = put(path, R"({"read": true})");
     EXPECT_EQ(r.status, 400) << path << " " << r.reason;
     EXPECT_NE(r.reason.find("nobody"), std::string::npos) << r.reason;

@@ -132,7 +132,7 @@ TEST_F(HdfRestart, DeletedLinksAndDomainsStayGoneAcrossARestart) {
   ASSERT_EQ(server_->stop(), 0) << server_->log();
   Poco::File(file("dropped")).remove();
   auto [rc, out] = runPython(state_.path(), "import h5py\nwith h5py.File('" + file("keep") +
-                                              "', 'r+') as f:\n    del f['gone']\nprint('ok')\n");
+                                                "', 'r+') as f:\n    del f['gone']\nprint('ok')\n");
   ASSERT_EQ(rc, 0) << out;
   ASSERT_TRUE(server_->start()) << server_->log();
   EXPECT_EQ(linkStatus("keep", root, "gone"), 404);

@@ -87,8 +87,7 @@ std::map<std::string, Listed> listBlobs(ServerProcess& server) {
   const auto all = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Array::Ptr>();
   for (std::size_t i = 0; i < all->size(); ++i) {
     const auto o = all->getObject(static_cast<unsigned>(i));
-    out[o->getValue<std::string>("id")] = {o->getValue<uint64_t>("size"),
-                                           o->getValue<uint64_t>("refs")};
+    out[o->getValue<std::string>("id")] = {o->getValue<uint64_t>("size"), o->getValue<uint64_t>("refs")};
   }
   return out;
 }
@@ -124,11 +123,11 @@ TEST(RocksDbDurability, AcknowledgedBlobsSurviveSigkillMidUpload) {
     // its record is not.
     const std::string partial = randomBytes(6 << 20, 999 + round);
     Poco::Net::StreamSocket raw(Poco::Net::SocketAddress("127.0.0.1", server.port()));
-    const std::string head = "POST /strata/blobs HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                             std::to_string(partial.size()) + "\r\n\r\n";
+    const std::string head =
+        "POST /strata/blobs HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(partial.size()) +
+        "\r\n\r\n";
     raw.sendBytes(head.data(), static_cast<int>(head.size()));
-    for (std::size_t at = 0; at < (3u << 20); at += 64 << 10)
-      raw.sendBytes(partial.data() + at, 64 << 10);
+    for (std::size_t at = 0; at < (3u << 20); at += 64 << 10) raw.sendBytes(partial.data() + at, 64 << 10);
 
     for (int i = 0; i < 400 && acknowledged.load() < 20; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(25));

@@ -27,8 +27,7 @@ TEST(StartupErrors, UnknownServerKey) {
 }
 
 TEST(StartupErrors, UnknownBackend) {
-  expectStartupFailure({{"stores.blobs.default.backend", "nosuch"}},
-                       "no file strata-backend-nosuch.so");
+  expectStartupFailure({{"stores.blobs.default.backend", "nosuch"}}, "no file strata-backend-nosuch.so");
 }
 
 TEST(StartupErrors, UnknownRole) {
@@ -157,12 +156,14 @@ TEST_F(AuthHttp, GoodCredentialsAndTokens) {
 
   auto t = server_->request("POST", "/strata/token", "", {{"Authorization", basicAuth("bob", "builder")}});
   ASSERT_EQ(t.status, 200) << t.body;
-  auto token = Poco::JSON::Parser().parse(t.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("token");
+  auto token =
+      Poco::JSON::Parser().parse(t.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("token");
   auto b = server_->get("/fixture/private", {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(b.status, 200);
   EXPECT_NE(b.body.find("\"user\":\"bob\""), std::string::npos);
   // A token cannot renew itself.
-  EXPECT_EQ(server_->request("POST", "/strata/token", "", {{"Authorization", "Bearer " + token}}).status, 403);
+  EXPECT_EQ(server_->request("POST", "/strata/token", "", {{"Authorization", "Bearer " + token}}).status,
+            403);
   // Tampered: change one character of the payload.
   std::string bad = token;
   const auto dot = bad.find('.');

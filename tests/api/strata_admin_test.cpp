@@ -30,7 +30,8 @@ struct AdminRun {
 // Runs strata-admin in `dir` with `args`; stdout and stderr are kept apart.
 AdminRun admin(const TempDir& dir, const std::vector<std::string>& args) {
   const std::string out = dir.file("admin.out"), err = dir.file("admin.err");
-  Poco::Process::Args shellArgs = {"-c", "exec \"$0\" \"$@\" >'" + out + "' 2>'" + err + "'", STRATA_ADMIN_BIN};
+  Poco::Process::Args shellArgs = {"-c", "exec \"$0\" \"$@\" >'" + out + "' 2>'" + err + "'",
+                                   STRATA_ADMIN_BIN};
   shellArgs.insert(shellArgs.end(), args.begin(), args.end());
   Poco::ProcessHandle handle = Poco::Process::launch("/bin/sh", shellArgs, dir.path());
   AdminRun r;
@@ -140,23 +141,31 @@ class StrataAdmin : public ::testing::Test {
     const auto [rc, out] = runPython(dir_.path(), kWriteFiles, {dir_.file("files")});
     ASSERT_EQ(rc, 0) << out;
     // A server's configuration: strata-admin opens only the stores a command names.
-    writeFile(config(), "server.port = 0\n"
-                        "plugins.load = hdf\n"
-                        "plugins.path = " STRATA_PLUGIN_DIR "\n"
-                        "stores.entities.default.backend = memory\n"
-                        "stores.arrays.files.backend = hdf5\n"
-                        "stores.arrays.files.path = " + dir_.file("files") + "\n"
-                        "stores.arrays.db.backend = rocksdb\n"
-                        "stores.arrays.db.path = " + dir_.file("db") + "\n"
-                        "stores.arrays.back.backend = hdf5\n"
-                        "stores.arrays.back.path = " + dir_.file("back") + "\n");
+    writeFile(config(),
+              "server.port = 0\n"
+              "plugins.load = hdf\n"
+              "plugins.path = " STRATA_PLUGIN_DIR
+              "\n"
+              "stores.entities.default.backend = memory\n"
+              "stores.arrays.files.backend = hdf5\n"
+              "stores.arrays.files.path = " +
+                  dir_.file("files") +
+                  "\n"
+                  "stores.arrays.db.backend = rocksdb\n"
+                  "stores.arrays.db.path = " +
+                  dir_.file("db") +
+                  "\n"
+                  "stores.arrays.back.backend = hdf5\n"
+                  "stores.arrays.back.path = " +
+                  dir_.file("back") + "\n");
   }
 
   std::string config() const { return dir_.file("strata.properties"); }
 
   AdminRun copy(const std::string& from, const std::string& to, std::vector<std::string> containers = {},
-           const std::string& role = "arrays") {
-    std::vector<std::string> args = {"copy", "--config", config(), "--role", role, "--from", from, "--to", to};
+                const std::string& role = "arrays") {
+    std::vector<std::string> args = {"copy",   "--config", config(), "--role", role,
+                                     "--from", from,       "--to",   to};
     for (const auto& c : containers) {
       args.push_back("--container");
       args.push_back(c);
@@ -203,8 +212,8 @@ TEST_F(StrataAdmin, CopiesADomainFromHdf5ToRocksDbAndBackWhole) {
   EXPECT_EQ(r.out, "test/tall\n");
   EXPECT_FALSE(exists("back/other/two.h5"));
 
-  const auto [rc, out] =
-      runPython(dir_.path(), kCompareFiles, {dir_.file("files/test/tall.h5"), dir_.file("back/test/tall.h5")});
+  const auto [rc, out] = runPython(dir_.path(), kCompareFiles,
+                                   {dir_.file("files/test/tall.h5"), dir_.file("back/test/tall.h5")});
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out, "same\n");
 
@@ -221,10 +230,13 @@ TEST_F(StrataAdmin, CopiesADomainFromHdf5ToRocksDbAndBackWhole) {
   };
   const std::string root = parse(g("/").body)->getValue<std::string>("root");
   auto id = [&](const std::string& group, const std::string& name) {
-    return parse(g("/groups/" + group + "/links/" + name).body)->getObject("link")->getValue<std::string>("id");
+    return parse(g("/groups/" + group + "/links/" + name).body)
+        ->getObject("link")
+        ->getValue<std::string>("id");
   };
   const std::string dset = id(id(id(root, "g1"), "g1.1"), "dset1.1.1");
-  EXPECT_EQ(compact(parse(g("/datasets/" + dset + "/value?select=[0:4:2,1:3]").body)->get("value")), "[[1,2],[21,22]]");
+  EXPECT_EQ(compact(parse(g("/datasets/" + dset + "/value?select=[0:4:2,1:3]").body)->get("value")),
+            "[[1,2],[21,22]]");
   EXPECT_EQ(compact(parse(g("/datasets/" + dset + "/attributes/units").body)->get("value")), R"("meters")");
   const std::string chunked = id(root, "chunked");
   EXPECT_EQ(compact(parse(g("/datasets/" + chunked + "/value?select=[448:452]").body)->get("value")),
@@ -241,14 +253,15 @@ TEST_F(StrataAdmin, BadUsageFailsOnStderrAndWritesNothing) {
     EXPECT_EQ(r.out, "") << describe(r);
   };
   fails(copy("files", "db", {}, "nosuch"), 64, "unknown role 'nosuch'");
-  fails(copy("files", "nosuch"), 64, "configures no store stores.arrays.nosuch (its arrays stores: back, db, files)");
+  fails(copy("files", "nosuch"), 64,
+        "configures no store stores.arrays.nosuch (its arrays stores: back, db, files)");
   fails(copy("nosuch", "db"), 64, "configures no store stores.arrays.nosuch");
   fails(copy("files", "files"), 64, "--from and --to name the same store");
   fails(admin(dir_, {"copy", "--config", config(), "--role", "arrays", "--from", "files"}), 64,
         "copy needs --from and --to");
   fails(copy("files", "db", {"test/tall", "no/such"}), 1, "stores.arrays.files has no container 'no/such'");
-  fails(admin(dir_, {"copy", "--config", dir_.file("missing.properties"), "--role", "arrays", "--from", "files",
-                     "--to", "db"}),
+  fails(admin(dir_, {"copy", "--config", dir_.file("missing.properties"), "--role", "arrays", "--from",
+                     "files", "--to", "db"}),
         78, "cannot read the configuration");
   fails(list("nosuch"), 64, "configures no store stores.arrays.nosuch");
   // None of these opened the destination: its directory was never made.

@@ -96,8 +96,7 @@ TEST_P(AnnotationStoreContract, EveryTypeRoundTrips) {
   const auto s = store_->find("x", "s");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->type, AnnotationType::String);
-  EXPECT_EQ(s->values, (std::vector<AnnotationValue>{std::string("a"), std::string("b"),
-                                                     std::string("")}));
+  EXPECT_EQ(s->values, (std::vector<AnnotationValue>{std::string("a"), std::string("b"), std::string("")}));
   const auto d = store_->find("x", "d");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->type, AnnotationType::Double);
@@ -105,8 +104,7 @@ TEST_P(AnnotationStoreContract, EveryTypeRoundTrips) {
   const auto l = store_->find("x", "l");
   ASSERT_TRUE(l);
   EXPECT_EQ(l->type, AnnotationType::Long);
-  EXPECT_EQ(l->values,
-            (std::vector<AnnotationValue>{int64_t{INT64_MIN}, int64_t{0}, int64_t{INT64_MAX}}));
+  EXPECT_EQ(l->values, (std::vector<AnnotationValue>{int64_t{INT64_MIN}, int64_t{0}, int64_t{INT64_MAX}}));
   const auto t = store_->find("x", "t");
   ASSERT_TRUE(t);
   EXPECT_EQ(t->type, AnnotationType::Date);
@@ -144,18 +142,14 @@ TEST_P(AnnotationStoreContract, InvalidAnnotationsAreBadRequestAndStoreNothing) 
   EXPECT_THROW(store_->set("x", strings("", {"v"})), BadRequest);
   EXPECT_THROW(store_->set("x", strings("k", {})), BadRequest);
   // Values of another type than the annotation's.
-  EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Long, {std::string("1")}}),
-               BadRequest);
-  EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Double, {int64_t{1}}}),
-               BadRequest);
+  EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Long, {std::string("1")}}), BadRequest);
+  EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Double, {int64_t{1}}}), BadRequest);
   EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Date, {1.5}}), BadRequest);
-  EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Boolean, {std::string("true")}}),
-               BadRequest);
+  EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Boolean, {std::string("true")}}), BadRequest);
   EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::String, {true}}), BadRequest);
   // One bad value among good ones.
-  EXPECT_THROW(
-      store_->set("x", Annotation{"k", AnnotationType::Long, {int64_t{1}, 2.0, int64_t{3}}}),
-      BadRequest);
+  EXPECT_THROW(store_->set("x", Annotation{"k", AnnotationType::Long, {int64_t{1}, 2.0, int64_t{3}}}),
+               BadRequest);
   EXPECT_EQ(keys(store_->list("x")), (std::vector<std::string>{"keep"}));
   EXPECT_THROW(store_->list(""), BadRequest);
   EXPECT_THROW(store_->find("x", ""), BadRequest);
@@ -203,8 +197,7 @@ TEST_P(AnnotationStoreContract, RemoveAndRemoveAll) {
 TEST_P(AnnotationStoreContract, QueryComparesLongs) {
   createTargets();
   EXPECT_EQ(store_->query(query("size", Op::Eq, int64_t{30})), (Targets{"t3"}));
-  EXPECT_EQ(store_->query(query("size", Op::Ne, int64_t{30})),
-            (Targets{"t1", "t2", "t4", "t5", "t6"}));
+  EXPECT_EQ(store_->query(query("size", Op::Ne, int64_t{30})), (Targets{"t1", "t2", "t4", "t5", "t6"}));
   EXPECT_EQ(store_->query(query("size", Op::Lt, int64_t{30})), (Targets{"t1", "t2"}));
   EXPECT_EQ(store_->query(query("size", Op::Le, int64_t{30})), (Targets{"t1", "t2", "t3"}));
   EXPECT_EQ(store_->query(query("size", Op::Gt, int64_t{40})), (Targets{"t5", "t6"}));
@@ -241,8 +234,8 @@ TEST_P(AnnotationStoreContract, QueryComparesDates) {
 TEST_P(AnnotationStoreContract, QueryReturnsSortedUniqueTargetsInPages) {
   // Targets set out of order, each with several matching values.
   std::vector<std::string> expected;
-  for (int i = 0; i < 25; ++i) expected.push_back("target-" + std::string(i < 10 ? "0" : "") +
-                                                  std::to_string(i));
+  for (int i = 0; i < 25; ++i)
+    expected.push_back("target-" + std::string(i < 10 ? "0" : "") + std::to_string(i));
   for (int i = 24; i >= 0; --i) store_->set(expected[i], longs("n", {1, 2, 3, i}));
   store_->set("unrelated", longs("m", {1}));
 
@@ -256,8 +249,7 @@ TEST_P(AnnotationStoreContract, QueryReturnsSortedUniqueTargetsInPages) {
   EXPECT_TRUE(store_->query(query("n", Op::Ge, int64_t{1}, 25, 10)).empty());
   EXPECT_TRUE(store_->query(query("n", Op::Ge, int64_t{1}, 0, 0)).empty());
   // Paging applies after filtering.
-  EXPECT_EQ(store_->query(query("n", Op::Gt, int64_t{20}, 1, 2)),
-            (Targets{"target-22", "target-23"}));
+  EXPECT_EQ(store_->query(query("n", Op::Gt, int64_t{20}, 1, 2)), (Targets{"target-22", "target-23"}));
 }
 
 TEST_P(AnnotationStoreContract, ConcurrentWritersAndQueries) {

@@ -118,8 +118,7 @@ Selection points(std::vector<Dims> list) {
   return Selection::points(std::move(list), rank);
 }
 
-DatasetSpec spec(DatatypePtr type, Dims dims, Dims maxdims = {}, Dims chunks = {},
-                 std::string fill = {}) {
+DatasetSpec spec(DatatypePtr type, Dims dims, Dims maxdims = {}, Dims chunks = {}, std::string fill = {}) {
   DatasetSpec s;
   s.type = std::move(type);
   s.shape.cls = ShapeClass::Simple;
@@ -183,8 +182,7 @@ class ArrayOps {
     const DatasetInfo info = store_.dataset(c_, id);
     return read(id, Selection::all(info.shape.dims));
   }
-  void write(const std::string& id, const Selection& sel, const std::string& bytes,
-             std::size_t piece = 7) {
+  void write(const std::string& id, const Selection& sel, const std::string& bytes, std::size_t piece = 7) {
     writeAnnounced(id, sel, bytes, bytes.size(), piece);
   }
   void writeAnnounced(const std::string& id, const Selection& sel, const std::string& bytes,
@@ -277,8 +275,7 @@ TEST_P(ArrayStoreContract, ContainersAreCreatedFoundListedAndDeleted) {
   EXPECT_THROW(store_->object("home/alice/data", a.rootId), NotFound);
   EXPECT_THROW(store_->createGroup("home/alice/data"), NotFound);
   const auto after = store_->listContainers();
-  EXPECT_EQ(std::set<std::string>(after.begin(), after.end()),
-            (std::set<std::string>{c_, "home/alice"}));
+  EXPECT_EQ(std::set<std::string>(after.begin(), after.end()), (std::set<std::string>{c_, "home/alice"}));
 
   // Created again, it starts empty.
   const ContainerInfo again = store_->createContainer("home/alice/data");
@@ -374,9 +371,9 @@ TEST_P(ArrayStoreContract, UnknownIdsAreNotFoundAndDeletedOnesGone) {
   EXPECT_THROW(ops_->write(d, Selection::all({4}), std::string(16, '\0')), Gone);
   EXPECT_THROW(store_->resize(c_, d, {2}), Gone);
   EXPECT_THROW(store_->listAttributes(c_, d, {}), Gone);
-  EXPECT_THROW(store_->createAttribute(
-                   c_, d, attr("a", arrays::intType(4, true), ShapeClass::Scalar), le32(1), false),
-               Gone);
+  EXPECT_THROW(
+      store_->createAttribute(c_, d, attr("a", arrays::intType(4, true), ShapeClass::Scalar), le32(1), false),
+      Gone);
   EXPECT_THROW(store_->object(c_, g), Gone);
   EXPECT_THROW(store_->listLinks(c_, g, {}), Gone);
   EXPECT_THROW(store_->createLink(c_, g, hardLink("x", root_)), Gone);
@@ -451,8 +448,7 @@ TEST_P(ArrayStoreContract, LinksOfEveryClass) {
 
 TEST_P(ArrayStoreContract, LinkPagingConflictsAndBadNames) {
   const std::string g = store_->createGroup(c_).id;
-  for (const std::string name : {"e", "b", "d", "a", "c"})
-    store_->createLink(c_, root_, hardLink(name, g));
+  for (const std::string name : {"e", "b", "d", "a", "c"}) store_->createLink(c_, root_, hardLink(name, g));
 
   Page page;
   page.limit = 2;
@@ -598,12 +594,10 @@ TEST_P(ArrayStoreContract, Int32LittleEndianByHyperslabAndPoints) {
   EXPECT_EQ(readAll(d), all);
 
   // Rows 0 and 2, columns 1, 3, 5: in C order over the selection.
-  EXPECT_EQ(read(d, slab({0, 1}, {2, 3}, {2, 2})), le32(v(0, 1)) + le32(v(0, 3)) + le32(v(0, 5)) +
-                                                       le32(v(2, 1)) + le32(v(2, 3)) +
-                                                       le32(v(2, 5)));
+  EXPECT_EQ(read(d, slab({0, 1}, {2, 3}, {2, 2})),
+            le32(v(0, 1)) + le32(v(0, 3)) + le32(v(0, 5)) + le32(v(2, 1)) + le32(v(2, 3)) + le32(v(2, 5)));
   // One column.
-  EXPECT_EQ(read(d, slab({0, 4}, {4, 1})),
-            le32(v(0, 4)) + le32(v(1, 4)) + le32(v(2, 4)) + le32(v(3, 4)));
+  EXPECT_EQ(read(d, slab({0, 4}, {4, 1})), le32(v(0, 4)) + le32(v(1, 4)) + le32(v(2, 4)) + le32(v(3, 4)));
   // Points come back in request order, repeats included.
   EXPECT_EQ(read(d, points({{3, 5}, {0, 0}, {2, 3}, {3, 5}})),
             le32(v(3, 5)) + le32(v(0, 0)) + le32(v(2, 3)) + le32(v(3, 5)));
@@ -614,9 +608,7 @@ TEST_P(ArrayStoreContract, Int32LittleEndianByHyperslabAndPoints) {
   write(d, slab({1, 0}, {2, 3}, {2, 2}),
         le32(100) + le32(101) + le32(102) + le32(103) + le32(104) + le32(105));
   std::string expected = all;
-  const auto put = [&](uint64_t i, uint64_t j, int32_t x) {
-    expected.replace((i * 6 + j) * 4, 4, le32(x));
-  };
+  const auto put = [&](uint64_t i, uint64_t j, int32_t x) { expected.replace((i * 6 + j) * 4, 4, le32(x)); };
   put(1, 0, 100);
   put(1, 2, 101);
   put(1, 4, 102);
@@ -645,14 +637,12 @@ TEST_P(ArrayStoreContract, Int32BigEndianKeepsItsByteOrder) {
 
 TEST_P(ArrayStoreContract, Float64ThreeDimensionalChunked) {
   const std::string d = create(spec(arrays::floatType(8), {2, 3, 4}, {}, {1, 2, 3}));
-  const auto v = [](uint64_t i, uint64_t j, uint64_t k) {
-    return (i * 12 + j * 4 + k) * 0.5 - 1.25;
-  };
+  const auto v = [](uint64_t i, uint64_t j, uint64_t k) { return (i * 12 + j * 4 + k) * 0.5 - 1.25; };
   write(d, Selection::all({2, 3, 4}),
         each(24, [&](uint64_t n) { return f64le(v(n / 12, n / 4 % 3, n % 4)); }));
-  EXPECT_EQ(read(d, slab({1, 0, 1}, {1, 3, 2}, {1, 1, 2})),
-            f64le(v(1, 0, 1)) + f64le(v(1, 0, 3)) + f64le(v(1, 1, 1)) + f64le(v(1, 1, 3)) +
-                f64le(v(1, 2, 1)) + f64le(v(1, 2, 3)));
+  EXPECT_EQ(read(d, slab({1, 0, 1}, {1, 3, 2}, {1, 1, 2})), f64le(v(1, 0, 1)) + f64le(v(1, 0, 3)) +
+                                                                f64le(v(1, 1, 1)) + f64le(v(1, 1, 3)) +
+                                                                f64le(v(1, 2, 1)) + f64le(v(1, 2, 3)));
   EXPECT_EQ(read(d, points({{1, 2, 3}, {0, 0, 0}})), f64le(v(1, 2, 3)) + f64le(v(0, 0, 0)));
 }
 
@@ -676,8 +666,7 @@ TEST_P(ArrayStoreContract, VariableLengthStrings) {
 
   const std::string longer(10000, 'L');
   write(d, slab({1}, {2}, {2}), vlenStr("one") + vlenStr(longer));
-  EXPECT_EQ(readAll(d),
-            vlenStr("first \xc3\xa9") + vlenStr("one") + vlenStr("second") + vlenStr(longer));
+  EXPECT_EQ(readAll(d), vlenStr("first \xc3\xa9") + vlenStr("one") + vlenStr("second") + vlenStr(longer));
   EXPECT_EQ(read(d, slab({0}, {2}, {2})), vlenStr("first \xc3\xa9") + vlenStr("second"));
   EXPECT_EQ(read(d, points({{3}, {1}})), vlenStr(longer) + vlenStr("one"));
 
@@ -816,8 +805,7 @@ TEST_P(ArrayStoreContract, ChunkedAndContiguousGiveIdenticalResults) {
 }
 
 TEST_P(ArrayStoreContract, ResizeKeepsValuesAtTheirCoordinates) {
-  const std::string d =
-      create(spec(arrays::intType(4, true), {3, 4}, {kUnlimited, 6}, {2, 2}, le32(-1)));
+  const std::string d = create(spec(arrays::intType(4, true), {3, 4}, {kUnlimited, 6}, {2, 2}, le32(-1)));
   const auto v = [](uint64_t i, uint64_t j) { return static_cast<int32_t>(i * 10 + j); };
   write(d, Selection::all({3, 4}), each(12, [&](uint64_t k) { return le32(v(k / 4, k % 4)); }));
 
@@ -842,8 +830,8 @@ TEST_P(ArrayStoreContract, ResizeKeepsValuesAtTheirCoordinates) {
   EXPECT_EQ(read(d, slab({2, 0}, {1, 6})),
             le32(v(2, 0)) + le32(v(2, 1)) + le32(v(2, 2)) + le32(v(2, 3)) + le32(-1) + le32(-1));
   store_->resize(c_, d, {2, 3});
-  EXPECT_EQ(readAll(d), le32(v(0, 0)) + le32(v(0, 1)) + le32(v(0, 2)) + le32(v(1, 0)) +
-                            le32(v(1, 1)) + le32(v(1, 2)));
+  EXPECT_EQ(readAll(d),
+            le32(v(0, 0)) + le32(v(0, 1)) + le32(v(0, 2)) + le32(v(1, 0)) + le32(v(1, 1)) + le32(v(1, 2)));
   EXPECT_THROW(read(d, slab({2, 0}, {1, 1})), BadRequest) << "outside the new extent";
   store_->resize(c_, d, {3, 4});
   EXPECT_EQ(readAll(d), each(12, [&](uint64_t k) {
@@ -998,8 +986,7 @@ TEST_P(ArrayStoreContract, CommittedDatatypes) {
   EXPECT_EQ(store_->datatype(c_, other.id)->cls, TypeClass::String);
   EXPECT_TRUE(store_->datatype(c_, other.id)->variable);
   const auto listed = store_->listObjects(c_, ObjectKind::Datatype, {});
-  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()),
-            (std::set<std::string>{t.id, other.id}));
+  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), (std::set<std::string>{t.id, other.id}));
 }
 
 // ---------------------------------------------------------------- attributes
@@ -1008,13 +995,13 @@ TEST_P(ArrayStoreContract, AttributesCreateListReplaceDelete) {
   const auto i32 = arrays::intType(4, true);
   const auto f64 = arrays::floatType(8);
   store_->createAttribute(c_, root_, attr("b", i32, ShapeClass::Scalar), le32(5), false);
-  store_->createAttribute(c_, root_, attr("a", f64, ShapeClass::Simple, {3}),
-                          f64le(1) + f64le(2) + f64le(3), false);
+  store_->createAttribute(c_, root_, attr("a", f64, ShapeClass::Simple, {3}), f64le(1) + f64le(2) + f64le(3),
+                          false);
   store_->createAttribute(c_, root_, attr("c", arrays::vlenStringType(), ShapeClass::Simple, {2}),
                           vlenStr("x") + vlenStr("longer"), false);
   store_->createAttribute(c_, root_, attr("e", i32, ShapeClass::Null), "", false);
-  store_->createAttribute(c_, root_, attr("d", pointType(), ShapeClass::Scalar),
-                          pointValue(1, 2, 3, 4, "p"), false);
+  store_->createAttribute(c_, root_, attr("d", pointType(), ShapeClass::Scalar), pointValue(1, 2, 3, 4, "p"),
+                          false);
 
   EXPECT_EQ(store_->object(c_, root_).attributeCount, 5u);
   AttributeInfo a = store_->attribute(c_, root_, "a");
@@ -1047,12 +1034,10 @@ TEST_P(ArrayStoreContract, AttributesCreateListReplaceDelete) {
   EXPECT_TRUE(store_->listAttributes(c_, root_, page).empty());
 
   // Conflict unless replacing; a replacement may change type and shape.
-  EXPECT_THROW(
-      store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Scalar), le32(1), false),
-      Conflict);
+  EXPECT_THROW(store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Scalar), le32(1), false),
+               Conflict);
   EXPECT_EQ(store_->attributeValue(c_, root_, "a"), f64le(1) + f64le(2) + f64le(3));
-  store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Simple, {2}), le32(8) + le32(9),
-                          true);
+  store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Simple, {2}), le32(8) + le32(9), true);
   a = store_->attribute(c_, root_, "a");
   EXPECT_TRUE(*a.type == *i32);
   EXPECT_EQ(a.shape.dims, (Dims{2}));
@@ -1066,8 +1051,7 @@ TEST_P(ArrayStoreContract, AttributesCreateListReplaceDelete) {
   EXPECT_THROW(store_->attribute(c_, root_, "b"), NotFound);
   EXPECT_THROW(store_->attributeValue(c_, root_, "b"), NotFound);
   EXPECT_THROW(store_->deleteAttribute(c_, root_, "b"), NotFound);
-  EXPECT_EQ(attributeNames(store_->listAttributes(c_, root_, {})),
-            (Names{"a", "c", "d", "e", "f"}));
+  EXPECT_EQ(attributeNames(store_->listAttributes(c_, root_, {})), (Names{"a", "c", "d", "e", "f"}));
   EXPECT_EQ(store_->object(c_, root_).attributeCount, 5u);
 }
 
@@ -1077,8 +1061,8 @@ TEST_P(ArrayStoreContract, AttributesOnEveryKindOfObject) {
   const std::string d = create(spec(i32, {2}));
   const std::string t = store_->createDatatype(c_, i32).id;
   for (const auto& id : {g, d, t}) {
-    store_->createAttribute(c_, id, attr("units", arrays::fixedStringType(6), ShapeClass::Scalar),
-                            "metres", false);
+    store_->createAttribute(c_, id, attr("units", arrays::fixedStringType(6), ShapeClass::Scalar), "metres",
+                            false);
     store_->createAttribute(c_, id, attr("id", i32, ShapeClass::Scalar), le32(7), false);
     EXPECT_EQ(attributeNames(store_->listAttributes(c_, id, {})), (Names{"id", "units"}));
     EXPECT_EQ(store_->attributeValue(c_, id, "units"), "metres");
@@ -1093,25 +1077,20 @@ TEST_P(ArrayStoreContract, AttributesOnEveryKindOfObject) {
 
 TEST_P(ArrayStoreContract, RejectsBadAttributes) {
   const auto i32 = arrays::intType(4, true);
-  EXPECT_THROW(
-      store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Simple, {2}), le32(1), false),
-      BadRequest);
-  EXPECT_THROW(
-      store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Scalar), le32(1) + "x", false),
-      BadRequest);
-  EXPECT_THROW(
-      store_->createAttribute(c_, root_, attr("a", nullptr, ShapeClass::Scalar), le32(1), false),
-      BadRequest);
-  EXPECT_THROW(
-      store_->createAttribute(c_, root_, attr("", i32, ShapeClass::Scalar), le32(1), false),
-      BadRequest);
-  EXPECT_THROW(store_->createAttribute(c_, root_,
-                                       attr("a", arrays::vlenStringType(), ShapeClass::Simple, {2}),
-                                       vlenStr("one"), false),
+  EXPECT_THROW(store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Simple, {2}), le32(1), false),
+               BadRequest);
+  EXPECT_THROW(store_->createAttribute(c_, root_, attr("a", i32, ShapeClass::Scalar), le32(1) + "x", false),
+               BadRequest);
+  EXPECT_THROW(store_->createAttribute(c_, root_, attr("a", nullptr, ShapeClass::Scalar), le32(1), false),
+               BadRequest);
+  EXPECT_THROW(store_->createAttribute(c_, root_, attr("", i32, ShapeClass::Scalar), le32(1), false),
                BadRequest);
   EXPECT_THROW(
-      store_->createAttribute(c_, newUuid(), attr("a", i32, ShapeClass::Scalar), le32(1), false),
-      NotFound);
+      store_->createAttribute(c_, root_, attr("a", arrays::vlenStringType(), ShapeClass::Simple, {2}),
+                              vlenStr("one"), false),
+      BadRequest);
+  EXPECT_THROW(store_->createAttribute(c_, newUuid(), attr("a", i32, ShapeClass::Scalar), le32(1), false),
+               NotFound);
   EXPECT_THROW(store_->attribute(c_, root_, "a"), NotFound);
   EXPECT_EQ(store_->object(c_, root_).attributeCount, 0u);
 }
@@ -1146,8 +1125,7 @@ TEST_P(ArrayStoreContract, ConcurrentWritersToDisjointHyperslabs) {
           ops.write(d, slab({first, 0}, {10, cols}, {4, 1}), bytes, 4093);
           // Metadata traffic on the same container at the same time.
           const std::string g = store_->createGroup(c_).id;
-          store_->createLink(c_, root_,
-                             hardLink("t" + std::to_string(t) + "-" + std::to_string(w), g));
+          store_->createLink(c_, root_, hardLink("t" + std::to_string(t) + "-" + std::to_string(w), g));
         }
       } catch (const std::exception& e) {
         fail(std::string("writer: ") + e.what());
@@ -1176,25 +1154,23 @@ TEST_P(ArrayStoreContract, ConcurrentWritersToDisjointHyperslabs) {
   for (auto& th : threads) th.join();
   ASSERT_FALSE(failed) << error;
 
-  EXPECT_TRUE(readAll(d) ==
-              each(rows * cols, [&](uint64_t k) { return le32(value(k / cols, k % cols)); }));
+  EXPECT_TRUE(readAll(d) == each(rows * cols, [&](uint64_t k) { return le32(value(k / cols, k % cols)); }));
   EXPECT_EQ(store_->listLinks(c_, root_, {}).size(), 40u);
   EXPECT_EQ(store_->listObjects(c_, ObjectKind::Group, {}).size(), 40u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ArrayStoreContract,
-                         testing::Values(memoryBackend(),
-                                         BackendParam{"hdf5",
-                                                      [](const std::string& dir) {
-                                                        return std::map<std::string, std::string>{
-                                                            {"path", dir + "/arrays"}};
-                                                      }},
-                                         BackendParam{"rocksdb",
-                                                      [](const std::string& dir) {
-                                                        return std::map<std::string, std::string>{
-                                                            {"path", dir + "/db"}};
-                                                      }}),
-                         backendName);
+INSTANTIATE_TEST_SUITE_P(
+    Backends, ArrayStoreContract,
+    testing::Values(memoryBackend(),
+                    BackendParam{"hdf5",
+                                 [](const std::string& dir) {
+                                   return std::map<std::string, std::string>{{"path", dir + "/arrays"}};
+                                 }},
+                    BackendParam{"rocksdb",
+                                 [](const std::string& dir) {
+                                   return std::map<std::string, std::string>{{"path", dir + "/db"}};
+                                 }}),
+    backendName);
 
 // ---------------------------------------------------------------- memory backend only
 
@@ -1251,8 +1227,7 @@ TEST_F(MemoryArrayStoreTest, ReadsInBlocksOfAtMostFourMiB) {
   EXPECT_EQ(blocks[0], std::size_t{4} << 20);
   // A strided read gathers many small runs into full blocks too.
   blocks.clear();
-  store_->read(c_, d, slab({0}, {n / 2}, {2}),
-               [&](const char*, std::size_t k) { blocks.push_back(k); });
+  store_->read(c_, d, slab({0}, {n / 2}, {2}), [&](const char*, std::size_t k) { blocks.push_back(k); });
   ASSERT_EQ(blocks.size(), 2u);
   EXPECT_EQ(blocks[0], std::size_t{4} << 20);
   EXPECT_EQ(blocks[1], std::size_t{1} << 20);
@@ -1261,9 +1236,9 @@ TEST_F(MemoryArrayStoreTest, ReadsInBlocksOfAtMostFourMiB) {
 TEST_F(MemoryArrayStoreTest, RefusesDatasetsItCannotHold) {
   EXPECT_THROW(store_->createDataset(c_, spec(arrays::intType(8, true), {uint64_t{1} << 40})),
                InsufficientStorage);
-  EXPECT_THROW(store_->createDataset(
-                   c_, spec(arrays::intType(8, true), {uint64_t{1} << 40, uint64_t{1} << 40})),
-               BadRequest);
+  EXPECT_THROW(
+      store_->createDataset(c_, spec(arrays::intType(8, true), {uint64_t{1} << 40, uint64_t{1} << 40})),
+      BadRequest);
   const std::string d = ops_.create(spec(arrays::intType(8, true), {1}, {kUnlimited}, {1024}));
   EXPECT_THROW(store_->resize(c_, d, {uint64_t{1} << 40}), InsufficientStorage);
   EXPECT_EQ(store_->dataset(c_, d).shape.dims, Dims{1});

@@ -133,8 +133,7 @@ TEST_P(BlobStoreContract, ReadsRanges) {
 }
 
 TEST_P(BlobStoreContract, IdIsTheStandardSha256) {
-  EXPECT_EQ(putString(*store_, "abc").id,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(putString(*store_, "abc").id, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const BlobInfo empty = putString(*store_, "");
   EXPECT_EQ(empty.id, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(empty.size, 0u);
@@ -240,8 +239,7 @@ TEST_P(BlobStoreContract, TooLargeIsPayloadTooLargeAndLeavesNothing) {
   // Found while streaming...
   EXPECT_THROW(putString(*store_, content, -1, 2 * kMiB + 1), PayloadTooLarge);
   // ...or up front, from the announced size.
-  EXPECT_THROW(putString(*store_, content, static_cast<int64_t>(content.size()), kMiB),
-               PayloadTooLarge);
+  EXPECT_THROW(putString(*store_, content, static_cast<int64_t>(content.size()), kMiB), PayloadTooLarge);
   EXPECT_THROW(putString(*store_, "x", -1, 0), PayloadTooLarge);
   EXPECT_TRUE(store_->list().empty());
 }
@@ -249,8 +247,7 @@ TEST_P(BlobStoreContract, TooLargeIsPayloadTooLargeAndLeavesNothing) {
 TEST_P(BlobStoreContract, StreamThatThrowsMidwayPropagatesAndLeavesNothing) {
   const std::string content = randomBytes(3 * kMiB, 19);
   {
-    FailingBuf buf(content, kMiB + kMiB / 2,
-                   [] { throw BadRequest("client_gone", "the client went away"); });
+    FailingBuf buf(content, kMiB + kMiB / 2, [] { throw BadRequest("client_gone", "the client went away"); });
     std::istream in(&buf);
     try {
       store_->put(in, static_cast<int64_t>(content.size()), kNoLimit);
@@ -354,8 +351,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 std::map<std::string, std::string> fsConfig(const std::string& path,
                                             std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> values{{"stores.blobs.t.backend", "fs"},
-                                            {"stores.blobs.t.path", path}};
+  std::map<std::string, std::string> values{{"stores.blobs.t.backend", "fs"}, {"stores.blobs.t.path", path}};
   for (auto& [k, v] : extra) values["stores.blobs.t." + k] = v;
   return values;
 }
@@ -480,9 +476,9 @@ TEST(FsBlobStore, TwoStoresCannotShareADirectory) {
   OpenStores first(fsConfig(root));
   EXPECT_THROW(OpenStores second(fsConfig(root)), StartupError);
   EXPECT_THROW(OpenStores(ConfigValues{{"stores.blobs.a.backend", "fs"},
-                                 {"stores.blobs.a.path", dir.file("other")},
-                                 {"stores.blobs.b.backend", "fs"},
-                                 {"stores.blobs.b.path", dir.file("other")}}),
+                                       {"stores.blobs.a.path", dir.file("other")},
+                                       {"stores.blobs.b.backend", "fs"},
+                                       {"stores.blobs.b.path", dir.file("other")}}),
                StartupError);
   // The first store still works.
   EXPECT_EQ(putString(*first.registry().blobs("t"), "abc").refs, 1u);

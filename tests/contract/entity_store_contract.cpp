@@ -203,10 +203,10 @@ TEST_P(EntityStoreContract, UpdateReplacesBodyAndBumpsEtagAndVersion) {
 TEST_P(EntityStoreContract, ConditionalUpdateWithAStaleEtagFails) {
   const Entity v1 = store_->create("c", "x", json(R"({"a":1})"));
   store_->update("c", "x", json(R"({"a":2})"), v1.etag);
-  expectCode<PreconditionFailed>(
-      [&] { store_->update("c", "x", json(R"({"a":3})"), v1.etag); }, "etag_mismatch");
-  expectCode<PreconditionFailed>(
-      [&] { store_->update("c", "x", json(R"({"a":3})"), "not-an-etag"); }, "etag_mismatch");
+  expectCode<PreconditionFailed>([&] { store_->update("c", "x", json(R"({"a":3})"), v1.etag); },
+                                 "etag_mismatch");
+  expectCode<PreconditionFailed>([&] { store_->update("c", "x", json(R"({"a":3})"), "not-an-etag"); },
+                                 "etag_mismatch");
   const Entity got = store_->get("c", "x");
   EXPECT_EQ(got.version, 2);
   EXPECT_EQ(got.body->getValue<int>("a"), 2);
@@ -308,8 +308,7 @@ TEST_P(EntityStoreContract, ListFilters) {
             (std::vector<std::string>{"e01", "e04", "e07", "e10"}));
   EXPECT_EQ(things({filter("group", Op::Ne, "g0")}).total, 8u);
   EXPECT_EQ(ids(things({filter("n", Op::Lt, 3)})), (std::vector<std::string>{"e00", "e05", "e08"}));
-  EXPECT_EQ(ids(things({filter("n", Op::Le, 3)})),
-            (std::vector<std::string>{"e00", "e02", "e05", "e08"}));
+  EXPECT_EQ(ids(things({filter("n", Op::Le, 3)})), (std::vector<std::string>{"e00", "e02", "e05", "e08"}));
   EXPECT_EQ(ids(things({filter("n", Op::Gt, 9)})), (std::vector<std::string>{"e03"}));
   EXPECT_EQ(ids(things({filter("n", Op::Ge, 5)})),
             (std::vector<std::string>{"e01", "e03", "e04", "e06", "e07", "e09"}));
@@ -337,9 +336,8 @@ TEST_P(EntityStoreContract, ListSortsByBodyFieldsWithMissingFirst) {
   EXPECT_EQ(ids(things({}, "n")), byN);
   EXPECT_EQ(ids(things({}, "n", true)), std::vector<std::string>(byN.rbegin(), byN.rend()));
   // Ties break by id.
-  EXPECT_EQ(ids(things({}, "group")),
-            (std::vector<std::string>{"e00", "e03", "e06", "e09", "e01", "e04", "e07", "e10",
-                                      "e02", "e05", "e08", "e11"}));
+  EXPECT_EQ(ids(things({}, "group")), (std::vector<std::string>{"e00", "e03", "e06", "e09", "e01", "e04",
+                                                                "e07", "e10", "e02", "e05", "e08", "e11"}));
 }
 
 TEST_P(EntityStoreContract, ListSortsByEntityFields) {
@@ -364,15 +362,13 @@ TEST_P(EntityStoreContract, ListSortsByEntityFields) {
 
 TEST_P(EntityStoreContract, ListSortsNumbersNumericallyAndKindsInOrder) {
   const std::vector<std::pair<std::string, std::string>> bodies{
-      {"a", R"({"x":10})"},  {"b", R"({"x":2})"},    {"c", R"({"x":2.5})"},
-      {"d", R"({"x":-1})"},  {"e", R"({"x":1000.0})"}, {"f", R"({"x":"10"})"},
-      {"g", R"({"y":1})"},   {"h", R"({"x":"9"})"}};
+      {"a", R"({"x":10})"},     {"b", R"({"x":2})"},    {"c", R"({"x":2.5})"}, {"d", R"({"x":-1})"},
+      {"e", R"({"x":1000.0})"}, {"f", R"({"x":"10"})"}, {"g", R"({"y":1})"},   {"h", R"({"x":"9"})"}};
   for (const auto& [id, body] : bodies) store_->create("k", id, json(body));
   EntityQuery q;
   q.sortBy = "x";
   // Missing first, then numbers by value, then strings by bytes.
-  EXPECT_EQ(ids(store_->list("k", q)),
-            (std::vector<std::string>{"g", "d", "b", "c", "a", "e", "f", "h"}));
+  EXPECT_EQ(ids(store_->list("k", q)), (std::vector<std::string>{"g", "d", "b", "c", "a", "e", "f", "h"}));
 }
 
 TEST_P(EntityStoreContract, ListPagesAndCountsTheTotal) {
@@ -390,8 +386,7 @@ TEST_P(EntityStoreContract, ListPagesAndCountsTheTotal) {
   EXPECT_EQ(none.total, 12u);
   EXPECT_TRUE(none.items.empty());
   // Filters count before paging.
-  const EntityPage filtered =
-      things({filter("group", EntityFilter::Op::Eq, "g2")}, "id", false, 1, 2);
+  const EntityPage filtered = things({filter("group", EntityFilter::Op::Eq, "g2")}, "id", false, 1, 2);
   EXPECT_EQ(filtered.total, 4u);
   EXPECT_EQ(ids(filtered), (std::vector<std::string>{"e05", "e08"}));
 

@@ -96,8 +96,7 @@ bool haveH5py() {
 
 // Runs `script` with /usr/bin/python3 and the given arguments; returns its exit code and
 // leaves stdout+stderr in `output`.
-int runPython(const std::string& workDir, const std::string& script, const Names& args,
-              std::string& output) {
+int runPython(const std::string& workDir, const std::string& script, const Names& args, std::string& output) {
   auto [rc, out] = strata::test::runPython(workDir, script, args);
   output = std::move(out);
   return rc;
@@ -132,8 +131,8 @@ class Hdf5Files : public testing::Test {
 
   std::string readAll(const std::string& c, const std::string& id) {
     const DatasetInfo info = store_->dataset(c, id);
-    const Selection sel = info.shape.cls == ShapeClass::Simple ? Selection::all(info.shape.dims)
-                                                               : Selection::all({});
+    const Selection sel =
+        info.shape.cls == ShapeClass::Simple ? Selection::all(info.shape.dims) : Selection::all({});
     return read(c, id, sel);
   }
   std::string read(const std::string& c, const std::string& id, const Selection& sel) {
@@ -141,8 +140,7 @@ class Hdf5Files : public testing::Test {
     store_->read(c, id, sel, [&](const char* p, std::size_t n) { out.append(p, n); });
     return out;
   }
-  void write(const std::string& c, const std::string& id, const Selection& sel,
-             const std::string& bytes) {
+  void write(const std::string& c, const std::string& id, const Selection& sel, const std::string& bytes) {
     std::size_t pos = 0;
     store_->write(
         c, id, sel,
@@ -181,7 +179,8 @@ class Hdf5Files : public testing::Test {
       for (const Link& l : store_->listLinks(c, id, {})) {
         if (l.cls != LinkClass::Hard) continue;
         out[path + "/" + l.name] = l.id;
-        if (l.kind == ObjectKind::Group && seen.insert(l.id).second) todo.push_back({path + "/" + l.name, l.id});
+        if (l.kind == ObjectKind::Group && seen.insert(l.id).second)
+          todo.push_back({path + "/" + l.name, l.id});
       }
     }
     return out;
@@ -281,17 +280,17 @@ TEST_F(Hdf5Files, H5pyFilesAreServedWithEveryObjectAndType) {
 
   Names names;
   for (const Link& l : store.listLinks(c, info.rootId, {})) names.push_back(l.name);
-  EXPECT_EQ(names, (Names{"array", "bool", "chunked", "compound", "empty", "enum", "ext", "f32",
-                          "f64be", "fixed", "g1", "i8", "opaque", "padded", "refs", "regrefs",
-                          "scalar", "soft", "u16be", "vlen", "vstr"}));
+  EXPECT_EQ(names, (Names{"array", "bool",    "chunked", "compound", "empty", "enum",   "ext",
+                          "f32",   "f64be",   "fixed",   "g1",       "i8",    "opaque", "padded",
+                          "refs",  "regrefs", "scalar",  "soft",     "u16be", "vlen",   "vstr"}));
 
   // Numbers of every size and byte order, read as stored.
   const std::string dset = idAt(c, "g1/g1.1/dset1.1.1");
   EXPECT_TRUE(*store.dataset(c, dset).type == *arrays::intType(4, true));
   EXPECT_EQ(readAll(c, dset), expected("i32"));
   EXPECT_EQ(read(c, dset, Selection::hyperslab({{1, 2}, {2, 3}, {1, 1}})),
-            le32(10 * 3 - 7 + 6) + le32(11 * 3 - 7 + 6) + le32(12 * 3 - 7 + 6) +
-                le32(20 * 3 - 7 + 6) + le32(21 * 3 - 7 + 6) + le32(22 * 3 - 7 + 6));
+            le32(10 * 3 - 7 + 6) + le32(11 * 3 - 7 + 6) + le32(12 * 3 - 7 + 6) + le32(20 * 3 - 7 + 6) +
+                le32(21 * 3 - 7 + 6) + le32(22 * 3 - 7 + 6));
   const DatasetInfo u16 = store.dataset(c, idAt(c, "u16be"));
   EXPECT_TRUE(*u16.type == *arrays::intType(2, false, ByteOrder::Big));
   EXPECT_EQ(u16.shape.dims, (Dims{3, 4}));
@@ -353,7 +352,8 @@ TEST_F(Hdf5Files, H5pyFilesAreServedWithEveryObjectAndType) {
             ref("groups", idAt(c, "g1")) + ref("datasets", dset) + std::string(arrays::kRefBytes, '\0'));
   const std::string regions = readAll(c, idAt(c, "regrefs"));
   std::size_t pos = 0;
-  const uint64_t len = static_cast<unsigned char>(regions[0]) | static_cast<uint64_t>(static_cast<unsigned char>(regions[1])) << 8;
+  const uint64_t len = static_cast<unsigned char>(regions[0]) |
+                       static_cast<uint64_t>(static_cast<unsigned char>(regions[1])) << 8;
   pos = 8;
   const auto region = Poco::JSON::Parser().parse(regions.substr(pos, len)).extract<Poco::JSON::Object::Ptr>();
   EXPECT_EQ(region->getValue<std::string>("id"), dset);
@@ -372,7 +372,8 @@ TEST_F(Hdf5Files, H5pyFilesAreServedWithEveryObjectAndType) {
   EXPECT_EQ(ch.fillValue, f32le(-1));
   std::set<Filter::Kind> kinds;
   for (const auto& flt : ch.filters) kinds.insert(flt.kind);
-  EXPECT_EQ(kinds, (std::set<Filter::Kind>{Filter::Kind::Deflate, Filter::Kind::Shuffle, Filter::Kind::Fletcher32}));
+  EXPECT_EQ(kinds,
+            (std::set<Filter::Kind>{Filter::Kind::Deflate, Filter::Kind::Shuffle, Filter::Kind::Fletcher32}));
   for (const auto& flt : ch.filters) {
     if (flt.kind == Filter::Kind::Deflate) {
       EXPECT_EQ(flt.level, 7);
@@ -486,7 +487,8 @@ void writeCApiFile(const std::string& path) {
   for (auto [name, v] : std::vector<std::pair<const char*, int16_t>>{{"NEG", -5}, {"POS", 7}}) {
     int16_t nv = v;
     H5Tenum_insert(enumMem, name, &nv);
-    int16_t bv = static_cast<int16_t>(((static_cast<uint16_t>(v) & 0xff) << 8) | (static_cast<uint16_t>(v) >> 8));
+    int16_t bv =
+        static_cast<int16_t>(((static_cast<uint16_t>(v) & 0xff) << 8) | (static_cast<uint16_t>(v) >> 8));
     H5Tenum_insert(enumFile, name, &bv);
   }
   const int16_t ev[3] = {-5, 7, -5};
@@ -586,16 +588,15 @@ TEST_F(Hdf5Files, CApiFilesAreServedWithEveryObjectAndType) {
   const std::string root = store.container(c).rootId;
 
   EXPECT_TRUE(*store.dataset(c, idAt(c, "i64be")).type == *arrays::intType(8, true, ByteOrder::Big));
-  EXPECT_EQ(readAll(c, idAt(c, "i64be")), be(static_cast<uint64_t>(-3), 8) + be(static_cast<uint64_t>(-2), 8) +
-                                              be(static_cast<uint64_t>(-1), 8) + be(0, 8) + be(1, 8) +
-                                              be(uint64_t{1} << 40, 8));
+  EXPECT_EQ(readAll(c, idAt(c, "i64be")),
+            be(static_cast<uint64_t>(-3), 8) + be(static_cast<uint64_t>(-2), 8) +
+                be(static_cast<uint64_t>(-1), 8) + be(0, 8) + be(1, 8) + be(uint64_t{1} << 40, 8));
 
   const DatasetInfo records = store.dataset(c, idAt(c, "records"));
   ASSERT_EQ(records.type->cls, TypeClass::Compound);
   EXPECT_FALSE(records.type->fixedSize());
-  EXPECT_EQ(readAll(c, idAt(c, "records")),
-            le32(7) + vlenStr("seven") + f32le(1.5f) + f32le(2.5f) + le32(-1) +
-                vlenStr("minus \xc3\xa9") + f32le(0) + f32le(-4));
+  EXPECT_EQ(readAll(c, idAt(c, "records")), le32(7) + vlenStr("seven") + f32le(1.5f) + f32le(2.5f) +
+                                                le32(-1) + vlenStr("minus \xc3\xa9") + f32le(0) + f32le(-4));
   // Partial reads of a compound with a vlen member, by points.
   EXPECT_EQ(read(c, idAt(c, "records"), Selection::points({{1}}, 1)),
             le32(-1) + vlenStr("minus \xc3\xa9") + f32le(0) + f32le(-4));
@@ -608,8 +609,8 @@ TEST_F(Hdf5Files, CApiFilesAreServedWithEveryObjectAndType) {
   EXPECT_TRUE(*store.datatype(c, committed) == *arrays::intType(2, true, ByteOrder::Big));
   const DatasetInfo uses = store.dataset(c, idAt(c, "uses_committed"));
   EXPECT_EQ(uses.type->committedId, committed);
-  EXPECT_EQ(readAll(c, uses.object.id), be(1, 2) + be(static_cast<uint16_t>(-2), 2) + be(300, 2) +
-                                            be(static_cast<uint16_t>(-400), 2));
+  EXPECT_EQ(readAll(c, uses.object.id),
+            be(1, 2) + be(static_cast<uint16_t>(-2), 2) + be(300, 2) + be(static_cast<uint16_t>(-400), 2));
   EXPECT_EQ(store.listObjects(c, ObjectKind::Datatype, {}), Names{committed});
 
   const DatasetInfo en = store.dataset(c, idAt(c, "enum16"));
@@ -617,7 +618,8 @@ TEST_F(Hdf5Files, CApiFilesAreServedWithEveryObjectAndType) {
   EXPECT_TRUE(*en.type->base == *arrays::intType(2, true, ByteOrder::Big));
   std::set<std::pair<std::string, int64_t>> members(en.type->members.begin(), en.type->members.end());
   EXPECT_EQ(members, (std::set<std::pair<std::string, int64_t>>{{"NEG", -5}, {"POS", 7}}));
-  EXPECT_EQ(readAll(c, en.object.id), be(static_cast<uint16_t>(-5), 2) + be(7, 2) + be(static_cast<uint16_t>(-5), 2));
+  EXPECT_EQ(readAll(c, en.object.id),
+            be(static_cast<uint16_t>(-5), 2) + be(7, 2) + be(static_cast<uint16_t>(-5), 2));
 
   const DatasetInfo opaque = store.dataset(c, idAt(c, "opaque"));
   EXPECT_EQ(opaque.type->cls, TypeClass::Opaque);
@@ -649,7 +651,8 @@ TEST_F(Hdf5Files, CApiFilesAreServedWithEveryObjectAndType) {
   while (pos < regions.size()) {
     uint64_t n = 0;
     for (int i = 0; i < 8; ++i) n |= uint64_t{static_cast<unsigned char>(regions[pos + i])} << (8 * i);
-    items.push_back(Poco::JSON::Parser().parse(regions.substr(pos + 8, n)).extract<Poco::JSON::Object::Ptr>());
+    items.push_back(
+        Poco::JSON::Parser().parse(regions.substr(pos + 8, n)).extract<Poco::JSON::Object::Ptr>());
     pos += 8 + n;
   }
   ASSERT_EQ(items.size(), 2u);
@@ -792,7 +795,8 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   store.createLink(c, root, hard("grp", grp));
   store.createAttribute(c, grp, attr("note", arrays::vlenStringType(), ShapeClass::Scalar),
                         vlenStr("hello \xc3\xa9"), false);
-  const std::string ints = store.createDataset(c, simple(arrays::intType(4, true, ByteOrder::Big), {3, 4})).object.id;
+  const std::string ints =
+      store.createDataset(c, simple(arrays::intType(4, true, ByteOrder::Big), {3, 4})).object.id;
   store.createLink(c, grp, hard("ints", ints));
   std::string intBytes;
   for (int i = 0; i < 12; ++i) intBytes += be(static_cast<uint32_t>(i - 5), 4);
@@ -823,14 +827,16 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
 
   const std::string refs = store.createDataset(c, simple(objectRefType(), {3})).object.id;
   store.createLink(c, root, hard("refs", refs));
-  const std::string refBytes = ref("groups", grp) + ref("datasets", ints) + std::string(arrays::kRefBytes, '\0');
+  const std::string refBytes =
+      ref("groups", grp) + ref("datasets", ints) + std::string(arrays::kRefBytes, '\0');
   write(c, refs, Selection::all({3}), refBytes);
   EXPECT_EQ(readAll(c, refs), refBytes);
   EXPECT_THROW(write(c, refs, Selection::hyperslab({{0}, {1}, {1}}), ref("groups", newUuid())), NotFound);
 
   const std::string regions = store.createDataset(c, simple(regionRefType(), {1})).object.id;
   store.createLink(c, root, hard("regions", regions));
-  const std::string region = "{\"id\":\"" + ints + "\",\"select_type\":\"H5S_SEL_POINTS\",\"selection\":[[1,1],[1,2]]}";
+  const std::string region =
+      "{\"id\":\"" + ints + "\",\"select_type\":\"H5S_SEL_POINTS\",\"selection\":[[1,1],[1,2]]}";
   write(c, regions, Selection::all({1}), vlenStr(region));
   const std::string back = readAll(c, regions);
   auto item = Poco::JSON::Parser().parse(back.substr(8)).extract<Poco::JSON::Object::Ptr>();
@@ -856,8 +862,10 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   ext.h5domain = "other.h5";
   ext.h5path = "/x";
   store.createLink(c, root, ext);
-  store.createAttribute(c, root, attr("vector", arrays::floatType(8), ShapeClass::Simple, {2}), f64le(1) + f64le(2), false);
-  store.createAttribute(c, root, attr("answer", arrays::intType(8, true), ShapeClass::Scalar), le(42, 8), false);
+  store.createAttribute(c, root, attr("vector", arrays::floatType(8), ShapeClass::Simple, {2}),
+                        f64le(1) + f64le(2), false);
+  store.createAttribute(c, root, attr("answer", arrays::intType(8, true), ShapeClass::Scalar), le(42, 8),
+                        false);
   // An anonymous group: kept by the store, invisible to h5py.
   const std::string anonymous = store.createGroup(c).id;
 
@@ -941,9 +949,11 @@ void expectEveryWriteForbidden(ArrayStore& store, const std::string& c, const st
                    },
                    4),
                Forbidden);
-  EXPECT_THROW(store.createAttribute(c, root, attr("x", arrays::intType(4, true), ShapeClass::Scalar), le32(1), false),
-               Forbidden);
-  EXPECT_THROW(store.createAttribute(c, root, attr("title", arrays::intType(4, true), ShapeClass::Scalar), le32(1), true),
+  EXPECT_THROW(
+      store.createAttribute(c, root, attr("x", arrays::intType(4, true), ShapeClass::Scalar), le32(1), false),
+      Forbidden);
+  EXPECT_THROW(store.createAttribute(c, root, attr("title", arrays::intType(4, true), ShapeClass::Scalar),
+                                     le32(1), true),
                Forbidden);
   EXPECT_THROW(store.deleteAttribute(c, root, "title"), Forbidden);
   EXPECT_THROW(store.deleteContainer(c), Forbidden);
@@ -989,7 +999,8 @@ TEST_F(Hdf5Files, ReadOnlyConfigurationServesEveryFileReadOnly) {
   EXPECT_THROW(store.createLink(c, info.rootId, hard("x", idAt(c, "grp"))), Forbidden);
   EXPECT_THROW(store.deleteLink(c, info.rootId, "grp"), Forbidden);
   EXPECT_THROW(store.deleteObject(c, idAt(c, "grp/data")), Forbidden);
-  EXPECT_THROW(store.createAttribute(c, info.rootId, attr("x", arrays::intType(4, true), ShapeClass::Scalar), le32(1), false),
+  EXPECT_THROW(store.createAttribute(c, info.rootId, attr("x", arrays::intType(4, true), ShapeClass::Scalar),
+                                     le32(1), false),
                Forbidden);
   EXPECT_THROW(store.deleteAttribute(c, info.rootId, "rec"), Forbidden);
   EXPECT_THROW(store.createContainer("new"), Forbidden);
@@ -1052,7 +1063,8 @@ TEST_F(Hdf5Files, ConcurrentWritersToOneFileKeepItIntact) {
   const std::string c = "busy";
   const std::string root = store.createContainer(c).rootId;
   const uint64_t rows = 256, cols = 300;
-  const std::string d = store.createDataset(c, simple(arrays::intType(4, true), {rows, cols}, {}, {32, 64})).object.id;
+  const std::string d =
+      store.createDataset(c, simple(arrays::intType(4, true), {rows, cols}, {}, {32, 64})).object.id;
   store.createLink(c, root, hard("grid", d));
   const std::string marks = store.createGroup(c).id;
   store.createLink(c, root, hard("marks", marks));
@@ -1079,7 +1091,9 @@ TEST_F(Hdf5Files, ConcurrentWritersToOneFileKeepItIntact) {
                 return k;
               },
               bytes.size());
-          store.createAttribute(c, marks, attr("t" + std::to_string(t) + "w" + std::to_string(w), arrays::intType(8, true), ShapeClass::Scalar),
+          store.createAttribute(c, marks,
+                                attr("t" + std::to_string(t) + "w" + std::to_string(w),
+                                     arrays::intType(8, true), ShapeClass::Scalar),
                                 le(w, 8), false);
         }
       } catch (const std::exception& e) {

@@ -67,8 +67,7 @@ Link hardLink(const std::string& name, const std::string& id) {
   return l;
 }
 
-std::string readSel(ArrayStore& store, const std::string& c, const std::string& id,
-                    const Selection& sel) {
+std::string readSel(ArrayStore& store, const std::string& c, const std::string& id, const Selection& sel) {
   std::string out;
   store.read(c, id, sel, [&](const char* data, std::size_t n) { out.append(data, n); });
   return out;
@@ -134,8 +133,7 @@ TEST(RocksDbArrays, EverythingSurvivesReopeningTheDatabase) {
     for (int k = 0; k < 42; ++k) fixedValues += le32(k * 3 - 50);
     writeSel(*store, c, fixed, Selection::all({6, 7}), fixedValues);
     store->resize(c, fixed, {9, 7});
-    vlen = store->createDataset(c, spec(arrays::vlenStringType(), {5}, {}, {2}, vlenStr("-")))
-               .object.id;
+    vlen = store->createDataset(c, spec(arrays::vlenStringType(), {5}, {}, {2}, vlenStr("-"))).object.id;
     writeSel(*store, c, vlen, slab({1}, {2}, {2}), vlenStr("one") + vlenStr("three"));
     DatasetSpec sc;
     sc.type = arrays::floatType(8);
@@ -257,8 +255,7 @@ class RocksDbPerf {
     // NOLOAD: only a handle on the copy already loaded (the reference it adds is kept).
     void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
     if (!lib) return;
-    context_ = reinterpret_cast<rocksdb::PerfContext* (*)()>(
-        dlsym(lib, "_ZN7rocksdb16get_perf_contextEv"));
+    context_ = reinterpret_cast<rocksdb::PerfContext* (*)()>(dlsym(lib, "_ZN7rocksdb16get_perf_contextEv"));
     setLevel_ = reinterpret_cast<void (*)(rocksdb::PerfLevel)>(
         dlsym(lib, "_ZN7rocksdb12SetPerfLevelENS_9PerfLevelE"));
   }
@@ -342,10 +339,8 @@ TEST(RocksDbArrays, ASelectionTouchesOnlyItsChunks) {
   EXPECT_LE(counts.gets, 2u + 4u);
 
   // A strided selection over a wide range reads only the chunks its elements fall in.
-  counts =
-      perf.count([&] { got = readSel(*store, c, d, slab({7 * chunk + 1}, {3}, {100 * chunk})); });
-  EXPECT_EQ(got, le32(static_cast<int32_t>(7 * chunk + 1)) +
-                     le32(static_cast<int32_t>(107 * chunk + 1)) +
+  counts = perf.count([&] { got = readSel(*store, c, d, slab({7 * chunk + 1}, {3}, {100 * chunk})); });
+  EXPECT_EQ(got, le32(static_cast<int32_t>(7 * chunk + 1)) + le32(static_cast<int32_t>(107 * chunk + 1)) +
                      le32(static_cast<int32_t>(207 * chunk + 1)));
   EXPECT_GE(counts.valueBytes, 3u << 20);
   EXPECT_LT(counts.valueBytes, (3u << 20) + (64u << 10));
@@ -381,8 +376,7 @@ TEST(RocksDbArrays, ValuesLargerThanABatchStreamInSlabs) {
   // 72 MiB of int32: more than one write batch (64 MiB), several read slabs.
   const uint64_t rows = 4608, cols = 4096, total = rows * cols * 4;
   const std::string d =
-      store->createDataset(c, spec(arrays::intType(4, true), {rows, cols}, {}, {512, 512}))
-          .object.id;
+      store->createDataset(c, spec(arrays::intType(4, true), {rows, cols}, {}, {512, 512})).object.id;
   uint64_t fed = 0;
   store->write(
       c, d, Selection::all({rows, cols}),
@@ -438,8 +432,7 @@ TEST(RocksDbArrays, VariableLengthRowsLargerThanASlab) {
   // Rows of 300000 elements: each read and write goes one row at a time, in pieces.
   const uint64_t rows = 3, cols = 300000;
   const auto text = [](uint64_t i, uint64_t j) { return std::to_string((i * 7919 + j) % 100003); };
-  const std::string d =
-      store->createDataset(c, spec(arrays::vlenStringType(), {rows, cols})).object.id;
+  const std::string d = store->createDataset(c, spec(arrays::vlenStringType(), {rows, cols})).object.id;
   std::string all;
   for (uint64_t i = 0; i < rows; ++i)
     for (uint64_t j = 0; j < cols; ++j) all += vlenStr(text(i, j));

@@ -32,9 +32,7 @@ ConfigValues allRoles(const std::string& path, ConfigValues extra = {}) {
   return values;
 }
 
-Object::Ptr json(const std::string& text) {
-  return Poco::JSON::Parser().parse(text).extract<Object::Ptr>();
-}
+Object::Ptr json(const std::string& text) { return Poco::JSON::Parser().parse(text).extract<Object::Ptr>(); }
 
 std::string sha256(const std::string& bytes) {
   Sha256 sha;
@@ -142,13 +140,11 @@ TEST(RocksDbBackend, OneStorePerRolePerPath) {
 TEST(RocksDbBackend, SettingsAreReadAndChecked) {
   TempDir dir;
   const auto one = [&](ConfigValues extra) {
-    ConfigValues values{{"stores.entities.t.backend", "rocksdb"},
-                        {"stores.entities.t.path", dir.file("db")}};
+    ConfigValues values{{"stores.entities.t.backend", "rocksdb"}, {"stores.entities.t.path", dir.file("db")}};
     for (auto& [k, v] : extra) values["stores.entities.t." + k] = v;
     return values;
   };
-  EXPECT_NO_THROW(
-      OpenStores(one({{"sync", "true"}, {"compression", "zstd"}, {"cacheSize", "8M"}})));
+  EXPECT_NO_THROW(OpenStores(one({{"sync", "true"}, {"compression", "zstd"}, {"cacheSize", "8M"}})));
   EXPECT_NO_THROW(OpenStores(one({{"compression", "none"}})));
   EXPECT_NO_THROW(OpenStores(one({{"compression", "snappy"}})));
   EXPECT_THROW(OpenStores(ConfigValues{{"stores.entities.t.backend", "rocksdb"}}), StartupError);
@@ -160,8 +156,7 @@ TEST(RocksDbBackend, SettingsAreReadAndChecked) {
     OpenStores stores(one({{"compression", "brotli"}}));
     ADD_FAILURE() << "an unknown compression was accepted";
   } catch (const StartupError& e) {
-    EXPECT_NE(std::string(e.what()).find("stores.entities.t.compression"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("stores.entities.t.compression"), std::string::npos) << e.what();
   }
   // Stores on one path that disagree: the first one's settings apply, and both work.
   OpenStores mixed(ConfigValues{{"stores.annotations.t.backend", "rocksdb"},
@@ -214,7 +209,8 @@ TEST(RocksDbBackend, ACorruptOrDamagedDatabaseFailsAtStartUpAndIsLeftAlone) {
       auto it = before.find(name);
       EXPECT_TRUE(it != before.end() && it->second == bytes) << why << ": " << name << " was written";
     }
-    for (const auto& [name, bytes] : before) EXPECT_TRUE(after.count(name)) << why << ": " << name << " was removed";
+    for (const auto& [name, bytes] : before)
+      EXPECT_TRUE(after.count(name)) << why << ": " << name << " was removed";
   };
   const auto makeDatabase = [](const std::string& path) {
     OpenStores stores(allRoles(path));
@@ -282,14 +278,11 @@ TEST(RocksDbBackend, NamesWithNulBytesAndSharedPrefixesStayApart) {
   const std::string nulTarget("t\0u", 3);
   annotations->set("t", Annotation{"k", AnnotationType::String, {std::string("v\0w", 3)}});
   annotations->set(nulTarget, Annotation{"k", AnnotationType::String, {std::string("v")}});
-  annotations->set("tu",
-                   Annotation{std::string("k\0", 2), AnnotationType::String, {std::string("v")}});
+  annotations->set("tu", Annotation{std::string("k\0", 2), AnnotationType::String, {std::string("v")}});
   EXPECT_EQ(annotations->list("t").size(), 1u);
   EXPECT_EQ(annotations->list(nulTarget).size(), 1u);
-  EXPECT_EQ(annotations->query(query("k", Op::Eq, std::string("v"))),
-            std::vector<std::string>{nulTarget});
-  EXPECT_EQ(annotations->query(query("k", Op::Eq, std::string("v\0w", 3))),
-            std::vector<std::string>{"t"});
+  EXPECT_EQ(annotations->query(query("k", Op::Eq, std::string("v"))), std::vector<std::string>{nulTarget});
+  EXPECT_EQ(annotations->query(query("k", Op::Eq, std::string("v\0w", 3))), std::vector<std::string>{"t"});
   EXPECT_EQ(annotations->query(query("k", Op::Ge, std::string("v"))),
             (std::vector<std::string>{"t", nulTarget}));
   EXPECT_EQ(annotations->query(query(std::string("k\0", 2), Op::Eq, std::string("v"))),
@@ -312,8 +305,7 @@ TEST(RocksDbBackend, AnnotationIndexComparesNumbersExactly) {
     a->set("p53+1", Annotation{"n", AnnotationType::Long, {k253 + 1}});
     a->set("negzero", Annotation{"n", AnnotationType::Double, {-0.0}});
     a->set("nan", Annotation{"n", AnnotationType::Double, {std::nan("")}});
-    a->set("inf",
-           Annotation{"n", AnnotationType::Double, {std::numeric_limits<double>::infinity()}});
+    a->set("inf", Annotation{"n", AnnotationType::Double, {std::numeric_limits<double>::infinity()}});
     a->set("min", Annotation{"n", AnnotationType::Long, {std::numeric_limits<int64_t>::min()}});
     a->set("half", Annotation{"n", AnnotationType::Double, {0.5}});
     using T = std::vector<std::string>;

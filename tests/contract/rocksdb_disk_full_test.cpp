@@ -96,7 +96,8 @@ class RocksDbDiskFull : public ::testing::Test {
         EXPECT_NE(std::string(e.what()).find("out of space"), std::string::npos) << e.what();
         return i;
       } catch (const std::exception& e) {
-        ADD_FAILURE() << "write " << i << " failed with something other than InsufficientStorage: " << e.what();
+        ADD_FAILURE() << "write " << i
+                      << " failed with something other than InsufficientStorage: " << e.what();
         return i;
       }
     }
@@ -147,7 +148,8 @@ TEST_F(RocksDbDiskFull, BlobUploadsGetInsufficientStorageAndAcknowledgedBlobsSur
     OpenStores stores(config("blobs"));
     auto store = stores.registry().blobs("t");
     ASSERT_NO_FATAL_FAILURE(placeBallast());
-    const int acknowledged = fillUp(content(0).size(), [&](int i) { ids.push_back(put(*store, content(i))); });
+    const int acknowledged =
+        fillUp(content(0).size(), [&](int i) { ids.push_back(put(*store, content(i))); });
     ASSERT_EQ(static_cast<std::size_t>(acknowledged), ids.size());
     ASSERT_GE(acknowledged, 3) << "the disk filled up too soon to tell anything";
     {
@@ -181,14 +183,15 @@ Selection slabSelection(int i) {
 void writeSlab(ArrayStore& store, const std::string& c, const std::string& id, int i) {
   const std::string bytes = slab(i);
   std::size_t pos = 0;
-  store.write(c, id, slabSelection(i),
-              [&](char* d, std::size_t n) {
-                const std::size_t k = std::min(n, bytes.size() - pos);
-                std::memcpy(d, bytes.data() + pos, k);
-                pos += k;
-                return k;
-              },
-              bytes.size());
+  store.write(
+      c, id, slabSelection(i),
+      [&](char* d, std::size_t n) {
+        const std::size_t k = std::min(n, bytes.size() - pos);
+        std::memcpy(d, bytes.data() + pos, k);
+        pos += k;
+        return k;
+      },
+      bytes.size());
 }
 
 std::string readSlab(ArrayStore& store, const std::string& c, const std::string& id, int i) {
@@ -203,8 +206,7 @@ TEST_F(RocksDbDiskFull, ArrayChunkWritesGetInsufficientStorageAndAcknowledgedChu
   int acknowledged = 0;
   bool later = false;  // slab `acknowledged` was written once space was freed
   const auto expectAcknowledged = [&](ArrayStore& store) {
-    for (int i = 0; i < acknowledged; ++i)
-      EXPECT_TRUE(readSlab(store, c, id, i) == slab(i)) << "slab " << i;
+    for (int i = 0; i < acknowledged; ++i) EXPECT_TRUE(readSlab(store, c, id, i) == slab(i)) << "slab " << i;
     if (later)
       EXPECT_TRUE(readSlab(store, c, id, acknowledged) == slab(acknowledged)) << "the later slab";
     else  // the write that failed left nothing: its chunk reads as the fill value
@@ -263,7 +265,8 @@ TEST_F(RocksDbDiskFull, EntityCreatesGetInsufficientStorageAndAcknowledgedEntiti
       const auto e = store.find("c", "e" + std::to_string(i));
       ASSERT_TRUE(e) << "entity " << i;
       EXPECT_EQ(e->body->getValue<int>("n"), i);
-      EXPECT_EQ(e->body->getValue<std::string>("text"), body(i)->getValue<std::string>("text")) << "entity " << i;
+      EXPECT_EQ(e->body->getValue<std::string>("text"), body(i)->getValue<std::string>("text"))
+          << "entity " << i;
     }
     EXPECT_EQ(store.find("c", "e" + std::to_string(acknowledged)).has_value(), later);
     EntityQuery q;

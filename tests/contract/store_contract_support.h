@@ -47,8 +47,7 @@ inline std::string backendName(const testing::TestParamInfo<BackendParam>& info)
 }
 
 // A configuration holding one store instance "t" of `role`.
-inline std::map<std::string, std::string> storeConfig(const std::string& role,
-                                                      const BackendParam& backend,
+inline std::map<std::string, std::string> storeConfig(const std::string& role, const BackendParam& backend,
                                                       const std::string& dir) {
   const std::string prefix = "stores." + role + ".t.";
   std::map<std::string, std::string> values{{prefix + "backend", backend.backend}};

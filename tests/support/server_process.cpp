@@ -135,14 +135,14 @@ std::string ServerProcess::log() const {
   }
 }
 
-HttpResult ServerProcess::request(const std::string& method, const std::string& path,
-                                  const std::string& body,
+HttpResult ServerProcess::request(const std::string& method, const std::string& path, const std::string& body,
                                   const std::map<std::string, std::string>& headers) {
   Poco::Net::HTTPClientSession session("127.0.0.1", port_);
   session.setTimeout(Poco::Timespan(60, 0));
   Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   for (const auto& [k, v] : headers) req.set(k, v);
-  if (!body.empty() || method == "POST" || method == "PUT") req.setContentLength64(static_cast<Poco::Int64>(body.size()));
+  if (!body.empty() || method == "POST" || method == "PUT")
+    req.setContentLength64(static_cast<Poco::Int64>(body.size()));
   std::ostream& os = session.sendRequest(req);
   os.write(body.data(), static_cast<std::streamsize>(body.size()));
   Poco::Net::HTTPResponse res;

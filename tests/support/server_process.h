@@ -41,8 +41,7 @@ class ServerProcess {
   const std::string& dir() const { return dir_.path(); }
   std::string log() const;  // the server's stdout+stderr so far
 
-  HttpResult request(const std::string& method, const std::string& path,
-                     const std::string& body = "",
+  HttpResult request(const std::string& method, const std::string& path, const std::string& body = "",
                      const std::map<std::string, std::string>& headers = {});
   HttpResult get(const std::string& path, const std::map<std::string, std::string>& headers = {}) {
     return request("GET", path, "", headers);

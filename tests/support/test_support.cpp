@@ -25,8 +25,7 @@ TempDir::~TempDir() {
   }
 }
 
-Poco::AutoPtr<Poco::Util::MapConfiguration> makeConfig(
-    const std::map<std::string, std::string>& values) {
+Poco::AutoPtr<Poco::Util::MapConfiguration> makeConfig(const std::map<std::string, std::string>& values) {
   Poco::AutoPtr<Poco::Util::MapConfiguration> cfg = new Poco::Util::MapConfiguration;
   for (const auto& [k, v] : values) cfg->setString(k, v);
   return cfg;

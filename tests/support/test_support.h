@@ -25,8 +25,7 @@ class TempDir {
 };
 
 // A configuration from key/value pairs.
-Poco::AutoPtr<Poco::Util::MapConfiguration> makeConfig(
-    const std::map<std::string, std::string>& values);
+Poco::AutoPtr<Poco::Util::MapConfiguration> makeConfig(const std::map<std::string, std::string>& values);
 
 // Reads a whole file (for checking bytes on disk).
 std::string readFile(const std::string& path);

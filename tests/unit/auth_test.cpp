@@ -17,12 +17,11 @@ const std::string kSecret = "0123456789abcdef0123456789abcdef-test";
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    test::writeFile(dir.file("users"),
-                    "# comment\n" + test::ServerProcess::usersLine("alice", "s3cret", "admin,staff") +
-                        "\n" + test::ServerProcess::usersLine("bob", "hunter2") + "\n");
-    cfg = test::makeConfig({{"auth.usersFile", dir.file("users")},
-                            {"auth.jwtSecret", kSecret},
-                            {"auth.anonymous", "false"}});
+    test::writeFile(dir.file("users"), "# comment\n" +
+                                           test::ServerProcess::usersLine("alice", "s3cret", "admin,staff") +
+                                           "\n" + test::ServerProcess::usersLine("bob", "hunter2") + "\n");
+    cfg = test::makeConfig(
+        {{"auth.usersFile", dir.file("users")}, {"auth.jwtSecret", kSecret}, {"auth.anonymous", "false"}});
     auth = makeAuthenticator(ConfigSection(*cfg, "auth"));
   }
   test::TempDir dir;

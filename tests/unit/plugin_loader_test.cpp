@@ -99,8 +99,9 @@ TEST(PluginLoader, RejectsOddNames) {
 
 // Every real plugin exports exactly the two gate symbols.
 TEST(PluginExports, RealPluginsExportExactlyTwoSymbols) {
-  const std::string cmd = std::string("cd '") + STRATA_PLUGIN_DIR +
-                          "' && for f in strata-*.so; do echo \"== $f\"; nm -D --defined-only $f | awk '{print $3}'; done";
+  const std::string cmd =
+      std::string("cd '") + STRATA_PLUGIN_DIR +
+      "' && for f in strata-*.so; do echo \"== $f\"; nm -D --defined-only $f | awk '{print $3}'; done";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
   ASSERT_TRUE(pipe);
   std::map<std::string, std::set<std::string>> symbols;

@@ -17,7 +17,7 @@ namespace strata::arrays {
 namespace {
 
 using Dims = std::vector<uint64_t>;
-using LinearRun = std::pair<uint64_t, uint64_t>;  // (first, length)
+using LinearRun = std::pair<uint64_t, uint64_t>;            // (first, length)
 using PieceRun = std::tuple<uint64_t, uint64_t, uint64_t>;  // (chunkOffset, valueOffset, length)
 using Pieces = std::vector<std::pair<Dims, std::vector<PieceRun>>>;
 
@@ -262,7 +262,8 @@ TEST(SelectionParse, NegativeNumbers) {
 TEST(SelectionParse, NumbersOverflowingUint64) {
   // 2^64 and beyond; 2^64 - 1 parses but is past any extent.
   expectParseError("[18446744073709551616:]", {10}, "start parameter (number too large) for dimension: 0");
-  expectParseError("[:,0:99999999999999999999999]", {10, 10}, "stop parameter (number too large) for dimension: 1");
+  expectParseError("[:,0:99999999999999999999999]", {10, 10},
+                   "stop parameter (number too large) for dimension: 1");
   expectParseError("[::18446744073709551616]", {10}, "step parameter (number too large) for dimension: 0");
   expectParseError("[18446744073709551615]", {10}, "Invalid selection index for dimension: 0");
   expectParseError("[-99999999999999999999999:]", {10}, "start parameter (negative) for dimension: 0");
@@ -354,8 +355,11 @@ TEST(SelectionBasics, AllSizesAndShapes) {
 
 TEST(SelectionBasics, HyperslabChecksItsVectors) {
   expectBadRequest([] { Selection::hyperslab({{0, 0}, {1}, {1, 1}}); }, "one entry per dimension");
-  expectBadRequest([] { Selection::hyperslab({{0, 0}, {1, 1}, {1, 0}}); },
-                   "Invalid selection step parameter for dimension: 1");
+  expectBadRequest(
+      [] {
+        Selection::hyperslab({{0, 0}, {1, 1}, {1, 0}});
+      },
+      "Invalid selection step parameter for dimension: 1");
 }
 
 TEST(SelectionBasics, Points) {
@@ -366,7 +370,11 @@ TEST(SelectionBasics, Points) {
   EXPECT_EQ(sel.shape(), (Dims{3}));
   EXPECT_EQ(Selection::points({}, 1).size(), 0u);
   EXPECT_EQ(Selection::points({}, 1).shape(), (Dims{0}));
-  expectBadRequest([] { Selection::points({{1, 2}, {3}}, 2); }, "point 1 has 1 coordinates for a dataset of rank 2");
+  expectBadRequest(
+      [] {
+        Selection::points({{1, 2}, {3}}, 2);
+      },
+      "point 1 has 1 coordinates for a dataset of rank 2");
   expectBadRequest([] { Selection::points({{}}, 0); }, "not supported on scalar datasets");
 }
 
@@ -392,7 +400,11 @@ TEST(SelectionBasics, ValidatePointsNamesThePoint) {
   expectBadRequest([&] { sel.validate({10, 10}); }, "point 2 is out of range for dimension: 1");
   expectBadRequest([&] { sel.validate({10}); }, "does not match");
   expectBadRequest([&] { sel.forEachRun({10, 10}, [](uint64_t, uint64_t) {}); }, "point 2");
-  expectBadRequest([&] { sel.forEachChunk({10, 10}, {5, 5}, [](const Selection::ChunkPiece&) {}); }, "point 2");
+  expectBadRequest(
+      [&] {
+        sel.forEachChunk({10, 10}, {5, 5}, [](const Selection::ChunkPiece&) {});
+      },
+      "point 2");
 }
 
 TEST(SelectionBasics, ScalarAll) {
@@ -419,7 +431,8 @@ TEST(SelectionRuns, PartialRowsGiveOneRunPerRow) {
   EXPECT_EQ(runsOf(Selection::parse("[0:3,2:5]", {10, 8}), {10, 8}),
             (std::vector<LinearRun>{{2, 3}, {10, 3}, {18, 3}}));
   // Full rows within strided outer planes: one run per plane.
-  EXPECT_EQ(runsOf(Selection::parse("[0:4:2,:,:]", {4, 2, 3}), {4, 2, 3}), (std::vector<LinearRun>{{0, 6}, {12, 6}}));
+  EXPECT_EQ(runsOf(Selection::parse("[0:4:2,:,:]", {4, 2, 3}), {4, 2, 3}),
+            (std::vector<LinearRun>{{0, 6}, {12, 6}}));
 }
 
 TEST(SelectionRuns, StepInTheLastDimensionGivesSingleElements) {
@@ -430,7 +443,8 @@ TEST(SelectionRuns, StepInTheLastDimensionGivesSingleElements) {
 
 TEST(SelectionRuns, RowEndMeetingNextRowStartMerges) {
   // Elements 0, 2 | 3, 5: the 2 and the 3 are adjacent in storage and in value order.
-  EXPECT_EQ(runsOf(Selection::parse("[:,::2]", {2, 3}), {2, 3}), (std::vector<LinearRun>{{0, 1}, {2, 2}, {5, 1}}));
+  EXPECT_EQ(runsOf(Selection::parse("[:,::2]", {2, 3}), {2, 3}),
+            (std::vector<LinearRun>{{0, 1}, {2, 2}, {5, 1}}));
 }
 
 TEST(SelectionRuns, PointsAreSingleElementsMergedOnlyWhenConsecutive) {

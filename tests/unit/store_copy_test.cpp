@@ -59,7 +59,8 @@ std::string readAll(ArrayStore& s, const std::string& c, const std::string& id) 
   std::string out;
   const auto info = s.dataset(c, id);
   if (info.shape.cls == ShapeClass::Null) return out;
-  s.read(c, id, Selection::all(info.shape.cls == ShapeClass::Scalar ? std::vector<uint64_t>{} : info.shape.dims),
+  s.read(c, id,
+         Selection::all(info.shape.cls == ShapeClass::Scalar ? std::vector<uint64_t>{} : info.shape.dims),
          [&](const char* d, std::size_t n) { out.append(d, n); });
   return out;
 }
@@ -67,14 +68,15 @@ std::string readAll(ArrayStore& s, const std::string& c, const std::string& id) 
 void writeAll(ArrayStore& s, const std::string& c, const std::string& id, const std::vector<uint64_t>& dims,
               const std::string& bytes) {
   std::size_t pos = 0;
-  s.write(c, id, Selection::all(dims),
-          [&](char* d, std::size_t n) {
-            const std::size_t k = std::min(n, bytes.size() - pos);
-            std::memcpy(d, bytes.data() + pos, k);
-            pos += k;
-            return k;
-          },
-          bytes.size());
+  s.write(
+      c, id, Selection::all(dims),
+      [&](char* d, std::size_t n) {
+        const std::size_t k = std::min(n, bytes.size() - pos);
+        std::memcpy(d, bytes.data() + pos, k);
+        pos += k;
+        return k;
+      },
+      bytes.size());
 }
 
 // Describes everything reachable from the root by links, with ids replaced by paths, so two
@@ -92,27 +94,31 @@ void describe(ArrayStore& s, const std::string& c, const std::string& id, const 
     const auto info = s.attribute(c, id, a.name);
     const std::string value = s.attributeValue(c, id, a.name);
     out << path << "@" << a.name << " type=" << json(arrays::typeToJson(*info.type))
-        << " dims=" << info.shape.dims.size() << " value=" << value.size() << ":"
+        << " dims=" << info.shape.dims.size() << " value=" << value.size()
+        << ":"
         // References name ids, which are each store's own; the test checks them on their own.
         << (info.type->cls == arrays::TypeClass::Reference ? 0 : std::hash<std::string>()(value)) << "\n";
   }
   if (obj.kind == ObjectKind::Dataset) {
     const auto d = s.dataset(c, id);
-    out << path << " type=" << json(arrays::typeToJson(*d.type)) << " committed=" << !d.type->committedId.empty()
-        << " shape=" << static_cast<int>(d.shape.cls) << ":" << d.shape.dims.size();
+    out << path << " type=" << json(arrays::typeToJson(*d.type))
+        << " committed=" << !d.type->committedId.empty() << " shape=" << static_cast<int>(d.shape.cls) << ":"
+        << d.shape.dims.size();
     for (auto x : d.shape.dims) out << "," << x;
     for (auto x : d.shape.maxdims) out << ",m" << x;
     out << " chunks=";
     for (auto x : d.chunks) out << x << ",";
     const std::string values = readAll(s, c, id);
-    out << " fill=" << d.fillValue.size() << " values=" << values.size() << ":" << std::hash<std::string>()(values) << "\n";
+    out << " fill=" << d.fillValue.size() << " values=" << values.size() << ":"
+        << std::hash<std::string>()(values) << "\n";
   }
   if (obj.kind == ObjectKind::Group) {
     for (const auto& l : s.listLinks(c, id, all)) {
       if (l.cls == LinkClass::Hard)
         describe(s, c, l.id, path + "/" + l.name, seen, out);
       else
-        out << path << "/" << l.name << " class=" << static_cast<int>(l.cls) << " " << l.h5path << " " << l.h5domain << "\n";
+        out << path << "/" << l.name << " class=" << static_cast<int>(l.cls) << " " << l.h5path << " "
+            << l.h5domain << "\n";
     }
   }
 }
@@ -168,14 +174,15 @@ TEST_P(StoreCopy, ArraysContainerArrivesBitIdentical) {
   {
     arrays::Hyperslab h{{0, 0}, {20, 30}, {1, 1}};
     std::size_t pos = 0;
-    a->write(c, d1, Selection::hyperslab(h),
-             [&](char* d, std::size_t n) {
-               const std::size_t k = std::min(n, bytes.size() - pos);
-               std::memcpy(d, bytes.data() + pos, k);
-               pos += k;
-               return k;
-             },
-             bytes.size());
+    a->write(
+        c, d1, Selection::hyperslab(h),
+        [&](char* d, std::size_t n) {
+          const std::size_t k = std::min(n, bytes.size() - pos);
+          std::memcpy(d, bytes.data() + pos, k);
+          pos += k;
+          return k;
+        },
+        bytes.size());
   }
   // A vlen string dataset and a scalar float, each with attributes.
   DatasetSpec strings;
@@ -184,7 +191,8 @@ TEST_P(StoreCopy, ArraysContainerArrivesBitIdentical) {
   const auto d2 = a->createDataset(c, strings).object.id;
   a->createLink(c, root, Link{"names", LinkClass::Hard, d2, ObjectKind::Dataset});
   std::string packed;
-  arrays::encodeJson(*strings.type, {3}, Poco::JSON::Parser().parse("[\"a\",\"\\u00e9t\\u00e9\",\"\"]"), packed);
+  arrays::encodeJson(*strings.type, {3}, Poco::JSON::Parser().parse("[\"a\",\"\\u00e9t\\u00e9\",\"\"]"),
+                     packed);
   writeAll(*a, c, d2, {3}, packed);
   DatasetSpec scalar;
   scalar.type = arrays::floatType(8);
@@ -197,8 +205,9 @@ TEST_P(StoreCopy, ArraysContainerArrivesBitIdentical) {
 
   std::string attr;
   arrays::encodeJson(*arrays::intType(2, false), {2}, Poco::JSON::Parser().parse("[1, 65535]"), attr);
-  a->createAttribute(c, root, AttributeInfo{"counts", arrays::intType(2, false), {ShapeClass::Simple, {2}, {}}},
-                     attr, false);
+  a->createAttribute(c, root,
+                     AttributeInfo{"counts", arrays::intType(2, false), {ShapeClass::Simple, {2}, {}}}, attr,
+                     false);
   a->createAttribute(c, d1, AttributeInfo{"units", arrays::fixedStringType(5), {ShapeClass::Scalar, {}, {}}},
                      std::string("m/s\0\0", 5), false);
   // An object reference to the group, which must follow the group into the new store.
@@ -250,11 +259,16 @@ TEST_P(StoreCopyRecords, EntitiesAndAnnotationsArriveWhole) {
   }
   auto annotations = registry.annotations(instance(0));
   for (int i = 0; i < 1500; ++i)
-    annotations->set("target" + std::to_string(i), Annotation{"k", AnnotationType::Long, {AnnotationValue(int64_t(i))}});
-  annotations->set("target7", Annotation{"tags", AnnotationType::String, {AnnotationValue(std::string("a")),
-                                                                          AnnotationValue(std::string("b"))}});
-  annotations->set("target7", Annotation{"when", AnnotationType::Date, {AnnotationValue(int64_t(1700000000123))}});
-  annotations->set("target8", Annotation{"x", AnnotationType::Double, {AnnotationValue(0.1), AnnotationValue(-2.5e300)}});
+    annotations->set("target" + std::to_string(i),
+                     Annotation{"k", AnnotationType::Long, {AnnotationValue(int64_t(i))}});
+  annotations->set("target7",
+                   Annotation{"tags",
+                              AnnotationType::String,
+                              {AnnotationValue(std::string("a")), AnnotationValue(std::string("b"))}});
+  annotations->set("target7",
+                   Annotation{"when", AnnotationType::Date, {AnnotationValue(int64_t(1700000000123))}});
+  annotations->set(
+      "target8", Annotation{"x", AnnotationType::Double, {AnnotationValue(0.1), AnnotationValue(-2.5e300)}});
   annotations->set("target9", Annotation{"ok", AnnotationType::Boolean, {AnnotationValue(true)}});
 
   for (std::size_t i = 1; i < chain.stores.size(); ++i) {
@@ -300,7 +314,8 @@ TEST_P(StoreCopyRecords, EntitiesAndAnnotationsArriveWhole) {
 // hdf5 serves arrays only.
 INSTANTIATE_TEST_SUITE_P(Chains, StoreCopyRecords,
                          ::testing::Values(chain({memoryBackend(), memoryBackend()}),
-                                           chain({memoryBackend(), rocksdbBackend(), rocksdbBackend(), memoryBackend()})),
+                                           chain({memoryBackend(), rocksdbBackend(), rocksdbBackend(),
+                                                  memoryBackend()})),
                          chainName);
 
 class StoreCopyBlobs : public ::testing::TestWithParam<CopyChain> {};
@@ -319,7 +334,8 @@ TEST_P(StoreCopyBlobs, ContentAndReferenceCountsArriveWhole) {
   }
   std::istringstream small("small");
   const std::string smallId = first->put(small, 5, UINT64_MAX).id;
-  const std::map<std::string, std::pair<std::string, uint64_t>> want{{big, {content, 2}}, {smallId, {"small", 1}}};
+  const std::map<std::string, std::pair<std::string, uint64_t>> want{{big, {content, 2}},
+                                                                     {smallId, {"small", 1}}};
 
   for (std::size_t i = 1; i < chain.stores.size(); ++i) {
     SCOPED_TRACE("copy " + std::to_string(i) + " into " + chain.stores[i].backend);
@@ -351,13 +367,13 @@ BackendParam hdf5Files() {
   return {"hdf5", [](const std::string& dir) { return std::map<std::string, std::string>{{"path", dir}}; }};
 }
 
-INSTANTIATE_TEST_SUITE_P(Chains, StoreCopy,
-                         ::testing::Values(chain({memoryBackend(), memoryBackend()}),
-                                           chain({memoryBackend(), hdf5Files()}),
-                                           chain({hdf5Files(), memoryBackend()}),
-                                           chain({hdf5Files(), rocksdbBackend(), hdf5Files()}),
-                                           chain({memoryBackend(), rocksdbBackend(), rocksdbBackend(), memoryBackend()})),
-                         chainName);
+INSTANTIATE_TEST_SUITE_P(
+    Chains, StoreCopy,
+    ::testing::Values(chain({memoryBackend(), memoryBackend()}), chain({memoryBackend(), hdf5Files()}),
+                      chain({hdf5Files(), memoryBackend()}),
+                      chain({hdf5Files(), rocksdbBackend(), hdf5Files()}),
+                      chain({memoryBackend(), rocksdbBackend(), rocksdbBackend(), memoryBackend()})),
+    chainName);
 
 }  // namespace
 }  // namespace strata::test

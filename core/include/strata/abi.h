@@ -17,9 +17,9 @@
 
 // Compiler, libstdc++ dual-ABI setting and Poco version: the three things that must agree for
 // C++ objects (std::string, std::shared_ptr, Poco types) to be passed between binaries.
-#define STRATA_BUILD_SIGNATURE                                                          \
-  "gcc-" STRATA_STR(__GNUC__) "|cxx11abi=" STRATA_STR(_GLIBCXX_USE_CXX11_ABI) "|poco=" \
-      STRATA_STR(POCO_VERSION)
+#define STRATA_BUILD_SIGNATURE                                                                     \
+  "gcc-" STRATA_STR(__GNUC__) "|cxx11abi=" STRATA_STR(_GLIBCXX_USE_CXX11_ABI) "|poco=" STRATA_STR( \
+      POCO_VERSION)
 
 extern "C" {
 struct strata_plugin_info_v1 {

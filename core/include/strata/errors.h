@@ -22,12 +22,12 @@ class STRATA_API Error : public std::runtime_error {
   std::string code_;
 };
 
-#define STRATA_DECLARE_ERROR(Name)                              \
-  class STRATA_API Name : public Error {                        \
-   public:                                                      \
-    explicit Name(const std::string& message);                  \
-    Name(const std::string& code, const std::string& message);  \
-    ~Name() override;                                           \
+#define STRATA_DECLARE_ERROR(Name)                             \
+  class STRATA_API Name : public Error {                       \
+   public:                                                     \
+    explicit Name(const std::string& message);                 \
+    Name(const std::string& code, const std::string& message); \
+    ~Name() override;                                          \
   };
 
 STRATA_DECLARE_ERROR(BadRequest)            // 400

@@ -29,8 +29,8 @@ namespace strata {
 
 class STRATA_API Request {
  public:
-  Request(Poco::Net::HTTPServerRequest& raw, std::string path,
-          Poco::Net::NameValueCollection query, uint64_t maxBodyBytes);
+  Request(Poco::Net::HTTPServerRequest& raw, std::string path, Poco::Net::NameValueCollection query,
+          uint64_t maxBodyBytes);
   ~Request();
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
@@ -116,8 +116,7 @@ class STRATA_API Response {
   // Sends a JSON document (object, array or any value) with the current status unless
   // `status` is given.
   void sendJson(const Poco::Dynamic::Var& value, int status = 0);
-  void sendText(const std::string& text, const std::string& contentType = "text/plain",
-                int status = 0);
+  void sendText(const std::string& text, const std::string& contentType = "text/plain", int status = 0);
   // Headers only: 204, 201 without body, 304 ...
   void sendEmpty(int status);
   // A small in-memory body.

@@ -69,7 +69,7 @@ class STRATA_API EndpointPlugin : public Plugin {
 // What a backend gets to create one store.
 struct STRATA_API StoreConfig {
   StoreRole role;
-  std::string instance;    // "default", "archive", ...
+  std::string instance;          // "default", "archive", ...
   const ConfigSection& section;  // "stores.<role>.<instance>"
   Poco::Logger& logger;
 };
@@ -92,21 +92,17 @@ class STRATA_API BackendPlugin : public Plugin {
 
 }  // namespace strata
 
-#define STRATA_PLUGIN_EXPORT_(Class, Kind, Name, Version)                               \
-  extern "C" __attribute__((visibility("default"))) const strata_plugin_info_v1*         \
-  strata_plugin_info() {                                                                \
-    static const strata_plugin_info_v1 info = {sizeof(strata_plugin_info_v1),            \
-                                               STRATA_ABI_VERSION, STRATA_BUILD_SIGNATURE, \
-                                               Kind, Name, Version};                     \
-    return &info;                                                                       \
-  }                                                                                     \
-  extern "C" __attribute__((visibility("default"))) strata::Plugin* strata_plugin_create() { \
-    return new Class();                                                                 \
+#define STRATA_PLUGIN_EXPORT_(Class, Kind, Name, Version)                                                \
+  extern "C" __attribute__((visibility("default"))) const strata_plugin_info_v1* strata_plugin_info() {  \
+    static const strata_plugin_info_v1 info = {                                                          \
+        sizeof(strata_plugin_info_v1), STRATA_ABI_VERSION, STRATA_BUILD_SIGNATURE, Kind, Name, Version}; \
+    return &info;                                                                                        \
+  }                                                                                                      \
+  extern "C" __attribute__((visibility("default"))) strata::Plugin* strata_plugin_create() {             \
+    return new Class();                                                                                  \
   }
 
 // Defines the two exported symbols of an endpoint plugin module.
-#define STRATA_ENDPOINT_PLUGIN(Class, Name, Version) \
-  STRATA_PLUGIN_EXPORT_(Class, "endpoint", Name, Version)
+#define STRATA_ENDPOINT_PLUGIN(Class, Name, Version) STRATA_PLUGIN_EXPORT_(Class, "endpoint", Name, Version)
 // Defines the two exported symbols of a backend plugin module.
-#define STRATA_BACKEND_PLUGIN(Class, Name, Version) \
-  STRATA_PLUGIN_EXPORT_(Class, "backend", Name, Version)
+#define STRATA_BACKEND_PLUGIN(Class, Name, Version) STRATA_PLUGIN_EXPORT_(Class, "backend", Name, Version)

@@ -109,9 +109,9 @@ void parseDimension(std::string_view field, uint64_t extent, std::size_t dim, Hy
   auto second = field.find(':', first + 1);
   uint64_t start = 0, stop = extent, step = 1;
   readParameter(field.substr(0, first), "start", dim, start);
-  readParameter(field.substr(first + 1, second == std::string_view::npos ? std::string_view::npos
-                                                                          : second - first - 1),
-                "stop", dim, stop);
+  readParameter(
+      field.substr(first + 1, second == std::string_view::npos ? std::string_view::npos : second - first - 1),
+      "stop", dim, stop);
   if (second != std::string_view::npos) readParameter(field.substr(second + 1), "step", dim, step);
   appendDimension(slab, start, stop, step, extent, dim);
 }
@@ -270,8 +270,8 @@ Selection Selection::points(std::vector<std::vector<uint64_t>> points, std::size
   if (rank == 0) fail("Point selection is not supported on scalar datasets");
   for (std::size_t i = 0; i < points.size(); ++i) {
     if (points[i].size() != rank) {
-      fail("Invalid point selection: point " + std::to_string(i) + " has " + std::to_string(points[i].size()) +
-           " coordinates for a dataset of rank " + std::to_string(rank));
+      fail("Invalid point selection: point " + std::to_string(i) + " has " +
+           std::to_string(points[i].size()) + " coordinates for a dataset of rank " + std::to_string(rank));
     }
   }
   Selection sel;
@@ -344,8 +344,8 @@ Selection Selection::fromStartStopStep(const std::vector<int64_t>* start, const 
       if (v < 0) fail(forDimension(std::string("Invalid selection ") + name + " parameter (negative)", d));
       return static_cast<uint64_t>(v);
     };
-    appendDimension(slab, read(start, "start", 0), read(stop, "stop", dims[d]), read(step, "step", 1), dims[d],
-                    d);
+    appendDimension(slab, read(start, "start", 0), read(stop, "stop", dims[d]), read(step, "step", 1),
+                    dims[d], d);
   }
   return hyperslab(std::move(slab));
 }
@@ -369,8 +369,8 @@ void Selection::validate(const std::vector<uint64_t>& dims) const {
     for (std::size_t i = 0; i < points_.size(); ++i) {
       for (std::size_t d = 0; d < rank_; ++d) {
         if (points_[i][d] >= dims[d]) {
-          fail("Invalid point selection: point " + std::to_string(i) + " is out of range for dimension: " +
-               std::to_string(d));
+          fail("Invalid point selection: point " + std::to_string(i) +
+               " is out of range for dimension: " + std::to_string(d));
         }
       }
     }
@@ -450,14 +450,16 @@ void Selection::forEachChunk(const std::vector<uint64_t>& dims, const std::vecto
     std::iota(order.begin(), order.end(), std::size_t{0});
     auto chunkBegin = [&](std::size_t i) { return chunkOf.begin() + i * rank_; };
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return std::lexicographical_compare(chunkBegin(a), chunkBegin(a) + rank_, chunkBegin(b), chunkBegin(b) + rank_);
+      return std::lexicographical_compare(chunkBegin(a), chunkBegin(a) + rank_, chunkBegin(b),
+                                          chunkBegin(b) + rank_);
     });
     auto chunkStrides = cOrderStrides(chunkDims);
     for (std::size_t k = 0; k < n;) {
       std::size_t group = order[k];
       std::copy(chunkBegin(group), chunkBegin(group) + rank_, piece.chunk.begin());
       piece.runs.clear();
-      for (; k < n && std::equal(chunkBegin(order[k]), chunkBegin(order[k]) + rank_, chunkBegin(group)); ++k) {
+      for (; k < n && std::equal(chunkBegin(order[k]), chunkBegin(order[k]) + rank_, chunkBegin(group));
+           ++k) {
         std::size_t i = order[k];
         uint64_t offset = 0;
         for (std::size_t d = 0; d < rank_; ++d) {

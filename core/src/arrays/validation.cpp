@@ -84,8 +84,7 @@ std::string dimsText(const std::vector<uint64_t>& dims) {
 
 void checkType(const DatatypePtr& type, const std::string& what) {
   if (!type) throw BadRequest(what + " has no type");
-  if (!type->fixedSize() && !type->hasVariableParts())
-    throw BadRequest(what + " has a type of size 0");
+  if (!type->fixedSize() && !type->hasVariableParts()) throw BadRequest(what + " has a type of size 0");
 }
 
 std::string zeroElement(const Datatype& type) {
@@ -134,8 +133,7 @@ std::vector<uint64_t> splitElements(const Datatype& type, const char* data, std:
     ++n;
   }
   if (n != count)
-    throw BadRequest("Expected: " + std::to_string(count) +
-                     " elements, but got: " + std::to_string(n));
+    throw BadRequest("Expected: " + std::to_string(count) + " elements, but got: " + std::to_string(n));
   offsets.push_back(pos);
   return offsets;
 }
@@ -165,14 +163,13 @@ void repeatElement(const std::string& element, uint64_t n, char* out) {
   }
 }
 
-void pullBytes(const ByteSource& source, char* out, uint64_t n, uint64_t& pulled,
-               uint64_t total) {
+void pullBytes(const ByteSource& source, char* out, uint64_t n, uint64_t& pulled, uint64_t total) {
   while (n > 0) {
     const std::size_t want = static_cast<std::size_t>(std::min<uint64_t>(n, 1 << 30));
     const std::size_t got = source(out, want);
     if (got == 0)
-      throw BadRequest("the value ended after " + std::to_string(pulled) + " of " +
-                       std::to_string(total) + " bytes");
+      throw BadRequest("the value ended after " + std::to_string(pulled) + " of " + std::to_string(total) +
+                       " bytes");
     if (got > want) throw InternalError("a byte source returned more bytes than asked for");
     out += got;
     n -= got;
@@ -204,8 +201,8 @@ std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec) {
                          dimsText(shape.dims) + " in dimension " + std::to_string(i));
     if (!spec.chunks.empty()) {
       if (spec.chunks.size() != rank)
-        throw BadRequest("chunk dims " + dimsText(spec.chunks) +
-                         " do not have the rank of the shape " + dimsText(shape.dims));
+        throw BadRequest("chunk dims " + dimsText(spec.chunks) + " do not have the rank of the shape " +
+                         dimsText(shape.dims));
       for (std::size_t i = 0; i < rank; ++i) {
         if (spec.chunks[i] == 0) throw BadRequest("chunk dimension " + std::to_string(i) + " is 0");
         if (maxdims[i] != kUnlimited && spec.chunks[i] > maxdims[i])
@@ -254,8 +251,8 @@ uint64_t checkSelection(const Selection& sel, ShapeClass cls, const std::vector<
       break;
   }
   if (sel.rank() != dims.size())
-    throw BadRequest("the selection has rank " + std::to_string(sel.rank()) + " but " + what +
-                     " has rank " + std::to_string(dims.size()));
+    throw BadRequest("the selection has rank " + std::to_string(sel.rank()) + " but " + what + " has rank " +
+                     std::to_string(dims.size()));
   sel.validate(dims);
   return sel.size();
 }
@@ -266,8 +263,7 @@ void checkValueBytes(const Datatype& type, uint64_t count, uint64_t bytes) {
     throw BadRequest("the selection is too large");
   const uint64_t expected = count * type.size;
   if (bytes != expected)
-    throw BadRequest("Expected: " + std::to_string(expected) +
-                     " bytes, but got: " + std::to_string(bytes));
+    throw BadRequest("Expected: " + std::to_string(expected) + " bytes, but got: " + std::to_string(bytes));
 }
 
 uint64_t checkResize(const std::string& what, ShapeClass cls, const std::vector<uint64_t>& dims,
@@ -277,8 +273,7 @@ uint64_t checkResize(const std::string& what, ShapeClass cls, const std::vector<
                      " shape and cannot be resized");
   const std::size_t rank = dims.size();
   if (newDims.size() != rank)
-    throw BadRequest(what + " has rank " + std::to_string(rank) + ", not " +
-                     std::to_string(newDims.size()));
+    throw BadRequest(what + " has rank " + std::to_string(rank) + ", not " + std::to_string(newDims.size()));
   for (std::size_t i = 0; i < rank; ++i)
     if (maxdims[i] != kUnlimited && newDims[i] > maxdims[i])
       throw BadRequest("cannot resize " + what + " to " + dimsText(newDims) + ": dimension " +

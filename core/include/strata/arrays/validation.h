@@ -58,8 +58,8 @@ STRATA_API std::string zeroElement(const Datatype& type);
 // Offsets of exactly `count` packed variable-length elements in data[0, size), plus the end
 // of the last one (count + 1 entries). BadRequest when the bytes hold more or fewer elements
 // ("Expected: <count> elements, but got ...") or a truncated or malformed one.
-STRATA_API std::vector<uint64_t> splitElements(const Datatype& type, const char* data,
-                                               std::size_t size, uint64_t count);
+STRATA_API std::vector<uint64_t> splitElements(const Datatype& type, const char* data, std::size_t size,
+                                               uint64_t count);
 
 // A packed value of `count` elements of `type`: count x size bytes for fixed-size types
 // ("Expected: <n> bytes, but got: <m>"), exactly `count` elements otherwise (splitElements).
@@ -72,8 +72,7 @@ STRATA_API void repeatElement(const std::string& element, uint64_t n, char* out)
 // Pulls exactly n bytes from `source` into `out`, adding them to `pulled`. BadRequest if the
 // source ends first ("the value ended after <pulled> of <total> bytes"); InternalError if it
 // returns more than it was asked for.
-STRATA_API void pullBytes(const ByteSource& source, char* out, uint64_t n, uint64_t& pulled,
-                          uint64_t total);
+STRATA_API void pullBytes(const ByteSource& source, char* out, uint64_t n, uint64_t& pulled, uint64_t total);
 
 // ---- datasets and attributes
 
@@ -96,8 +95,8 @@ STRATA_API void checkAttribute(const AttributeInfo& info, const std::string& pac
 // simple): a null dataset takes none, a scalar one any selection of rank 0 except points, a
 // simple one a selection of its rank inside its extent (Selection::validate). Returns the
 // number of elements it selects. `what` names the dataset ("dataset '<id>'").
-STRATA_API uint64_t checkSelection(const Selection& sel, ShapeClass cls,
-                                   const std::vector<uint64_t>& dims, const std::string& what);
+STRATA_API uint64_t checkSelection(const Selection& sel, ShapeClass cls, const std::vector<uint64_t>& dims,
+                                   const std::string& what);
 
 // The byte count a write announces for `count` elements of a fixed-size `type`: exactly
 // count x size ("Expected: <n> bytes, but got: <bytes>"; "the selection is too large" when
@@ -109,9 +108,7 @@ STRATA_API void checkValueBytes(const Datatype& type, uint64_t count, uint64_t b
 // `newDims`: only simple shapes resize, to the same rank, within maxdims (kUnlimited
 // aside); shrinking is allowed. Returns the element count of `newDims`. `what` names the
 // dataset ("dataset '<id>'").
-STRATA_API uint64_t checkResize(const std::string& what, ShapeClass cls,
-                                const std::vector<uint64_t>& dims,
-                                const std::vector<uint64_t>& maxdims,
-                                const std::vector<uint64_t>& newDims);
+STRATA_API uint64_t checkResize(const std::string& what, ShapeClass cls, const std::vector<uint64_t>& dims,
+                                const std::vector<uint64_t>& maxdims, const std::vector<uint64_t>& newDims);
 
 }  // namespace strata::arrays

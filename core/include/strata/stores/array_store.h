@@ -75,10 +75,10 @@ enum class LinkClass { Hard, Soft, External, UserDefined };
 struct STRATA_API Link {
   std::string name;
   LinkClass cls = LinkClass::Hard;
-  std::string id;            // hard: the target's id
+  std::string id;                       // hard: the target's id
   ObjectKind kind = ObjectKind::Group;  // hard: the target's kind
-  std::string h5path;        // soft, external
-  std::string h5domain;      // external: the file/domain as stored
+  std::string h5path;                   // soft, external
+  std::string h5domain;                 // external: the file/domain as stored
   int64_t created = 0;
 };
 
@@ -95,8 +95,8 @@ struct STRATA_API Shape {
 struct STRATA_API Filter {
   enum class Kind { Deflate, Shuffle, Fletcher32, ScaleOffset, Other } kind = Kind::Deflate;
   int id = 1;
-  int level = 6;                  // deflate
-  std::string scaleType;          // scaleoffset: H5Z_SO_INT, H5Z_SO_FLOAT_DSCALE, ...
+  int level = 6;          // deflate
+  std::string scaleType;  // scaleoffset: H5Z_SO_INT, H5Z_SO_FLOAT_DSCALE, ...
   int scaleOffset = 0;
   std::vector<unsigned> parameters;  // other
 };
@@ -144,7 +144,7 @@ class STRATA_API ArrayStore {
   // ---- containers
   virtual std::vector<std::string> listContainers() = 0;
   virtual std::optional<ContainerInfo> findContainer(const std::string& name) = 0;
-  ContainerInfo container(const std::string& name);  // findContainer or NotFound
+  ContainerInfo container(const std::string& name);                    // findContainer or NotFound
   virtual ContainerInfo createContainer(const std::string& name) = 0;  // Conflict if it exists
   virtual void deleteContainer(const std::string& name) = 0;
 
@@ -184,7 +184,8 @@ class STRATA_API ArrayStore {
                                                     const Page& page) = 0;
   virtual AttributeInfo attribute(const std::string& c, const std::string& obj, const std::string& name) = 0;
   // The attribute's whole value in the packed form.
-  virtual std::string attributeValue(const std::string& c, const std::string& obj, const std::string& name) = 0;
+  virtual std::string attributeValue(const std::string& c, const std::string& obj,
+                                     const std::string& name) = 0;
   // Conflict if it exists and !replace.
   virtual void createAttribute(const std::string& c, const std::string& obj, const AttributeInfo& info,
                                const std::string& packedValue, bool replace) = 0;

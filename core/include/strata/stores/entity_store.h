@@ -42,8 +42,8 @@ struct STRATA_API Entity {
   std::string id;
   std::string etag;
   int64_t version = 0;
-  int64_t created = 0;   // ms since epoch
-  int64_t modified = 0;  // ms since epoch
+  int64_t created = 0;           // ms since epoch
+  int64_t modified = 0;          // ms since epoch
   Poco::JSON::Object::Ptr body;  // never null on entities a store returns
 };
 
@@ -80,8 +80,7 @@ class STRATA_API EntityStore {
   // Replaces the body. An empty ifMatch makes the update unconditional.
   virtual Entity update(const std::string& collection, const std::string& id,
                         const Poco::JSON::Object::Ptr& body, const std::string& ifMatch) = 0;
-  virtual void remove(const std::string& collection, const std::string& id,
-                      const std::string& ifMatch) = 0;
+  virtual void remove(const std::string& collection, const std::string& id, const std::string& ifMatch) = 0;
   virtual EntityPage list(const std::string& collection, const EntityQuery& query) = 0;
   // Names of the collections holding at least one entity.
   virtual std::vector<std::string> collections() = 0;
@@ -93,9 +92,8 @@ class STRATA_API EntityStore {
 // or "version", or else the body's top-level field (empty if missing).
 STRATA_API Poco::Dynamic::Var entityField(const Entity& entity, const std::string& field);
 // The same, from an entity's parts.
-STRATA_API Poco::Dynamic::Var entityField(const std::string& id, int64_t created,
-                                          int64_t modified, int64_t version,
-                                          const Poco::JSON::Object& body,
+STRATA_API Poco::Dynamic::Var entityField(const std::string& id, int64_t created, int64_t modified,
+                                          int64_t version, const Poco::JSON::Object& body,
                                           const std::string& field);
 
 // Whether `field op value` holds.
