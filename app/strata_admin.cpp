@@ -25,7 +25,11 @@
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
 #include <Poco/Util/MapConfiguration.h>
+#include <Poco/String.h>
+#include <Poco/Util/IniFileConfiguration.h>
+#include <Poco/Util/JSONConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
+#include <Poco/Util/XMLConfiguration.h>
 
 #include <iostream>
 #include <map>
@@ -135,9 +139,19 @@ int main(int argc, char** argv) {
 
   Poco::Logger::root().setChannel(new Poco::ConsoleChannel);
   Poco::Logger::root().setLevel(Poco::Message::PRIO_WARNING);
-  Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> config;
+  // The formats strata-server reads (Poco's Application::loadConfiguration): by extension.
+  Poco::AutoPtr<Poco::Util::AbstractConfiguration> config;
   try {
-    config = new Poco::Util::PropertyFileConfiguration(opts["config"]);
+    const std::string file = opts["config"];
+    const std::string ext = Poco::toLower(Poco::Path(file).getExtension());
+    if (ext == "ini")
+      config = new Poco::Util::IniFileConfiguration(file);
+    else if (ext == "json")
+      config = new Poco::Util::JSONConfiguration(file);
+    else if (ext == "xml")
+      config = new Poco::Util::XMLConfiguration(file);
+    else
+      config = new Poco::Util::PropertyFileConfiguration(file);
   } catch (const Poco::Exception& e) {
     std::cerr << "strata-admin: cannot read the configuration " << opts["config"] << ": " << e.displayText()
               << "\n";

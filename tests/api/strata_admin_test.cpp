@@ -246,6 +246,23 @@ TEST_F(StrataAdmin, CopiesADomainFromHdf5ToRocksDbAndBackWhole) {
   EXPECT_EQ(server.stop(), 0) << server.log();
 }
 
+// The configuration formats strata-server reads, chosen by extension: the same stores as an
+// .ini and a .json file.
+TEST_F(StrataAdmin, ReadsIniAndJsonConfigurations) {
+  writeFile(dir_.file("strata.ini"), "[plugins]\npath = " STRATA_PLUGIN_DIR
+                                     "\n[stores.arrays.files]\nbackend = hdf5\npath = " +
+                                         dir_.file("files") + "\n");
+  writeFile(dir_.file("strata.json"), R"({"plugins": {"path": ")" STRATA_PLUGIN_DIR
+                                      R"("}, "stores": {"arrays": {"files": {"backend": "hdf5", "path": ")" +
+                                          dir_.file("files") + R"("}}}})");
+  for (const char* file : {"strata.ini", "strata.json"}) {
+    const auto r =
+        admin(dir_, {"list", "--config", dir_.file(file), "--role", "arrays", "--instance", "files"});
+    EXPECT_EQ(r.code, 0) << file << "\n" << describe(r);
+    EXPECT_EQ(r.out, "other/two\ntest/tall\n") << file << "\n" << describe(r);
+  }
+}
+
 TEST_F(StrataAdmin, BadUsageFailsOnStderrAndWritesNothing) {
   const auto fails = [](const AdminRun& r, int code, const std::string& message) {
     EXPECT_EQ(r.code, code) << describe(r);
