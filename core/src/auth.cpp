@@ -17,6 +17,9 @@
 
 #include <fstream>
 #include <map>
+#include <unordered_map>
+#include <deque>
+#include <ctime>
 #include <mutex>
 #include <sstream>
 #include <vector>
@@ -110,14 +113,22 @@ class UsersAuthenticator : public Authenticator {
 
   std::optional<Principal> checkPassword(const std::string& user,
                                          const std::string& password) const override {
+    // The same wrong credentials again (a misconfigured client retrying, a script in a loop)
+    // are refused without another PBKDF2, for kFailureMemorySeconds.
+    const std::string failure = cacheKey("failed\0" + user, password);
+    if (recentlyFailed(failure)) return std::nullopt;
     auto it = users_.find(user);
     if (it == users_.end()) {
       // Same cost as a real check, so that timing does not tell which users exist.
       verifyPassword(password, dummyHash());
+      rememberFailure(failure);
       return std::nullopt;
     }
     if (!cachedOk(user, it->second.hash, password)) {
-      if (!verifyPassword(password, it->second.hash)) return std::nullopt;
+      if (!verifyPassword(password, it->second.hash)) {
+        rememberFailure(failure);
+        return std::nullopt;
+      }
       remember(user, it->second.hash, password);
     }
     return Principal{user, it->second.groups, Principal::Via::Basic};
@@ -211,6 +222,30 @@ class UsersAuthenticator : public Authenticator {
     cache_[user] = cacheKey(hash, pw);
   }
 
+  // Failed checks, as SHA-256 keys of user and password, remembered for a while (bounded).
+  static constexpr int64_t kFailureMemorySeconds = 60;
+  static constexpr std::size_t kFailureMemoryEntries = 10000;
+  bool recentlyFailed(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    auto it = failures_.find(key);
+    return it != failures_.end() && it->second > std::time(nullptr);
+  }
+  void rememberFailure(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    const int64_t now = std::time(nullptr);
+    while (!failureOrder_.empty() &&
+           (failureOrder_.size() >= kFailureMemoryEntries || failures_.at(failureOrder_.front()) <= now)) {
+      failures_.erase(failureOrder_.front());
+      failureOrder_.pop_front();
+    }
+    auto [it, inserted] = failures_.emplace(key, now + kFailureMemorySeconds);
+    if (inserted) {
+      failureOrder_.push_back(key);
+    } else {
+      it->second = now + kFailureMemorySeconds;
+    }
+  }
+
   bool anonymous_;
   std::string realm_;
   int64_t ttl_;
@@ -218,6 +253,8 @@ class UsersAuthenticator : public Authenticator {
   std::map<std::string, User> users_;
   mutable std::mutex cacheMutex_;
   mutable std::map<std::string, std::string> cache_;
+  mutable std::unordered_map<std::string, int64_t> failures_;  // key -> expiry (s)
+  mutable std::deque<std::string> failureOrder_;
 };
 
 }  // namespace

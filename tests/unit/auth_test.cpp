@@ -56,6 +56,34 @@ TEST_F(AuthTest, BasicGoodBadMissing) {
   EXPECT_FALSE(auth->anonymousAllowed());
 }
 
+// Failed checks are remembered (the same wrong credentials are refused without another
+// PBKDF2); that must never refuse the right password or accept a wrong one.
+TEST_F(AuthTest, RememberedFailuresRefuseOnlyWhatFailed) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(auth->checkPassword("alice", "wrong")) << i;
+    EXPECT_FALSE(auth->checkPassword("mallory", "s3cret")) << i;
+    EXPECT_THROW(auth->authenticate(test::basicAuth("bob", "s3cret")), Unauthorized) << i;
+  }
+  // Right after the failures: the right passwords still pass, for each user.
+  ASSERT_TRUE(auth->checkPassword("alice", "s3cret"));
+  EXPECT_EQ(auth->checkPassword("alice", "s3cret")->name, "alice");
+  EXPECT_EQ(auth->authenticate(test::basicAuth("bob", "hunter2"))->name, "bob");
+  // Keys are per user and password: bob's password is not alice's, even after bob's success.
+  EXPECT_FALSE(auth->checkPassword("alice", "hunter2"));
+  EXPECT_FALSE(auth->checkPassword("alice", "wrong"));
+  // The separator keeps "al" + "ice..." apart from "alice" + "...".
+  EXPECT_FALSE(auth->checkPassword("al", std::string("ice\0s3cret", 10)));
+  EXPECT_EQ(auth->checkPassword("alice", "s3cret")->name, "alice");
+}
+
+TEST_F(AuthTest, HasUserAnswersForTheUsersFile) {
+  EXPECT_TRUE(auth->hasUser("alice"));
+  EXPECT_TRUE(auth->hasUser("bob"));
+  EXPECT_FALSE(auth->hasUser("Alice"));
+  EXPECT_FALSE(auth->hasUser("mallory"));
+  EXPECT_FALSE(auth->hasUser(""));
+}
+
 TEST_F(AuthTest, BearerTokens) {
   const auto token = auth->issueToken(Principal{"bob", {}, Principal::Via::Basic});
   auto p = auth->authenticate("Bearer " + token);
