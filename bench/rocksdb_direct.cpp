@@ -155,7 +155,8 @@ class Db {
       for (const auto& n : existing)
         if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
     }
-    auto cache = rocksdb::NewLRUCache(64ull << 20);
+    // The backend's shard sizing (rocksdb_db.cpp, cacheShardBits): 4 shards of 16 MiB.
+    auto cache = rocksdb::NewLRUCache(64ull << 20, 2);
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     for (const auto& n : names) descriptors.emplace_back(n, familyOptions(n, cache));
     rocksdb::DB* raw = nullptr;

@@ -46,6 +46,16 @@ const std::vector<std::string>& knownFamilies() {
 
 constexpr uint64_t kDefaultCacheBytes = 64ull << 20;
 constexpr uint64_t kMaxTotalWalBytes = 256ull << 20;
+// RocksDB splits the block cache into up to 64 shards of at least 512 KiB, and a block larger
+// than its shard is dropped as soon as it is released: dataset chunks of a few MiB (one block
+// each) would never stay cached. Shards of at least 16 MiB keep chunks up to that size.
+constexpr uint64_t kMinCacheShardBytes = 16ull << 20;
+
+int cacheShardBits(uint64_t cacheBytes) {
+  int bits = 0;
+  while (bits < 6 && (cacheBytes >> (bits + 1)) >= kMinCacheShardBytes) ++bits;
+  return bits;
+}
 // Blob chunks are 1 MiB; values this large go to blob files instead of the LSM tree, so that
 // compactions do not rewrite them over and over. Smaller values (the tail chunk of a blob)
 // stay in the tree, where they are cheap.
@@ -334,7 +344,7 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical, const
   for (const auto& name : existing)
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
 
-  auto cache = rocksdb::NewLRUCache(options.db.cacheBytes);
+  auto cache = rocksdb::NewLRUCache(options.db.cacheBytes, cacheShardBits(options.db.cacheBytes));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : names) descriptors.emplace_back(name, familyOptions(name, options.db, cache));
 
