@@ -187,16 +187,7 @@ class ArrayOps {
   }
   void writeAnnounced(const std::string& id, const Selection& sel, const std::string& bytes,
                       uint64_t announced, std::size_t piece = 7) {
-    std::size_t pos = 0;
-    store_.write(
-        c_, id, sel,
-        [&](char* out, std::size_t n) {
-          const std::size_t k = std::min({n, piece, bytes.size() - pos});
-          std::memcpy(out, bytes.data() + pos, k);
-          pos += k;
-          return k;
-        },
-        announced);
+    store_.write(c_, id, sel, sourceOf(bytes, piece), announced);
   }
   std::string create(const DatasetSpec& s) { return store_.createDataset(c_, s).object.id; }
 

@@ -141,16 +141,7 @@ class Hdf5Files : public testing::Test {
     return out;
   }
   void write(const std::string& c, const std::string& id, const Selection& sel, const std::string& bytes) {
-    std::size_t pos = 0;
-    store_->write(
-        c, id, sel,
-        [&](char* out, std::size_t n) {
-          const std::size_t k = std::min(n, bytes.size() - pos);
-          std::memcpy(out, bytes.data() + pos, k);
-          pos += k;
-          return k;
-        },
-        bytes.size());
+    store_->write(c, id, sel, sourceOf(bytes), bytes.size());
   }
   // The id of the object at `path` ("g1/g1.1/dset"), following hard links from the root.
   std::string idAt(const std::string& c, const std::string& path) {
@@ -937,18 +928,8 @@ void expectEveryWriteForbidden(ArrayStore& store, const std::string& c, const st
   EXPECT_THROW(store.deleteLink(c, root, "g1"), Forbidden);
   EXPECT_THROW(store.deleteObject(c, dataset), Forbidden);
   EXPECT_THROW(store.resize(c, dataset, {2}), Forbidden);
-  std::size_t pos = 0;
   const std::string bytes(4, '\0');
-  EXPECT_THROW(store.write(
-                   c, dataset, Selection::points({{0, 0}}, 2),
-                   [&](char* p, std::size_t n) {
-                     const std::size_t k = std::min(n, bytes.size() - pos);
-                     std::memcpy(p, bytes.data() + pos, k);
-                     pos += k;
-                     return k;
-                   },
-                   4),
-               Forbidden);
+  EXPECT_THROW(store.write(c, dataset, Selection::points({{0, 0}}, 2), sourceOf(bytes), 4), Forbidden);
   EXPECT_THROW(
       store.createAttribute(c, root, attr("x", arrays::intType(4, true), ShapeClass::Scalar), le32(1), false),
       Forbidden);
@@ -1081,16 +1062,8 @@ TEST_F(Hdf5Files, ConcurrentWritersToOneFileKeepItIntact) {
           std::string bytes;
           for (uint64_t k = 0; k < 8; ++k)
             for (uint64_t j = 0; j < cols; ++j) bytes += le32(value(first + 4 * k, j));
-          std::size_t pos = 0;
-          store.write(
-              c, d, Selection::hyperslab({{first, 0}, {8, cols}, {4, 1}}),
-              [&](char* p, std::size_t n) {
-                const std::size_t k = std::min({n, std::size_t{3001}, bytes.size() - pos});
-                std::memcpy(p, bytes.data() + pos, k);
-                pos += k;
-                return k;
-              },
-              bytes.size());
+          store.write(c, d, Selection::hyperslab({{first, 0}, {8, cols}, {4, 1}}),
+                      sourceOf(bytes, std::size_t{3001}), bytes.size());
           store.createAttribute(c, marks,
                                 attr("t" + std::to_string(t) + "w" + std::to_string(w),
                                      arrays::intType(8, true), ShapeClass::Scalar),

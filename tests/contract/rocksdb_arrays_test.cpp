@@ -79,16 +79,7 @@ std::string readAll(ArrayStore& store, const std::string& c, const std::string& 
 
 void writeSel(ArrayStore& store, const std::string& c, const std::string& id, const Selection& sel,
               const std::string& bytes) {
-  std::size_t pos = 0;
-  store.write(
-      c, id, sel,
-      [&](char* out, std::size_t n) {
-        const std::size_t k = std::min({n, std::size_t{5003}, bytes.size() - pos});
-        std::memcpy(out, bytes.data() + pos, k);
-        pos += k;
-        return k;
-      },
-      bytes.size());
+  store.write(c, id, sel, sourceOf(bytes, std::size_t{5003}), bytes.size());
 }
 
 std::map<std::string, std::string> arraysAt(const std::string& path) {

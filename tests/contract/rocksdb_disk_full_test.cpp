@@ -182,16 +182,7 @@ Selection slabSelection(int i) {
 
 void writeSlab(ArrayStore& store, const std::string& c, const std::string& id, int i) {
   const std::string bytes = slab(i);
-  std::size_t pos = 0;
-  store.write(
-      c, id, slabSelection(i),
-      [&](char* d, std::size_t n) {
-        const std::size_t k = std::min(n, bytes.size() - pos);
-        std::memcpy(d, bytes.data() + pos, k);
-        pos += k;
-        return k;
-      },
-      bytes.size());
+  store.write(c, id, slabSelection(i), sourceOf(bytes), bytes.size());
 }
 
 std::string readSlab(ArrayStore& store, const std::string& c, const std::string& id, int i) {

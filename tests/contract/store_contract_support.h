@@ -10,13 +10,30 @@
 #include <gtest/gtest.h>
 
 #include <Poco/Logger.h>
+#include <strata/stores/array_store.h>
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
 
 namespace strata::test {
+
+// A ByteSource over `bytes` (which must outlive it), at most `piece` bytes per call, as a
+// client sending a body in small pieces would.
+inline ByteSource sourceOf(const std::string& bytes,
+                           std::size_t piece = std::numeric_limits<std::size_t>::max()) {
+  auto pos = std::make_shared<std::size_t>(0);
+  return [&bytes, piece, pos](char* out, std::size_t n) {
+    const std::size_t k = std::min({n, piece, bytes.size() - *pos});
+    std::memcpy(out, bytes.data() + *pos, k);
+    *pos += k;
+    return k;
+  };
+}
 
 struct BackendParam {
   // The backend's name (stores.<role>.t.backend), also the test name suffix.

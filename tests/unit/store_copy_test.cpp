@@ -67,16 +67,7 @@ std::string readAll(ArrayStore& s, const std::string& c, const std::string& id) 
 
 void writeAll(ArrayStore& s, const std::string& c, const std::string& id, const std::vector<uint64_t>& dims,
               const std::string& bytes) {
-  std::size_t pos = 0;
-  s.write(
-      c, id, Selection::all(dims),
-      [&](char* d, std::size_t n) {
-        const std::size_t k = std::min(n, bytes.size() - pos);
-        std::memcpy(d, bytes.data() + pos, k);
-        pos += k;
-        return k;
-      },
-      bytes.size());
+  s.write(c, id, Selection::all(dims), sourceOf(bytes), bytes.size());
 }
 
 // Describes everything reachable from the root by links, with ids replaced by paths, so two
@@ -173,16 +164,7 @@ TEST_P(StoreCopy, ArraysContainerArrivesBitIdentical) {
   const std::string bytes = randomBytes(20 * 30 * 4, 3);
   {
     arrays::Hyperslab h{{0, 0}, {20, 30}, {1, 1}};
-    std::size_t pos = 0;
-    a->write(
-        c, d1, Selection::hyperslab(h),
-        [&](char* d, std::size_t n) {
-          const std::size_t k = std::min(n, bytes.size() - pos);
-          std::memcpy(d, bytes.data() + pos, k);
-          pos += k;
-          return k;
-        },
-        bytes.size());
+    a->write(c, d1, Selection::hyperslab(h), sourceOf(bytes), bytes.size());
   }
   // A vlen string dataset and a scalar float, each with attributes.
   DatasetSpec strings;
