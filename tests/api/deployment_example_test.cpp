@@ -124,5 +124,30 @@ TEST(DeploymentExample, EachRoleLandsInItsStoreAndSurvivesARestart) {
             401);
 }
 
+// app/strata.properties, the configuration of the README's first command: it starts, loads
+// the admin and hdf plugins, and keeps a domain as an .h5 file under var/hdf.
+TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
+  std::map<std::string, std::string> cfg;
+  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/app/strata.properties");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    key.erase(key.find_last_not_of(' ') + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    if (key.rfind("server.", 0) == 0) continue;  // the test picks address and port
+    cfg[key] = value;
+  }
+  ASSERT_EQ(cfg["plugins.load"], "admin, hdf");
+  ServerProcess server(cfg);
+  ASSERT_TRUE(server.running()) << server.log();
+  EXPECT_EQ(server.get("/strata/health").status, 200);
+  EXPECT_EQ(server.request("PUT", "/?host=tall.test.hdfgroup.org").status, 201);
+  EXPECT_EQ(server.get("/?domain=/test/tall.h5").status, 200);
+  EXPECT_GT(fs::file_size(fs::path(server.dir()) / "var/hdf/test/tall.h5"), 0u);
+  EXPECT_TRUE(fs::exists(fs::path(server.dir()) / "var/db/CURRENT"));
+}
+
 }  // namespace
 }  // namespace strata::test
