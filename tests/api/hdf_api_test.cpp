@@ -550,6 +550,37 @@ TEST_P(HdfApi, Links) {
 
 // ---------------------------------------------------------------------------------- datasets
 
+// Cycles: soft links naming each other, and a hard link from a group back to the root. Nothing
+// in the API follows soft links, and listings visit each object once; the domain stays usable
+// and deletable.
+TEST_P(HdfApi, LinkCyclesAreStoredAndListedWithoutLooping) {
+  const std::string root = createDomain();
+  const std::string base = "/groups/" + root + "/links/";
+  ASSERT_EQ(put(base + "a", R"({"h5path": "/b"})").status, 201);
+  ASSERT_EQ(put(base + "b", R"({"h5path": "/a"})").status, 201);
+  ASSERT_EQ(put(base + "self", R"({"h5path": "/self"})").status, 201);
+  const std::string g = parse(post("/groups", R"({"link": {"id": ")" + root + R"(", "name": "g"}})").body)
+                            ->getValue<std::string>("id");
+  ASSERT_EQ(put("/groups/" + g + "/links/up", R"({"id": ")" + root + R"("})").status, 201);
+  ASSERT_EQ(put("/groups/" + g + "/links/again", R"({"id": ")" + g + R"("})").status, 201);
+
+  auto a = get(base + "a");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(parse(a.body)->getObject("link")->getValue<std::string>("h5path"), "/b");
+  auto links = get(base);
+  ASSERT_EQ(links.status, 200);
+  EXPECT_EQ(parse(links.body)->getArray("links")->size(), 4u);
+  auto up = get("/groups/" + g + "/links/up");
+  ASSERT_EQ(up.status, 200);
+  EXPECT_EQ(parse(up.body)->getObject("link")->getValue<std::string>("id"), root);
+  auto groups = get("/groups");
+  ASSERT_EQ(groups.status, 200);
+  EXPECT_EQ(parse(groups.body)->getArray("groups")->size(), 1u) << groups.body;  // g, not the root
+  EXPECT_EQ(get("/groups/" + g).status, 200);
+  EXPECT_EQ(get("/").status, 200);
+  EXPECT_EQ(del("/").status, 200);
+}
+
 TEST_P(HdfApi, CreateDatasets) {
   const std::string root = createDomain();
   auto r = post("/datasets", R"({"type": "H5T_IEEE_F32LE", "shape": [10, 11], "link": {"id": ")" + root +
