@@ -1390,6 +1390,43 @@ print('ok')
   }
 }
 
+// Request bodies past the limits: a JSON body over plugins.hdf.maxJsonBytes and a raw binary
+// body over server.maxBodyBytes are 413 in h5serv's error form, and the values stay as they were.
+TEST(HdfConfig, OversizedBodiesAre413AndChangeNothing) {
+  ServerProcess s({{"plugins.load", "hdf"},
+                   {"stores.arrays.default.backend", "memory"},
+                   {"stores.entities.default.backend", "memory"},
+                   {"plugins.hdf.maxJsonBytes", "1K"},
+                   {"server.maxBodyBytes", "64K"}});
+  const std::map<std::string, std::string> host{{"Host", "big.test.hdfgroup.org"},
+                                                {"Content-Type", "application/json"}};
+  ASSERT_EQ(s.request("PUT", "/", "", host).status, 201);
+  auto r = s.request("POST", "/datasets", R"({"type": "H5T_STD_U8LE", "shape": [100000]})", host);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id =
+      Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
+  const std::string value = "/datasets/" + id + "/value";
+  ASSERT_EQ(s.request("PUT", value + "?select=[0:4]", R"({"value": [1, 2, 3, 4]})", host).status, 200);
+
+  std::string list = "{\"value\": [";
+  for (int i = 0; i < 600; ++i) list += i ? ",7" : "7";
+  list += "], \"start\": 0, \"stop\": 600}";
+  r = s.request("PUT", value, list, host);
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("\"status\":413"), std::string::npos) << r.body;
+
+  auto binary = host;
+  binary["Content-Type"] = "application/octet-stream";
+  r = s.request("PUT", value + "?select=[0:100000]", std::string(100000, '\x05'), binary);
+  EXPECT_EQ(r.status, 413) << r.body;
+
+  r = s.request("GET", value + "?select=[0:6]", "", host);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(compact(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->get("value")),
+            "[1,2,3,4,0,0]");
+  EXPECT_TRUE(s.running());
+}
+
 TEST(HdfConfig, BadSettingsStopTheServerAtStartUp) {
   const std::map<std::string, std::string> base = {{"plugins.load", "hdf"},
                                                    {"stores.arrays.default.backend", "memory"},
