@@ -17,6 +17,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <filesystem>
 #include <thread>
 #include <tuple>
 
@@ -384,6 +385,35 @@ TEST_P(HdfApi, TableOfContentsNoticesNewFilesWithinTwoSeconds) {
   const std::string test = parse(r.body)->getObject("link")->getValue<std::string>("id");
   r = call("GET", "/groups/" + test + "/links/dropped", "", {}, "hdfgroup.org");
   EXPECT_EQ(r.status, 200) << r.reason;
+}
+
+TEST_P(HdfApi, CorruptFilesFailAloneAndStayUntouched) {
+  if (!hdf5()) GTEST_SKIP() << "files on disk exist only with the hdf5 backend";
+  const std::string data = server().dir() + "/data/test/";
+  const std::string garbage = randomBytes(4096, 11);
+  writeFile(data + "corrupt.h5", garbage);
+  const std::string good = createDomain("intact.test.hdfgroup.org");
+  const std::string whole = readFile(data + "intact.h5");
+  writeFile(data + "truncated.h5", whole.substr(0, whole.size() / 2));
+  for (const char* name : {"corrupt", "truncated"}) {
+    const std::string host = std::string(name) + ".test.hdfgroup.org";
+    // 500: the server's data is broken, not the request; PUT / is 409 (the name is taken).
+    for (const auto& [method, path, status] : std::vector<std::tuple<std::string, std::string, int>>{
+             {"GET", "/", 500}, {"GET", "/groups", 500}, {"PUT", "/", 409}, {"POST", "/groups", 500}}) {
+      auto r = call(method, path, method == "POST" ? "{}" : "", {}, host);
+      EXPECT_EQ(r.status, status) << name << " " << method << " " << path << " " << r.body;
+      EXPECT_NE(r.body.find("\"message\""), std::string::npos) << r.body;  // h5serv's error form
+    }
+  }
+  EXPECT_EQ(readFile(data + "corrupt.h5"), garbage);
+  EXPECT_EQ(readFile(data + "truncated.h5"), whole.substr(0, whole.size() / 2));
+  // The server and the other domains carry on.
+  auto r = call("GET", "/", "", {}, "intact.test.hdfgroup.org");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(parse(r.body)->getValue<std::string>("root"), good);
+  EXPECT_EQ(call("GET", "/", "", {}, "hdfgroup.org").status, 200);  // the TOC lists around them
+  std::filesystem::remove(data + "corrupt.h5");
+  std::filesystem::remove(data + "truncated.h5");
 }
 
 TEST_P(HdfApi, ReadOnlyDomainCannotBeDeleted) {
