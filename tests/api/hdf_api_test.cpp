@@ -776,7 +776,8 @@ TEST_P(HdfApi, JsonValues) {
   for (const char* rel : {"root", "owner", "home"}) EXPECT_FALSE(href(parse(r.body), rel).empty()) << rel;
 
   for (const char* bad :
-       {"[0:11,0:4]", "[0:4", "[a:b,0:1]", "[0:4,]", "[0:4]", "[0:4:0,0:1]", "[5:2,0:1]", "[0:1,0:1,0:1]"})
+       {"[0:11,0:4]", "[0:4", "[a:b,0:1]", "[0:4,]", "[0:4]", "[0:4:0,0:1]", "[5:2,0:1]", "[0:1,0:1,0:1]",
+        "[0:4:-1,0:1]", "[-1:2,0:1]", "[0:99999999999999999999,0:1]", "[1.5:2,0:1]", "[,]", "[]"})
     EXPECT_EQ(get(std::string("/datasets/") + d + "/value?select=" + bad).status, 400) << bad;
 
   // Hyperslab writes with start/stop/step in the body.
