@@ -17,6 +17,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <atomic>
 #include <filesystem>
 #include <thread>
 #include <tuple>
@@ -609,6 +610,52 @@ TEST_P(HdfApi, LinkCyclesAreStoredAndListedWithoutLooping) {
   EXPECT_EQ(get("/groups/" + g).status, 200);
   EXPECT_EQ(get("/").status, 200);
   EXPECT_EQ(del("/").status, 200);
+}
+
+// Concurrent writers to one domain: value writes to disjoint rows, attribute and link creation
+// and ACL-free reads from several connections at once. Every write lands and nothing else does.
+TEST_P(HdfApi, ConcurrentWritersToOneDomain) {
+  const std::string root = createDomain();
+  constexpr int kThreads = 4, kRounds = 8, kCols = 16;
+  auto r = post("/datasets", R"({"type": "H5T_STD_I32LE", "shape": [)" + std::to_string(kThreads * kRounds) +
+                                 ", " + std::to_string(kCols) + R"(], "link": {"id": ")" + root +
+                                 R"(", "name": "d"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string d = parse(r.body)->getValue<std::string>("id");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        const int row = i * kThreads + t;
+        std::string values = "[";
+        for (int j = 0; j < kCols; ++j) values += (j ? "," : "") + std::to_string(row * 100 + j);
+        values += "]";
+        const std::string sel = "?select=[" + std::to_string(row) + ":" + std::to_string(row + 1) + ",0:16]";
+        const std::string name = "t" + std::to_string(t) + "i" + std::to_string(i);
+        if (put("/datasets/" + d + "/value" + sel, R"({"value": [)" + values + "]}").status != 200)
+          ++failures;
+        if (put("/datasets/" + d + "/attributes/" + name,
+                R"({"type": "H5T_STD_I32LE", "value": )" + std::to_string(row) + "}")
+                .status != 201)
+          ++failures;
+        if (put("/groups/" + root + "/links/" + name, R"({"h5path": "/d"})").status != 201) ++failures;
+        if (get("/datasets/" + d).status != 200) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  r = get("/datasets/" + d + "/value");
+  ASSERT_EQ(r.status, 200);
+  auto rows = parse(r.body)->getArray("value");
+  ASSERT_EQ(rows->size(), static_cast<std::size_t>(kThreads * kRounds));
+  for (int row = 0; row < kThreads * kRounds; ++row)
+    for (int j = 0; j < kCols; ++j)
+      ASSERT_EQ(rows->getArray(row)->getElement<int>(j), row * 100 + j) << row << "," << j;
+  EXPECT_EQ(parse(get("/datasets/" + d).body)->getValue<int>("attributeCount"), kThreads * kRounds);
+  EXPECT_EQ(parse(get("/groups/" + root + "/links").body)->getArray("links")->size(),
+            static_cast<std::size_t>(kThreads * kRounds + 1));
 }
 
 TEST_P(HdfApi, CreateDatasets) {
