@@ -6,8 +6,9 @@
 #   2. 64 MiB hyperslab of a float64 4096x4096 dataset, binary GET and raw binary PUT
 #                                                        vs H5Dread/H5Dwrite of the same slab on a
 #                                                           copy of the same file (strata_h5_direct),
-#                                                           and the same 64 MiB sent by plain Poco
-#                                                           (bench/poco_baseline.cpp, /big/raw)
+#                                                           and the same 64 MiB sent and received
+#                                                           by plain Poco (bench/poco_baseline.cpp,
+#                                                           GET /big/raw, PUT /upload)
 #   3. 100x100 binary hyperslab reads at random offsets  vs the same reads with H5Dread
 #   4. 8 MiB selection as JSON (text and data MB/s)      vs the same selection as binary
 #   5. a 1 GiB dataset streamed as binary: the server's  vs its resident memory just before
@@ -233,7 +234,7 @@ done
 # ------------------------------------------------------------------ 2. 64 MiB hyperslab
 
 # Every PUT and direct write stores band0 again, so the contents stay what was verified.
-S_GET=(); S_PUT=(); D_READ=(); D_WRITE=(); D1_READ=(); D1_WRITE=(); RAW=()
+S_GET=(); S_PUT=(); D_READ=(); D_WRITE=(); D1_READ=(); D1_WRITE=(); RAW=(); UP=()
 slab_server() {
   local s code size speed
   s=$(get_speed "$SLAB_PATH" "$SLAB_BYTES" "${BIN[@]}"); S_GET+=("${s% *}")
@@ -241,6 +242,11 @@ slab_server() {
   read -r code size speed < <(curl -s -o /dev/null -w '%{http_code} %{size_download} %{speed_download}\n' "$BASE/big/raw")
   if [ "$code" != 200 ] || [ "$size" != "$SLAB_BYTES" ]; then log "$BASE/big/raw answered $code with $size bytes"; exit 1; fi
   RAW+=("$speed")
+  # The upload ceiling: plain Poco reading the same 64 MiB request body and discarding it.
+  read -r code size speed < <(curl -sS -o "$WORK/up.out" -X PUT -H 'Expect:' -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$WORK/band0.bin" -w '%{http_code} %{size_upload} %{time_total}\n' "$BASE/upload")
+  if [ "$code" != 200 ] || ! grep -q "\"bytes\": $SLAB_BYTES}" "$WORK/up.out"; then log "$BASE/upload answered $code: $(cat "$WORK/up.out")"; exit 1; fi
+  UP+=("$(awk -v s="$size" -v t="$speed" 'BEGIN {printf "%.0f\n", s / t}')")
 }
 slab_direct() {
   D_READ+=("$("$DIRECT_BIN" read "$DIRECT_FILE" /slab 0 "$SLAB_ROWS" 0 "$N")")
@@ -339,7 +345,7 @@ echo "| \`GET /strata/health\` (baseline) | $(int "$h") | $(int "$(minimum "${HE
 echo
 echo "#### 2. 64 MiB hyperslab \`[0:$SLAB_ROWS,0:$N]\` of the 4096x4096 float64 dataset, $SLAB_ROUNDS round(s), interleaved (MB/s = 10^6 bytes/s)"
 echo
-echo "Strata: \`curl -o /dev/null -w '%{speed_download}'\` with \`Accept: application/octet-stream\`; PUT with a raw binary body, bytes / time_total. Direct: \`strata_h5_direct\`, one H5Dread / H5Dwrite+H5Fflush of the slab into / from a 2-D memory dataspace, on a copy of the server's file. \"1-D memory\" is the same call with the memory described as a 1-D dataspace, as backends/hdf5 does (a diagnostic, not a target). The socket ceiling is plain Poco sending the same 64 MiB from memory (\`/big/raw\` of strata_poco_baseline); the serial bound is what reading and then sending each byte costs, 1 / (1/direct + 1/ceiling), which is the most a server that does not overlap the two can reach."
+echo "Strata: \`curl -o /dev/null -w '%{speed_download}'\` with \`Accept: application/octet-stream\`; PUT with a raw binary body, bytes / time_total. Direct: \`strata_h5_direct\`, one H5Dread / H5Dwrite+H5Fflush of the slab into / from a 2-D memory dataspace, on a copy of the server's file. \"1-D memory\" is the same call with the memory described as a 1-D dataspace, as backends/hdf5 does (a diagnostic, not a target). The socket ceiling is plain Poco sending the same 64 MiB from memory (\`/big/raw\` of strata_poco_baseline), the upload ceiling plain Poco receiving it (\`PUT /upload\`, same curl command as Strata's PUT); the serial bound is what reading and then sending each byte costs, 1 / (1/direct + 1/ceiling), which is the most a server that does not overlap the two can reach."
 echo
 echo "| what | median MB/s | range | n | Strata / direct (aim >= 0.60) |"
 echo "|---|---|---|---|---|"
@@ -359,6 +365,9 @@ echo "| last column: Strata GET / serial bound | | | | $(awk -v s="$(median "${S
 row "Strata \`PUT .../value?select=$SLAB_SEL\` (raw binary body)" "$dw" "${S_PUT[@]}"
 row "direct H5Dwrite + H5Fflush (baseline)" "" "${D_WRITE[@]}"
 row "direct H5Dwrite + H5Fflush, 1-D memory dataspace" "" "${D1_WRITE[@]}"
+row "upload ceiling: Poco reading the same 64 MiB body and discarding it; last column: ceiling / direct write" "$dw" "${UP[@]}"
+uc=$(median "${UP[@]}")
+echo "| last column: Strata PUT / upload ceiling; then the serial bound 1 / (1/direct write + 1/ceiling) | $(mbs "$(awk -v d="$dw" -v r="$uc" 'BEGIN {print 1 / (1 / d + 1 / r)}')") | | | $(ratio "$(median "${S_PUT[@]}")" "$uc"); $(awk -v s="$(median "${S_PUT[@]}")" -v d="$dw" -v r="$uc" 'BEGIN {printf "%.2f", s / (1 / (1 / d + 1 / r))}') of the bound |"
 echo
 echo "#### 3. ${TILE}x${TILE} binary hyperslab reads (80 kB each) at random offsets, $WRK_ROUNDS round(s), alternating"
 echo

@@ -17,6 +17,8 @@
 //   GET /big/file     as /big/raw, but each 1 MiB block is first pread() from BLOB_FILE into
 //                     one reused buffer: Strata's fs-store download path without Strata, so
 //                     that the cost of reading the file can be told from the cost of the server
+//   PUT /upload       reads the request body in 1 MiB reads from the request stream and
+//                     discards it; answers {"bytes": N}: the upload ceiling
 //
 // Runs until SIGINT or SIGTERM.
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -116,6 +118,17 @@ class Handler : public HTTPRequestHandler {
         if (n <= 0 || !sendAll(socket, buffer.data(), static_cast<std::size_t>(n))) break;
         offset += n;
       }
+    } else if (uri == "/upload") {
+      std::vector<char> buffer(kRawBlock);
+      std::istream& in = req.stream();
+      uint64_t total = 0;
+      while (in) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        total += static_cast<uint64_t>(in.gcount());
+      }
+      const std::string body = "{\"bytes\": " + std::to_string(total) + "}";
+      res.setContentType("application/json");
+      res.sendBuffer(body.data(), body.size());
     } else {
       res.setStatusAndReason(HTTPResponse::HTTP_NOT_FOUND);
       res.setContentLength(0);
