@@ -19,8 +19,8 @@
 // random order are the same as strata_rocksdb_direct's `entities` (bench/rocksdb_direct.cpp),
 // the direct RocksDB baseline of the same operations.
 #include <Poco/AutoPtr.h>
-#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <strata/errors.h>
@@ -33,52 +33,26 @@
 #include <string>
 #include <vector>
 
+#include "bench_common.h"
 #include "plugin_loader.h"
 #include "store_registry.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Poco::JSON::Object;
+using strata::bench::Clock;
+using strata::bench::entityId;
+using strata::bench::seconds;
+using strata::bench::XorShift;
 
 [[noreturn]] void die(const std::string& message) {
   std::fprintf(stderr, "strata_entity_bench: %s\n", message.c_str());
   std::exit(1);
 }
 
-double seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-// As strata_rocksdb_direct: ids, bodies (keys in the order Poco's Object writes them) and the
-// random sequence.
-std::string entityId(uint64_t i) {
-  char id[32];
-  std::snprintf(id, sizeof id, "entity-%06llu", static_cast<unsigned long long>(i));
-  return id;
-}
 Object::Ptr entityBody(uint64_t i, uint64_t rev) {
-  Object::Ptr body = new Object;
-  body->set("name", entityId(i));
-  body->set("owner", "bench");
-  body->set("rev", static_cast<Poco::Int64>(rev));
-  body->set("size", static_cast<Poco::Int64>(i * 37 % 100000));
-  Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
-  tags->add("alpha");
-  tags->add("beta");
-  tags->add("gamma");
-  body->set("tags", tags);
-  return body;
+  return Poco::JSON::Parser().parse(strata::bench::entityBody(i, rev)).extract<Object::Ptr>();
 }
-struct XorShift {
-  uint64_t x = 88172645463325252ull;
-  uint64_t next(uint64_t n) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return (x >> 11) % n;
-  }
-};
 
 std::string text(const Object::Ptr& o) {
   std::ostringstream os;

@@ -52,6 +52,8 @@
 // every family the backend knows plus any others the database holds. rocksdb_bench.sh compares the OPTIONS
 // file this program leaves with the server's, so a drift shows (the LOG's verbosity aside; the backend's own
 // LOG writer and event listeners are not options and are not copied here).
+#include "bench_common.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
@@ -75,7 +77,11 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using strata::bench::Clock;
+using strata::bench::entityBody;
+using strata::bench::entityId;
+using strata::bench::seconds;
+using strata::bench::XorShift;
 
 [[noreturn]] void die(const std::string& message) {
   std::fprintf(stderr, "strata_rocksdb_direct: %s\n", message.c_str());
@@ -91,10 +97,6 @@ uint64_t number(const std::string& text, const char* what) {
   const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0') die(std::string("bad ") + what + " '" + text + "'");
   return v;
-}
-
-double seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
 }
 
 // ---- keys, as backends/rocksdb/rocksdb_keys.h writes them (docs/storage.md, "Layout")
@@ -363,26 +365,7 @@ std::vector<std::string> words(const std::string& line) {
 
 // ---- entities
 
-// The ids, bodies and access order strata_entity_bench uses (bench/entity_bench.cpp).
-std::string entityId(uint64_t i) {
-  char id[32];
-  std::snprintf(id, sizeof id, "entity-%06llu", static_cast<unsigned long long>(i));
-  return id;
-}
-std::string entityBody(uint64_t i, uint64_t rev) {
-  return "{\"name\":\"" + entityId(i) + "\",\"owner\":\"bench\",\"rev\":" + std::to_string(rev) +
-         ",\"size\":" + std::to_string(i * 37 % 100000) + ",\"tags\":[\"alpha\",\"beta\",\"gamma\"]}";
-}
-struct XorShift {
-  uint64_t x = 88172645463325252ull;
-  uint64_t next(uint64_t n) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return (x >> 11) % n;
-  }
-};
-
+// Ids, bodies and access order: bench_common.h, as strata_entity_bench.
 int64_t nowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
