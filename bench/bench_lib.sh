@@ -172,3 +172,55 @@ report_header() {
   echo "During the measurements, other processes used about $OTHERS_PCT % of all CPU time (hypervisor steal: $STEAL_PCT %); above a few percent, treat the figures as disturbed."
   echo "Commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)'), build $BUILD_DIR ($(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$BUILD_ABS/CMakeCache.txt")).$3"
 }
+
+# ------------------------------------------------------------------ HDF REST requests (curl)
+# These expect log() and WORK.
+
+# api BASE METHOD PATH-AND-QUERY [curl args...]: the JSON answer; fails on any non-2xx.
+api() {
+  local base=$1 method=$2 path=$3; shift 3
+  curl -sS -g --fail-with-body -X "$method" "$@" "$base$path"
+}
+json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | cut -d'"' -f4; }
+
+# create_dataset BASE QUERY NAME ROWS COLS CHUNK-ROWS CHUNK-COLS: the new float64 dataset's id,
+# linked as /NAME in the root group (so that direct baselines can open it by path).
+create_dataset() {
+  local base=$1 q=$2 name=$3 rows=$4 cols=$5 cr=$6 cc=$7 root
+  root=$(api "$base" GET "/?$q" | json_field root)
+  api "$base" POST "/datasets?$q" -H 'Content-Type: application/json' -d "{
+    \"type\": \"H5T_IEEE_F64LE\", \"shape\": [$rows, $cols],
+    \"creationProperties\": {\"layout\": {\"class\": \"H5D_CHUNKED\", \"dims\": [$cr, $cc]}},
+    \"link\": {\"id\": \"$root\", \"name\": \"$name\"}}" | json_field id
+}
+
+# put_binary URL DATA-FILE: writes the file as a raw binary body; prints bytes/s.
+# Expect: 100-continue is switched off, as h5pyd (requests) never sends it.
+put_binary() {
+  local url=$1 file=$2 code size total
+  read -r code size total < <(curl -sS -g -o "$WORK/put.out" -X PUT -H 'Expect:' \
+    -H 'Content-Type: application/octet-stream' --data-binary @"$file" \
+    -w '%{http_code} %{size_upload} %{time_total}\n' "$url")
+  if [ "$code" != 200 ] || [ "$size" != "$(stat -c %s "$file")" ]; then
+    log "PUT $url answered $code after $size bytes: $(head -c 300 "$WORK/put.out")"; return 1
+  fi
+  awk -v s="$size" -v t="$total" 'BEGIN {printf "%.0f\n", s / t}'
+}
+
+# get_speed URL EXPECTED-BYTES|any [curl args...]: "bytes/s size" of one download to /dev/null.
+get_speed() {
+  local url=$1 expected=$2 code size speed; shift 2
+  read -r code size speed < <(curl -sS -g -o /dev/null "$@" \
+    -w '%{http_code} %{size_download} %{speed_download}\n' "$url")
+  if [ "$code" != 200 ] || { [ "$expected" != any ] && [ "$size" != "$expected" ]; }; then
+    log "GET $url answered $code with $size bytes (expected $expected)"; return 1
+  fi
+  echo "$speed $size"
+}
+
+# sha256 of a binary GET, and the check against what was PUT (exits on a mismatch).
+get_sha() { curl -sS -g --fail -H 'Accept: application/octet-stream' "$1" | sha256sum | cut -d' ' -f1; }
+check_sha() {
+  local what=$1 got=$2 want=$3
+  if [ "$got" != "$want" ]; then log "$what: sha256 $got, expected $want"; exit 1; fi
+}

@@ -110,54 +110,13 @@ BIG_Q=host=big.test.hdfgroup.org
 SLAB_FILE=$WORK/h5/test/bench.h5
 DIRECT_FILE=$WORK/direct.h5
 
-# api METHOD PATH-AND-QUERY [curl args...]: the JSON answer; fails on any non-2xx.
-api() {
-  local method=$1 path=$2; shift 2
-  curl -sS -g --fail-with-body -X "$method" "$@" "$STRATA$path"
-}
-json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | cut -d'"' -f4; }
-
-# create_dataset QUERY NAME ROWS COLS: the new dataset's id, linked as /NAME in the root group
-# (so that the direct baseline can open it by path).
-create_dataset() {
-  local q=$1 name=$2 rows=$3 cols=$4 root
-  root=$(api GET "/?$q" | json_field root)
-  api POST "/datasets?$q" -H 'Content-Type: application/json' -d "{
-    \"type\": \"H5T_IEEE_F64LE\", \"shape\": [$rows, $cols],
-    \"creationProperties\": {\"layout\": {\"class\": \"H5D_CHUNKED\", \"dims\": [$CHUNK_ROWS, $N]}},
-    \"link\": {\"id\": \"$root\", \"name\": \"$name\"}}" | json_field id
-}
-
-# put_binary URL-PATH DATA-FILE: writes the file as a raw binary body; prints bytes/s.
-# Expect: 100-continue is switched off, as h5pyd (requests) never sends it.
-put_binary() {
-  local path=$1 file=$2 code size total
-  read -r code size total < <(curl -sS -g -o "$WORK/put.out" -X PUT -H 'Expect:' \
-    -H 'Content-Type: application/octet-stream' --data-binary @"$file" \
-    -w '%{http_code} %{size_upload} %{time_total}\n' "$STRATA$path")
-  if [ "$code" != 200 ] || [ "$size" != "$(stat -c %s "$file")" ]; then
-    log "PUT $path answered $code after $size bytes: $(head -c 300 "$WORK/put.out")"; return 1
-  fi
-  awk -v s="$size" -v t="$total" 'BEGIN {printf "%.0f\n", s / t}'
-}
-
-# get_speed URL-PATH EXPECTED-BYTES [curl args...]: bytes/s of one download to /dev/null.
-get_speed() {
-  local path=$1 expected=$2 code size speed; shift 2
-  read -r code size speed < <(curl -sS -g -o /dev/null "$@" \
-    -w '%{http_code} %{size_download} %{speed_download}\n' "$STRATA$path")
-  if [ "$code" != 200 ] || { [ "$expected" != any ] && [ "$size" != "$expected" ]; }; then
-    log "GET $path answered $code with $size bytes (expected $expected)"; return 1
-  fi
-  echo "$speed $size"
-}
 BIN=(-H 'Accept: application/octet-stream')
 
 log "creating the datasets (chunks [$CHUNK_ROWS, $N], float64)"
-api PUT "/?$SLAB_Q" >/dev/null
-api PUT "/?$BIG_Q" >/dev/null
-SLAB_ID=$(create_dataset "$SLAB_Q" slab "$N" "$N")
-BIG_ID=$(create_dataset "$BIG_Q" big "$BIG_ROWS" "$BIG_COLS")
+api "$STRATA" PUT "/?$SLAB_Q" >/dev/null
+api "$STRATA" PUT "/?$BIG_Q" >/dev/null
+SLAB_ID=$(create_dataset "$STRATA" "$SLAB_Q" slab "$N" "$N" "$CHUNK_ROWS" "$N")
+BIG_ID=$(create_dataset "$STRATA" "$BIG_Q" big "$BIG_ROWS" "$BIG_COLS" "$CHUNK_ROWS" "$N")
 
 log "generating 2 x 64 MiB of float64 test data"
 "$DIRECT_BIN" gen "$WORK/band0.bin" "$SLAB_BYTES" 1
@@ -168,10 +127,10 @@ BAND1_SHA=$(sha256sum "$WORK/band1.bin" | cut -d' ' -f1)
 SLAB_SEL="[0:$SLAB_ROWS,0:$N]"
 SLAB_PATH="/datasets/$SLAB_ID/value?$SLAB_Q&select=$SLAB_SEL"
 log "filling the 128 MiB dataset and the 1 GiB dataset with raw binary PUTs"
-put_binary "$SLAB_PATH" "$WORK/band0.bin" >/dev/null
-put_binary "/datasets/$SLAB_ID/value?$SLAB_Q&select=[$SLAB_ROWS:$N,0:$N]" "$WORK/band1.bin" >/dev/null
+put_binary "$STRATA$SLAB_PATH" "$WORK/band0.bin" >/dev/null
+put_binary "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[$SLAB_ROWS:$N,0:$N]" "$WORK/band1.bin" >/dev/null
 for band in $(seq 0 $((BIG_ROWS / BIG_BAND - 1))); do
-  put_binary "/datasets/$BIG_ID/value?$BIG_Q&select=[$((band * BIG_BAND)):$(((band + 1) * BIG_BAND)),0:$BIG_COLS]" \
+  put_binary "$STRATA/datasets/$BIG_ID/value?$BIG_Q&select=[$((band * BIG_BAND)):$(((band + 1) * BIG_BAND)),0:$BIG_COLS]" \
     "$WORK/band$((band % 2)).bin" >/dev/null
 done
 BIG_SHA=$(for _ in $(seq 1 $((BIG_ROWS / BIG_BAND / 2))); do cat "$WORK/band0.bin" "$WORK/band1.bin"; done |
@@ -190,21 +149,17 @@ cp "$SLAB_FILE" "$DIRECT_FILE"
 
 # ------------------------------------------------------------------ correctness, once
 
-check_sha() {
-  local what=$1 got=$2 want=$3
-  if [ "$got" != "$want" ]; then log "$what: sha256 $got, expected $want"; exit 1; fi
-}
-check_sha "GET $SLAB_SEL (binary)" "$(curl -sS -g --fail "${BIN[@]}" "$STRATA$SLAB_PATH" | sha256sum | cut -d' ' -f1)" "$BAND0_SHA"
+check_sha "GET $SLAB_SEL (binary)" "$(get_sha "$STRATA$SLAB_PATH")" "$BAND0_SHA"
 check_sha "GET [$SLAB_ROWS:$N,0:$N] (binary)" \
-  "$(curl -sS -g --fail "${BIN[@]}" "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[$SLAB_ROWS:$N,0:$N]" | sha256sum | cut -d' ' -f1)" "$BAND1_SHA"
+  "$(get_sha "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[$SLAB_ROWS:$N,0:$N]")" "$BAND1_SHA"
 check_sha "Poco baseline /big/raw" "$(curl -sS --fail "$BASE/big/raw" | sha256sum | cut -d' ' -f1)" "$BAND0_SHA"
 check_sha "direct read of the copied file" \
   "$("$DIRECT_BIN" dump "$DIRECT_FILE" /slab 0 "$SLAB_ROWS" 0 "$N" | sha256sum | cut -d' ' -f1)" "$BAND0_SHA"
 check_sha "GET tile [1234:1334,2345:2445] (binary) vs direct" \
-  "$(curl -sS -g --fail "${BIN[@]}" "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[1234:1334,2345:2445]" | sha256sum | cut -d' ' -f1)" \
+  "$(get_sha "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[1234:1334,2345:2445]")" \
   "$("$DIRECT_BIN" dump "$DIRECT_FILE" /slab 1234 $TILE 2345 $TILE | sha256sum | cut -d' ' -f1)"
 check_sha "GET of the whole 1 GiB dataset (binary)" \
-  "$(curl -sS -g --fail "${BIN[@]}" "$STRATA/datasets/$BIG_ID/value?$BIG_Q" | sha256sum | cut -d' ' -f1)" "$BIG_SHA"
+  "$(get_sha "$STRATA/datasets/$BIG_ID/value?$BIG_Q")" "$BIG_SHA"
 # JSON: the text must hold one number per element.
 json_values=$(curl -sS -g --fail "$STRATA/datasets/$SLAB_ID/value?$SLAB_Q&select=[0:$JSON_ROWS,0:$N]" |
   sed 's/,"hrefs".*//' | tr ',' '\n' | grep -c '[0-9]')
@@ -237,8 +192,8 @@ done
 S_GET=(); S_PUT=(); D_READ=(); D_WRITE=(); D1_READ=(); D1_WRITE=(); RAW=(); UP=()
 slab_server() {
   local s code size speed
-  s=$(get_speed "$SLAB_PATH" "$SLAB_BYTES" "${BIN[@]}"); S_GET+=("${s% *}")
-  S_PUT+=("$(put_binary "$SLAB_PATH" "$WORK/band0.bin")")
+  s=$(get_speed "$STRATA$SLAB_PATH" "$SLAB_BYTES" "${BIN[@]}"); S_GET+=("${s% *}")
+  S_PUT+=("$(put_binary "$STRATA$SLAB_PATH" "$WORK/band0.bin")")
   read -r code size speed < <(curl -s -o /dev/null -w '%{http_code} %{size_download} %{speed_download}\n' "$BASE/big/raw")
   if [ "$code" != 200 ] || [ "$size" != "$SLAB_BYTES" ]; then log "$BASE/big/raw answered $code with $size bytes"; exit 1; fi
   RAW+=("$speed")
@@ -297,11 +252,11 @@ JSON_PATH="/datasets/$SLAB_ID/value?$SLAB_Q&select=[0:$JSON_ROWS,0:$N]"
 J_TEXT=(); J_DATA=(); J_BIN=(); JSON_BYTES=0
 for round in $(seq 1 "$JSON_ROUNDS"); do
   log "JSON round $round/$JSON_ROUNDS"
-  s=$(get_speed "$JSON_PATH" any)
+  s=$(get_speed "$STRATA$JSON_PATH" any)
   read -r speed JSON_BYTES <<<"$s"
   J_TEXT+=("$speed")
   J_DATA+=("$(awk -v s="$speed" -v j="$JSON_BYTES" -v d="$JSON_DATA_BYTES" 'BEGIN {printf "%.0f", s * d / j}')")
-  s=$(get_speed "$JSON_PATH" "$JSON_DATA_BYTES" "${BIN[@]}"); J_BIN+=("${s% *}")
+  s=$(get_speed "$STRATA$JSON_PATH" "$JSON_DATA_BYTES" "${BIN[@]}"); J_BIN+=("${s% *}")
 done
 
 # ------------------------------------------------------------------ 5. 1 GiB stream, memory
@@ -318,7 +273,7 @@ for round in $(seq 1 "$BIG_ROUNDS"); do
   before=$(kb VmRSS)
   ( while kill -0 "$SERVER_PID" 2>/dev/null; do kb VmRSS; sleep 0.02; done ) >"$WORK/rss.samples" &
   SAMPLER=$!
-  s=$(get_speed "/datasets/$BIG_ID/value?$BIG_Q" "$BIG_BYTES" "${BIN[@]}")
+  s=$(get_speed "$STRATA/datasets/$BIG_ID/value?$BIG_Q" "$BIG_BYTES" "${BIN[@]}")
   kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true
   hwm=$(kb VmHWM)
   B_SPEED+=("${s% *}")

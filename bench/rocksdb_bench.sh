@@ -164,55 +164,6 @@ write_config h5 hdf5 "$WORK/h5"
 start_server rdb
 start_server h5
 
-# ------------------------------------------------------------------ HDF REST helpers
-
-# api BASE METHOD PATH-AND-QUERY [curl args...]: the JSON answer; fails on any non-2xx.
-api() {
-  local base=$1 method=$2 path=$3; shift 3
-  curl -sS -g --fail-with-body -X "$method" "$@" "$base$path"
-}
-json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | cut -d'"' -f4; }
-
-# create_dataset BASE QUERY NAME ROWS COLS CHUNK-ROWS CHUNK-COLS: the new float64 dataset's id,
-# linked as /NAME in the root group.
-create_dataset() {
-  local base=$1 q=$2 name=$3 rows=$4 cols=$5 cr=$6 cc=$7 root
-  root=$(api "$base" GET "/?$q" | json_field root)
-  api "$base" POST "/datasets?$q" -H 'Content-Type: application/json' -d "{
-    \"type\": \"H5T_IEEE_F64LE\", \"shape\": [$rows, $cols],
-    \"creationProperties\": {\"layout\": {\"class\": \"H5D_CHUNKED\", \"dims\": [$cr, $cc]}},
-    \"link\": {\"id\": \"$root\", \"name\": \"$name\"}}" | json_field id
-}
-
-# put_binary URL DATA-FILE: writes the file as a raw binary body; prints bytes/s.
-# Expect: 100-continue is switched off, as h5pyd (requests) never sends it.
-put_binary() {
-  local url=$1 file=$2 code size total
-  read -r code size total < <(curl -sS -g -o "$WORK/put.out" -X PUT -H 'Expect:' \
-    -H 'Content-Type: application/octet-stream' --data-binary @"$file" \
-    -w '%{http_code} %{size_upload} %{time_total}\n' "$url")
-  if [ "$code" != 200 ] || [ "$size" != "$(stat -c %s "$file")" ]; then
-    log "PUT $url answered $code after $size bytes: $(head -c 300 "$WORK/put.out")"; return 1
-  fi
-  awk -v s="$size" -v t="$total" 'BEGIN {printf "%.0f\n", s / t}'
-}
-
-# get_speed URL EXPECTED-BYTES: bytes/s of one binary download to /dev/null.
-get_speed() {
-  local url=$1 expected=$2 code size speed
-  read -r code size speed < <(curl -sS -g -o /dev/null -H 'Accept: application/octet-stream' \
-    -w '%{http_code} %{size_download} %{speed_download}\n' "$url")
-  if [ "$code" != 200 ] || [ "$size" != "$expected" ]; then
-    log "GET $url answered $code with $size bytes (expected $expected)"; return 1
-  fi
-  echo "$speed"
-}
-get_sha() { curl -sS -g --fail -H 'Accept: application/octet-stream' "$1" | sha256sum | cut -d' ' -f1; }
-check_sha() {
-  local what=$1 got=$2 want=$3
-  if [ "$got" != "$want" ]; then log "$what: sha256 $got, expected $want"; exit 1; fi
-}
-
 # ------------------------------------------------------------------ datasets
 
 # Domains and the containers the hdf plugin keeps them in (docs/hdf.md: DNS style, reversed).
@@ -363,12 +314,12 @@ settle() { wait_for_idle "$1" 60 >/dev/null; }
 # a, b. Every PUT and direct write stores band0 again, so the contents stay what was verified.
 R_GET=(); R_PUT=(); H_GET=(); H_PUT=(); D_READ=(); D_WRITE=(); RAW=()
 slab_rdb() {
-  R_GET+=("$(get_speed "$RSLAB_URL" "$SLAB_BYTES")")
+  s=$(get_speed "$RSLAB_URL" "$SLAB_BYTES" -H 'Accept: application/octet-stream'); R_GET+=("${s% *}")
   R_PUT+=("$(put_binary "$RSLAB_URL" "$WORK/band0.bin")")
   settle "$SERVER_PID_rdb"
 }
 slab_h5() {
-  H_GET+=("$(get_speed "$HSLAB_URL" "$SLAB_BYTES")")
+  s=$(get_speed "$HSLAB_URL" "$SLAB_BYTES" -H 'Accept: application/octet-stream'); H_GET+=("${s% *}")
   H_PUT+=("$(put_binary "$HSLAB_URL" "$WORK/band0.bin")")
 }
 slab_direct() {
