@@ -95,10 +95,7 @@ struct H5File {
 
   void changed() {
     std::lock_guard<std::mutex> lock(meta.mu);
-    ++meta.version;
-    meta.container.reset();
-    meta.objects.clear();
-    meta.datasets.clear();
+    forgetMetaLocked();
   }
   uint64_t metaVersion() {
     std::lock_guard<std::mutex> lock(meta.mu);
@@ -110,10 +107,7 @@ struct H5File {
     std::lock_guard<std::mutex> lock(meta.mu);
     if (meta.mtimeNs == mtimeNs) return;
     meta.mtimeNs = mtimeNs;
-    ++meta.version;
-    meta.container.reset();
-    meta.objects.clear();
-    meta.datasets.clear();
+    forgetMetaLocked();
   }
 
   uint32_t generationOf(haddr_t addr) const {
@@ -126,6 +120,15 @@ struct H5File {
   void loadSidecar();
   // Appends one line to the sidecar (writable files only); throws InternalError on failure.
   void journal(const std::string& line);
+
+ private:
+  // With meta.mu held: a new version, nothing kept.
+  void forgetMetaLocked() {
+    ++meta.version;
+    meta.container.reset();
+    meta.objects.clear();
+    meta.datasets.clear();
+  }
 };
 
 }  // namespace strata::h5
