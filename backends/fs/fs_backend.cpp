@@ -9,7 +9,7 @@
 #include <strata/errors.h>
 #include <strata/plugin.h>
 
-namespace strata {
+namespace strata::fs {
 
 class FsBackend final : public BackendPlugin {
  public:
@@ -24,6 +24,6 @@ class FsBackend final : public BackendPlugin {
   }
 };
 
-}  // namespace strata
+}  // namespace strata::fs
 
-STRATA_BACKEND_PLUGIN(strata::FsBackend, "fs", "0.1.0")
+STRATA_BACKEND_PLUGIN(strata::fs::FsBackend, "fs", "0.1.0")

@@ -33,9 +33,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace strata {
+namespace strata::fs {
 
-namespace fs = std::filesystem;
+namespace stdfs = std::filesystem;
 
 namespace {
 
@@ -123,7 +123,7 @@ FsBlobStore::FsBlobStore(const std::string& root, bool fsync, const std::string&
   };
   std::error_code ec;
   for (const char* sub : {"objects", "refs", "tmp"}) {
-    fs::create_directories(fs::path(root_) / sub, ec);
+    stdfs::create_directories(stdfs::path(root_) / sub, ec);
     if (ec) throw startupError("cannot create " + std::string(sub) + "/: " + ec.message());
   }
 
@@ -141,8 +141,8 @@ FsBlobStore::FsBlobStore(const std::string& root, bool fsync, const std::string&
   try {
     // Leftovers of uploads a crash interrupted: nothing refers to them.
     std::size_t removed = 0;
-    for (const auto& entry : fs::directory_iterator(fs::path(root_) / "tmp")) {
-      fs::remove_all(entry.path());
+    for (const auto& entry : stdfs::directory_iterator(stdfs::path(root_) / "tmp")) {
+      stdfs::remove_all(entry.path());
       ++removed;
     }
     if (removed)
@@ -151,7 +151,7 @@ FsBlobStore::FsBlobStore(const std::string& root, bool fsync, const std::string&
     // Fail now, not at the first upload, if the directory is read-only.
     TempFile probe(root_ + "/tmp/" + newUuid() + ".probe");
     if (probe.fd() < 0) throw startupError("cannot write: " + errnoText(errno));
-  } catch (const fs::filesystem_error& e) {
+  } catch (const stdfs::filesystem_error& e) {
     ::close(lockFd_);
     throw startupError(e.code().message() + " (" + e.path1().string() + ")");
   } catch (...) {
@@ -358,7 +358,7 @@ std::vector<BlobInfo> FsBlobStore::list() {
     const std::string prefix{hex[i >> 4], hex[i & 15]};
     std::vector<std::string> ids;
     std::error_code ec;
-    for (fs::directory_iterator it(fs::path(root_) / "objects" / prefix, ec), end; !ec && it != end;
+    for (stdfs::directory_iterator it(stdfs::path(root_) / "objects" / prefix, ec), end; !ec && it != end;
          it.increment(ec)) {
       std::string id = prefix + it->path().filename().string();
       if (isBlobId(id)) ids.push_back(std::move(id));
@@ -374,4 +374,4 @@ std::vector<BlobInfo> FsBlobStore::list() {
   return out;
 }
 
-}  // namespace strata
+}  // namespace strata::fs

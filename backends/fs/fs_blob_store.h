@@ -11,7 +11,7 @@ namespace Poco {
 class Logger;
 }
 
-namespace strata {
+namespace strata::fs {
 
 class FsBlobStore final : public BlobStore {
  public:
@@ -52,4 +52,4 @@ class FsBlobStore final : public BlobStore {
   std::array<bool, 256> prefixDirsReady_{};
 };
 
-}  // namespace strata
+}  // namespace strata::fs

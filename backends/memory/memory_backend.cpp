@@ -4,7 +4,7 @@
 #include <strata/memory_stores.h>
 #include <strata/plugin.h>
 
-namespace strata {
+namespace strata::memory {
 
 class MemoryBackend final : public BackendPlugin {
  public:
@@ -21,6 +21,6 @@ class MemoryBackend final : public BackendPlugin {
   std::shared_ptr<ArrayStore> createArrayStore(const StoreConfig&) override { return makeMemoryArrayStore(); }
 };
 
-}  // namespace strata
+}  // namespace strata::memory
 
-STRATA_BACKEND_PLUGIN(strata::MemoryBackend, "memory", "0.1.0")
+STRATA_BACKEND_PLUGIN(strata::memory::MemoryBackend, "memory", "0.1.0")

@@ -23,8 +23,6 @@ class Hrefs {
 
   // protocol://host/<path>[?host=<domain>][&<extraQuery>]
   std::string href(const std::string& path, const std::string& extraQuery = "") const;
-  // The query string that names the domain ("host=x", "domain=x" or "").
-  const std::string& domainQuery() const { return query_; }
 
   // The target of an external link (h5serv's getExternalHref, with the fragment after the
   // query so that the URL stays well formed). Empty when the domain is not one this server
