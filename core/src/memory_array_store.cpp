@@ -336,7 +336,7 @@ class MemoryArrayStore final : public ArrayStore {
 
   DatasetInfo createDataset(const std::string& c, const DatasetSpec& spec) override {
     auto values = std::make_shared<DatasetValues>();
-    std::vector<uint64_t> maxdims = arrays::checkDatasetSpec(spec, kMaxDatasetBytes);
+    std::vector<uint64_t> maxdims = arrays::checkDatasetSpec(spec);
     const Datatype& type = *spec.type;
     uint64_t count = 0;
     if (spec.shape.cls == ShapeClass::Simple) {

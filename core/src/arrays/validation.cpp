@@ -238,9 +238,12 @@ std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec, uint64_t maxStor
       checkChunkBytes(spec);
     }
   }
-  if (maxStorageBytes != 0 && shape.cls != ShapeClass::Null)
-    checkValueSize(*spec.type, shape.cls == ShapeClass::Simple ? elementCount(shape.dims) : 1,
-                   maxStorageBytes, "the dataset");
+  if (maxStorageBytes != 0 && shape.cls != ShapeClass::Null) {
+    const uint64_t count = shape.cls == ShapeClass::Simple ? elementCount(shape.dims) : 1;
+    if (count > maxStorageBytes / elementBytes(*spec.type))
+      throw InsufficientStorage("the dataset would take more than the store's " +
+                                std::to_string(maxStorageBytes) + " bytes per dataset");
+  }
   if (!spec.fillValue.empty()) checkPackedValue(*spec.type, 1, spec.fillValue);
   return maxdims;
 }

@@ -105,7 +105,7 @@ STRATA_API void checkChunkBytes(const DatasetSpec& spec, uint64_t maxBytes = kMa
 // dimension (dims where the spec left maxdims empty), empty for scalar and null shapes.
 // Chunks are bounded by kMaxChunkBytes (checkChunkBytes). A store that allocates a dataset's
 // storage when it creates it passes the most it holds per dataset as `maxStorageBytes`
-// (0: no bound): a larger dataset (its elements x elementBytes) is PayloadTooLarge.
+// (0: no bound): a larger dataset (its elements x elementBytes) is InsufficientStorage.
 STRATA_API std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec, uint64_t maxStorageBytes = 0);
 
 // An attribute to create with `packedValue`: a name that is not empty, its type (checkType),
