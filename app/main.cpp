@@ -6,6 +6,7 @@
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
+#include <Poco/DirectoryIterator.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
@@ -18,6 +19,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <set>
 #include <pthread.h>
 
 namespace {
@@ -57,8 +59,9 @@ class StrataServerApp : public Poco::Util::ServerApplication {
       help.setCommand(commandName());
       help.setUsage("[--config FILE]");
       help.setHeader(
-          "Strata: a server for scientific data (arrays, file datasets, annotations) "
-          "speaking the HDF REST, Slycat, UFDL and Synapse APIs through plugins.");
+          "Strata: a server for scientific data (arrays, file datasets, annotations) that speaks "
+          "REST APIs through endpoint plugins. Endpoint plugins installed in " +
+          pluginDir() + ": " + installedPlugins() + ".");
       help.setFooter("See docs/configuration.md for every configuration key.");
       help.format(std::cout);
       return EXIT_OK;
@@ -88,13 +91,7 @@ class StrataServerApp : public Poco::Util::ServerApplication {
       logger().fatal(e.what());
       return EXIT_CONFIG;
     }
-    const std::string pluginDir = Poco::Path(config().getString("application.dir"))
-                                      .parent()
-                                      .pushDirectory("lib")
-                                      .pushDirectory("strata")
-                                      .pushDirectory("plugins")
-                                      .toString();
-    strata::Server server(config(), pluginDir);
+    strata::Server server(config(), pluginDir());
     try {
       server.start();
     } catch (const std::exception& e) {
@@ -108,6 +105,35 @@ class StrataServerApp : public Poco::Util::ServerApplication {
   }
 
  private:
+  std::string pluginDir() const {
+    return Poco::Path(config().getString("application.dir"))
+        .parent()
+        .pushDirectory("lib")
+        .pushDirectory("strata")
+        .pushDirectory("plugins")
+        .toString();
+  }
+
+  // The endpoint plugins in the default plugin directory, by name: what this installation
+  // can serve without a plugins.path of its own.
+  std::string installedPlugins() const {
+    std::set<std::string> names;
+    const std::string prefix = "strata-endpoint-", suffix = ".so";
+    try {
+      for (Poco::DirectoryIterator it(pluginDir()), end; it != end; ++it) {
+        const std::string& file = it.name();
+        if (file.size() > prefix.size() + suffix.size() && file.compare(0, prefix.size(), prefix) == 0 &&
+            file.compare(file.size() - suffix.size(), suffix.size(), suffix) == 0)
+          names.insert(file.substr(prefix.size(), file.size() - prefix.size() - suffix.size()));
+      }
+    } catch (const Poco::Exception&) {
+    }
+    if (names.empty()) return "none found";
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+
   // A default format with time stamps; a `logging.*` section in the configuration replaces it.
   void setUpLogging() {
     Poco::AutoPtr<Poco::PatternFormatter> fmt(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));

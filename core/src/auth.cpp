@@ -70,6 +70,7 @@ class UsersAuthenticator : public Authenticator {
  public:
   explicit UsersAuthenticator(const ConfigSection& cfg)
       : anonymous_(cfg.getBool("anonymous", true)),
+        anonymousWrites_(cfg.getBool("anonymousWrites", false)),
         realm_(cfg.getString("realm", "Strata")),
         ttl_(cfg.getInt("tokenTtl", 3600)) {
     secret_ = cfg.getString("jwtSecret", "");
@@ -81,6 +82,8 @@ class UsersAuthenticator : public Authenticator {
       throw StartupError("configuration key auth.jwtSecret must hold at least 32 characters");
     }
     if (ttl_ <= 0) throw StartupError("configuration key auth.tokenTtl must be positive");
+    if (anonymousWrites_ && !anonymous_)
+      throw StartupError("configuration key auth.anonymousWrites = true needs auth.anonymous = true");
     const std::string file = cfg.getString("usersFile", "");
     if (!file.empty()) loadUsers(file);
   }
@@ -98,6 +101,7 @@ class UsersAuthenticator : public Authenticator {
   }
 
   bool anonymousAllowed() const override { return anonymous_; }
+  bool anonymousWritesAllowed() const override { return anonymousWrites_; }
   std::string realm() const override { return realm_; }
 
   std::string issueToken(const Principal& p, int64_t ttlSeconds) const override {
@@ -247,6 +251,7 @@ class UsersAuthenticator : public Authenticator {
   }
 
   bool anonymous_;
+  bool anonymousWrites_;
   std::string realm_;
   int64_t ttl_;
   std::string secret_;

@@ -27,6 +27,7 @@
 #include <Poco/URI.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -70,6 +71,9 @@ class Server::Context : public PluginContext {
 // ------------------------------------------------------------------ request dispatch
 
 namespace {
+
+// What a browser may send cross-origin: a fixed list, never the request's own.
+const char* const kCorsAllowHeaders = "Authorization, Content-Type, Accept, If-Match, If-None-Match, Range";
 
 // Reads and discards what a client is still sending after a response that did not read the
 // request body (413, 401, errors), after closing our sending side: closing a socket with
@@ -130,10 +134,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     std::shared_ptr<const ErrorRenderer> errors = server_.router_->find("GET", {}).errors;
     std::string user;
 
-    if (!server_.cors_.empty()) {
-      res.set("Access-Control-Allow-Origin", server_.cors_);
-      res.set("Access-Control-Expose-Headers", "ETag, Location, Content-Length, Content-Range");
-    }
+    const bool cors = server_.setCorsOrigin(req, res);
     try {
       const std::string& uri = req.getURI();
       const auto qpos = uri.find('?');
@@ -175,11 +176,9 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
       const std::string allow = Poco::cat(std::string(", "), lookup.allow.begin(), lookup.allow.end());
       if (req.getMethod() == "OPTIONS" && !lookup.route) {
         res.set("Allow", allow);
-        if (!server_.cors_.empty()) {
+        if (cors) {
           res.set("Access-Control-Allow-Methods", allow);
-          res.set("Access-Control-Allow-Headers",
-                  req.get("Access-Control-Request-Headers",
-                          "Authorization, Content-Type, If-Match, If-None-Match, Range"));
+          res.set("Access-Control-Allow-Headers", kCorsAllowHeaders);
           res.set("Access-Control-Max-Age", "86400");
         }
         routeLabel = "OPTIONS";
@@ -195,11 +194,9 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
 
         std::optional<Principal> principal;
         if (req.has("Authorization")) principal = server_.auth_->authenticate(req.get("Authorization"));
-        const bool anonymousOk =
-            route.options.access == Access::Public ||
-            (route.options.access == Access::Default && server_.auth_->anonymousAllowed());
+        const bool anonymousOk = anonymousAdmitted(route.options.access, req.getMethod());
         if (!principal && !anonymousOk) throw Unauthorized("authentication required");
-        if (principal && route.options.access == Access::Admin && !principal->inGroup("admin"))
+        if (principal && route.options.access == Access::Admin && !principal->inGroup(kAdminGroup))
           throw Forbidden("this resource is for members of the admin group");
         if (principal) {
           user = principal->name;
@@ -242,6 +239,23 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
       server_.accessLog_.information(line);
     }
     unreadBody_ = request ? !request->bodyConsumed() : req.getContentLength64() > 0;
+  }
+
+  bool anonymousAdmitted(Access access, const std::string& method) const {
+    const Authenticator& auth = *server_.auth_;
+    switch (access) {
+      case Access::Public:
+        return true;
+      case Access::Read:
+        return auth.anonymousAllowed();
+      case Access::Default:
+        if (method == "GET" || method == "HEAD" || method == "OPTIONS") return auth.anonymousAllowed();
+        return auth.anonymousAllowed() && auth.anonymousWritesAllowed();
+      case Access::User:
+      case Access::Admin:
+        return false;
+    }
+    return false;
   }
 
   // Details of unexpected failures go to the log under a number, not to the client.
@@ -294,6 +308,41 @@ class Server::Factory : public Poco::Net::HTTPRequestHandlerFactory {
 
 // ------------------------------------------------------------------ server
 
+namespace {
+
+// scheme://host[:port], as a browser sends it in Origin: lower-case scheme, no path.
+bool validOrigin(const std::string& origin) {
+  const auto sep = origin.find("://");
+  if (sep == std::string::npos || sep == 0) return false;
+  for (std::size_t i = 0; i < sep; ++i)
+    if (!std::islower(static_cast<unsigned char>(origin[i]))) return false;
+  const std::string rest = origin.substr(sep + 3);
+  if (rest.empty()) return false;
+  for (char c : rest)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' ||
+          c == ']'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+bool Server::setCorsOrigin(const Poco::Net::HTTPServerRequest& req,
+                           Poco::Net::HTTPServerResponse& res) const {
+  if (corsOrigins_.empty()) return false;
+  if (corsOrigins_.count("*")) {
+    res.set("Access-Control-Allow-Origin", "*");
+  } else {
+    // The answer depends on Origin: caches must not hand it to another origin.
+    res.set("Vary", "Origin");
+    const std::string origin = req.get("Origin", "");
+    if (origin.empty() || !corsOrigins_.count(origin)) return false;
+    res.set("Access-Control-Allow-Origin", origin);
+  }
+  res.set("Access-Control-Expose-Headers", "ETag, Location, Content-Length, Content-Range");
+  return true;
+}
+
 Server::Server(const Poco::Util::AbstractConfiguration& config, std::string defaultPluginDir)
     : config_(config),
       defaultPluginDir_(std::move(defaultPluginDir)),
@@ -331,7 +380,7 @@ void Server::validateTopLevel() const {
 void Server::start() {
   validateTopLevel();
   ConfigSection server(config_, "server");
-  const std::string address = server.getString("address", "0.0.0.0");
+  const std::string address = server.getString("address", "127.0.0.1");
   const int64_t port = server.getInt("port", 8080);
   if (port < 0 || port > 65535) throw StartupError("server.port must be between 0 and 65535");
   const std::string portFile = server.getString("portFile", "");
@@ -353,9 +402,17 @@ void Server::start() {
   atLeast("maxKeepAliveRequests", maxKeepAliveRequests, 0);
   atLeast("timeout", timeout, 1);
   atLeast("shutdownTimeout", shutdownTimeout_, 0);
-  cors_ = server.getString("cors", "*");
+  corsOrigins_.clear();
+  for (const auto& origin : server.getList("cors")) {
+    if (origin != "*" && !validOrigin(origin))
+      throw StartupError(
+          "server.cors holds '" + origin +
+          "': each entry must be an origin such as https://app.example.org (scheme://host[:port], "
+          "no path) or *");
+    corsOrigins_.insert(origin);
+  }
   accessLogOn_ = server.getBool("accessLog", true);
-  router_ = std::make_unique<Router>(errorRenderer(server.getString("errorFormat", "strata")));
+  router_ = std::make_unique<Router>(strataErrorRenderer());
   for (const auto& key : server.unreadKeys()) throw StartupError("unknown configuration key " + key);
 
   ConfigSection authSection(config_, "auth");

@@ -28,6 +28,7 @@ class AbstractConfiguration;
 namespace Net {
 class HTTPServer;
 class HTTPServerRequest;
+class HTTPServerResponse;
 class StreamSocket;
 }  // namespace Net
 }  // namespace Poco
@@ -67,6 +68,9 @@ class STRATA_API Server : public ServerInfo {
   // The body limit of the route a request goes to: its own, else server.maxBodyBytes.
   uint64_t bodyLimit(const Router::Lookup& lookup) const;
   uint64_t bodyLimit(const Poco::Net::HTTPServerRequest& req) const;
+  // Sets the CORS headers every response carries when the request's Origin is allowed;
+  // returns whether it did (preflight answers then add theirs).
+  bool setCorsOrigin(const Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) const;
 
   const Poco::Util::AbstractConfiguration& config_;
   std::string defaultPluginDir_;
@@ -91,7 +95,8 @@ class STRATA_API Server : public ServerInfo {
 
   // From the "server" section.
   uint64_t maxBodyBytes_ = 0;
-  std::string cors_;
+  // server.cors: allowed origins ("*": any, answered with "*"); empty: no CORS headers.
+  std::set<std::string> corsOrigins_;
   bool accessLogOn_ = true;
   int64_t shutdownTimeout_ = 10;
   int64_t timeout_ = 60;

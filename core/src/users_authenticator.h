@@ -2,7 +2,8 @@
 // The server's Authenticator: users from a users file, tokens signed with a shared secret.
 //
 // Keys (section "auth"): usersFile (path; none means no users), anonymous (bool, default
-// true), jwtSecret (at least 32 characters; without one a random secret is made at start-up
+// true: anonymous reads), anonymousWrites (bool, default false: anonymous writes, only with
+// anonymous), jwtSecret (at least 32 characters; without one a random secret is made at start-up
 // and tokens do not survive a restart), tokenTtl (seconds, default 3600), realm (default
 // "Strata").
 #include <strata/auth.h>

@@ -73,6 +73,7 @@ class AdminPlugin : public EndpointPlugin {
                {Access::User});
     if (blobs_) {
       routes.add("GET", "/strata/blobs", [this](Request&, Response& res) { listBlobs(res); });
+      // A write: it needs a user unless auth.anonymousWrites (Access::Default for POST).
       routes.add("POST", "/strata/blobs", [this](Request& req, Response& res) { putBlob(req, res); });
       routes.add("GET", "/strata/blobs/{id}", [this](Request& req, Response& res) { getBlob(req, res); });
       routes.add("DELETE", "/strata/blobs/{id}",

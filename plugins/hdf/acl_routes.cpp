@@ -64,9 +64,12 @@ void getAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> k
   // h5serv: 404 "username does not exist" (asked only of those who may read the ACLs).
   if (!s.knownUser(user)) throw NotFound("username '" + user + "' does not exist");
   // The user's effective ACL on the object (their entry, else the default ones).
-  Acl acl;
-  if (s.acls() && !sc.isToc())
-    acl = s.acls()->effective(sc.container, t.id, sc.root(), user == AclStore::kDefaultUser ? "" : user);
+  Principal named;
+  if (user != AclStore::kDefaultUser) named.name = user;
+  Acl acl = s.unownedAcl(named);
+  if (s.acls() && !sc.isToc()) {
+    if (auto entry = s.acls()->applicable(sc.container, t.id, sc.root(), named.name)) acl = *entry;
+  }
   auto o = newObject();
   o->set("acl", acl.toJson(user));
   o->set("hrefs", aclHrefs(sc, t, &user));
@@ -76,11 +79,11 @@ void getAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> k
 void putAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> kind) {
   Scope sc = s.open(req);
   const std::string& user = userOf(req);
-  auto body = s.body(req);
   const AclTarget t = aclTarget(s, sc, req, kind);
   if (sc.isToc()) throw Forbidden("Forbidden: the TOC domain is read-only");
   if (!s.acls()) throw NotImplemented("ACLs are switched off on this server (plugins.hdf.acls = false)");
   s.require(sc, t.id, Perm::UpdateAcl);
+  auto body = s.body(req);
   // h5serv: 400 "username not found". Checked after the permission, so that only those who
   // may change the ACLs learn which users exist.
   if (!s.knownUser(user))

@@ -169,8 +169,8 @@ void AclStore::set(const std::string& container, const std::string& object, cons
   throw ServiceUnavailable("the ACLs of this object are being changed concurrently; try again");
 }
 
-Acl AclStore::effective(const std::string& container, const std::string& object, const std::string& rootId,
-                        const std::string& user) {
+std::optional<Acl> AclStore::applicable(const std::string& container, const std::string& object,
+                                        const std::string& rootId, const std::string& user) {
   const auto own = list(container, object);
   const auto root = object == rootId ? own : list(container, rootId);
   auto entry = [](const std::vector<std::pair<std::string, Acl>>& entries,
@@ -180,23 +180,17 @@ Acl AclStore::effective(const std::string& container, const std::string& object,
     return std::nullopt;
   };
   // h5serv's precedence (hdf5db.getAcl): the user on the object, the user on the root, the
-  // default on the object, the default on the root, everything allowed.
+  // default on the object, the default on the root.
   if (!user.empty() && user != kDefaultUser) {
     if (auto a = entry(own, user)) return *a;
     if (auto a = entry(root, user)) return *a;
   }
   if (auto a = entry(own, kDefaultUser)) return *a;
   if (auto a = entry(root, kDefaultUser)) return *a;
-  return Acl{};
+  return std::nullopt;
 }
 
-void AclStore::require(const Principal& who, const std::string& container, const std::string& object,
-                       const std::string& rootId, Perm perm) {
-  if (effective(container, object, rootId, who.name).allows(perm)) return;
-  if (who.anonymous()) throw Unauthorized("Unauthorized: this domain needs credentials");
-  throw Forbidden(std::string("Access is not permitted: user '") + who.name + "' lacks '" + permName(perm) +
-                  "' permission");
-}
+const char* permissionName(Perm p) { return permName(p); }
 
 bool isKnownUser(const Authenticator& auth, const std::string& name) {
   return !name.empty() && auth.hasUser(name);

@@ -3,9 +3,10 @@
 // one entry per user name ("default" for everyone without an entry of their own), each with
 // the six permissions create, read, update, delete, readACL, updateACL.
 //
-// The effective ACL of a user on an object is the first that exists of: the object's entry for
-// the user, the root group's entry for the user, the object's "default" entry, the root group's
-// "default" entry; with none, everything is allowed (h5serv's default ACL).
+// The ACL entry that applies to a user on an object is the first that exists of: the object's
+// entry for the user, the root group's entry for the user, the object's "default" entry, the
+// root group's "default" entry (h5serv's precedence). When none exists the object is unowned,
+// and the plugin's policy decides (Service::unownedAcl): h5serv allowed everything there.
 //
 // Entries live in the entities store, collection "hdf_acls", one entity per (container,
 // object) holding the list of entries; updates are conditional on the entity's etag, so
@@ -49,12 +50,10 @@ class AclStore {
   // value is not a boolean or none of the six permissions is present.
   void set(const std::string& container, const std::string& object, const std::string& user,
            const Poco::JSON::Object& perms);
-  Acl effective(const std::string& container, const std::string& object, const std::string& rootId,
-                const std::string& user);
-  // Throws Unauthorized for an anonymous principal and Forbidden for an authenticated one
-  // unless the effective ACL allows `perm`.
-  void require(const Principal& who, const std::string& container, const std::string& object,
-               const std::string& rootId, Perm perm);
+  // The entry that applies to `user` (empty: anonymous, only "default" entries apply);
+  // nullopt when none does.
+  std::optional<Acl> applicable(const std::string& container, const std::string& object,
+                                const std::string& rootId, const std::string& user);
   // Drops every entry of a container (when the domain is deleted).
   void removeContainer(const std::string& container);
 
@@ -62,6 +61,9 @@ class AclStore {
   static std::string entityId(const std::string& container, const std::string& object);
   std::shared_ptr<EntityStore> entities_;
 };
+
+// "create", "read", ... "updateACL": the permission's name in ACL bodies and messages.
+const char* permissionName(Perm p);
 
 // Whether `name` is a user the server authenticates (Authenticator::hasUser; "default" is
 // not: callers accept it themselves).

@@ -1,6 +1,7 @@
 // Attributes of groups, datasets and committed datatypes:
 // /{groups,datasets,datatypes}/{id}/attributes[/{name}].
 #include <Poco/JSON/Array.h>
+#include <strata/arrays/validation.h>
 #include <strata/errors.h>
 
 #include "responses.h"
@@ -85,6 +86,7 @@ void getAttribute(Service& s, Request& req, Response& res, ObjectKind kind) {
 void putAttribute(Service& s, Request& req, Response& res, ObjectKind kind) {
   Scope sc = s.open(req);
   const std::string& name = req.param("name");
+  const Target t = target(s, sc, req, kind, Perm::Create);
   auto body = s.body(req);
   if (!body->has("type")) throw BadRequest("Bad Request: Type not specified");
   AttributeInfo a;
@@ -96,9 +98,11 @@ void putAttribute(Service& s, Request& req, Response& res, ObjectKind kind) {
     if (!body->has("value")) throw BadRequest("Bad Request: value not specified");
     const std::vector<uint64_t> dims =
         a.shape.cls == ShapeClass::Scalar ? std::vector<uint64_t>{} : a.shape.dims;
+    // Bounded before encoding: a small body may declare a huge type (a fixed string of 4 GiB).
+    arrays::checkValueSize(*a.type, arrays::elementCount(dims), s.settings().maxAttributeBytes,
+                           "attribute '" + name + "'");
     packed = encodeValue(*a.type, dims, body->get("value"));
   }
-  const Target t = target(s, sc, req, kind, Perm::Create);
   // HSDS's ?replace=1 overwrites; without it an existing attribute is a conflict (h5serv).
   sc.store->createAttribute(sc.container, t.id, a, packed, queryFlag(req, "replace"));
   auto o = newObject();

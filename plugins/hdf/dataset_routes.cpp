@@ -1,6 +1,7 @@
 // Datasets and committed datatypes: /datasets, /datasets/{id}, /datasets/{id}/shape,
 // /datasets/{id}/type, /datatypes, /datatypes/{id}.
 #include <Poco/JSON/Array.h>
+#include <strata/arrays/validation.h>
 #include <strata/errors.h>
 
 #include "responses.h"
@@ -300,6 +301,7 @@ void listCollection(Service& s, Request& req, Response& res, ObjectKind kind) {
 
 void createDataset(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
+  s.require(sc, sc.root(), Perm::Create);
   auto body = s.body(req);
   if (!body->has("type")) throw BadRequest("Bad Request: Type not specified");
   auto link = s.linkOption(*body);
@@ -308,7 +310,7 @@ void createDataset(Service& s, Request& req, Response& res) {
   spec.shape = shapeFromJson(*body);
   parseMaxdims(*body, spec.shape);
   parseCreationProperties(*body, *spec.type, spec);
-  s.require(sc, sc.root(), Perm::Create);
+  arrays::checkChunkBytes(spec, s.settings().maxChunkBytes);
   if (link) s.requireFreeLink(sc, *link);
   DatasetInfo ds = sc.store->createDataset(sc.container, spec);
   const std::string id = ds.object.id;
@@ -368,8 +370,8 @@ void getShape(Service& s, Request& req, Response& res) {
 void putShape(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const std::string& id = req.param("id");
-  auto body = s.body(req);
   const DatasetInfo ds = s.dataset(sc, id, Perm::Update);
+  auto body = s.body(req);
   if (ds.shape.cls != ShapeClass::Simple)
     throw BadRequest("Bad Request: only datasets with dimensions can be resized");
   std::vector<uint64_t> dims;
@@ -421,11 +423,11 @@ void getType(Service& s, Request& req, Response& res) {
 
 void createDatatype(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
+  s.require(sc, sc.root(), Perm::Create);
   auto body = s.body(req);
   if (!body->has("type")) throw BadRequest("Bad Request: Type not specified");
   auto link = s.linkOption(*body);
   auto type = s.resolveType(sc, body->get("type"));
-  s.require(sc, sc.root(), Perm::Create);
   if (link) s.requireFreeLink(sc, *link);
   ObjectInfo info = sc.store->createDatatype(sc.container, type);
   if (link) s.linkNew(sc, *link, info.id, ObjectKind::Datatype);

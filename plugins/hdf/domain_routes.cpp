@@ -57,6 +57,7 @@ void getDomain(Service& s, Request& req, Response& res) {
 void putDomain(Service& s, Request& req, Response& res) {
   Scope sc = s.address(req);
   if (sc.isToc()) throw Forbidden("Forbidden: the TOC domain cannot be created or replaced");
+  s.requireCreateDomain(sc);
   auto body = s.body(req, true);
   const auto folder = body->has("folder") ? body->get("folder") : Poco::Dynamic::Var();
   if ((folder.type() == typeid(bool) && folder.extract<bool>()) ||
@@ -66,6 +67,7 @@ void putDomain(Service& s, Request& req, Response& res) {
         "only domains can be created");
   sc.info = s.arrays().createContainer(sc.container);
   sc.store = &s.arrays();
+  s.setOwner(sc);
   s.tombstones().remove(Tombstones::containerKey(sc.container));
   s.domainsChanged();
   sendJson(req, res, domainJson(sc), 201);

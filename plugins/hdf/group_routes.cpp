@@ -119,9 +119,9 @@ void listGroups(Service& s, Request& req, Response& res) {
 
 void createGroup(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
+  s.require(sc, sc.root(), Perm::Create);
   auto body = s.body(req, true);
   auto link = s.linkOption(*body);
-  s.require(sc, sc.root(), Perm::Create);
   if (link) s.requireFreeLink(sc, *link);
   ObjectInfo info = sc.store->createGroup(sc.container);
   if (link) {
@@ -225,6 +225,8 @@ void putLink(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const std::string& id = req.param("id");
   const std::string& name = checkLinkName(req.param("name"));
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Create);
   auto body = s.body(req);
   Link l;
   l.name = name;
@@ -244,8 +246,6 @@ void putLink(Service& s, Request& req, Response& res) {
         "Bad Request: a link needs \"id\" (hard link), \"h5path\" (soft link) or "
         "\"h5path\" and \"h5domain\" (external link)");
   }
-  s.object(sc, id, ObjectKind::Group);
-  s.require(sc, id, Perm::Create);
   if (l.cls == LinkClass::Hard) l.kind = sc.store->object(sc.container, l.id).kind;
   sc.store->createLink(sc.container, id, l);
   s.tombstones().remove(Tombstones::linkKey(sc.container, id, name));

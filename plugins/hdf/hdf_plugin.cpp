@@ -1,8 +1,11 @@
 // The hdf endpoint plugin: the HDF REST API of h5serv (with HSDS's path domains and binary
 // bodies) over the arrays store role. See docs/hdf.md.
+#include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
+#include <strata/arrays/validation.h>
 #include <strata/error_renderer.h>
 #include <strata/errors.h>
+#include <strata/http.h>
 #include <strata/plugin.h>
 
 #include <memory>
@@ -15,6 +18,19 @@ namespace strata::hdf {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+
+// h5serv's error format: h5pyd reads the message from the HTTP reason phrase, so it goes there;
+// the body carries it as JSON too (h5serv sent a Python traceback there).
+class HdfErrors : public ErrorRenderer {
+ public:
+  void render(const Error& e, Response& r) const override {
+    r.setStatus(e.status(), reasonPhrase(e.what()));
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("status", e.status());
+    body->set("message", std::string(e.what()));
+    r.sendJson(body);
+  }
+};
 
 class HdfPlugin : public EndpointPlugin {
  public:
@@ -30,6 +46,13 @@ class HdfPlugin : public EndpointPlugin {
       throw StartupError("plugins.hdf.homeDir must be one path segment, not '" + settings.homeDir + "'");
     settings.maxJsonBytes = cfg.getSize("maxJsonBytes", settings.maxJsonBytes);
     settings.allowShrink = cfg.getBool("allowShrink", settings.allowShrink);
+    settings.unownedWriters = cfg.getList("unownedWriters");
+    settings.maxAttributeBytes = cfg.getSize("maxAttributeBytes", settings.maxAttributeBytes);
+    settings.maxChunkBytes = cfg.getSize("maxChunkBytes", settings.maxChunkBytes);
+    if (settings.maxAttributeBytes == 0 || settings.maxChunkBytes == 0 ||
+        settings.maxChunkBytes > arrays::kMaxChunkBytes)
+      throw StartupError(
+          "plugins.hdf.maxAttributeBytes must be positive, and plugins.hdf.maxChunkBytes between 1 and 4G-1");
     const int64_t maxTombstones = cfg.getInt("maxTombstones", static_cast<int64_t>(settings.maxTombstones));
     if (maxTombstones < 0)
       throw StartupError("plugins.hdf.maxTombstones must be 0 or more, not " + std::to_string(maxTombstones));
@@ -54,7 +77,7 @@ class HdfPlugin : public EndpointPlugin {
   }
 
   void registerRoutes(RouteRegistry& routes) override {
-    routes.setErrorRenderer(errorRenderer("hdf"));
+    routes.setErrorRenderer(std::make_shared<HdfErrors>());
     addDomainRoutes(*service_, routes, kVersion);
     addGroupRoutes(*service_, routes);
     addDatasetRoutes(*service_, routes);

@@ -64,7 +64,45 @@ Scope Service::open(Request& req) {
 
 void Service::require(const Scope& s, const std::string& object, Perm perm) {
   if (!acls_ || s.isToc()) return;
-  acls_->require(*s.who, s.container, object, s.root(), perm);
+  const Principal& who = *s.who;
+  if (who.inGroup(kAdminGroup)) return;
+  const auto entry = acls_->applicable(s.container, object, s.root(), who.name);
+  if ((entry ? *entry : unownedAcl(who)).allows(perm)) return;
+  if (who.anonymous()) throw Unauthorized("Unauthorized: this domain needs credentials");
+  throw Forbidden(std::string("Access is not permitted: user '") + who.name + "' lacks '" +
+                  permissionName(perm) + "' permission");
+}
+
+bool Service::mayWriteUnowned(const Principal& who) const {
+  if (who.inGroup(kAdminGroup) || auth_.anonymousWritesAllowed()) return true;
+  if (who.anonymous()) return false;
+  for (const auto& w : settings_.unownedWriters) {
+    if (w == "*" || w == who.name) return true;
+    if (w.size() > 1 && w[0] == '@' && who.inGroup(w.substr(1))) return true;
+  }
+  return false;
+}
+
+Acl Service::unownedAcl(const Principal& who) const {
+  const bool w = mayWriteUnowned(who);
+  return Acl{w, true, w, w, true, w};
+}
+
+void Service::requireCreateDomain(const Scope& s) const {
+  const Principal& who = *s.who;
+  if (mayWriteUnowned(who)) return;
+  if (who.anonymous()) throw Unauthorized("Unauthorized: creating a domain needs credentials");
+  const std::string home = settings_.homeDir + "/" + who.name + "/";
+  if (s.container.compare(0, home.size(), home) == 0) return;
+  throw Forbidden("Forbidden: user '" + who.name + "' may create domains only in their home folder /" + home);
+}
+
+void Service::setOwner(const Scope& s) {
+  if (!acls_ || s.who->anonymous()) return;
+  acls_->removeContainer(s.container);
+  Poco::JSON::Object all;
+  for (const char* p : {"create", "read", "update", "delete", "readACL", "updateACL"}) all.set(p, true);
+  acls_->set(s.container, s.root(), s.who->name, all);
 }
 
 ObjectInfo Service::object(Scope& s, const std::string& id, ObjectKind kind) {

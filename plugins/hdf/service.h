@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "acls.h"
 #include "domain.h"
@@ -29,6 +30,16 @@ struct Settings {
   bool allowShrink = false;
   // The most tombstones of deleted links and domains kept (see tombstones.h).
   std::size_t maxTombstones = Tombstones::kDefaultCapacity;
+  // Who may write, delete and change the ACLs of unowned objects (no ACL entry applies, as
+  // in .h5 files placed under the data directory) and create domains outside their home
+  // folder: user names, "@group" for a group's members, "*" for every user. The admin group
+  // always may; anonymous callers only when auth.anonymousWrites is true.
+  std::vector<std::string> unownedWriters;
+  // Largest packed attribute value (a type's size x the shape's elements), checked before
+  // the value is decoded.
+  uint64_t maxAttributeBytes = 64u << 20;
+  // Largest chunk of a new dataset (chunk elements x type size); at most HDF5's 4 GiB.
+  uint64_t maxChunkBytes = 64u << 20;
 };
 
 // One request's view of its domain.
@@ -75,9 +86,22 @@ class Service {
   // Resolves and opens it: NotFound (or Gone, for a domain deleted here) if it does not exist.
   Scope open(Request& req);
 
-  // Checks the effective ACL of the request's user on `object` (the root group for domain
-  // operations): Unauthorized for anonymous requests, Forbidden for users.
+  // Checks the ACL that applies to the request's user on `object` (the root group for domain
+  // operations), or unownedAcl() when none does: Unauthorized for anonymous requests,
+  // Forbidden for users. Members of the admin group always pass.
   void require(const Scope& s, const std::string& object, Perm perm);
+  // What `who` may do where no ACL entry applies: read and read the ACLs; write, delete and
+  // change the ACLs only if mayWriteUnowned(who).
+  Acl unownedAcl(const Principal& who) const;
+  // The admin group, unownedWriters, or anyone when auth.anonymousWrites is true.
+  bool mayWriteUnowned(const Principal& who) const;
+  // PUT / of a new domain: those who mayWriteUnowned anywhere, every user in their home
+  // folder (<homeDir>/<user>/...). Unauthorized or Forbidden otherwise.
+  void requireCreateDomain(const Scope& s) const;
+  // Makes the creator of a new domain its owner: drops entries left from an earlier domain of
+  // that name and gives the creator every permission on the root group (nothing for
+  // anonymous creators).
+  void setOwner(const Scope& s);
 
   // The object `id` if it is of `kind`; NotFound otherwise (a dataset id under /groups/...).
   ObjectInfo object(Scope& s, const std::string& id, ObjectKind kind);

@@ -170,9 +170,9 @@ void getValue(Service& s, Request& req, Response& res) {
 void postValue(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const std::string& id = req.param("id");
+  const DatasetInfo ds = s.dataset(sc, id, Perm::Read);
   auto body = s.body(req);
   if (!body->has("points")) throw BadRequest("Bad Request: value post request without points in body");
-  const DatasetInfo ds = s.dataset(sc, id, Perm::Read);
   if (ds.shape.cls == ShapeClass::Scalar)
     throw BadRequest("Bad Request: point selection is not supported on scalar datasets");
   if (ds.shape.cls == ShapeClass::Null)
@@ -219,9 +219,9 @@ void putValue(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const std::string& id = req.param("id");
   const bool binary = req.contentType() == "application/octet-stream";
+  const DatasetInfo ds = s.dataset(sc, id, Perm::Update);
   Object::Ptr body;
   if (!binary) body = s.body(req);
-  const DatasetInfo ds = s.dataset(sc, id, Perm::Update);
   if (ds.shape.cls == ShapeClass::Null)
     throw BadRequest("Bad Request: PUT value can't be used with Null Space datasets");
   if (binary) {
@@ -291,7 +291,9 @@ void putValue(Service& s, Request& req, Response& res) {
 
 void addValueRoutes(Service& s, RouteRegistry& routes) {
   routes.add("GET", "/datasets/{id}/value", [&s](Request& req, Response& res) { getValue(s, req, res); });
-  routes.add("POST", "/datasets/{id}/value", [&s](Request& req, Response& res) { postValue(s, req, res); });
+  // A point selection read, sent as POST.
+  routes.add("POST", "/datasets/{id}/value", [&s](Request& req, Response& res) { postValue(s, req, res); },
+             {Access::Read});
   routes.add("PUT", "/datasets/{id}/value", [&s](Request& req, Response& res) { putValue(s, req, res); });
 }
 

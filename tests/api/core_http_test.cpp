@@ -31,7 +31,11 @@ std::map<std::string, std::string> baseConfig() {
           {"plugins.load", "admin, fixture"},
           {"stores.blobs.default.backend", "fs"},
           {"stores.blobs.default.path", "blobs"},
-          {"server.maxBodyBytes", "8M"}};
+          {"server.maxBodyBytes", "8M"},
+          // These tests write anonymously (fixture routes, blob uploads).
+          {"auth.anonymousWrites", "true"},
+          // Every origin, as the tests of CORS headers expect.
+          {"server.cors", "*"}};
 }
 
 // Sends raw bytes and returns what the server answers before it closes or `timeoutMs` passes.

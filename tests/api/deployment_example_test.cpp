@@ -58,6 +58,8 @@ TEST(DeploymentExample, EachRoleLandsInItsStoreAndSurvivesARestart) {
   auto cfg = exampleBlock("## Example deployment: each role in the store that suits it");
   ASSERT_EQ(cfg["stores.arrays.default.backend"], "hdf5") << "the example block was not found";
   ASSERT_EQ(cfg["stores.annotations.default.path"], "srv/rocksdb/annotations");
+  // The example's writes below are anonymous.
+  cfg["auth.anonymousWrites"] = "true";
   ServerProcess server(cfg);
   ASSERT_TRUE(server.running()) << server.log();
 
@@ -140,10 +142,18 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
     cfg[key] = value;
   }
   ASSERT_EQ(cfg["plugins.load"], "admin, hdf");
-  ServerProcess server(cfg);
-  ASSERT_TRUE(server.running()) << server.log();
+  // Writes need a user on this configuration: one in a users file.
+  cfg["auth.usersFile"] = "users";
+  ServerProcess server(cfg, false);
+  writeFile(server.dir() + "/users", ServerProcess::usersLine("alice", "wonder", "admin") + "\n");
+  ASSERT_TRUE(server.start()) << server.log();
   EXPECT_EQ(server.get("/strata/health").status, 200);
-  EXPECT_EQ(server.request("PUT", "/?host=tall.test.hdfgroup.org").status, 201);
+  EXPECT_EQ(server.request("PUT", "/?host=tall.test.hdfgroup.org").status, 401);
+  EXPECT_EQ(server
+                .request("PUT", "/?host=tall.test.hdfgroup.org", "",
+                         {{"Authorization", basicAuth("alice", "wonder")}})
+                .status,
+            201);
   EXPECT_EQ(server.get("/?domain=/test/tall.h5").status, 200);
   EXPECT_GT(fs::file_size(fs::path(server.dir()) / "var/hdf/test/tall.h5"), 0u);
   EXPECT_TRUE(fs::exists(fs::path(server.dir()) / "var/db/CURRENT"));

@@ -118,6 +118,9 @@ class HdfApi : public ::testing::TestWithParam<std::string> {
       std::map<std::string, std::string> cfg = {{"plugins.load", "hdf"},
                                                 {"stores.entities.default.backend", "memory"},
                                                 {"auth.anonymous", "true"},
+                                                // h5serv's open defaults: the tests write anonymously.
+                                                {"auth.anonymousWrites", "true"},
+                                                {"server.cors", "*"},
                                                 {"auth.usersFile", "users"},
                                                 {"server.maxBodyBytes", "64M"}};
       if (hdf5()) {
@@ -1474,6 +1477,7 @@ TEST(HdfConfig, OversizedBodiesAre413AndChangeNothing) {
   ServerProcess s({{"plugins.load", "hdf"},
                    {"stores.arrays.default.backend", "memory"},
                    {"stores.entities.default.backend", "memory"},
+                   {"auth.anonymousWrites", "true"},
                    {"plugins.hdf.maxJsonBytes", "1K"},
                    {"server.maxBodyBytes", "64K"}});
   const std::map<std::string, std::string> host{{"Host", "big.test.hdfgroup.org"},
@@ -1508,7 +1512,8 @@ TEST(HdfConfig, OversizedBodiesAre413AndChangeNothing) {
 TEST(HdfConfig, BadSettingsStopTheServerAtStartUp) {
   const std::map<std::string, std::string> base = {{"plugins.load", "hdf"},
                                                    {"stores.arrays.default.backend", "memory"},
-                                                   {"stores.entities.default.backend", "memory"}};
+                                                   {"stores.entities.default.backend", "memory"},
+                                                   {"auth.anonymousWrites", "true"}};
   auto with = [&](const std::string& key, const std::string& value) {
     auto cfg = base;
     cfg[key] = value;

@@ -27,6 +27,7 @@ class HdfRestart : public ::testing::Test {
   // entities/, both in this test's directory, which outlives the server processes.
   void startServer(bool entities = true, std::map<std::string, std::string> extra = {}) {
     std::map<std::string, std::string> cfg = {{"plugins.load", "hdf"},
+                                              {"auth.anonymousWrites", "true"},
                                               {"stores.arrays.default.backend", "hdf5"},
                                               {"stores.arrays.default.path", state_.file("data")}};
     if (entities) {

@@ -29,6 +29,7 @@ namespace {
 
 std::map<std::string, std::string> rocksdbConfig(const std::string& path) {
   return {{"plugins.load", "admin"},
+          {"auth.anonymousWrites", "true"},
           {"stores.blobs.default.backend", "rocksdb"},
           {"stores.blobs.default.path", path},
           {"stores.entities.default.backend", "rocksdb"},

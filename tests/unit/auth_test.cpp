@@ -149,5 +149,17 @@ TEST(AuthConfig, RejectsPlainTextPasswordsAndShortSecrets) {
   EXPECT_THROW(makeAuthenticator(ConfigSection(*cfg3, "auth")), StartupError);
 }
 
+TEST(AuthConfig, AnonymousReadsByDefaultWritesOnlyByOptIn) {
+  auto defaults = test::makeConfig({});
+  auto auth = makeAuthenticator(ConfigSection(*defaults, "auth"));
+  EXPECT_TRUE(auth->anonymousAllowed());
+  EXPECT_FALSE(auth->anonymousWritesAllowed());
+  auto open = test::makeConfig({{"auth.anonymousWrites", "true"}});
+  EXPECT_TRUE(makeAuthenticator(ConfigSection(*open, "auth"))->anonymousWritesAllowed());
+  // Anonymous writes without anonymous reads make no sense: refused at start-up.
+  auto contradictory = test::makeConfig({{"auth.anonymous", "false"}, {"auth.anonymousWrites", "true"}});
+  EXPECT_THROW(makeAuthenticator(ConfigSection(*contradictory, "auth")), StartupError);
+}
+
 }  // namespace
 }  // namespace strata

@@ -13,7 +13,7 @@ Handler noop() {
 
 class RouterTest : public ::testing::Test {
  protected:
-  Router router{errorRenderer("strata")};
+  Router router{strataErrorRenderer()};
 };
 
 TEST_F(RouterTest, MatchesLiteralsAndParameters) {
@@ -100,12 +100,15 @@ TEST_F(RouterTest, RejectsBadPatterns) {
 
 TEST_F(RouterTest, ErrorFormatFollowsThePlugin) {
   auto reg = router.scope("syn");
-  auto synapse = errorRenderer("synapse");
+  struct PluginErrors : ErrorRenderer {
+    void render(const Error&, Response&) const override {}
+  };
+  std::shared_ptr<const ErrorRenderer> synapse = std::make_shared<PluginErrors>();
   reg->setErrorRenderer(synapse);
   reg->add("GET", "/repo/v1/entity/{id}", noop(), {});
   EXPECT_EQ(router.find("GET", {"repo", "v1", "nothing"}).errors, synapse);
   EXPECT_EQ(router.find("GET", {"repo", "v1", "entity", "1"}).errors, synapse);
-  EXPECT_EQ(router.find("GET", {"elsewhere"}).errors, errorRenderer("strata"));
+  EXPECT_EQ(router.find("GET", {"elsewhere"}).errors, strataErrorRenderer());
 }
 
 TEST_F(RouterTest, RoutesAreListedWithTheirPlugin) {

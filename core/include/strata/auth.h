@@ -16,6 +16,10 @@
 
 namespace strata {
 
+// The operator group: its members pass every admin-only route and every access check that
+// plugins keep themselves (such as ACLs), so that the operator can always repair access.
+inline constexpr const char* kAdminGroup = "admin";
+
 class STRATA_API Authenticator {
  public:
   virtual ~Authenticator();
@@ -23,7 +27,12 @@ class STRATA_API Authenticator {
   // missing. Throws Unauthorized if credentials are present but wrong, malformed, expired
   // or tampered with.
   virtual std::optional<Principal> authenticate(const std::string& authorizationHeader) const = 0;
+  // Whether requests without credentials may read (auth.anonymous, default true).
   virtual bool anonymousAllowed() const = 0;
+  // Whether requests without credentials may also write (auth.anonymousWrites, default
+  // false; only with anonymousAllowed()). Plugins that grant writes by their own rules, such
+  // as ACLs with no entries, grant them to anonymous callers only when this is true.
+  virtual bool anonymousWritesAllowed() const = 0;
   // The realm for WWW-Authenticate.
   virtual std::string realm() const = 0;
   // A signed token for the principal, valid for `ttlSeconds` (0: auth.tokenTtl).

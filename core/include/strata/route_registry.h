@@ -9,7 +9,7 @@
 //
 // The router answers by itself: 404 for an unknown path, 405 with an Allow header for a known
 // path with another method, HEAD for every GET route (same headers, no body), OPTIONS for
-// every path (204 with Allow and CORS headers).
+// every path (204 with Allow, and CORS headers for allowed origins when server.cors is set).
 #include <strata/error_renderer.h>
 #include <strata/export.h>
 
@@ -25,11 +25,16 @@ class Response;
 
 using Handler = std::function<void(Request&, Response&)>;
 
+// Who may call a route. Requests without credentials that a route does not admit get 401.
 enum class Access {
-  Default,  // anonymous allowed if auth.anonymous is true, else 401
-  Public,   // never asks for credentials (health checks); bad credentials still give 401
-  User,     // always needs an authenticated principal
-  Admin,    // needs a principal in the "admin" group (403 otherwise)
+  // GET, HEAD and OPTIONS: anonymous allowed if auth.anonymous. Any other method writes:
+  // anonymous allowed only if auth.anonymousWrites too.
+  Default,
+  Public,  // never asks for credentials (health checks); bad credentials still give 401
+  User,    // always needs an authenticated principal
+  Admin,   // needs a principal in the "admin" group (403 otherwise)
+  // A route that only reads whatever its method (a query sent as POST): as Default for GET.
+  Read,
 };
 
 struct STRATA_API RouteOptions {

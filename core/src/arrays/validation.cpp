@@ -177,9 +177,35 @@ void pullBytes(const ByteSource& source, char* out, uint64_t n, uint64_t& pulled
   }
 }
 
+// ---- sizes
+
+uint64_t elementBytes(const Datatype& type) { return type.fixedSize() ? type.size : 16; }
+
+void checkValueSize(const Datatype& type, uint64_t count, uint64_t maxBytes, const std::string& what) {
+  const uint64_t each = elementBytes(type);
+  if (count <= maxBytes / each) return;
+  const bool overflows = count > std::numeric_limits<uint64_t>::max() / each;
+  throw PayloadTooLarge(what + " would take " +
+                        (overflows ? std::string("more than 2^64") : std::to_string(count * each)) +
+                        " bytes, more than the limit of " + std::to_string(maxBytes));
+}
+
+void checkChunkBytes(const DatasetSpec& spec, uint64_t maxBytes) {
+  if (spec.chunks.empty() || !spec.type) return;
+  const uint64_t limit = std::min(maxBytes, kMaxChunkBytes);
+  const uint64_t each = elementBytes(*spec.type);
+  uint64_t bytes = each;
+  for (auto c : spec.chunks) {
+    if (c != 0 && bytes > limit / c)
+      throw BadRequest("chunk dims " + dimsText(spec.chunks) + " make chunks larger than the limit of " +
+                       std::to_string(limit) + " bytes");
+    bytes *= c;
+  }
+}
+
 // ---- datasets and attributes
 
-std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec) {
+std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec, uint64_t maxStorageBytes) {
   checkType(spec.type, "the dataset");
   std::vector<uint64_t> maxdims;
   const Shape& shape = spec.shape;
@@ -209,7 +235,14 @@ std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec) {
           throw BadRequest("chunk dims " + dimsText(spec.chunks) + " are larger than maxdims " +
                            dimsText(maxdims) + " in dimension " + std::to_string(i));
       }
+      checkChunkBytes(spec);
     }
+  }
+  if (maxStorageBytes != 0 && shape.cls != ShapeClass::Null) {
+    const uint64_t count = shape.cls == ShapeClass::Simple ? elementCount(shape.dims) : 1;
+    if (count > maxStorageBytes / elementBytes(*spec.type))
+      throw InsufficientStorage("the dataset would take more than the store's " +
+                                std::to_string(maxStorageBytes) + " bytes per dataset");
   }
   if (!spec.fillValue.empty()) checkPackedValue(*spec.type, 1, spec.fillValue);
   return maxdims;

@@ -74,6 +74,27 @@ STRATA_API void repeatElement(const std::string& element, uint64_t n, char* out)
 // returns more than it was asked for.
 STRATA_API void pullBytes(const ByteSource& source, char* out, uint64_t n, uint64_t& pulled, uint64_t total);
 
+// ---- sizes
+//
+// Declared sizes are checked before anything is allocated for them: a small request may
+// declare a huge type or shape.
+
+// HDF5's limit on one chunk: 4 GiB - 1 bytes.
+inline constexpr uint64_t kMaxChunkBytes = (uint64_t{1} << 32) - 1;
+
+// The bytes one element of `type` takes at least: its size, or 16 (HDF5's hvl_t) for
+// variable-length types.
+STRATA_API uint64_t elementBytes(const Datatype& type);
+
+// `count` elements of `type` (elementBytes each) fit in `maxBytes`. PayloadTooLarge
+// otherwise: "<what> would take <n> bytes, more than the limit of <maxBytes>".
+STRATA_API void checkValueSize(const Datatype& type, uint64_t count, uint64_t maxBytes,
+                               const std::string& what);
+
+// The chunk of a chunked dataset spec (chunk elements x elementBytes) fits in `maxBytes`
+// (and always in kMaxChunkBytes). BadRequest otherwise; nothing is checked without chunks.
+STRATA_API void checkChunkBytes(const DatasetSpec& spec, uint64_t maxBytes = kMaxChunkBytes);
+
 // ---- datasets and attributes
 
 // A dataset spec: its type (checkType, as "the dataset"); a scalar or null shape without
@@ -82,7 +103,10 @@ STRATA_API void pullBytes(const ByteSource& source, char* out, uint64_t n, uint6
 // chunks, if any, of the same rank, none 0 and none above a limited maxdims; a fill value, if
 // any, of exactly one packed element. Returns the normalized maxdims: one entry per
 // dimension (dims where the spec left maxdims empty), empty for scalar and null shapes.
-STRATA_API std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec);
+// Chunks are bounded by kMaxChunkBytes (checkChunkBytes). A store that allocates a dataset's
+// storage when it creates it passes the most it holds per dataset as `maxStorageBytes`
+// (0: no bound): a larger dataset (its elements x elementBytes) is InsufficientStorage.
+STRATA_API std::vector<uint64_t> checkDatasetSpec(const DatasetSpec& spec, uint64_t maxStorageBytes = 0);
 
 // An attribute to create with `packedValue`: a name that is not empty, its type (checkType),
 // a simple shape with dimensions or a scalar or null one without, and a value of the shape's
