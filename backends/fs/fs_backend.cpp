@@ -7,7 +7,7 @@
 #include "fs_blob_store.h"
 
 #include <strata/errors.h>
-#include <strata/plugin.h>
+#include <strata/backend_plugin.h>
 
 namespace strata {
 

@@ -13,7 +13,7 @@
 #include "hdf5_array_store.h"
 
 #include <strata/errors.h>
-#include <strata/plugin.h>
+#include <strata/backend_plugin.h>
 
 namespace strata {
 

@@ -2,7 +2,7 @@
 // stores. Each configured instance is a separate, empty store; nothing survives the process.
 // It reads no configuration keys beyond `backend`.
 #include <strata/memory_stores.h>
-#include <strata/plugin.h>
+#include <strata/backend_plugin.h>
 
 namespace strata {
 

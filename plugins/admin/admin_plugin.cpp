@@ -2,7 +2,7 @@
 // metrics, token issue, and a small content-addressed blob API over the blobs store.
 #include <strata/errors.h>
 #include <strata/http.h>
-#include <strata/plugin.h>
+#include <strata/endpoint_plugin.h>
 #include <strata/util.h>
 
 #include <Poco/JSON/Array.h>

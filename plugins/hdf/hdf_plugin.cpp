@@ -3,7 +3,7 @@
 #include <Poco/Logger.h>
 #include <strata/error_renderer.h>
 #include <strata/errors.h>
-#include <strata/plugin.h>
+#include <strata/endpoint_plugin.h>
 
 #include <memory>
 
