@@ -1,9 +1,9 @@
 // The hdf endpoint plugin: the HDF REST API of h5serv (with HSDS's path domains and binary
 // bodies) over the arrays store role. See docs/hdf.md.
 #include <Poco/Logger.h>
+#include <strata/endpoint_plugin.h>
 #include <strata/error_renderer.h>
 #include <strata/errors.h>
-#include <strata/endpoint_plugin.h>
 
 #include <memory>
 
