@@ -6,8 +6,8 @@
 //                                                     loss for speed)
 #include "fs_blob_store.h"
 
+#include <strata/backend_plugin.h>
 #include <strata/errors.h>
-#include <strata/plugin.h>
 
 namespace strata::fs {
 

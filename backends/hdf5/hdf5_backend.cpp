@@ -12,8 +12,8 @@
 // are served as they are; see docs/hdf5-backend.md.
 #include "hdf5_array_store.h"
 
+#include <strata/backend_plugin.h>
 #include <strata/errors.h>
-#include <strata/plugin.h>
 
 namespace strata {
 

@@ -1,8 +1,8 @@
 // The `memory` backend: serves entities, annotations, blobs and arrays from the core's in-memory
 // stores. Each configured instance is a separate, empty store; nothing survives the process.
 // It reads no configuration keys beyond `backend`.
+#include <strata/backend_plugin.h>
 #include <strata/memory_stores.h>
-#include <strata/plugin.h>
 
 namespace strata::memory {
 

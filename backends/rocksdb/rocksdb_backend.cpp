@@ -17,7 +17,7 @@
 #include "rocksdb_db.h"
 #include "rocksdb_entity_store.h"
 
-#include <strata/plugin.h>
+#include <strata/backend_plugin.h>
 
 namespace strata::rdb {
 

@@ -20,7 +20,7 @@
 // next write resumes the database as soon as its memtables fit on the disk again (run()).
 // RocksDB's info LOG goes through a logger of this backend that drops lines the disk has no
 // room for (Debian's librocksdb asserts when its own file logger writes after a failed write).
-#include <strata/plugin.h>
+#include <strata/backend_plugin.h>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>

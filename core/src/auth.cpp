@@ -26,6 +26,8 @@
 
 namespace strata {
 
+Authenticator::~Authenticator() = default;
+
 namespace {
 
 constexpr const char* kScheme = "pbkdf2-sha256";

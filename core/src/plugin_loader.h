@@ -10,6 +10,7 @@
 // plugin's value and the server's.
 #include <strata/export.h>
 #include <strata/plugin.h>
+#include <strata/server_info.h>
 
 #include <boost/dll/shared_library.hpp>
 

@@ -8,7 +8,8 @@
 // up to server.shutdownTimeout, plugin shutdown(), destroy endpoints, close stores, shut
 // backends down.
 #include <strata/export.h>
-#include <strata/plugin.h>
+#include <strata/backend_plugin.h>
+#include <strata/endpoint_plugin.h>
 #include <strata/server_info.h>
 
 #include "router.h"

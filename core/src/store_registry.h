@@ -6,7 +6,8 @@
 // `backend`, a backend that cannot be loaded or does not serve the role, a key the backend
 // did not read.
 #include <strata/export.h>
-#include <strata/plugin.h>
+#include <strata/backend_plugin.h>
+#include <strata/server_info.h>
 
 #include <map>
 #include <memory>

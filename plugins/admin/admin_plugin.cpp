@@ -1,8 +1,8 @@
 // The admin endpoint plugin: health, introspection (plugins, routes, stores), Prometheus
 // metrics, token issue, and a small content-addressed blob API over the blobs store.
+#include <strata/endpoint_plugin.h>
 #include <strata/errors.h>
 #include <strata/http.h>
-#include <strata/plugin.h>
 #include <strata/util.h>
 
 #include <Poco/JSON/Array.h>

@@ -3,10 +3,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
 #include <strata/arrays/validation.h>
+#include <strata/endpoint_plugin.h>
 #include <strata/error_renderer.h>
 #include <strata/errors.h>
 #include <strata/http.h>
-#include <strata/plugin.h>
 
 #include <memory>
 

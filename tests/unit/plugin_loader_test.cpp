@@ -1,5 +1,6 @@
 #include "plugin_loader.h"
 
+#include <strata/endpoint_plugin.h>
 #include <strata/errors.h>
 
 #include <gtest/gtest.h>
