@@ -65,7 +65,10 @@ for m in strata-endpoint-notes.so strata-backend-jsonfiles.so; do
   [ "$exported" = "strata_plugin_create strata_plugin_info " ] || fail "$m exports: $exported"
 done
 
-# 3. The installed server with the example plugins (found in its default plugins.path).
+# 3. The installed server with the example plugins (found in its default plugins.path). Writes
+# need a user on the safe defaults: one user, made with the installed server's own hasher.
+hash=$(echo -n 'notes-secret' | "$PREFIX/bin/strata-server" --hash-password) || fail "--hash-password failed"
+echo "writer:$hash" >"$WORK/users"
 cat >"$WORK/strata.properties" <<PROPS
 server.address = 127.0.0.1
 server.port = 0
@@ -74,6 +77,7 @@ plugins.load = admin, notes
 plugins.admin.blobs = false
 plugins.notes.maxTextBytes = 1K
 auth.anonymous = true
+auth.usersFile = $WORK/users
 stores.entities.default.backend = jsonfiles
 stores.entities.default.path = $WORK/data
 PROPS
@@ -86,13 +90,14 @@ for _ in $(seq 100); do
 done
 [ -s "$WORK/port" ] || fail "the installed server did not start listening"
 BASE="http://127.0.0.1:$(cat "$WORK/port")"
+AUTH=()
 
 # call METHOD PATH [curl args...]: sets STATUS, BODY, CTYPE
 call() {
   local method=$1 path=$2
   shift 2
   local out
-  out=$(curl -s -S -X "$method" -o "$WORK/body" -w '%{http_code} %{content_type}' "$@" "$BASE$path") ||
+  out=$(curl -s -S -X "$method" "${AUTH[@]}" -o "$WORK/body" -w '%{http_code} %{content_type}' "$@" "$BASE$path") ||
     fail "curl $method $path"
   STATUS=${out%% *}
   CTYPE=${out#* }
@@ -112,6 +117,11 @@ expect 200 '"kind":"endpoint","name":"notes","version":"0.1.0"' '"kind":"backend
 grep -qF "plugin notes 0.1.0 loaded from $PREFIX/lib/strata/plugins/strata-endpoint-notes.so" "$WORK/server.log" ||
   fail "the notes plugin was not loaded from the prefix"
 
+# Anonymous callers read but do not write; the refusal is in the plugin's own format.
+LAST="anonymous create"; call POST /notes -H 'Content-Type: application/json' -d '{"text":"first note"}'
+expect 401 '"status":401' '"title":"Unauthorized"'
+[ "$CTYPE" = "application/problem+json" ] || fail "anonymous create: content type $CTYPE"
+AUTH=(-u writer:notes-secret)
 LAST="create"; call POST /notes -H 'Content-Type: application/json' -d '{"text":"first note"}'
 expect 201 '"text":"first note"' '"version":1'
 id=$(echo "$BODY" | sed -E 's/.*"id":"([^"]+)".*/\1/')
