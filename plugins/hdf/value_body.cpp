@@ -29,24 +29,13 @@ std::string_view trimLeft(std::string_view s, std::string_view chars) {
   return at == std::string_view::npos ? std::string_view() : s.substr(at);
 }
 
-// RapidJSON's StringStream, but without its copy optimisation: the reader then works on this
-// very object, so that Tell() during a handler call is the position after the current token.
-struct TextStream {
-  using Ch = char;
-  explicit TextStream(const char* text) : src_(text), head_(text) {}
-  Ch Peek() const { return *src_; }
-  Ch Take() { return *src_++; }
-  std::size_t Tell() const { return static_cast<std::size_t>(src_ - head_); }
-  Ch* PutBegin() { return nullptr; }
-  void Put(Ch) {}
-  void Flush() {}
-  std::size_t PutEnd(Ch*) { return 0; }
-  const Ch* src_;
-  const Ch* head_;
-};
-
 // Records where each member of the root object lies in the text; the value of "value" is not
 // looked at beyond its syntax (numbers are only scanned, not converted).
+//
+// RapidJSON reads strings and numbers through a local copy of the stream (which lets it scan
+// them with SSE2) and moves the stream itself only after the handler call; so during a Key
+// event the stream is still at the key's opening quote. A member is therefore known to end
+// where the next one starts (or at the closing brace of the root object).
 class MemberScanner : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberScanner> {
  public:
   struct Member {
@@ -54,22 +43,22 @@ class MemberScanner : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Mem
     std::string_view raw;    // `"key": value` as written
     std::string_view value;  // the value as written
     bool isString = false;
-    std::string copy;  // the unescaped string, when it had escapes
+    bool escaped = false;  // the string had escapes: `copy` holds it unescaped
+    std::string copy;
   };
 
-  MemberScanner(const std::string& text, const TextStream& in) : text_(text), in_(in) {}
+  MemberScanner(const std::string& text, const rapidjson::StringStream& in) : text_(text), in_(in) {}
 
   bool StartObject() {
-    if (depth_ == 0) {
-      rootObject_ = true;
-      memberStart_ = in_.Tell();
-    }
+    if (depth_ == 0) rootObject_ = true;
     ++depth_;
     return true;
   }
   bool EndObject(rapidjson::SizeType) {
-    --depth_;
-    if (depth_ == 1) memberDone();
+    if (--depth_ == 0 && open_) {
+      // The stream is past the closing brace.
+      memberEnds(in_.Tell() - 1);
+    }
     return true;
   }
   bool StartArray() {
@@ -79,53 +68,59 @@ class MemberScanner : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Mem
   }
   bool EndArray(rapidjson::SizeType) {
     --depth_;
-    if (depth_ == 1) memberDone();
     return true;
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    if (depth_ == 1) {
-      key_.assign(s, n);
-      keyEnd_ = in_.Tell();
-    }
+    if (depth_ != 1) return true;
+    const std::size_t at = in_.Tell();
+    if (open_) memberEnds(at);
+    Member m;
+    m.key.assign(s, n);
+    members_.push_back(std::move(m));
+    start_ = at;
+    open_ = true;
     return true;
   }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (depth_ == 0) return false;
-    if (depth_ == 1) memberDone(s, n);
+    if (depth_ == 1) {
+      Member& m = members_.back();
+      m.isString = true;
+      // The stream is at the opening quote: without escapes the text there is the string.
+      const std::size_t at = in_.Tell() + 1;
+      if (text_.size() < at + n + 1 || text_.compare(at, n, s, n) != 0 || text_[at + n] != '"') {
+        m.escaped = true;
+        m.copy.assign(s, n);
+      }
+    }
     return true;
   }
-  bool Default() {
-    if (depth_ == 0) return false;
-    if (depth_ == 1) memberDone();
-    return true;
-  }
+  bool Default() { return depth_ != 0; }
 
   bool rootObject() const { return rootObject_; }
   std::vector<Member>& members() { return members_; }
 
  private:
-  void memberDone(const char* s = nullptr, std::size_t n = 0) {
-    const std::size_t end = in_.Tell();
-    const std::string_view all(text_);
-    Member m;
-    m.key = key_;
-    m.raw = trimLeft(all.substr(memberStart_, end - memberStart_), " \t\n\r,");
-    m.value = trimLeft(all.substr(keyEnd_, end - keyEnd_), " \t\n\r:");
-    if (s) {
-      m.isString = true;
-      // Without escapes the text between the quotes is the string itself.
-      if (m.value.size() != n + 2) m.copy.assign(s, n);
-    }
-    members_.push_back(std::move(m));
-    memberStart_ = end;
+  // The open member ends before `end` (the next key's quote, or the root's closing brace).
+  void memberEnds(std::size_t end) {
+    std::string_view raw = std::string_view(text_).substr(start_, end - start_);
+    const auto last = raw.find_last_not_of(" \t\n\r,");
+    raw = raw.substr(0, last == std::string_view::npos ? 0 : last + 1);
+    Member& m = members_.back();
+    m.raw = raw;
+    // The key is a JSON string: its end is the first quote not escaped.
+    std::size_t i = 1;
+    while (i < raw.size() && raw[i] != '"') i += raw[i] == '\\' ? 2 : 1;
+    m.value = trimLeft(raw.substr(std::min(i + 1, raw.size())), " \t\n\r:");
+    open_ = false;
   }
 
   const std::string& text_;
-  const TextStream& in_;
+  const rapidjson::StringStream& in_;
   int depth_ = 0;
   bool rootObject_ = false;
-  std::string key_;
-  std::size_t memberStart_ = 0, keyEnd_ = 0;
+  bool open_ = false;
+  std::size_t start_ = 0;
   std::vector<Member> members_;
 };
 
@@ -148,7 +143,8 @@ class NumberEncoder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Num
       return put(static_cast<T>(static_cast<double>(i)));
     } else {
       if (i < static_cast<int64_t>(std::numeric_limits<T>::min())) return false;
-      if (i > 0 && static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max())) return false;
+      if (i > 0 && static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+        return false;
       return put(static_cast<T>(i));
     }
   }
@@ -255,7 +251,8 @@ template <class T>
 bool encodeOrdered(const arrays::Datatype& type, const std::vector<uint64_t>& dims, std::string_view text,
                    std::string& out) {
   constexpr bool kHostLittle = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-  if ((type.order == arrays::ByteOrder::Little) == kHostLittle) return encodeNumbers<T, false>(dims, text, out);
+  if ((type.order == arrays::ByteOrder::Little) == kHostLittle)
+    return encodeNumbers<T, false>(dims, text, out);
   return encodeNumbers<T, true>(dims, text, out);
 }
 
@@ -309,7 +306,7 @@ ValueBody ValueBody::read(Request& req, uint64_t maxBytes) { return parse(req.bo
 ValueBody ValueBody::parse(std::string text) {
   ValueBody body;
   body.text_ = std::move(text);
-  TextStream in(body.text_.c_str());
+  rapidjson::StringStream in(body.text_.c_str());
   MemberScanner scanner(body.text_, in);
   rapidjson::Reader reader;
   bool scanned = !reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(in, scanner).IsError() &&
@@ -330,7 +327,7 @@ ValueBody ValueBody::parse(std::string text) {
         continue;
       }
       if (m.key == "value_base64" && m.isString) {
-        if (m.copy.empty()) {
+        if (!m.escaped) {
           body.base64_ = m.value.substr(1, m.value.size() - 2);
         } else {
           body.base64Copy_ = std::move(m.copy);
