@@ -31,12 +31,12 @@ std::string base64(const std::string& bytes) {
 class HdfValueBody : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server_ = std::make_unique<ServerProcess>(std::map<std::string, std::string>{
-        {"plugins.load", "hdf"},
-        {"stores.entities.default.backend", "memory"},
-        {"stores.arrays.default.backend", "memory"},
-        {"auth.anonymous", "true"},
-        {"plugins.hdf.maxJsonBytes", "1M"}});
+    server_ = std::make_unique<ServerProcess>(
+        std::map<std::string, std::string>{{"plugins.load", "hdf"},
+                                           {"stores.entities.default.backend", "memory"},
+                                           {"stores.arrays.default.backend", "memory"},
+                                           {"auth.anonymous", "true"},
+                                           {"plugins.hdf.maxJsonBytes", "1M"}});
   }
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->stop(), 0) << server_->log();
@@ -194,7 +194,8 @@ TEST_F(HdfValueBody, Base64IsDecodedStrictly) {
 
   r = putValue(id, R"({"value_base64": "AAAA!AAA"})");
   EXPECT_EQ(r.status, 400);
-  EXPECT_NE(r.reason.find("value_base64 is not valid base64 (unexpected '!')"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("value_base64 is not valid base64 (unexpected '!')"), std::string::npos)
+      << r.reason;
   r = putValue(id, R"({"value_base64": "AA=A"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.reason.find("(unexpected '=')"), std::string::npos) << r.reason;

@@ -48,7 +48,8 @@ void swapElements(const Datatype& t, char* data, std::size_t count) {
 }  // namespace detail
 
 void swapByteOrder(const Datatype& type, char* data, std::size_t count) {
-  if (!type.fixedSize()) detail::bad("byte order conversion needs a fixed-size type, not a " + detail::typeLabel(type));
+  if (!type.fixedSize())
+    detail::bad("byte order conversion needs a fixed-size type, not a " + detail::typeLabel(type));
   detail::swapElements(type, data, count);
 }
 

@@ -124,7 +124,9 @@ inline Int128 loadInt(const char* src, std::size_t n, bool isSigned, ByteOrder o
   return isSigned ? Int128(static_cast<int64_t>(u)) : Int128(u);
 }
 
-inline Int128 intMin(std::size_t bytes, bool isSigned) { return isSigned ? -(Int128(1) << (8 * bytes - 1)) : 0; }
+inline Int128 intMin(std::size_t bytes, bool isSigned) {
+  return isSigned ? -(Int128(1) << (8 * bytes - 1)) : 0;
+}
 inline Int128 intMax(std::size_t bytes, bool isSigned) {
   return isSigned ? (Int128(1) << (8 * bytes - 1)) - 1 : (Int128(1) << (8 * bytes)) - 1;
 }
