@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
-  libpoco-dev libhdf5-dev librocksdb-dev libboost-dev libssl-dev
+  libpoco-dev libhdf5-dev librocksdb-dev libboost-dev libssl-dev rapidjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk hyperfine
   python3-h5py python3-numpy python3-requests

@@ -135,19 +135,34 @@ bool Request::bodyConsumed() const {
   return body_->done() || (length > 0 && body_->consumed() == static_cast<uint64_t>(length));
 }
 
-Poco::Dynamic::Var Request::json(uint64_t maxBytes) {
+std::string Request::bodyText(uint64_t maxBytes) {
+  auto tooLarge = [&] {
+    return PayloadTooLarge("a JSON body may hold at most " + std::to_string(maxBytes) + " bytes");
+  };
   std::string text;
   std::istream& in = body();
+  const int64_t announced = contentLength();
+  if (announced > 0) {
+    // One read into a buffer of the announced size: the body is not copied piece by piece.
+    if (static_cast<uint64_t>(announced) > maxBytes) throw tooLarge();
+    text.resize(static_cast<std::size_t>(announced));
+    in.read(text.data(), announced);
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    return text;
+  }
   char buf[16384];
   while (true) {
     in.read(buf, sizeof buf);
     const auto n = static_cast<std::size_t>(in.gcount());
     if (n == 0) break;
     text.append(buf, n);
-    if (text.size() > maxBytes)
-      throw PayloadTooLarge("a JSON body may hold at most " + std::to_string(maxBytes) + " bytes");
+    if (text.size() > maxBytes) throw tooLarge();
   }
-  if (Poco::trim(text).empty())
+  return text;
+}
+
+Poco::Dynamic::Var parseJsonBody(const std::string& text) {
+  if (text.find_first_not_of(" \t\n\r\f\v") == std::string::npos)
     throw BadRequest("invalid_json", "the request body must be JSON, and it is empty");
   try {
     Poco::JSON::Parser parser;
@@ -158,6 +173,8 @@ Poco::Dynamic::Var Request::json(uint64_t maxBytes) {
     throw BadRequest("invalid_json", std::string("malformed JSON in the request body: ") + e.what());
   }
 }
+
+Poco::Dynamic::Var Request::json(uint64_t maxBytes) { return parseJsonBody(bodyText(maxBytes)); }
 
 Poco::JSON::Object::Ptr Request::jsonObject(uint64_t maxBytes) {
   auto v = json(maxBytes);

@@ -9,6 +9,7 @@
 #include "query.h"
 #include "responses.h"
 #include "routes.h"
+#include "value_body.h"
 #include "values.h"
 
 namespace strata::hdf {
@@ -219,9 +220,16 @@ void putValue(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const std::string& id = req.param("id");
   const bool binary = req.contentType() == "application/octet-stream";
+  // Permission first, then the body: JSON bodies are read whole (bounded by maxJsonBytes) and
+  // scanned without a DOM for the value: see value_body.h.
   const DatasetInfo ds = s.dataset(sc, id, Perm::Update);
+  std::optional<ValueBody> parsed;
   Object::Ptr body;
-  if (!binary) body = s.body(req);
+  if (!binary) {
+    if (!req.hasBody()) throw BadRequest("Bad Request: this request needs a JSON body");
+    parsed.emplace(ValueBody::read(req, s.settings().maxJsonBytes));
+    body = parsed->members();
+  }
   if (ds.shape.cls == ShapeClass::Null)
     throw BadRequest("Bad Request: PUT value can't be used with Null Space datasets");
   if (binary) {
@@ -230,7 +238,7 @@ void putValue(Service& s, Request& req, Response& res) {
   }
   const auto& type = *ds.type;
   const bool scalar = ds.shape.cls == ShapeClass::Scalar;
-  const bool hasValue = body->has("value"), hasBase64 = body->has("value_base64");
+  const bool hasValue = parsed->hasValue(), hasBase64 = parsed->hasBase64();
   if (!hasValue && !hasBase64) throw BadRequest("Bad Request: Value not specified");
   if (hasValue && hasBase64) throw BadRequest("Bad Request: give either value or value_base64, not both");
   const bool hyperslab = body->has("start") || body->has("stop") || body->has("step");
@@ -264,15 +272,19 @@ void putValue(Service& s, Request& req, Response& res) {
   std::string packed;
   if (hasBase64) {
     if (!type.fixedSize()) throw BadRequest("binary data cannot be used with variable length types");
-    const Var b64 = body->get("value_base64");
-    if (!b64.isString()) throw BadRequest("Bad Request: value_base64 must be a string");
-    packed = decodeBase64(b64.extract<std::string>());
+    if (const auto text = parsed->base64()) {
+      packed = decodeBase64(*text);
+    } else {
+      const Var b64 = body->get("value_base64");
+      if (!b64.isString()) throw BadRequest("Bad Request: value_base64 must be a string");
+      packed = decodeBase64(b64.extract<std::string>());
+    }
     const uint64_t expected = sel->size() * type.size;
     if (packed.size() != expected)
       throw BadRequest("Expected: " + std::to_string(expected) +
                        " bytes, but got: " + std::to_string(packed.size()));
   } else {
-    packed = encodeValue(type, scalar ? std::vector<uint64_t>{} : sel->shape(), body->get("value"));
+    packed = parsed->encodeValue(type, scalar ? std::vector<uint64_t>{} : sel->shape());
   }
   std::size_t offset = 0;
   sc.store->write(

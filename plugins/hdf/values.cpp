@@ -4,6 +4,7 @@
 #include <Poco/String.h>
 #include <strata/errors.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -132,40 +133,84 @@ std::vector<int64_t> intList(const Var& value, const std::string& what, std::siz
   return out;
 }
 
-std::string decodeBase64(const std::string& text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
+namespace {
+
+// Base64 digit values; kSkip for the whitespace the decoder ignores, kPad for '=', kBad else.
+constexpr uint8_t kSkip = 64, kPad = 65, kBad = 66;
+constexpr auto kBase64Table = [] {
+  std::array<uint8_t, 256> t{};
+  for (auto& v : t) v = kBad;
+  for (int i = 0; i < 26; ++i) {
+    t['A' + i] = static_cast<uint8_t>(i);
+    t['a' + i] = static_cast<uint8_t>(26 + i);
+  }
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<uint8_t>(52 + i);
+  t['+'] = 62;
+  t['/'] = 63;
+  t[' '] = t['\n'] = t['\r'] = t['\t'] = kSkip;
+  t['='] = kPad;
+  return t;
+}();
+
+}  // namespace
+
+std::string decodeBase64(std::string_view text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  char* dst = out.data();
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
   uint32_t acc = 0;
   int bits = 0;
   std::size_t digits = 0, padding = 0;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
+  // Four digits at a time while there is nothing but digits: the common case.
+  while (end - p >= 4) {
+    const uint32_t a = kBase64Table[p[0]], b = kBase64Table[p[1]], c = kBase64Table[p[2]],
+                   d = kBase64Table[p[3]];
+    if ((a | b | c | d) >= 64 || bits != 0) break;
+    const uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    dst[0] = static_cast<char>(v >> 16);
+    dst[1] = static_cast<char>(v >> 8);
+    dst[2] = static_cast<char>(v);
+    dst += 3;
+    p += 4;
+    digits += 4;
+  }
+  for (; p < end; ++p) {
+    const uint8_t v = kBase64Table[*p];
+    if (v == kSkip) continue;
+    if (v == kPad) {
       ++padding;
       continue;
     }
-    const int v = value(c);
-    if (v < 0 || padding > 0)
+    if (v == kBad || padding > 0)
       throw BadRequest(std::string("Bad Request: value_base64 is not valid base64 (unexpected '") +
-                       (v < 0 ? std::string(1, c) : std::string("=")) + "')");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
+                       (v == kBad ? std::string(1, static_cast<char>(*p)) : std::string("=")) + "')");
+    acc = (acc << 6) | v;
     bits += 6;
     ++digits;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+      *dst++ = static_cast<char>((acc >> bits) & 0xff);
+    }
+    // After whitespace the four-digit loop may take over again.
+    if (bits == 0 && padding == 0) {
+      while (end - p > 4) {
+        const uint32_t a = kBase64Table[p[1]], b = kBase64Table[p[2]], c = kBase64Table[p[3]],
+                       d = kBase64Table[p[4]];
+        if ((a | b | c | d) >= 64) break;
+        const uint32_t w = (a << 18) | (b << 12) | (c << 6) | d;
+        dst[0] = static_cast<char>(w >> 16);
+        dst[1] = static_cast<char>(w >> 8);
+        dst[2] = static_cast<char>(w);
+        dst += 3;
+        p += 4;
+        digits += 4;
+      }
     }
   }
   if (digits % 4 == 1 || padding > 2 || (padding > 0 && (digits + padding) % 4 != 0))
     throw BadRequest("Bad Request: value_base64 is not valid base64 (wrong length or padding)");
+  out.resize(static_cast<std::size_t>(dst - out.data()));
   return out;
 }
 
@@ -199,15 +244,6 @@ Var decodeOne(const arrays::Datatype& type, const std::string& packed) {
 
 namespace {
 
-uint64_t loadUnsigned(const unsigned char* p, std::size_t size, arrays::ByteOrder order) {
-  uint64_t u = 0;
-  if (order == arrays::ByteOrder::Little)
-    for (std::size_t i = size; i-- > 0;) u = (u << 8) | p[i];
-  else
-    for (std::size_t i = 0; i < size; ++i) u = (u << 8) | p[i];
-  return u;
-}
-
 template <typename T>
 void appendNumber(std::string& out, T v) {
   char buf[64];
@@ -215,83 +251,139 @@ void appendNumber(std::string& out, T v) {
   out.append(buf, r.ptr);
 }
 
-// Integers and finite floats straight from their bytes; everything else through the type
-// model's decoder, so that the two agree on every value the fast path leaves out.
+// Everything but the numeric fast paths: through the type model's decoder, so that the two
+// agree on every value the fast paths leave out.
 void formatElement(const arrays::Datatype& t, const char* data, std::size_t n, std::string& out) {
   out.clear();
-  const auto* p = reinterpret_cast<const unsigned char*>(data);
-  if (t.cls == TypeClass::Integer && (t.size == 1 || t.size == 2 || t.size == 4 || t.size == 8) &&
-      n >= t.size) {
-    uint64_t u = loadUnsigned(p, t.size, t.order);
-    if (t.isSigned) {
-      if (t.size < 8 && (u >> (t.size * 8 - 1)) & 1) u |= ~uint64_t{0} << (t.size * 8);
-      appendNumber(out, static_cast<int64_t>(u));
-    } else {
-      appendNumber(out, u);
-    }
-    return;
-  }
-  if (t.cls == TypeClass::Float && (t.size == 4 || t.size == 8) && n >= t.size) {
-    const uint64_t u = loadUnsigned(p, t.size, t.order);
-    if (t.size == 4) {
-      const auto bits = static_cast<uint32_t>(u);
-      float f;
-      std::memcpy(&f, &bits, 4);
-      if (!std::isfinite(f)) {
-        appendJsonNumber(f, out);
-        return;
-      }
-      // The shortest text that reads back as the same float32 ("0.1", not 0.10000000149...).
-      appendNumber(out, f);
-    } else {
-      double d;
-      std::memcpy(&d, &u, 8);
-      if (!std::isfinite(d)) {
-        appendJsonNumber(d, out);
-        return;
-      }
-      appendNumber(out, d);
-    }
-    // Keep floats recognisable as floats ("1.0", as h5serv writes them).
-    if (out.find_first_of(".eE") == std::string::npos) out += ".0";
-    return;
-  }
   std::size_t pos = 0;
   appendJson(arrays::decodeElement(t, data, n, pos), out);
 }
+
+template <class T, bool kSwap>
+T loadAs(const char* src) {
+  if constexpr (kSwap) {
+    char b[sizeof(T)];
+    for (std::size_t i = 0; i < sizeof(T); ++i) b[i] = src[sizeof(T) - 1 - i];
+    T v;
+    std::memcpy(&v, b, sizeof v);
+    return v;
+  } else {
+    T v;
+    std::memcpy(&v, src, sizeof v);
+    return v;
+  }
+}
+
+// The longest text a format function writes (a double's shortest form is at most 24
+// characters, "-Infinity" 11).
+constexpr std::size_t kMaxNumberText = 32;
+
+template <class T, bool kSwap>
+char* formatInt(const char* src, char* dst) {
+  return std::to_chars(dst, dst + kMaxNumberText, loadAs<T, kSwap>(src)).ptr;
+}
+
+template <class T, bool kSwap>
+char* formatFloat(const char* src, char* dst) {
+  const T v = loadAs<T, kSwap>(src);
+  if (!std::isfinite(v)) {
+    std::string s;
+    appendJsonNumber(v, s);
+    std::memcpy(dst, s.data(), s.size());
+    return dst + s.size();
+  }
+  // The shortest text that reads back as the same value (for float32 "0.1", not
+  // 0.10000000149...).
+  char* end = std::to_chars(dst, dst + kMaxNumberText, v).ptr;
+  for (const char* q = dst; q < end; ++q)
+    if (*q == '.' || *q == 'e') return end;
+  // Keep floats recognisable as floats ("1.0", as h5serv writes them).
+  end[0] = '.';
+  end[1] = '0';
+  return end + 2;
+}
+
+template <class T>
+char* (*intFormat(bool swap))(const char*, char*) {
+  return swap ? &formatInt<T, true> : &formatInt<T, false>;
+}
+
+template <class T>
+char* (*floatFormat(bool swap))(const char*, char*) {
+  return swap ? &formatFloat<T, true> : &formatFloat<T, false>;
+}
+
+char* (*numberFormat(const arrays::Datatype& t))(const char*, char*) {
+  const bool swap = (t.order == arrays::ByteOrder::Big) == (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+  if (t.cls == TypeClass::Float) {
+    if (t.size == 4) return floatFormat<float>(swap);
+    if (t.size == 8) return floatFormat<double>(swap);
+    return nullptr;
+  }
+  if (t.cls != TypeClass::Integer) return nullptr;
+  switch (t.size) {
+    case 1:
+      return t.isSigned ? intFormat<int8_t>(swap) : intFormat<uint8_t>(swap);
+    case 2:
+      return t.isSigned ? intFormat<int16_t>(swap) : intFormat<uint16_t>(swap);
+    case 4:
+      return t.isSigned ? intFormat<int32_t>(swap) : intFormat<uint32_t>(swap);
+    case 8:
+      return t.isSigned ? intFormat<int64_t>(swap) : intFormat<uint64_t>(swap);
+    default:
+      return nullptr;
+  }
+}
+
+constexpr std::size_t kBatchBytes = 256u << 10;
 
 }  // namespace
 
 JsonValueWriter::JsonValueWriter(const arrays::Datatype& type, std::vector<uint64_t> dims, Out out)
     : type_(type), dims_(std::move(dims)), out_(std::move(out)) {
-  strides_.assign(dims_.size(), 1);
-  for (std::size_t j = dims_.size(); j-- > 0;) {
-    total_ *= dims_[j];
-    strides_[j] = total_;
-  }
-}
-
-void JsonValueWriter::emit(const std::string& s) {
-  batch_ += s;
-  if (batch_.size() >= (64u << 10)) flush();
+  pos_.assign(dims_.size(), 0);
+  for (uint64_t d : dims_) total_ *= d;
+  format_ = numberFormat(type_);
+  batch_.resize(kBatchBytes);
 }
 
 void JsonValueWriter::flush() {
-  if (batch_.empty()) return;
-  out_(batch_.data(), batch_.size());
-  batch_.clear();
+  if (used_ == 0) return;
+  out_(batch_.data(), used_);
+  used_ = 0;
 }
 
 void JsonValueWriter::element(const char* data, std::size_t n) {
   if (index_ >= total_) throw InternalError("the store returned more elements than were selected");
-  for (std::size_t j = 0; j < strides_.size(); ++j)
-    if (index_ % strides_[j] == 0) batch_.push_back('[');
-  formatElement(type_, data, n, text_);
+  const std::size_t rank = pos_.size();
+  std::size_t need = kMaxNumberText + 2 * rank + 1;
+  if (!format_) {
+    formatElement(type_, data, n, text_);
+    need += text_.size();
+  }
+  if (used_ + need > batch_.size()) {
+    flush();
+    if (need > batch_.size()) batch_.resize(need);
+  }
+  char* p = batch_.data() + used_;
+  // A list opens for every dimension from the last one back whose index is 0.
+  std::size_t first = rank;
+  while (first > 0 && pos_[first - 1] == 0) --first;
+  for (std::size_t j = first; j < rank; ++j) *p++ = '[';
+  if (format_) {
+    p = format_(data, p);
+  } else {
+    std::memcpy(p, text_.data(), text_.size());
+    p += text_.size();
+  }
   ++index_;
-  for (std::size_t j = strides_.size(); j-- > 0;)
-    if (index_ % strides_[j] == 0) text_.push_back(']');
-  if (index_ < total_) text_.push_back(',');
-  emit(text_);
+  for (std::size_t j = rank; j-- > 0;) {
+    if (++pos_[j] < dims_[j]) break;
+    pos_[j] = 0;
+    *p++ = ']';
+  }
+  if (index_ < total_) *p++ = ',';
+  used_ = static_cast<std::size_t>(p - batch_.data());
 }
 
 void JsonValueWriter::feed(const char* data, std::size_t n) {
@@ -343,8 +435,9 @@ void JsonValueWriter::finish() {
       }
       return s + "]";
     };
-    emit(nest(0));
+    const std::string text = nest(0);
     flush();
+    out_(text.data(), text.size());
     return;
   }
   if (!pending_.empty() || index_ != total_)

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace strata::hdf {
@@ -38,7 +39,7 @@ uint64_t toCount(const Poco::Dynamic::Var& value, const std::string& what);
 
 // Strict base64 (RFC 4648 alphabet, '=' padding optional, whitespace ignored): BadRequest for
 // any other character or a length that cannot be base64.
-std::string decodeBase64(const std::string& text);
+std::string decodeBase64(std::string_view text);
 
 // Encodes a JSON value for a selection of shape `dims` (empty: one scalar element). When the
 // value's nesting does not match, the shape without its 1-extents is tried as well (a client
@@ -56,23 +57,27 @@ class JsonValueWriter {
   JsonValueWriter(const arrays::Datatype& type, std::vector<uint64_t> dims, Out out);
   void feed(const char* data, std::size_t n);
   void finish();
-  uint64_t elementsWritten() const { return index_; }
 
  private:
+  // Writes the text of one element (with its brackets and comma) at the end of batch_.
   void element(const char* data, std::size_t n);
-  // Text goes out in batches: one call per element would cost more than the formatting.
-  void emit(const std::string& s);
   void flush();
+
+  // The text of one numeric element straight from its bytes; null for the other types.
+  using Format = char* (*)(const char* src, char* dst);
 
   const arrays::Datatype& type_;
   std::vector<uint64_t> dims_;
-  std::vector<uint64_t> strides_;  // elements per index of each dimension
+  std::vector<uint64_t> pos_;  // index in each dimension of the next element
   uint64_t total_ = 1;
   uint64_t index_ = 0;
   Out out_;
-  std::string pending_;
-  std::string text_;   // reused per element
-  std::string batch_;  // text not yet handed to out_
+  Format format_ = nullptr;
+  std::string pending_;  // a partial element between two feed() calls
+  std::string text_;     // reused per element of the other types
+  // Text goes out in large batches: one call per element would cost more than the formatting.
+  std::string batch_;
+  std::size_t used_ = 0;
 };
 
 // The JSON text of one packed element (used for fill values and queries).

@@ -1,4 +1,5 @@
-// core/src/arrays/datatype.cpp: type JSON, the packed element form, JSON <-> bytes.
+// core/src/arrays (datatype.cpp, type_json.cpp, json_codec.cpp, byte_order.cpp): type JSON, the packed
+// element form, JSON <-> bytes.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

@@ -61,6 +61,9 @@ class STRATA_API Request {
   // The body as a stream. Reading past `server.maxBodyBytes` fails with PayloadTooLarge,
   // also for chunked bodies whose size is not announced.
   std::istream& body();
+  // Reads the whole body (bounded by `maxBytes`: PayloadTooLarge beyond it) as text, for
+  // parsers that want it in one piece.
+  std::string bodyText(uint64_t maxBytes);
   // Reads the whole body as JSON (bounded by `maxBytes`). Malformed or truncated JSON gives
   // BadRequest; a body that is not an object gives BadRequest as well.
   Poco::JSON::Object::Ptr jsonObject(uint64_t maxBytes = 16u << 20);
@@ -89,6 +92,10 @@ class STRATA_API Request {
   uint64_t maxBodyBytes_;
   std::unique_ptr<LimitedStream> body_;
 };
+
+// Parses a request body's text as Request::json does, with the same errors: BadRequest
+// "invalid_json" for empty or malformed text.
+STRATA_API Poco::Dynamic::Var parseJsonBody(const std::string& text);
 
 // Writes a response body in large blocks straight to the socket: Poco's own response stream
 // writes 4 KiB at a time, which caps a download near 0.6 GB/s on loopback. With a known
