@@ -36,6 +36,7 @@ class HdfValueBody : public ::testing::Test {
                                            {"stores.entities.default.backend", "memory"},
                                            {"stores.arrays.default.backend", "memory"},
                                            {"auth.anonymous", "true"},
+                                           {"auth.anonymousWrites", "true"},
                                            {"plugins.hdf.maxJsonBytes", "1M"}});
   }
   static void TearDownTestSuite() {
