@@ -305,12 +305,13 @@ ValueBody ValueBody::read(Request& req, uint64_t maxBytes) { return parse(req.bo
 
 ValueBody ValueBody::parse(std::string text) {
   ValueBody body;
-  body.text_ = std::move(text);
-  rapidjson::StringStream in(body.text_.c_str());
-  MemberScanner scanner(body.text_, in);
+  body.text_ = std::make_unique<const std::string>(std::move(text));
+  const std::string& whole = *body.text_;
+  rapidjson::StringStream in(whole.c_str());
+  MemberScanner scanner(whole, in);
   rapidjson::Reader reader;
   bool scanned = !reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(in, scanner).IsError() &&
-                 scanner.rootObject() && in.Tell() == body.text_.size();
+                 scanner.rootObject() && in.Tell() == whole.size();
   // Repeated value members are left to Poco, whose last one counts.
   int values = 0, base64s = 0;
   for (const auto& m : scanner.members()) {
@@ -330,8 +331,8 @@ ValueBody ValueBody::parse(std::string text) {
         if (!m.escaped) {
           body.base64_ = m.value.substr(1, m.value.size() - 2);
         } else {
-          body.base64Copy_ = std::move(m.copy);
-          body.base64_ = body.base64Copy_;
+          body.base64Copy_ = std::make_unique<const std::string>(std::move(m.copy));
+          body.base64_ = *body.base64Copy_;
         }
         continue;
       }
@@ -348,7 +349,7 @@ ValueBody ValueBody::parse(std::string text) {
       // The two parsers disagree about this body: let Poco judge all of it, below.
     }
   }
-  const Var v = parseJsonBody(body.text_);
+  const Var v = parseJsonBody(whole);
   if (v.type() != typeid(Poco::JSON::Object::Ptr))
     throw BadRequest("invalid_json", "the request body must be a JSON object");
   body.members_ = v.extract<Poco::JSON::Object::Ptr>();

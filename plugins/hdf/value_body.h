@@ -16,6 +16,7 @@
 #include <strata/http.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,13 +45,15 @@ class ValueBody {
 
  private:
   ValueBody() = default;
-  std::string text_;
+  // On the heap, so that the spans below stay valid when a ValueBody is moved (a short
+  // std::string keeps its characters inline and a move would leave the spans dangling).
+  std::unique_ptr<const std::string> text_;
   Poco::JSON::Object::Ptr members_;
   bool hasValue_ = false;
-  std::string_view valueText_;                  // a span of text_
-  std::optional<Poco::Dynamic::Var> valueVar_;  // when the body went through Poco whole
-  std::optional<std::string_view> base64_;      // a span of text_ or of base64Copy_
-  std::string base64Copy_;                      // the string when it had JSON escapes
+  std::string_view valueText_;                     // a span of text_
+  std::optional<Poco::Dynamic::Var> valueVar_;     // when the body went through Poco whole
+  std::optional<std::string_view> base64_;         // a span of text_ or of base64Copy_
+  std::unique_ptr<const std::string> base64Copy_;  // the string when it had JSON escapes
 };
 
 // Encodes the JSON text of a value into the packed form for a selection of shape `dims`,
