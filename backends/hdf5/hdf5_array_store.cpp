@@ -2,6 +2,7 @@
 
 #include "h5_types.h"
 
+#include <strata/arrays/piece_walk.h>
 #include <strata/arrays/validation.h>
 #include <strata/errors.h>
 #include <strata/util.h>
@@ -38,9 +39,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads and writes go to HDF5 in pieces of about this many bytes of memory buffer, so a
-// selection of any size needs bounded memory.
-constexpr std::size_t kSlabBytes = 16u << 20;
+// Reads and writes go to HDF5 in pieces of arrays::kPieceBytes of memory buffer
+// (piece_walk.h), so a selection of any size needs bounded memory.
+constexpr std::size_t kSlabBytes = arrays::kPieceBytes;
 constexpr std::size_t kExportBlock = 1u << 20;
 
 // Piece buffers of kSlabBytes, kept between requests: a fresh 16 MiB block costs 4096 page
@@ -357,141 +358,34 @@ Hid makeSpace(const Shape& shape, bool withMaxdims) {
                          "creating a dataspace");
 }
 
-using SlabFn = std::function<void(const std::vector<hsize_t>& start, const std::vector<hsize_t>& stride,
-                                  const std::vector<hsize_t>& count, uint64_t elements)>;
-
-// Splits the hyperslab (start, step, count) into blocks of at most kSlabBytes of elements of
-// `elementBytes`, calling fn in selection (C) order: whole trailing dimensions per block
-// where they fit, otherwise single indices of the leading dimensions and runs along the
-// first dimension that does not fit.
-void forEachSlab(const std::vector<uint64_t>& start, const std::vector<uint64_t>& step,
-                 const std::vector<uint64_t>& count, std::size_t elementBytes, const SlabFn& fn) {
-  const std::size_t rank = count.size();
-  for (auto c : count) {
-    if (c == 0) return;
-  }
-  std::vector<uint64_t> inner(rank, 1);  // elements of one index step along each dimension
-  for (std::size_t d = rank; d-- > 1;) inner[d - 1] = inner[d] * count[d];
-  const uint64_t limit = std::max<uint64_t>(1, kSlabBytes / std::max<std::size_t>(1, elementBytes));
-  std::size_t split = 0;
-  while (split < rank && inner[split] > limit) ++split;  // inner[rank-1] == 1 <= limit
-  const uint64_t per = std::max<uint64_t>(1, limit / inner[split]);
-  std::vector<hsize_t> s(rank), st(rank), c(rank);
-  for (std::size_t i = split + 1; i < rank; ++i) {
-    s[i] = start[i];
-    st[i] = step[i];
-    c[i] = count[i];
-  }
-  std::vector<uint64_t> idx(split, 0);
-  for (;;) {
-    for (std::size_t i = 0; i < split; ++i) {
-      s[i] = start[i] + idx[i] * step[i];
-      st[i] = 1;
-      c[i] = 1;
-    }
-    for (uint64_t j = 0; j < count[split]; j += per) {
-      s[split] = start[split] + j * step[split];
-      st[split] = step[split];
-      c[split] = std::min(per, count[split] - j);
-      fn(s, st, c, c[split] * inner[split]);
-    }
-    std::size_t k = split;
-    for (;;) {
-      if (k == 0) return;
-      --k;
-      if (++idx[k] < count[k]) break;
-      idx[k] = 0;
-    }
-  }
-}
-
-// Calls fn(fileSpace selected, elements) for each piece of the selection, in selection
-// order; `space` is the dataset's dataspace, re-selected for each piece. Call under the
-// file's mutex only inside fn (the caller locks around the HDF5 part).
-struct Piece {
-  std::vector<hsize_t> start, stride, count;  // hyperslab pieces
-  std::vector<hsize_t> coords;                // point pieces (n * rank)
-  uint64_t elements = 0;
-  bool points = false;
-  bool whole = false;  // scalar datasets: the one element
-};
-
-// Validates the selection against the dataset's shape; returns the elements it selects.
-uint64_t checkSelection(const Selection& sel, const Shape& shape, const std::string& id) {
-  return arrays::checkSelection(sel, shape.cls, shape.dims, "dataset " + id);
-}
-
-void forEachPiece(const Selection& sel, const Shape& shape, std::size_t elementBytes,
-                  const std::function<void(const Piece&)>& fn) {
-  if (shape.cls == ShapeClass::Null) return;
-  if (shape.cls == ShapeClass::Scalar) {
-    Piece p;
-    p.whole = true;
-    p.elements = 1;
-    fn(p);
-    return;
-  }
-  const std::size_t rank = shape.dims.size();
+// Selects the piece in the dataset's space and returns the matching memory space. A scalar
+// dataset has nothing to select: the caller passes H5S_ALL for both.
+Hid selectPiece(hid_t fileSpace, const arrays::Piece& p, bool scalar) {
+  if (scalar) return Hid();
+  const Selection& sel = p.selection;
   if (sel.kind() == Selection::Kind::Points) {
-    const auto& pts = sel.pointList();
-    const std::size_t per = std::max<std::size_t>(1, kSlabBytes / std::max<std::size_t>(1, elementBytes));
-    Piece p;
-    p.points = true;
-    for (std::size_t i = 0; i < pts.size(); i += per) {
-      const std::size_t n = std::min(per, pts.size() - i);
-      p.coords.assign(n * rank, 0);
-      for (std::size_t k = 0; k < n; ++k) {
-        const auto& pt = pts[i + k];
-        if (pt.size() != rank)
-          throw BadRequest("a point has " + std::to_string(pt.size()) +
-                           " coordinates, the dataset's rank is " + std::to_string(rank));
-        for (std::size_t d = 0; d < rank; ++d) p.coords[k * rank + d] = pt[d];
-      }
-      p.elements = n;
-      fn(p);
+    const std::size_t rank = sel.rank();
+    std::vector<hsize_t> coords(p.elements * rank);
+    std::size_t at = 0;
+    for (const auto& pt : sel.pointList()) {
+      for (std::size_t d = 0; d < rank; ++d) coords[at++] = pt[d];
     }
-    return;
-  }
-  std::vector<uint64_t> start(rank, 0), step(rank, 1), count = shape.dims;
-  if (sel.kind() == Selection::Kind::Hyperslab) {
-    const auto& slab = sel.slab();
-    if (slab.start.size() != rank || slab.count.size() != rank)
-      throw BadRequest("the selection's rank does not match the dataset's");
-    start = slab.start;
-    count = slab.count;
-    if (slab.step.size() == rank) step = slab.step;
-    for (auto& s : step) s = std::max<uint64_t>(1, s);
-  }
-  forEachSlab(start, step, count, elementBytes,
-              [&](const std::vector<hsize_t>& s, const std::vector<hsize_t>& st,
-                  const std::vector<hsize_t>& c, uint64_t elements) {
-                Piece p;
-                p.start = s;
-                p.stride = st;
-                p.count = c;
-                p.elements = elements;
-                fn(p);
-              });
-}
-
-// Selects the piece in the dataset's space and returns the matching memory space.
-// For the scalar piece there is nothing to select: the caller passes H5S_ALL for both.
-Hid selectPiece(hid_t fileSpace, const Piece& p) {
-  if (p.whole) return Hid();
-  if (p.points) {
-    check<BadRequest>(H5Sselect_elements(fileSpace, H5S_SELECT_SET, p.elements, p.coords.data()),
+    check<BadRequest>(H5Sselect_elements(fileSpace, H5S_SELECT_SET, p.elements, coords.data()),
                       "selecting points");
-  } else {
-    check<BadRequest>(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, p.start.data(), p.stride.data(),
-                                          p.count.data(), nullptr),
-                      "selecting a hyperslab");
-    // A memory space of the piece's own shape: with a 1-D one, HDF5 1.10 maps the selection
-    // to chunks element by element (measured: 2-4% of direct H5Dread speed).
-    return own(H5Screate_simple(static_cast<int>(p.count.size()), p.count.data(), nullptr),
-               "creating a memory dataspace");
+    const hsize_t n = p.elements;
+    return own(H5Screate_simple(1, &n, nullptr), "creating a memory dataspace");
   }
-  const hsize_t n = p.elements;
-  return own(H5Screate_simple(1, &n, nullptr), "creating a memory dataspace");
+  const arrays::Hyperslab& h = sel.slab();
+  const std::vector<hsize_t> start(h.start.begin(), h.start.end());
+  const std::vector<hsize_t> stride(h.step.begin(), h.step.end());
+  const std::vector<hsize_t> count(h.count.begin(), h.count.end());
+  check<BadRequest>(
+      H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start.data(), stride.data(), count.data(), nullptr),
+      "selecting a hyperslab");
+  // A memory space of the piece's own shape: with a 1-D one, HDF5 1.10 maps the selection
+  // to chunks element by element (measured: 2-4% of direct H5Dread speed).
+  return own(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+             "creating a memory dataspace");
 }
 
 // ---- references, resolved against one file (its mutex held)
@@ -792,93 +686,32 @@ std::string packOne(const h5::ValueCodec& codec, std::vector<char>& buf, h5::Ref
   return out;
 }
 
-Poco::JSON::Object::Ptr derivedCreationProperties(hid_t dcpl, const DatasetInfo& info) {
-  Poco::JSON::Object::Ptr props = new Poco::JSON::Object;
+// The layout and the allocation and fill times of a dataset's creation property list.
+void readCreationTimes(hid_t dcpl, DatasetInfo& info) {
+  switch (H5Pget_layout(dcpl)) {
+    case H5D_CHUNKED:
+      info.layout = Layout::Chunked;
+      break;
+    case H5D_COMPACT:
+      info.layout = Layout::Compact;
+      break;
+    default:
+      info.layout = Layout::Contiguous;
+      break;
+  }
   H5D_alloc_time_t alloc;
   if (H5Pget_alloc_time(dcpl, &alloc) >= 0) {
-    const char* name = alloc == H5D_ALLOC_TIME_EARLY  ? "H5D_ALLOC_TIME_EARLY"
-                       : alloc == H5D_ALLOC_TIME_LATE ? "H5D_ALLOC_TIME_LATE"
-                       : alloc == H5D_ALLOC_TIME_INCR ? "H5D_ALLOC_TIME_INCR"
-                                                      : "H5D_ALLOC_TIME_DEFAULT";
-    props->set("allocTime", name);
+    info.allocTime = alloc == H5D_ALLOC_TIME_EARLY  ? AllocTime::Early
+                     : alloc == H5D_ALLOC_TIME_LATE ? AllocTime::Late
+                     : alloc == H5D_ALLOC_TIME_INCR ? AllocTime::Incremental
+                                                    : AllocTime::Default;
   }
   H5D_fill_time_t fillTime;
   if (H5Pget_fill_time(dcpl, &fillTime) >= 0) {
-    const char* name = fillTime == H5D_FILL_TIME_ALLOC   ? "H5D_FILL_TIME_ALLOC"
-                       : fillTime == H5D_FILL_TIME_NEVER ? "H5D_FILL_TIME_NEVER"
-                                                         : "H5D_FILL_TIME_IFSET";
-    props->set("fillTime", name);
+    info.fillTime = fillTime == H5D_FILL_TIME_ALLOC   ? FillTime::Alloc
+                    : fillTime == H5D_FILL_TIME_NEVER ? FillTime::Never
+                                                      : FillTime::IfSet;
   }
-  // Nested values as Ptrs: Poco's getObject()/getArray() find only those.
-  Poco::JSON::Object::Ptr layout = new Poco::JSON::Object;
-  switch (H5Pget_layout(dcpl)) {
-    case H5D_CHUNKED: {
-      layout->set("class", "H5D_CHUNKED");
-      Poco::JSON::Array::Ptr dims = new Poco::JSON::Array;
-      for (auto c : info.chunks) dims->add(c);
-      layout->set("dims", dims);
-      break;
-    }
-    case H5D_COMPACT:
-      layout->set("class", "H5D_COMPACT");
-      break;
-    default:
-      layout->set("class", "H5D_CONTIGUOUS");
-      break;
-  }
-  props->set("layout", layout);
-  if (!info.fillValue.empty()) {
-    try {
-      std::size_t pos = 0;
-      props->set("fillValue",
-                 arrays::decodeJson(*info.type, {}, info.fillValue.data(), info.fillValue.size(), pos));
-    } catch (const std::exception&) {
-      // A fill value the JSON form cannot show (opaque) is left out, as h5serv does.
-    }
-  }
-  if (!info.filters.empty()) {
-    Poco::JSON::Array::Ptr filters = new Poco::JSON::Array;
-    for (const auto& f : info.filters) {
-      Poco::JSON::Object::Ptr itemPtr = new Poco::JSON::Object;
-      Poco::JSON::Object& item = *itemPtr;
-      item.set("id", f.id);
-      switch (f.kind) {
-        case Filter::Kind::Deflate:
-          item.set("class", "H5Z_FILTER_DEFLATE");
-          item.set("name", "deflate");
-          item.set("level", f.level);
-          break;
-        case Filter::Kind::Shuffle:
-          item.set("class", "H5Z_FILTER_SHUFFLE");
-          item.set("name", "shuffle");
-          break;
-        case Filter::Kind::Fletcher32:
-          item.set("class", "H5Z_FILTER_FLETCHER32");
-          item.set("name", "fletcher32");
-          break;
-        case Filter::Kind::ScaleOffset:
-          item.set("class", "H5Z_FILTER_SCALEOFFSET");
-          item.set("name", "scaleoffset");
-          item.set("scaleType", f.scaleType);
-          item.set("scaleOffset", f.scaleOffset);
-          break;
-        case Filter::Kind::Other: {
-          const char* cls = f.id == 4       ? "H5Z_FILTER_SZIP"
-                            : f.id == 5     ? "H5Z_FILTER_NBIT"
-                            : f.id == 32000 ? "H5Z_FILTER_LZF"
-                                            : "H5Z_FILTER_USER";
-          item.set("class", cls);
-          Poco::JSON::Array::Ptr params = new Poco::JSON::Array;
-          for (auto p : f.parameters) params->add(p);
-          item.set("parameters", params);
-          break;
-        }
-      }
-      filters->add(itemPtr);
-    }
-    props->set("filters", filters);
-  }
-  return props;
 }
 
 DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logger) {
@@ -889,7 +722,8 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
   Hid space = own(H5Dget_space(dset), "reading a dataset's dataspace");
   info.shape = shapeOf(space);
   Hid dcpl = own(H5Dget_create_plist(dset), "reading a dataset's creation properties");
-  if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+  readCreationTimes(dcpl, info);
+  if (info.layout == Layout::Chunked) {
     std::vector<hsize_t> chunk(H5S_MAX_RANK);
     const int rank = check(H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk.data()), "reading a dataset's chunks");
     info.chunks.assign(chunk.begin(), chunk.begin() + rank);
@@ -949,10 +783,9 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
     try {
       info.creationProperties = Poco::JSON::Parser().parse(stored->second).extract<Poco::JSON::Object::Ptr>();
     } catch (const std::exception&) {
-      // A damaged sidecar line: fall back to what the file says.
+      // A damaged sidecar line: the typed fields still say what the file holds.
     }
   }
-  if (!info.creationProperties) info.creationProperties = derivedCreationProperties(dcpl, info);
   return info;
 }
 
@@ -1669,7 +1502,7 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
   Hid ftype = own(H5Dget_type(d), "reading the type of dataset " + id);
   Hid fspace = own(H5Dget_space(d), "reading the dataspace of dataset " + id);
   const Shape shape = shapeOf(fspace);
-  checkSelection(sel, shape, id);
+  const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
   h5::ValueCodec codec(h5::toDatatype(ftype));
   // Fixed-size types are read with the stored type: no conversion, bytes as stored.
   const hid_t memType = codec.direct() ? ftype.get() : codec.memType();
@@ -1679,15 +1512,18 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
   FileRefs refs(*f, logger_);
   PieceBuffers::Lease lease(pieceBuffers);
   std::string packed;
-  forEachPiece(sel, shape, esize, [&](const Piece& p) {
+  arrays::PiecePlan plan;
+  plan.elementBytes = esize;
+  const bool scalar = shape.cls == ShapeClass::Scalar;
+  walk.forEach(plan, [&](const arrays::Piece& p) {
     const std::size_t n = p.elements * esize;
     char* buf = lease.get(n);
     // Variable-length members are pointers HDF5 fills in: start them null.
     if (!codec.direct()) std::memset(buf, 0, n);
     std::unique_lock<std::mutex> pieceLock(f->mu);
-    Hid mspace = selectPiece(fspace, p);
-    const hid_t msel = p.whole ? H5S_ALL : mspace.get();
-    const hid_t fsel = p.whole ? H5S_ALL : fspace.get();
+    Hid mspace = selectPiece(fspace, p, scalar);
+    const hid_t msel = scalar ? H5S_ALL : mspace.get();
+    const hid_t fsel = scalar ? H5S_ALL : fspace.get();
     if (H5Dread(d, memType, msel, fsel, H5P_DEFAULT, buf) < 0) {
       h5::fail<InternalError>("reading dataset " + id + " of domain '" + c + "'");
     }
@@ -1703,7 +1539,7 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
     } catch (...) {
       error = std::current_exception();
     }
-    H5Dvlen_reclaim(memType, p.whole ? fspace.get() : mspace.get(), H5P_DEFAULT, buf);
+    H5Dvlen_reclaim(memType, scalar ? fspace.get() : mspace.get(), H5P_DEFAULT, buf);
     pieceLock.unlock();
     if (error) std::rethrow_exception(error);
     sink(packed.data(), packed.size());
@@ -1721,7 +1557,8 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   Hid ftype = own(H5Dget_type(d), "reading the type of dataset " + id);
   Hid fspace = own(H5Dget_space(d), "reading the dataspace of dataset " + id);
   const Shape shape = shapeOf(fspace);
-  const uint64_t elements = checkSelection(sel, shape, id);
+  const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
+  const uint64_t elements = walk.elements();
   auto type = h5::toDatatype(ftype);
   h5::ValueCodec codec(type);
   if (type->fixedSize() && bytes != elements * type->size) {
@@ -1737,7 +1574,10 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   h5::VlenArena arena;
   PieceBuffers::Lease lease(pieceBuffers);
   uint64_t done = 0;
-  forEachPiece(sel, shape, esize, [&](const Piece& p) {
+  arrays::PiecePlan plan;
+  plan.elementBytes = esize;
+  const bool scalar = shape.cls == ShapeClass::Scalar;
+  walk.forEach(plan, [&](const arrays::Piece& p) {
     const std::size_t size = p.elements * esize;
     char* buf = lease.get(size);
     std::unique_lock<std::mutex> pieceLock(f->mu, std::defer_lock);
@@ -1762,9 +1602,9 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
         throw BadRequest("the value has more bytes than the selection needs");
       }
     }
-    Hid mspace = selectPiece(fspace, p);
-    const hid_t msel = p.whole ? H5S_ALL : mspace.get();
-    const hid_t fsel = p.whole ? H5S_ALL : fspace.get();
+    Hid mspace = selectPiece(fspace, p, scalar);
+    const hid_t msel = scalar ? H5S_ALL : mspace.get();
+    const hid_t fsel = scalar ? H5S_ALL : fspace.get();
     const herr_t rc = H5Dwrite(d, memType, msel, fsel, H5P_DEFAULT, buf);
     arena.clear();
     if (rc < 0) h5::failRequest("writing dataset " + id + " of domain '" + c + "'");

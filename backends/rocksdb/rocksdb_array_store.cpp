@@ -398,6 +398,7 @@ DatasetInfo datasetInfo(const RocksDbArrayStore::Dataset& d) {
   i.shape.dims = d.dims;
   i.shape.maxdims = d.maxdims;
   i.chunks = d.chunks;
+  i.layout = d.chunks.empty() ? Layout::Contiguous : Layout::Chunked;
   i.fillValue = d.fillValue;
   i.filters = d.filters;
   if (!d.creationProperties.empty()) {

@@ -4,6 +4,7 @@
 // the locking and the costs are described in rocksdb_array_store.cpp (metadata),
 // rocksdb_array_values.cpp (chunks) and docs/storage.md.
 #include <Poco/JSON/Object.h>
+#include <strata/arrays/piece_walk.h>
 #include <strata/stores/array_store.h>
 
 #include <array>
@@ -104,13 +105,13 @@ class RocksDbArrayStore final : public ArrayStore {
 
   // ---- values (rocksdb_array_values.cpp)
 
-  // Validates `sel` against the dataset; returns the number of elements it selects.
-  static uint64_t checkSelection(const Dataset& d, const arrays::Selection& sel);
+  // Where a selection enters: checked against the dataset once, then walked piece by piece.
+  static arrays::PieceWalk walk(const Dataset& d, const arrays::Selection& sel);
   // Reads one chunk; false if it was never written.
   bool fetchChunk(const rocksdb::ReadOptions& ro, const std::string& key, rocksdb::PinnableSlice& value);
-  void readFixed(const std::string& c, const Dataset& d, const arrays::Selection& sel,
+  void readFixed(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
                  const rocksdb::ReadOptions& ro, const ByteSink& sink);
-  void readVariable(const std::string& c, const Dataset& d, const arrays::Selection& sel,
+  void readVariable(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
                     const rocksdb::ReadOptions& ro, const ByteSink& sink);
 
   std::shared_ptr<RocksDb> db_;

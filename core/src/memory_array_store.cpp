@@ -34,6 +34,7 @@
 // most kMaxDatasetBytes of fixed-size values (InsufficientStorage beyond): the memory backend
 // is for tests and small deployments, and an allocation the machine cannot back would bring
 // down the whole server rather than fail one request.
+#include <strata/arrays/block_sink.h>
 #include <strata/arrays/validation.h>
 #include <strata/errors.h>
 #include <strata/memory_stores.h>
@@ -63,45 +64,11 @@ using arrays::DatatypePtr;
 using arrays::elementCount;
 using arrays::Selection;
 
-constexpr std::size_t kBlock = 4 << 20;  // what a read hands its sink at most at once
 constexpr uint64_t kMaxDatasetBytes = uint64_t{4} << 30;
 // A variable-length element costs a std::string even when never written.
 constexpr uint64_t kMaxVariableElements = uint64_t{64} << 20;
 // An announced variable-length write is buffered whole; never reserve more than this up front.
 constexpr std::size_t kMaxReserve = 64 << 20;
-
-// Gathers small pieces into blocks of up to kBlock bytes for the sink; hands large runs
-// through without copying.
-class BlockSink {
- public:
-  BlockSink(const ByteSink& sink, uint64_t total) : sink_(sink) {
-    buffer_.reserve(static_cast<std::size_t>(std::min<uint64_t>(total, kBlock)));
-  }
-  void put(const char* p, std::size_t n) {
-    while (n > 0) {
-      if (buffer_.empty() && n >= kBlock) {
-        sink_(p, kBlock);
-        p += kBlock;
-        n -= kBlock;
-        continue;
-      }
-      const std::size_t take = std::min(n, kBlock - buffer_.size());
-      buffer_.append(p, take);
-      p += take;
-      n -= take;
-      if (buffer_.size() == kBlock) flush();
-    }
-  }
-  void flush() {
-    if (buffer_.empty()) return;
-    sink_(buffer_.data(), buffer_.size());
-    buffer_.clear();
-  }
-
- private:
-  const ByteSink& sink_;
-  std::string buffer_;
-};
 
 // Calls copy(oldIndex, newIndex, length) for each row (run along the last dimension) of the
 // region both extents share, so values keep their coordinates across a resize.
@@ -408,13 +375,13 @@ class MemoryArrayStore final : public ArrayStore {
     const uint64_t count = checkSelection(*o, v, sel);
     if (type.fixedSize()) {
       const std::size_t size = type.size;
-      BlockSink out(sink, count * size);
+      arrays::BlockSink out(sink, count * size);
       forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
         out.put(v.fixed.data() + first * size, static_cast<std::size_t>(n * size));
       });
       out.flush();
     } else {
-      BlockSink out(sink, std::min<uint64_t>(count, kBlock / 8) * 8);
+      arrays::BlockSink out(sink, std::min<uint64_t>(count, arrays::kSinkBlock / 8) * 8);
       forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
         for (uint64_t i = first; i < first + n; ++i) {
           const std::string& e = v.variable[i].empty() ? o->defaultElement : v.variable[i];
@@ -581,6 +548,7 @@ class MemoryArrayStore final : public ArrayStore {
     }
     i.shape.maxdims = o.maxdims;
     i.chunks = o.chunks;
+    i.layout = o.chunks.empty() ? Layout::Contiguous : Layout::Chunked;
     i.fillValue = o.fillValue;
     i.filters = o.filters;
     i.creationProperties = jsonObject(o.creationProperties);
