@@ -108,4 +108,9 @@ void H5File::journal(const std::string& line) {
   }
 }
 
+void H5File::flush() const {
+  if (!fsync || readOnly) return;
+  check(H5Fflush(fid, H5F_SCOPE_LOCAL), "flushing domain '" + name + "'");
+}
+
 }  // namespace strata::h5

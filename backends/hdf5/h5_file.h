@@ -120,6 +120,8 @@ struct H5File {
   void loadSidecar();
   // Appends one line to the sidecar (writable files only); throws InternalError on failure.
   void journal(const std::string& line);
+  // Flushes the file after a change (writable files, when the store flushes); `mu` held.
+  void flush() const;
 
  private:
   // With meta.mu held: a new version, nothing kept.
@@ -129,6 +131,15 @@ struct H5File {
     meta.objects.clear();
     meta.datasets.clear();
   }
+};
+
+// Ends every change made through the store, also one that fails half-way: empties the file's
+// metadata cache.
+struct ChangeGuard {
+  H5File& f;
+  ChangeGuard(const ChangeGuard&) = delete;
+  ChangeGuard& operator=(const ChangeGuard&) = delete;
+  ~ChangeGuard() { f.changed(); }
 };
 
 }  // namespace strata::h5
