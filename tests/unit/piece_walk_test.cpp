@@ -149,7 +149,8 @@ TEST(PieceWalk, ScalarDatasetsHaveOnePieceAndEmptySelectionsNone) {
 // Bounds are checked where the selection enters, once: the constructor refuses it with a
 // BadRequest naming the dataset, before anything is walked.
 TEST(PieceWalk, BoundsAreCheckedAtEntryWithABadRequest) {
-  const auto refused = [](const Selection& sel, ShapeClass cls, const Dims& dims, const std::string& fragment) {
+  const auto refused = [](const Selection& sel, ShapeClass cls, const Dims& dims,
+                          const std::string& fragment) {
     try {
       PieceWalk pieces(sel, cls, dims, "dataset 'x1'");
       ADD_FAILURE() << "accepted; expected BadRequest mentioning \"" << fragment << "\"";
@@ -188,9 +189,8 @@ TEST(BlockSink, GathersSmallPutsIntoBlocksAndPassesLargeOnes) {
     out.flush();  // nothing left: no empty call
   }
   EXPECT_EQ(received, expected);
-  EXPECT_EQ(calls,
-            (std::vector<std::size_t>{kSinkBlock, 1000 * (kSinkBlock / 1000 + 1) - kSinkBlock, kSinkBlock,
-                                      kSinkBlock, 5}));
+  EXPECT_EQ(calls, (std::vector<std::size_t>{kSinkBlock, 1000 * (kSinkBlock / 1000 + 1) - kSinkBlock,
+                                             kSinkBlock, kSinkBlock, 5}));
 }
 
 }  // namespace

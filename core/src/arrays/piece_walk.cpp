@@ -95,8 +95,7 @@ void PieceWalk::forEach(const PiecePlan& plan, const PieceFn& fn) const {
     for (uint64_t first = 0; first < elements_; first += per) {
       const uint64_t n = std::min(per, elements_ - first);
       const auto begin = points.begin() + static_cast<std::ptrdiff_t>(first);
-      const Selection part =
-          Selection::points({begin, begin + static_cast<std::ptrdiff_t>(n)}, sel_.rank());
+      const Selection part = Selection::points({begin, begin + static_cast<std::ptrdiff_t>(n)}, sel_.rank());
       fn(Piece{part, first, n});
     }
     return;
