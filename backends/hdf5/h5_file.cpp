@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 std::string formatId(uint32_t generation, uint32_t salt, haddr_t address) {
   char buf[40];
@@ -113,4 +113,4 @@ void H5File::flush() const {
   check(H5Fflush(fid, H5F_SCOPE_LOCAL), "flushing domain '" + name + "'");
 }
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

@@ -44,7 +44,7 @@
 #include <unordered_map>
 #include <utility>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 std::string formatId(uint32_t generation, uint32_t salt, haddr_t address);
 // False unless `id` has the exact form above.
@@ -142,4 +142,4 @@ struct ChangeGuard {
   ~ChangeGuard() { f.changed(); }
 };
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

@@ -28,12 +28,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace strata {
+namespace strata::hdf5 {
 
 using arrays::Datatype;
 using arrays::DatatypePtr;
 using arrays::Selection;
-using namespace h5;
 
 namespace fs = std::filesystem;
 
@@ -46,7 +45,7 @@ constexpr std::size_t kExportBlock = 1u << 20;
 Hdf5ArrayStore::Hdf5ArrayStore(const std::string& root, bool readOnly, bool flush,
                                const std::string& configKey, Poco::Logger& logger)
     : root_(root), readOnly_(readOnly), flush_(flush), logger_(logger) {
-  h5::quietErrors();
+  hdf5::quietErrors();
   hbool_t threadSafe = 0;
   if (H5is_library_threadsafe(&threadSafe) < 0 || !threadSafe) {
     throw StartupError("the HDF5 library this server uses is not built thread-safe");
@@ -62,7 +61,7 @@ Hdf5ArrayStore::Hdf5ArrayStore(const std::string& root, bool readOnly, bool flus
 }
 
 Hdf5ArrayStore::~Hdf5ArrayStore() {
-  h5::quietErrors();
+  hdf5::quietErrors();
   std::lock_guard<std::mutex> lock(filesMu_);
   for (auto& [name, f] : files_) {
     std::lock_guard<std::mutex> fileLock(f->mu);
@@ -91,7 +90,8 @@ Hdf5ArrayStore::FilePtr Hdf5ArrayStore::openFile(const std::string& name, const 
   Hid fapl = own(H5Pcreate(H5P_FILE_ACCESS), "creating file access properties");
   const hid_t fid = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   if (fid < 0) {
-    const std::string message = "domain '" + name + "' cannot be opened as an HDF5 file: " + h5::errorStack();
+    const std::string message =
+        "domain '" + name + "' cannot be opened as an HDF5 file: " + hdf5::errorStack();
     logger_.error("hdf5: " + message);
     throw InternalError(message);
   }
@@ -106,7 +106,7 @@ Hdf5ArrayStore::FilePtr Hdf5ArrayStore::openFile(const std::string& name, const 
 }
 
 Hdf5ArrayStore::FilePtr Hdf5ArrayStore::file(const std::string& c) {
-  h5::quietErrors();
+  hdf5::quietErrors();
   validateContainerName(c);
   const std::string path = filePath(c);
   // The stat runs outside filesMu_: every request of every domain passes here.
@@ -156,7 +156,7 @@ std::vector<std::string> Hdf5ArrayStore::listContainers() {
 }
 
 std::optional<ContainerInfo> Hdf5ArrayStore::findContainer(const std::string& name) {
-  h5::quietErrors();
+  hdf5::quietErrors();
   validateContainerName(name);
   FilePtr f;
   try {
@@ -186,7 +186,7 @@ std::optional<ContainerInfo> Hdf5ArrayStore::findContainer(const std::string& na
 }
 
 ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
-  h5::quietErrors();
+  hdf5::quietErrors();
   validateContainerName(name);
   if (readOnly_) throw Forbidden("the arrays store is read-only; cannot create domain '" + name + "'");
   const std::string path = filePath(name);
@@ -210,7 +210,7 @@ ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
       if (::access(fs::path(path).parent_path().c_str(), W_OK) != 0) {
         throw Forbidden("cannot create domain '" + name + "': directory not writable");
       }
-      h5::fail<InternalError>("creating domain '" + name + "'");
+      hdf5::fail<InternalError>("creating domain '" + name + "'");
     }
     Hid owned(fid);
     check(H5Fflush(fid, H5F_SCOPE_LOCAL), "flushing domain '" + name + "'");
@@ -235,7 +235,7 @@ ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
 }
 
 void Hdf5ArrayStore::deleteContainer(const std::string& name) {
-  h5::quietErrors();
+  hdf5::quietErrors();
   validateContainerName(name);
   if (readOnly_) throw Forbidden("the arrays store is read-only; cannot delete domain '" + name + "'");
   const std::string path = filePath(name);
@@ -323,12 +323,12 @@ DatasetInfo Hdf5ArrayStore::createDataset(const std::string& c, const DatasetSpe
     requireWritable(hf);
     ensureObjects(hf, logger_);
     Hid type = creationType(hf, *spec.type, logger_);
-    h5::ValueCodec codec(spec.type);
+    hdf5::ValueCodec codec(spec.type);
     Hid space = makeSpace(spec.shape, true);
     Hid dcpl = datasetCreationPlist(hf, spec, codec, logger_);
 
     const hid_t d = H5Dcreate_anon(hf.fid, type, space, dcpl, H5P_DEFAULT);
-    if (d < 0) h5::failRequest("creating a dataset in domain '" + c + "'");
+    if (d < 0) hdf5::failRequest("creating a dataset in domain '" + c + "'");
     Hid dset(d);
     const haddr_t addr = addressOf(dset);
     anchor(hf, dset, addr);
@@ -389,7 +389,7 @@ void Hdf5ArrayStore::resize(const std::string& c, const std::string& id, const s
     if (H5Pget_layout(dcpl) != H5D_CHUNKED)
       throw BadRequest("dataset " + id + " is not chunked and cannot change shape");
     std::vector<hsize_t> extent(dims.begin(), dims.end());
-    if (H5Dset_extent(d, extent.data()) < 0) h5::failRequest("resizing dataset " + id);
+    if (H5Dset_extent(d, extent.data()) < 0) hdf5::failRequest("resizing dataset " + id);
     hf.touched[ref.addr] = nowMillis();
   });
 }
@@ -401,9 +401,9 @@ ObjectInfo Hdf5ArrayStore::createDatatype(const std::string& c, const DatatypePt
   return change(c, [&](H5File& hf) {
     requireWritable(hf);
     ensureObjects(hf, logger_);
-    Hid t = h5::toHdf5(*type);
+    Hid t = hdf5::toHdf5(*type);
     if (H5Tcommit_anon(hf.fid, t, H5P_DEFAULT, H5P_DEFAULT) < 0)
-      h5::failRequest("committing a datatype in domain '" + c + "'");
+      hdf5::failRequest("committing a datatype in domain '" + c + "'");
     ObjectInfo info = adoptNew(hf, t, ObjectKind::Datatype);
     hf.flush();
     return info;
@@ -414,7 +414,7 @@ DatatypePtr Hdf5ArrayStore::datatype(const std::string& c, const std::string& id
   return inspect(c, [&](H5File& hf) {
     const ObjRef ref = resolveKind(hf, id, ObjectKind::Datatype, logger_);
     Hid t = openByAddr(hf, ref.addr);
-    return h5::toDatatype(t);
+    return hdf5::toDatatype(t);
   });
 }
 
@@ -436,4 +436,4 @@ void Hdf5ArrayStore::exportHdf5(const std::string& c, const ByteSink& sink) {
   if (in.bad()) throw InternalError("cannot read domain '" + c + "'");
 }
 
-}  // namespace strata
+}  // namespace strata::hdf5

@@ -23,7 +23,7 @@ namespace Poco {
 class Logger;
 }
 
-namespace strata {
+namespace strata::hdf5 {
 
 class Hdf5ArrayStore final : public ArrayStore {
  public:
@@ -70,7 +70,7 @@ class Hdf5ArrayStore final : public ArrayStore {
   void exportHdf5(const std::string& c, const ByteSink& sink) override;
 
  private:
-  using FilePtr = std::shared_ptr<h5::H5File>;
+  using FilePtr = std::shared_ptr<H5File>;
 
   std::string filePath(const std::string& name) const;
   std::string sidecarPath(const std::string& name) const;
@@ -94,8 +94,8 @@ class Hdf5ArrayStore final : public ArrayStore {
   decltype(auto) change(const std::string& c, Fn&& fn) {
     FilePtr f = file(c);
     std::lock_guard<std::mutex> lock(f->mu);
-    h5::ChangeGuard guard{*f};
-    if constexpr (std::is_void_v<std::invoke_result_t<Fn&, h5::H5File&>>) {
+    ChangeGuard guard{*f};
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&, H5File&>>) {
       fn(*f);
       f->flush();
     } else {
@@ -114,4 +114,4 @@ class Hdf5ArrayStore final : public ArrayStore {
   std::map<std::string, FilePtr> files_;
 };
 
-}  // namespace strata
+}  // namespace strata::hdf5

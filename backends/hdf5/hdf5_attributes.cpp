@@ -10,12 +10,11 @@
 #include <exception>
 #include <vector>
 
-namespace strata {
+namespace strata::hdf5 {
 
 using arrays::Datatype;
 using arrays::DatatypePtr;
 using arrays::Selection;
-using namespace h5;
 
 namespace {
 
@@ -24,7 +23,7 @@ AttributeInfo attributeInfo(H5File& f, hid_t attr, haddr_t objAddr, const std::s
   AttributeInfo info;
   info.name = name;
   Hid type = own(H5Aget_type(attr), "reading attribute '" + name + "'");
-  info.type = h5::toDatatype(type, committedNamer(f, logger));
+  info.type = hdf5::toDatatype(type, committedNamer(f, logger));
   Hid space = own(H5Aget_space(attr), "reading attribute '" + name + "'");
   info.shape = shapeOf(space);
   auto it = f.attributeCreated.find({objAddr, name});
@@ -82,13 +81,13 @@ std::string Hdf5ArrayStore::attributeValue(const std::string& c, const std::stri
     const Shape shape = shapeOf(space);
     if (shape.cls == ShapeClass::Null) return "";
     const uint64_t n = shape.elements();
-    h5::ValueCodec codec(h5::toDatatype(ftype));
+    hdf5::ValueCodec codec(hdf5::toDatatype(ftype));
     const hid_t memType = codec.direct() ? ftype.get() : codec.memType();
     const std::size_t esize = codec.direct() ? H5Tget_size(ftype) : codec.memSize();
     std::vector<char> buf(n * esize, 0);
     if (n == 0) return "";
     if (H5Aread(a, memType, buf.data()) < 0)
-      h5::fail<InternalError>("reading attribute '" + name + "' of " + obj);
+      hdf5::fail<InternalError>("reading attribute '" + name + "' of " + obj);
     if (codec.direct()) return std::string(buf.data(), buf.size());
     FileRefs refs(hf, logger_);
     std::string out;
@@ -112,23 +111,24 @@ void Hdf5ArrayStore::createAttribute(const std::string& c, const std::string& ob
     const ObjRef ref = resolve(hf, obj, logger_);
     requireWritable(hf);
     Hid o = openByAddr(hf, ref.addr);
-    const bool exists = check(H5Aexists(o, info.name.c_str()), "looking up attribute '" + info.name + "'") > 0;
+    const bool exists =
+        check(H5Aexists(o, info.name.c_str()), "looking up attribute '" + info.name + "'") > 0;
     if (exists && !replace) throw Conflict("attribute '" + info.name + "' already exists on " + obj);
 
     // Everything that can fail on bad input happens before an old attribute is replaced.
     Hid type = creationType(hf, *info.type, logger_);
-    h5::ValueCodec codec(info.type);
+    hdf5::ValueCodec codec(info.type);
     Hid space = makeSpace(info.shape, false);
     const uint64_t n = info.shape.elements();
     std::vector<char> buf(n * codec.memSize(), 0);
     FileRefs refs(hf, logger_);
-    h5::VlenArena arena;
+    hdf5::VlenArena arena;
     if (info.shape.cls != ShapeClass::Null) {
       if (info.type->fixedSize() && packedValue.size() != n * info.type->size) {
         throw BadRequest("expected " + std::to_string(n * info.type->size) + " bytes for attribute '" +
                          info.name + "', got " + std::to_string(packedValue.size()));
       }
-      h5::SpanReader in(packedValue.data(), packedValue.size());
+      hdf5::SpanReader in(packedValue.data(), packedValue.size());
       for (uint64_t i = 0; i < n; ++i) codec.unpack(in, refs, arena, buf.data() + i * codec.memSize());
       if (in.consumed() != packedValue.size()) {
         throw BadRequest("the value of attribute '" + info.name + "' is longer than its shape needs");
@@ -138,10 +138,10 @@ void Hdf5ArrayStore::createAttribute(const std::string& c, const std::string& ob
     if (exists) check(H5Adelete(o, info.name.c_str()), "replacing attribute '" + info.name + "'");
     Hid acpl = namePlist(H5P_ATTRIBUTE_CREATE, info.name);
     const hid_t a = H5Acreate2(o, info.name.c_str(), type, space, acpl, H5P_DEFAULT);
-    if (a < 0) h5::failRequest("creating attribute '" + info.name + "' on " + obj);
+    if (a < 0) hdf5::failRequest("creating attribute '" + info.name + "' on " + obj);
     Hid attr(a);
     if (info.shape.cls != ShapeClass::Null && n > 0 && H5Awrite(attr, codec.memType(), buf.data()) < 0) {
-      h5::failRequest("writing attribute '" + info.name + "' on " + obj);
+      hdf5::failRequest("writing attribute '" + info.name + "' on " + obj);
     }
     const int64_t now = nowMillis();
     hf.attributeCreated[{ref.addr, info.name}] = now;
@@ -163,4 +163,4 @@ void Hdf5ArrayStore::deleteAttribute(const std::string& c, const std::string& ob
   });
 }
 
-}  // namespace strata
+}  // namespace strata::hdf5

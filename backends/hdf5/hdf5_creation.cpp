@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 using arrays::Datatype;
 
@@ -84,7 +84,7 @@ Hid creationType(H5File& f, const Datatype& type, Poco::Logger& logger) {
     const ObjRef ref = resolveKind(f, type.committedId, ObjectKind::Datatype, logger);
     return openByAddr(f, ref.addr);
   }
-  return h5::toHdf5(type);
+  return hdf5::toHdf5(type);
 }
 
 // h5py's chunk guess: aim at 16 KiB..1 MiB chunks, growing with the dataset, halving
@@ -156,7 +156,7 @@ void addFilter(hid_t dcpl, const Filter& filter, const Datatype& type) {
 }
 
 // Packs the one element of a buffer read with codec.memType() and frees HDF5's vlen memory.
-std::string packOne(const h5::ValueCodec& codec, std::vector<char>& buf, h5::RefResolver& refs) {
+std::string packOne(const hdf5::ValueCodec& codec, std::vector<char>& buf, hdf5::RefResolver& refs) {
   std::string out;
   Hid scalar = own(H5Screate(H5S_SCALAR), "creating a scalar dataspace");
   try {
@@ -203,8 +203,8 @@ Hid datasetCreationPlist(H5File& f, const DatasetSpec& spec, const ValueCodec& c
 
   if (!spec.fillValue.empty()) {
     FileRefs refs(f, logger);
-    h5::SpanReader in(spec.fillValue.data(), spec.fillValue.size());
-    h5::VlenArena arena;
+    hdf5::SpanReader in(spec.fillValue.data(), spec.fillValue.size());
+    hdf5::VlenArena arena;
     std::vector<char> buf(codec.memSize(), 0);
     codec.unpack(in, refs, arena, buf.data());
     if (in.consumed() != spec.fillValue.size()) throw BadRequest("the fill value is longer than one element");
@@ -217,7 +217,7 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
   DatasetInfo info;
   info.object = objectInfo(f, dset, addr, ObjectKind::Dataset);
   Hid ftype = own(H5Dget_type(dset), "reading a dataset's type");
-  info.type = h5::toDatatype(ftype, committedNamer(f, logger));
+  info.type = hdf5::toDatatype(ftype, committedNamer(f, logger));
   Hid space = own(H5Dget_space(dset), "reading a dataset's dataspace");
   info.shape = shapeOf(space);
   Hid dcpl = own(H5Dget_create_plist(dset), "reading a dataset's creation properties");
@@ -235,7 +235,7 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
     char name[128] = {0};
     const H5Z_filter_t id =
         H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &n, cd.data(), sizeof name, name, &config);
-    if (id < 0) h5::fail<InternalError>("reading a dataset's filters");
+    if (id < 0) hdf5::fail<InternalError>("reading a dataset's filters");
     cd.resize(std::min<std::size_t>(n, cd.size()));
     Filter filter;
     filter.id = id;
@@ -265,7 +265,7 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
   H5D_fill_value_t fillState;
   if (H5Pfill_value_defined(dcpl, &fillState) >= 0 && fillState == H5D_FILL_VALUE_USER_DEFINED) {
     try {
-      h5::ValueCodec codec(info.type);
+      hdf5::ValueCodec codec(info.type);
       std::vector<char> buf(codec.memSize(), 0);
       check(H5Pget_fill_value(dcpl, codec.memType(), buf.data()), "reading a dataset's fill value");
       FileRefs refs(f, logger);
@@ -288,4 +288,4 @@ DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logge
   return info;
 }
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

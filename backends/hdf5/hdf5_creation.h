@@ -16,7 +16,7 @@ namespace Poco {
 class Logger;
 }
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 // Names committed types by their ids when a dataset's or attribute's type shares one.
 std::function<std::string(hid_t)> committedNamer(H5File& f, Poco::Logger& logger);
@@ -34,4 +34,4 @@ Hid datasetCreationPlist(H5File& f, const DatasetSpec& spec, const ValueCodec& c
 std::string packOne(const ValueCodec& codec, std::vector<char>& buf, RefResolver& refs);
 DatasetInfo datasetInfo(H5File& f, hid_t dset, haddr_t addr, Poco::Logger& logger);
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

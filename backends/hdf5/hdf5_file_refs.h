@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
-class FileRefs final : public h5::RefResolver {
+class FileRefs final : public hdf5::RefResolver {
  public:
   FileRefs(H5File& f, Poco::Logger& logger) : f_(f), logger_(logger) {}
 
@@ -192,4 +192,4 @@ class FileRefs final : public h5::RefResolver {
   Poco::Logger& logger_;
 };
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

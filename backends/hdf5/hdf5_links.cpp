@@ -11,12 +11,11 @@
 #include <utility>
 #include <vector>
 
-namespace strata {
+namespace strata::hdf5 {
 
 using arrays::Datatype;
 using arrays::DatatypePtr;
 using arrays::Selection;
-using namespace h5;
 
 namespace {
 
@@ -191,7 +190,8 @@ Link Hdf5ArrayStore::link(const std::string& c, const std::string& group, const 
     Hid g = openByAddr(hf, ref.addr);
     const auto notFound = [&] { return NotFound("link '" + name + "' not found in group " + group); };
     if (name.empty() || name == "." || name.find('/') != std::string::npos) throw notFound();
-    if (check(H5Lexists(g, name.c_str(), H5P_DEFAULT), "looking up link '" + name + "'") <= 0) throw notFound();
+    if (check(H5Lexists(g, name.c_str(), H5P_DEFAULT), "looking up link '" + name + "'") <= 0)
+      throw notFound();
     H5L_info_t li;
     check(H5Lget_info(g, name.c_str(), &li, H5P_DEFAULT), "reading link '" + name + "'");
     return makeLink(hf, g, name, li, createdTime(hf, g, ref.addr), ref.addr, logger_);
@@ -213,7 +213,7 @@ void Hdf5ArrayStore::createLink(const std::string& c, const std::string& group, 
       case LinkClass::Hard: {
         const ObjRef target = resolve(hf, link.id, logger_);
         Hid obj = openByAddr(hf, target.addr);
-        if (H5Lcreate_hard(obj, ".", g, link.name.c_str(), lcpl, H5P_DEFAULT) < 0) h5::failRequest(what);
+        if (H5Lcreate_hard(obj, ".", g, link.name.c_str(), lcpl, H5P_DEFAULT) < 0) hdf5::failRequest(what);
         // Linked now: the link keeps it alive, the anchor can go.
         unanchor(hf, obj, target.addr);
         break;
@@ -221,14 +221,14 @@ void Hdf5ArrayStore::createLink(const std::string& c, const std::string& group, 
       case LinkClass::Soft:
         if (link.h5path.empty()) throw BadRequest("a soft link needs a path");
         if (H5Lcreate_soft(link.h5path.c_str(), g, link.name.c_str(), lcpl, H5P_DEFAULT) < 0)
-          h5::failRequest(what);
+          hdf5::failRequest(what);
         break;
       case LinkClass::External:
         if (link.h5path.empty() || link.h5domain.empty())
           throw BadRequest("an external link needs a domain and a path");
         if (H5Lcreate_external(link.h5domain.c_str(), link.h5path.c_str(), g, link.name.c_str(), lcpl,
                                H5P_DEFAULT) < 0) {
-          h5::failRequest(what);
+          hdf5::failRequest(what);
         }
         break;
       case LinkClass::UserDefined:
@@ -264,4 +264,4 @@ void Hdf5ArrayStore::deleteLink(const std::string& c, const std::string& group, 
   });
 }
 
-}  // namespace strata
+}  // namespace strata::hdf5

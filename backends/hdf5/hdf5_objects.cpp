@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 namespace {
 
@@ -102,7 +102,7 @@ void ensureObjects(H5File& f, Poco::Logger& logger) {
   std::map<haddr_t, ObjectKind> objects;
   objects[f.rootAddr] = ObjectKind::Group;
   if (H5Ovisit2(f.fid, H5_INDEX_NAME, H5_ITER_NATIVE, visitObject, &objects, H5O_INFO_BASIC) < 0) {
-    h5::fail<InternalError>("listing the objects of domain '" + f.name + "'");
+    hdf5::fail<InternalError>("listing the objects of domain '" + f.name + "'");
   }
   for (auto it = f.anchors.begin(); it != f.anchors.end();) {
     const hid_t obj = H5Oopen_by_addr(f.fid, *it);
@@ -115,7 +115,7 @@ void ensureObjects(H5File& f, Poco::Logger& logger) {
     }
     Hid owned(obj);
     if (H5Ovisit2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, visitObject, &objects, H5O_INFO_BASIC) < 0) {
-      h5::fail<InternalError>("listing the objects of domain '" + f.name + "'");
+      hdf5::fail<InternalError>("listing the objects of domain '" + f.name + "'");
     }
     ++it;
   }
@@ -128,7 +128,7 @@ ObjRef resolve(H5File& f, const std::string& id, Poco::Logger& logger) {
   if (f.deleted.count(id)) throw Gone("object " + id + " has been deleted");
   uint32_t gen, salt;
   haddr_t addr;
-  if (h5::parseId(id, gen, salt, addr) && salt == f.salt) {
+  if (hdf5::parseId(id, gen, salt, addr) && salt == f.salt) {
     auto it = f.objects.find(addr);
     if (it != f.objects.end() && gen == f.generationOf(addr)) return {addr, it->second};
   }
@@ -220,7 +220,7 @@ Shape shapeOf(hid_t space) {
     case H5S_SIMPLE:
       break;
     default:
-      h5::fail<InternalError>("reading a dataspace");
+      hdf5::fail<InternalError>("reading a dataspace");
   }
   shape.cls = ShapeClass::Simple;
   const int rank = check(H5Sget_simple_extent_ndims(space), "reading a dataspace's rank");
@@ -297,4 +297,4 @@ herr_t collectAttribute(hid_t, const char* name, const H5A_info_t*, void* data) 
   return ctx->page->limit && ctx->names.size() >= ctx->page->limit ? 1 : 0;
 }
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

@@ -18,7 +18,7 @@ namespace Poco {
 class Logger;
 }
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 // ---- names and files
 
@@ -83,4 +83,4 @@ struct PageCollect {
 herr_t collectLink(hid_t, const char* name, const H5L_info_t* info, void* data);
 herr_t collectAttribute(hid_t, const char* name, const H5A_info_t*, void* data);
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

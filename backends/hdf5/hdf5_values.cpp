@@ -14,12 +14,11 @@
 #include <mutex>
 #include <vector>
 
-namespace strata {
+namespace strata::hdf5 {
 
 using arrays::Datatype;
 using arrays::DatatypePtr;
 using arrays::Selection;
-using namespace h5;
 
 namespace {
 
@@ -121,7 +120,7 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
   Hid fspace = own(H5Dget_space(d), "reading the dataspace of dataset " + id);
   const Shape shape = shapeOf(fspace);
   const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
-  h5::ValueCodec codec(h5::toDatatype(ftype));
+  hdf5::ValueCodec codec(hdf5::toDatatype(ftype));
   // Fixed-size types are read with the stored type: no conversion, bytes as stored.
   const hid_t memType = codec.direct() ? ftype.get() : codec.memType();
   const std::size_t esize = codec.direct() ? H5Tget_size(ftype) : codec.memSize();
@@ -143,7 +142,7 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
     const hid_t msel = scalar ? H5S_ALL : mspace.get();
     const hid_t fsel = scalar ? H5S_ALL : fspace.get();
     if (H5Dread(d, memType, msel, fsel, H5P_DEFAULT, buf) < 0) {
-      h5::fail<InternalError>("reading dataset " + id + " of domain '" + c + "'");
+      hdf5::fail<InternalError>("reading dataset " + id + " of domain '" + c + "'");
     }
     if (codec.direct()) {
       pieceLock.unlock();
@@ -177,8 +176,8 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   const Shape shape = shapeOf(fspace);
   const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
   const uint64_t elements = walk.elements();
-  auto type = h5::toDatatype(ftype);
-  h5::ValueCodec codec(type);
+  auto type = hdf5::toDatatype(ftype);
+  hdf5::ValueCodec codec(type);
   if (type->fixedSize() && bytes != elements * type->size) {
     throw BadRequest("expected " + std::to_string(elements * type->size) + " bytes for " +
                      std::to_string(elements) + " elements, got " + std::to_string(bytes));
@@ -188,8 +187,8 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   lock.unlock();
 
   FileRefs refs(*f, logger_);
-  h5::SourceReader in(source);
-  h5::VlenArena arena;
+  hdf5::SourceReader in(source);
+  hdf5::VlenArena arena;
   PieceBuffers::Lease lease(pieceBuffers);
   uint64_t done = 0;
   arrays::PiecePlan plan;
@@ -225,7 +224,7 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
     const hid_t fsel = scalar ? H5S_ALL : fspace.get();
     const herr_t rc = H5Dwrite(d, memType, msel, fsel, H5P_DEFAULT, buf);
     arena.clear();
-    if (rc < 0) h5::failRequest("writing dataset " + id + " of domain '" + c + "'");
+    if (rc < 0) hdf5::failRequest("writing dataset " + id + " of domain '" + c + "'");
   });
   if (!codec.direct() && elements == 0 && !in.atEnd()) {
     throw BadRequest("the value has more bytes than the selection needs");
@@ -235,4 +234,4 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   f->flush();
 }
 
-}  // namespace strata
+}  // namespace strata::hdf5

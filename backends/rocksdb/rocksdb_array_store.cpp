@@ -52,7 +52,7 @@
 
 #include "rocksdb_array_support.h"
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 using arrays::checkContainerName;
 using arrays::Datatype;
@@ -60,19 +60,13 @@ using arrays::DatatypePtr;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-namespace arr {
-
 Array::Ptr u64Array(const std::vector<uint64_t>& values) {
   Array::Ptr a = new Array;
   for (auto v : values) a->add(static_cast<Poco::UInt64>(v));
   return a;
 }
 
-}  // namespace arr
-
 namespace {
-
-using namespace arr;
 
 bool kindFromName(const std::string& name, ObjectKind& kind) {
   if (name == "group")
@@ -349,14 +343,14 @@ std::string encodeAttribute(const AttributeInfo& a, const std::string& value) {
 }
 
 // The header's length, checked against the record.
-uint32_t attributeHeaderSize(const rocksdb::Slice& record) {
+uint32_t attributeHeaderSize(const ::rocksdb::Slice& record) {
   if (record.size() < 4) throw Poco::DataFormatException("attribute record too short");
   const uint32_t n = readBigEndian32(record.data());
   if (n > record.size() - 4) throw Poco::DataFormatException("attribute header too long");
   return n;
 }
 
-AttributeInfo decodeAttribute(const std::string& name, const rocksdb::Slice& record) {
+AttributeInfo decodeAttribute(const std::string& name, const ::rocksdb::Slice& record) {
   const uint32_t n = attributeHeaderSize(record);
   const Object::Ptr h = parseObject(std::string(record.data() + 4, n));
   AttributeInfo a;
@@ -465,16 +459,16 @@ std::vector<uint64_t> chooseLayout(const DatasetSpec& spec, const std::vector<ui
 // Keys in [prefix, prefixEnd(prefix)) of `cf`, each handed to fn(key suffix, value) until it
 // returns false, starting after `after` (a suffix) when that is not empty.
 template <typename Fn>
-void scan(RocksDb& db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::ReadOptions& base,
+void scan(RocksDb& db, ::rocksdb::ColumnFamilyHandle* cf, const ::rocksdb::ReadOptions& base,
           const std::string& prefix, const std::string& after, const std::string& what, Fn fn) {
   const std::string end = prefixEnd(prefix);
-  const rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro = base;
+  const ::rocksdb::Slice upper(end);
+  ::rocksdb::ReadOptions ro = base;
   if (!end.empty()) ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(ro, cf));
+  std::unique_ptr<::rocksdb::Iterator> it(db.db().NewIterator(ro, cf));
   it->Seek(prefix + after);
   for (; it->Valid(); it->Next()) {
-    const rocksdb::Slice key = it->key();
+    const ::rocksdb::Slice key = it->key();
     if (!key.starts_with(prefix)) break;
     const std::string suffix(key.data() + prefix.size(), key.size() - prefix.size());
     if (!after.empty() && suffix == after) continue;
@@ -514,18 +508,20 @@ void RocksDbArrayStore::corrupt(const std::string& c, const std::string& what,
                       c + "'");
 }
 
-bool RocksDbArrayStore::getMeta(const std::string& key, const rocksdb::ReadOptions& ro, std::string& value) {
-  const rocksdb::Status s = db_->db().Get(ro, meta_, key, &value);
+bool RocksDbArrayStore::getMeta(const std::string& key, const ::rocksdb::ReadOptions& ro,
+                                std::string& value) {
+  const ::rocksdb::Status s = db_->db().Get(ro, meta_, key, &value);
   if (s.IsNotFound()) return false;
   db_->check(s, "reading arrays metadata");
   return true;
 }
 
-void RocksDbArrayStore::putMeta(rocksdb::WriteBatch& batch, const std::string& key, const Object::Ptr& json) {
+void RocksDbArrayStore::putMeta(::rocksdb::WriteBatch& batch, const std::string& key,
+                                const Object::Ptr& json) {
   db_->check(batch.Put(meta_, key, jsonText(json)), "batching arrays metadata");
 }
 
-Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c, const rocksdb::ReadOptions& ro) {
+Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c, const ::rocksdb::ReadOptions& ro) {
   checkContainerName(c);
   std::string value;
   if (!getMeta(containerKey(c), ro, value)) throw NotFound("domain '" + c + "' not found");
@@ -540,7 +536,7 @@ Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c, const rock
 }
 
 RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c, const std::string& id,
-                                                           const rocksdb::ReadOptions& ro,
+                                                           const ::rocksdb::ReadOptions& ro,
                                                            const ObjectKind* kind) {
   const std::string what = kind ? kindName(*kind) : "object";
   std::string value;
@@ -563,7 +559,7 @@ RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c,
 }
 
 RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c, const std::string& id,
-                                                          const rocksdb::ReadOptions& ro) {
+                                                          const ::rocksdb::ReadOptions& ro) {
   const ObjectKind kind = ObjectKind::Dataset;
   const ObjectDoc doc = findObject(c, id, ro, &kind);
   Dataset d;
@@ -598,7 +594,7 @@ RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c, 
 }
 
 RocksDbArrayStore::ObjectDoc RocksDbArrayStore::addObject(const std::string& c, Object::Ptr record,
-                                                          ObjectKind kind, rocksdb::WriteBatch& batch) {
+                                                          ObjectKind kind, ::rocksdb::WriteBatch& batch) {
   ObjectDoc doc;
   doc.seq = u64(record, "nextSeq");
   record->set("nextSeq", static_cast<Poco::UInt64>(doc.seq + 1));
@@ -620,7 +616,7 @@ RocksDbArrayStore::ObjectDoc RocksDbArrayStore::addObject(const std::string& c, 
 }
 
 void RocksDbArrayStore::touch(const std::string& c, ObjectDoc& doc, Object::Ptr record, int64_t now,
-                              rocksdb::WriteBatch& batch) {
+                              ::rocksdb::WriteBatch& batch) {
   doc.info.modified = now;
   doc.json->set("modified", static_cast<Poco::Int64>(now));
   putMeta(batch, objectKey(c, doc.info.id), doc.json);
@@ -632,8 +628,8 @@ void RocksDbArrayStore::touch(const std::string& c, ObjectDoc& doc, Object::Ptr 
 
 std::vector<std::string> RocksDbArrayStore::listContainers() {
   std::vector<std::string> names;
-  scan(*db_, meta_, rocksdb::ReadOptions(), kContainersPrefix, "", "listing domains",
-       [&](const std::string& name, const rocksdb::Slice&) {
+  scan(*db_, meta_, ::rocksdb::ReadOptions(), kContainersPrefix, "", "listing domains",
+       [&](const std::string& name, const ::rocksdb::Slice&) {
          names.push_back(name);
          return true;
        });
@@ -642,7 +638,7 @@ std::vector<std::string> RocksDbArrayStore::listContainers() {
 
 std::optional<ContainerInfo> RocksDbArrayStore::findContainer(const std::string& name) {
   try {
-    const Object::Ptr record = requireContainer(name, rocksdb::ReadOptions());
+    const Object::Ptr record = requireContainer(name, ::rocksdb::ReadOptions());
     try {
       return containerInfo(name, record);
     } catch (const Poco::Exception& e) {
@@ -657,11 +653,11 @@ ContainerInfo RocksDbArrayStore::createContainer(const std::string& name) {
   checkContainerName(name);
   std::unique_lock lock(containerLock(name));
   std::string existing;
-  if (getMeta(containerKey(name), rocksdb::ReadOptions(), existing))
+  if (getMeta(containerKey(name), ::rocksdb::ReadOptions(), existing))
     throw Conflict("domain '" + name + "' already exists");
   Object::Ptr record = new Object;
   record->set("nextSeq", static_cast<Poco::UInt64>(0));
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   // The root group: numbered like any object, but not in the creation-order index, so that it
   // is never listed.
   ObjectDoc root = addObject(name, record, ObjectKind::Group, batch);
@@ -678,8 +674,8 @@ ContainerInfo RocksDbArrayStore::createContainer(const std::string& name) {
 void RocksDbArrayStore::deleteContainer(const std::string& name) {
   checkContainerName(name);
   std::unique_lock lock(containerLock(name));
-  requireContainer(name, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  requireContainer(name, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   const std::string meta = containerPrefix(name);
   const std::string chunks = chunkContainerPrefix(name);
   db_->check(batch.Delete(meta_, containerKey(name)), "batching a deletion");
@@ -691,8 +687,8 @@ void RocksDbArrayStore::deleteContainer(const std::string& name) {
 // ------------------------------------------------------------------ objects
 
 ObjectInfo RocksDbArrayStore::object(const std::string& c, const std::string& id) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   return findObject(c, id, ro).info;
@@ -700,8 +696,8 @@ ObjectInfo RocksDbArrayStore::object(const std::string& c, const std::string& id
 
 std::vector<std::string> RocksDbArrayStore::listObjects(const std::string& c, ObjectKind kind,
                                                         const Page& page) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   std::string after;
@@ -727,7 +723,7 @@ std::vector<std::string> RocksDbArrayStore::listObjects(const std::string& c, Ob
   std::vector<std::string> ids;
   if (page.limit != 0 && page.limit < 1024) ids.reserve(static_cast<std::size_t>(page.limit));
   scan(*db_, meta_, ro, seqPrefix(c, kind), after, "listing objects of domain '" + c + "'",
-       [&](const std::string&, const rocksdb::Slice& id) {
+       [&](const std::string&, const ::rocksdb::Slice& id) {
          if (page.limit != 0 && ids.size() >= page.limit) return false;
          ids.push_back(id.ToString());
          return true;
@@ -740,13 +736,13 @@ void RocksDbArrayStore::deleteObject(const std::string& c, const std::string& id
   // A value write or resize of this dataset in progress finishes first.
   std::lock_guard valueLock(datasetLock(c, id));
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   ObjectDoc doc = findObject(c, id, ro);
   if (id == record->getValue<std::string>("root"))
     throw Forbidden("the root group of domain '" + c + "' cannot be deleted");
-  rocksdb::WriteBatch batch;
-  const auto check = [&](const rocksdb::Status& s) { db_->check(s, "batching a deletion"); };
+  ::rocksdb::WriteBatch batch;
+  const auto check = [&](const ::rocksdb::Status& s) { db_->check(s, "batching a deletion"); };
   check(batch.Delete(meta_, objectKey(c, id)));
   check(batch.Delete(meta_, seqKey(c, doc.info.kind, doc.seq)));
   std::string tombstone(1, kindChar(doc.info.kind));
@@ -769,8 +765,8 @@ void RocksDbArrayStore::deleteObject(const std::string& c, const std::string& id
 ObjectInfo RocksDbArrayStore::createGroup(const std::string& c) {
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  Object::Ptr record = requireContainer(c, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   ObjectDoc doc = addObject(c, record, ObjectKind::Group, batch);
   putMeta(batch, objectKey(c, doc.info.id), doc.json);
   putMeta(batch, containerKey(c), record);
@@ -782,15 +778,15 @@ ObjectInfo RocksDbArrayStore::createGroup(const std::string& c) {
 
 std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::string& group,
                                                const Page& page) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Group;
   findObject(c, group, ro, &kind);
   std::vector<Link> links;
   scan(*db_, meta_, ro, linkPrefix(c, group), page.marker, "listing the links of group '" + group + "'",
-       [&](const std::string& name, const rocksdb::Slice& value) {
+       [&](const std::string& name, const ::rocksdb::Slice& value) {
          if (page.limit != 0 && links.size() >= page.limit) return false;
          try {
            links.push_back(linkFromJson(name, parseObject(value.ToString())));
@@ -803,8 +799,8 @@ std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::
 }
 
 Link RocksDbArrayStore::link(const std::string& c, const std::string& group, const std::string& name) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Group;
@@ -823,7 +819,7 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
   Link stored = arrays::checkNewLink(link);
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   const ObjectKind groupKind = ObjectKind::Group;
   ObjectDoc g = findObject(c, group, ro, &groupKind);
@@ -833,7 +829,7 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
     throw Conflict("link '" + link.name + "' already exists in group '" + group + "'");
   if (stored.cls == LinkClass::Hard) stored.kind = findObject(c, stored.id, ro).info.kind;
   stored.created = nowMillis();
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   putMeta(batch, key, linkToJson(stored));
   g.json->set("links", static_cast<Poco::UInt64>(g.info.linkCount + 1));
   touch(c, g, record, stored.created, batch);
@@ -843,14 +839,14 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
 void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& group, const std::string& name) {
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   const ObjectKind groupKind = ObjectKind::Group;
   ObjectDoc g = findObject(c, group, ro, &groupKind);
   const std::string key = linkPrefix(c, group) + name;
   std::string existing;
   if (!getMeta(key, ro, existing)) throw NotFound("link '" + name + "' not found in group '" + group + "'");
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   db_->check(batch.Delete(meta_, key), "batching a deletion");
   g.json->set("links", static_cast<Poco::UInt64>(g.info.linkCount ? g.info.linkCount - 1 : 0));
   touch(c, g, record, nowMillis(), batch);
@@ -869,8 +865,8 @@ DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const Dataset
 
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  Object::Ptr record = requireContainer(c, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   ObjectDoc doc = addObject(c, record, ObjectKind::Dataset, batch);
   Object::Ptr o = doc.json;
   setType(o, spec.type);
@@ -904,8 +900,8 @@ DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const Dataset
 }
 
 DatasetInfo RocksDbArrayStore::dataset(const std::string& c, const std::string& id) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
@@ -922,8 +918,8 @@ ObjectInfo RocksDbArrayStore::createDatatype(const std::string& c, const Datatyp
   checkStorableType(type, "the datatype");
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  Object::Ptr record = requireContainer(c, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   ObjectDoc doc = addObject(c, record, ObjectKind::Datatype, batch);
   setType(doc.json, type);
   putMeta(batch, objectKey(c, doc.info.id), doc.json);
@@ -933,8 +929,8 @@ ObjectInfo RocksDbArrayStore::createDatatype(const std::string& c, const Datatyp
 }
 
 DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string& id) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Datatype;
@@ -952,14 +948,14 @@ DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string&
 
 std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& c, const std::string& obj,
                                                              const Page& page) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   findObject(c, obj, ro);
   std::vector<AttributeInfo> out;
   scan(*db_, meta_, ro, attributePrefix(c, obj), page.marker, "listing the attributes of '" + obj + "'",
-       [&](const std::string& name, const rocksdb::Slice& value) {
+       [&](const std::string& name, const ::rocksdb::Slice& value) {
          if (page.limit != 0 && out.size() >= page.limit) return false;
          try {
            out.push_back(decodeAttribute(name, value));
@@ -975,8 +971,8 @@ std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& 
 
 AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::string& obj,
                                            const std::string& name) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectDoc doc = findObject(c, obj, ro);
@@ -994,8 +990,8 @@ AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::stri
 
 std::string RocksDbArrayStore::attributeValue(const std::string& c, const std::string& obj,
                                               const std::string& name) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectDoc doc = findObject(c, obj, ro);
@@ -1025,7 +1021,7 @@ void RocksDbArrayStore::createAttribute(const std::string& c, const std::string&
 
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   ObjectDoc doc = findObject(c, obj, ro);
   const std::string key = attributePrefix(c, obj) + info.name;
@@ -1035,7 +1031,7 @@ void RocksDbArrayStore::createAttribute(const std::string& c, const std::string&
     throw Conflict("attribute '" + info.name + "' already exists on " + kindName(doc.info.kind) + " '" + obj +
                    "'");
   a.created = nowMillis();
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   db_->check(batch.Put(meta_, key, encodeAttribute(a, packedValue)), "batching an attribute");
   if (!exists) doc.json->set("attributes", static_cast<Poco::UInt64>(doc.info.attributeCount + 1));
   touch(c, doc, record, a.created, batch);
@@ -1046,14 +1042,14 @@ void RocksDbArrayStore::deleteAttribute(const std::string& c, const std::string&
                                         const std::string& name) {
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   ObjectDoc doc = findObject(c, obj, ro);
   const std::string key = attributePrefix(c, obj) + name;
   std::string existing;
   if (!getMeta(key, ro, existing))
     throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj + "'");
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   db_->check(batch.Delete(meta_, key), "batching a deletion");
   const uint64_t n = doc.info.attributeCount;
   doc.json->set("attributes", static_cast<Poco::UInt64>(n ? n - 1 : 0));
@@ -1061,4 +1057,4 @@ void RocksDbArrayStore::deleteAttribute(const std::string& c, const std::string&
   db_->write(write_, batch, "deleting attribute '" + name + "' of '" + obj + "'");
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

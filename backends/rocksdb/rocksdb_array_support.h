@@ -14,7 +14,7 @@
 
 #include "rocksdb_keys.h"
 
-namespace strata::rdb::arr {
+namespace strata::rocksdb {
 
 // ---- arrays_meta keys. Container names never hold NUL (checkContainerName), and each
 // container's keys share one prefix that no other container's keys start with.
@@ -73,4 +73,4 @@ using arrays::repeatElement;
 using arrays::splitElements;
 using arrays::zeroElement;
 
-}  // namespace strata::rdb::arr
+}  // namespace strata::rocksdb

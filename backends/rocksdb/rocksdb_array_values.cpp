@@ -51,11 +51,10 @@
 #include "rocksdb_array_store.h"
 #include "rocksdb_array_support.h"
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 using arrays::Datatype;
 using arrays::Selection;
-using namespace arr;
 
 namespace {
 
@@ -134,8 +133,8 @@ class RocksDbArrayStore::ChunkWriter {
     if (whole) {
       if (d_.type->fixedSize()) value.assign(chunkBytes(d_), '\0');
     } else {
-      rocksdb::PinnableSlice stored;
-      if (store_.fetchChunk(rocksdb::ReadOptions(), key, stored)) {
+      ::rocksdb::PinnableSlice stored;
+      if (store_.fetchChunk(::rocksdb::ReadOptions(), key, stored)) {
         if (d_.type->fixedSize() && stored.size() != chunkBytes(d_)) corruptChunk(stored.size());
         value.assign(stored.data(), stored.size());
       } else {
@@ -182,7 +181,7 @@ class RocksDbArrayStore::ChunkWriter {
   // the container's lock, that the dataset still exists: one deleted meanwhile (with its
   // container, which takes no dataset lock) gets no chunks written after its deletion.
   void commit(const std::function<void(Poco::JSON::Object::Ptr)>* last) {
-    rocksdb::WriteBatch batch;
+    ::rocksdb::WriteBatch batch;
     const std::string what = "writing dataset '" + d_.object.id + "' of domain '" + c_ + "'";
     // Moved into the batch one by one, so that a chunk is never held twice.
     for (auto it = pending_.begin(); it != pending_.end(); it = pending_.erase(it)) {
@@ -192,7 +191,7 @@ class RocksDbArrayStore::ChunkWriter {
         store_.db_->check(batch.Delete(store_.chunks_, it->first), what);
     }
     pendingBytes_ = 0;
-    const rocksdb::ReadOptions ro;
+    const ::rocksdb::ReadOptions ro;
     const ObjectKind kind = ObjectKind::Dataset;
     if (!last) {
       if (batch.Count() == 0) return;
@@ -224,10 +223,10 @@ arrays::PieceWalk RocksDbArrayStore::walk(const Dataset& d, const Selection& sel
   return arrays::PieceWalk(sel, d.cls, d.dims, "dataset '" + d.object.id + "'");
 }
 
-bool RocksDbArrayStore::fetchChunk(const rocksdb::ReadOptions& ro, const std::string& key,
-                                   rocksdb::PinnableSlice& value) {
+bool RocksDbArrayStore::fetchChunk(const ::rocksdb::ReadOptions& ro, const std::string& key,
+                                   ::rocksdb::PinnableSlice& value) {
   value.Reset();
-  const rocksdb::Status s = db_->db().Get(ro, chunks_, key, &value);
+  const ::rocksdb::Status s = db_->db().Get(ro, chunks_, key, &value);
   if (s.IsNotFound()) return false;
   db_->check(s, "reading a dataset chunk");
   return true;
@@ -235,8 +234,8 @@ bool RocksDbArrayStore::fetchChunk(const rocksdb::ReadOptions& ro, const std::st
 
 void RocksDbArrayStore::read(const std::string& c, const std::string& id, const Selection& sel,
                              const ByteSink& sink) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
@@ -249,10 +248,10 @@ void RocksDbArrayStore::read(const std::string& c, const std::string& id, const 
 }
 
 void RocksDbArrayStore::readFixed(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
-                                  const rocksdb::ReadOptions& ro, const ByteSink& sink) {
+                                  const ::rocksdb::ReadOptions& ro, const ByteSink& sink) {
   const std::size_t size = d.type->size;
   std::string out;
-  rocksdb::PinnableSlice chunk;
+  ::rocksdb::PinnableSlice chunk;
   pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
     out.resize(static_cast<std::size_t>(part.elements * size));
     forEachChunkOf(d, part.selection, [&](const Coords& coords, const std::vector<Run>& runs) {
@@ -275,11 +274,11 @@ void RocksDbArrayStore::readFixed(const std::string& c, const Dataset& d, const 
 }
 
 void RocksDbArrayStore::readVariable(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
-                                     const rocksdb::ReadOptions& ro, const ByteSink& sink) {
+                                     const ::rocksdb::ReadOptions& ro, const ByteSink& sink) {
   arrays::BlockSink out(sink);
   std::string arena;                                 // the piece's elements, as found
   std::vector<std::pair<uint64_t, uint64_t>> spans;  // per value: offset and size in arena
-  rocksdb::PinnableSlice chunk;
+  ::rocksdb::PinnableSlice chunk;
   pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
     arena.clear();
     spans.assign(static_cast<std::size_t>(part.elements), {0, 0});
@@ -318,7 +317,7 @@ void RocksDbArrayStore::readVariable(const std::string& c, const Dataset& d, con
 void RocksDbArrayStore::write(const std::string& c, const std::string& id, const Selection& sel,
                               const ByteSource& source, uint64_t bytes) {
   std::lock_guard valueLock(datasetLock(c, id));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
   const arrays::PieceWalk pieces = walk(d, sel);
@@ -405,7 +404,7 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
 void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
                                const std::vector<uint64_t>& dims) {
   std::lock_guard valueLock(datasetLock(c, id));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
   arrays::checkResize("dataset '" + id + "'", d.cls, d.dims, d.maxdims, dims);
@@ -426,14 +425,14 @@ void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
     }
   if (lastShrinking != rank) {
     const std::string end = prefixEnd(d.chunkPrefix);
-    const rocksdb::Slice upper(end);
-    rocksdb::ReadOptions iro;
+    const ::rocksdb::Slice upper(end);
+    ::rocksdb::ReadOptions iro;
     iro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(iro, chunks_));
+    std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(iro, chunks_));
     Coords coords(rank), origin(rank), inside(rank);
     it->Seek(d.chunkPrefix);
     while (it->Valid()) {
-      const rocksdb::Slice key = it->key();
+      const ::rocksdb::Slice key = it->key();
       if (key.size() != d.chunkPrefix.size() + 8 * rank)
         corrupt(c, "chunk key of dataset '" + id + "'", "wrong length");
       bool cut = false, outside = false;
@@ -495,4 +494,4 @@ void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
   });
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb
