@@ -23,7 +23,7 @@
 // Reads take a snapshot, so one read sees one state of the dataset and its chunks, whatever
 // writers do meanwhile. A selection is processed in pieces (arrays/piece_walk.h), in value
 // order, each holding at most ~16 MiB of values (up to 64 MiB when that lets a piece cover a
-// whole row of chunks, so that no chunk is read twice); within a piece, Selection::forEachChunk
+// whole row of chunks, so that no chunk is read twice); within a piece, PieceWalk::forEachChunk
 // visits exactly the chunks the piece touches, one Get each. A read holds one piece and one
 // chunk. A selection whose rows are larger than the piece bound reads some chunks once per piece
 // that crosses them: clients that page by chunk rows (h5pyd does) never pay that.
@@ -75,16 +75,17 @@ arrays::PiecePlan piecePlan(const RocksDbArrayStore::Dataset& d) {
   return plan;
 }
 
-// Calls fn(chunk coordinates, runs) for each chunk `part` touches, in chunk order.
+// Calls fn(chunk coordinates, runs) for each chunk a piece of `walk` touches, in chunk order.
 template <typename Fn>
-void forEachChunkOf(const RocksDbArrayStore::Dataset& d, const Selection& part, Fn&& fn) {
+void forEachChunkOf(const RocksDbArrayStore::Dataset& d, const arrays::PieceWalk& walk,
+                    const arrays::Piece& part, Fn&& fn) {
   if (d.cls == ShapeClass::Scalar) {
     static const Coords none;
     const std::vector<Run> runs{{0, 0, 1}};
     fn(none, runs);
     return;
   }
-  part.forEachChunk(d.dims, d.layout, [&](const Selection::ChunkPiece& p) { fn(p.chunk, p.runs); });
+  walk.forEachChunk(part, d.dims, d.layout, [&](const Selection::ChunkPiece& p) { fn(p.chunk, p.runs); });
 }
 
 // Calls fn(first, length) for the runs of cells (C order over `shape`) that lie outside
@@ -254,7 +255,7 @@ void RocksDbArrayStore::readFixed(const std::string& c, const Dataset& d, const 
   ::rocksdb::PinnableSlice chunk;
   pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
     out.resize(static_cast<std::size_t>(part.elements * size));
-    forEachChunkOf(d, part.selection, [&](const Coords& coords, const std::vector<Run>& runs) {
+    forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
       const bool found = fetchChunk(ro, chunkKey(d.chunkPrefix, coords), chunk);
       if (found && chunk.size() != chunkBytes(d))
         corrupt(c, "chunk of dataset '" + d.object.id + "'",
@@ -283,7 +284,7 @@ void RocksDbArrayStore::readVariable(const std::string& c, const Dataset& d, con
     arena.clear();
     spans.assign(static_cast<std::size_t>(part.elements), {0, 0});
     uint64_t unwrittenAt = std::numeric_limits<uint64_t>::max();
-    forEachChunkOf(d, part.selection, [&](const Coords& coords, const std::vector<Run>& runs) {
+    forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
       std::vector<uint64_t> offsets;
       const bool found = fetchChunk(ro, chunkKey(d.chunkPrefix, coords), chunk);
       if (found) {
@@ -335,7 +336,7 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
       const uint64_t n = part.elements;
       in.resize(static_cast<std::size_t>(n * size));
       arrays::pullBytes(source, in.data(), n * size, pulled, bytes);
-      forEachChunkOf(d, part.selection, [&](const Coords& coords, const std::vector<Run>& runs) {
+      forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
         uint64_t covered = 0;
         for (const Run& r : runs) covered += r.length;
         // A hyperslab selects each cell once: covering as many cells as the chunk holds means
@@ -364,7 +365,7 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
     const std::vector<uint64_t> values = splitElements(type, in.data(), in.size(), count);
     pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
       const uint64_t base = part.firstValue;
-      forEachChunkOf(d, part.selection, [&](const Coords& coords, const std::vector<Run>& runs) {
+      forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
         uint64_t covered = 0;
         for (const Run& r : runs) covered += r.length;
         const bool whole = !points && covered == d.chunkElements;

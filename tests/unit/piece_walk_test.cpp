@@ -165,6 +165,46 @@ TEST(PieceWalk, BoundsAreCheckedAtEntryWithABadRequest) {
   refused(Selection::all({}), ShapeClass::Null, {}, "x1");
 }
 
+// The runs and chunks a walk hands out are the selection's own, for the whole selection and for
+// each piece.
+TEST(PieceWalk, RunsAndChunksMatchTheSelections) {
+  const Dims dims{12, 9};
+  const Dims chunks{5, 4};
+  const Selection sel = slab({1, 0}, {6, 5}, {2, 2});
+  const PieceWalk pieces(sel, ShapeClass::Simple, dims, "dataset 'd'");
+  Runs fromWalk, fromSelection;
+  pieces.forEachRun(dims, [&](uint64_t first, uint64_t n) { fromWalk.emplace_back(first, n); });
+  sel.forEachRun(dims, [&](uint64_t first, uint64_t n) { fromSelection.emplace_back(first, n); });
+  EXPECT_EQ(fromWalk, fromSelection);
+
+  using ChunkRuns = std::vector<std::pair<Dims, std::vector<uint64_t>>>;
+  const auto flatten = [](ChunkRuns& out) {
+    return [&out](const Selection::ChunkPiece& c) {
+      std::vector<uint64_t> runs;
+      for (const auto& r : c.runs) runs.insert(runs.end(), {r.chunkOffset, r.valueOffset, r.length});
+      out.emplace_back(c.chunk, runs);
+    };
+  };
+  PiecePlan plan;
+  plan.maxBytes = 10;
+  int count = 0;
+  pieces.forEach(plan, [&](const Piece& p) {
+    ChunkRuns a, b;
+    pieces.forEachChunk(p, dims, chunks, flatten(a));
+    p.selection.forEachChunk(dims, chunks, flatten(b));
+    EXPECT_FALSE(a.empty());
+    EXPECT_EQ(a, b);
+    ++count;
+  });
+  EXPECT_EQ(count, 3);  // two rows of 5 per piece
+
+  const Selection scalar = Selection::all({});
+  const PieceWalk one(scalar, ShapeClass::Scalar, {}, "dataset 's'");
+  Runs scalarRuns;
+  one.forEachRun({}, [&](uint64_t first, uint64_t n) { scalarRuns.emplace_back(first, n); });
+  EXPECT_EQ(scalarRuns, (Runs{{0, 1}}));
+}
+
 TEST(BlockSink, GathersSmallPutsIntoBlocksAndPassesLargeOnes) {
   std::vector<std::size_t> calls;
   std::string received;

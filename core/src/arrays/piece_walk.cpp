@@ -112,4 +112,19 @@ void PieceWalk::forEach(const PiecePlan& plan, const PieceFn& fn) const {
   });
 }
 
+void PieceWalk::forEachRun(const std::vector<uint64_t>& dims,
+                           const std::function<void(uint64_t first, uint64_t length)>& fn) const {
+  if (cls_ == ShapeClass::Scalar) {
+    if (elements_ != 0) fn(0, 1);
+    return;
+  }
+  if (cls_ == ShapeClass::Simple) sel_.runsUnchecked(dims, fn);
+}
+
+void PieceWalk::forEachChunk(const Piece& piece, const std::vector<uint64_t>& dims,
+                             const std::vector<uint64_t>& chunkDims,
+                             const std::function<void(const Selection::ChunkPiece&)>& fn) const {
+  piece.selection.chunksUnchecked(dims, chunkDims, fn);
+}
+
 }  // namespace strata::arrays

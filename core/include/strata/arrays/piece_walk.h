@@ -84,6 +84,15 @@ class STRATA_API PieceWalk {
 
   void forEach(const PiecePlan& plan, const PieceFn& fn) const;
 
+  // Selection::forEachRun over the whole selection and Selection::forEachChunk over one of
+  // this walk's pieces, without checking again: `dims` must be the extent the walk was
+  // checked against. For stores that keep values contiguous (runs) or chunked (chunks).
+  void forEachRun(const std::vector<uint64_t>& dims,
+                  const std::function<void(uint64_t first, uint64_t length)>& fn) const;
+  void forEachChunk(const Piece& piece, const std::vector<uint64_t>& dims,
+                    const std::vector<uint64_t>& chunkDims,
+                    const std::function<void(const Selection::ChunkPiece&)>& fn) const;
+
  private:
   const Selection& sel_;
   ShapeClass cls_;
