@@ -5,19 +5,14 @@
 #include "hdf5_file_refs.h"
 #include "hdf5_objects.h"
 
-#include <strata/arrays/piece_walk.h>
-#include <strata/arrays/validation.h>
 #include <strata/errors.h>
 #include <strata/util.h>
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/Logger.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -32,7 +27,6 @@ namespace strata::hdf5 {
 
 using arrays::Datatype;
 using arrays::DatatypePtr;
-using arrays::Selection;
 
 namespace fs = std::filesystem;
 
