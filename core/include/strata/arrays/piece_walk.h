@@ -18,11 +18,11 @@
 //   `what`. Nothing after it checks bounds again: pieces are built from a checked selection.
 // - forEach calls fn once per piece, in value order: the pieces' values concatenated are the
 //   selection's values. Piece::firstValue is the piece's first element's index in value order,
-//   so pieces tile [0, elements()) without gaps. A null dataset or an empty selection has no
-//   pieces; a scalar dataset has one piece, Selection::all({}), of one element.
-// - A piece holds at most max(1, plan.maxBytes / plan.elementBytes) elements, except that one
-//   index of the dimension being split is never cut (a piece is at least one element), and
-//   that with plan.chunks a piece may grow to plan.maxAlignedBytes to cover whole chunks.
+//   so pieces tile [0, elements()) without gaps. An empty selection has no pieces (a null
+//   dataset never gets past the constructor); a scalar dataset has one piece,
+//   Selection::all({}), of one element.
+// - A piece holds at most max(1, plan.maxBytes / plan.elementBytes) elements, except that with
+//   plan.chunks a piece may grow up to plan.maxAlignedBytes to cover a whole chunk.
 // - Hyperslabs (and `all`) are cut into hyperslabs: the trailing dimensions that fit stay
 //   whole, the dimensions before the split one go one index at a time, the split dimension in
 //   runs. With plan.chunks (the dataset's chunk shape) runs along the split dimension end on
