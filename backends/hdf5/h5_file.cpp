@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 std::string formatId(uint32_t generation, uint32_t salt, haddr_t address) {
   char buf[40];
@@ -108,4 +108,9 @@ void H5File::journal(const std::string& line) {
   }
 }
 
-}  // namespace strata::h5
+void H5File::flush() const {
+  if (!fsync || readOnly) return;
+  check(H5Fflush(fid, H5F_SCOPE_LOCAL), "flushing domain '" + name + "'");
+}
+
+}  // namespace strata::hdf5

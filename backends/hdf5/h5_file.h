@@ -44,7 +44,7 @@
 #include <unordered_map>
 #include <utility>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 std::string formatId(uint32_t generation, uint32_t salt, haddr_t address);
 // False unless `id` has the exact form above.
@@ -120,6 +120,8 @@ struct H5File {
   void loadSidecar();
   // Appends one line to the sidecar (writable files only); throws InternalError on failure.
   void journal(const std::string& line);
+  // Flushes the file after a change (writable files, when the store flushes); `mu` held.
+  void flush() const;
 
  private:
   // With meta.mu held: a new version, nothing kept.
@@ -131,4 +133,13 @@ struct H5File {
   }
 };
 
-}  // namespace strata::h5
+// Ends every change made through the store, also one that fails half-way: empties the file's
+// metadata cache.
+struct ChangeGuard {
+  H5File& f;
+  ChangeGuard(const ChangeGuard&) = delete;
+  ChangeGuard& operator=(const ChangeGuard&) = delete;
+  ~ChangeGuard() { f.changed(); }
+};
+
+}  // namespace strata::hdf5

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 void Hid::reset() {
   if (id_ >= 0) {
@@ -73,4 +73,4 @@ void failRequest(const std::string& what) {
   throw BadRequest(message);
 }
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

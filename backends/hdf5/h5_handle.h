@@ -11,7 +11,7 @@
 
 #include <string>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 // Owns one identifier of any kind (file, object, type, space, property list) and releases it
 // with H5Idec_ref, which closes it whatever its kind.
@@ -80,4 +80,4 @@ R check(R rc, const std::string& what) {
   return rc;
 }
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

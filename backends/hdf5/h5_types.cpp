@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 using arrays::ByteOrder;
 using arrays::CharSet;
@@ -600,4 +600,4 @@ void ValueCodec::unpack(PackedReader& in, RefResolver& refs, VlenArena& arena, c
   }
 }
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

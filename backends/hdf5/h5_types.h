@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace strata::h5 {
+namespace strata::hdf5 {
 
 // Builds the Datatype of an HDF5 type. `committedName` names a committed (named) type from
 // its hid (the top level only; nested members are copied structurally). Throws
@@ -134,4 +134,4 @@ class ValueCodec {
   uint64_t count_ = 0;                // array elements
 };
 
-}  // namespace strata::h5
+}  // namespace strata::hdf5

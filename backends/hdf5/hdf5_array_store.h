@@ -2,6 +2,12 @@
 // The hdf5 backend's arrays store: every container is one .h5 file under a data directory,
 // served through the HDF5 C API. See docs/hdf5-backend.md for the decisions (ids, anchors,
 // sidecars, creationProperties, references) and h5_file.h for the id scheme.
+//
+// The store's methods live by subject: hdf5_array_store.cpp (files, containers, objects,
+// datasets, datatypes, export), hdf5_links.cpp (links and deleting objects),
+// hdf5_attributes.cpp, hdf5_values.cpp (reads and writes). Their helpers: hdf5_objects.h (ids,
+// anchors, times, dataspaces), hdf5_creation.h (creation properties and filters),
+// hdf5_file_refs.h (references resolved against a file).
 #include "h5_file.h"
 
 #include <strata/stores/array_store.h>
@@ -10,13 +16,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace Poco {
 class Logger;
 }
 
-namespace strata {
+namespace strata::hdf5 {
 
 class Hdf5ArrayStore final : public ArrayStore {
  public:
@@ -63,7 +70,7 @@ class Hdf5ArrayStore final : public ArrayStore {
   void exportHdf5(const std::string& c, const ByteSink& sink) override;
 
  private:
-  using FilePtr = std::shared_ptr<h5::H5File>;
+  using FilePtr = std::shared_ptr<H5File>;
 
   std::string filePath(const std::string& name) const;
   std::string sidecarPath(const std::string& name) const;
@@ -71,6 +78,32 @@ class Hdf5ArrayStore final : public ArrayStore {
   // InternalError if HDF5 cannot open it.
   FilePtr file(const std::string& c);
   FilePtr openFile(const std::string& name, const std::string& path, bool writable);
+
+  // The frame of every lookup: fn(file) runs with the file of container `c` open and its
+  // mutex held.
+  template <typename Fn>
+  decltype(auto) inspect(const std::string& c, Fn&& fn) {
+    FilePtr f = file(c);
+    std::lock_guard<std::mutex> lock(f->mu);
+    return fn(*f);
+  }
+  // The frame of every change: as inspect, and the file's metadata cache is emptied however
+  // fn ends, and the file flushed after it returns. fn checks writability itself, after the
+  // lookups whose NotFound or Gone come first.
+  template <typename Fn>
+  decltype(auto) change(const std::string& c, Fn&& fn) {
+    FilePtr f = file(c);
+    std::lock_guard<std::mutex> lock(f->mu);
+    ChangeGuard guard{*f};
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&, H5File&>>) {
+      fn(*f);
+      f->flush();
+    } else {
+      auto result = fn(*f);
+      f->flush();
+      return result;
+    }
+  }
 
   std::string root_;
   bool readOnly_;
@@ -81,4 +114,4 @@ class Hdf5ArrayStore final : public ArrayStore {
   std::map<std::string, FilePtr> files_;
 };
 
-}  // namespace strata
+}  // namespace strata::hdf5

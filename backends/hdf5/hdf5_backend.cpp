@@ -15,7 +15,7 @@
 #include <strata/backend_plugin.h>
 #include <strata/errors.h>
 
-namespace strata {
+namespace strata::hdf5 {
 
 class Hdf5Backend final : public BackendPlugin {
  public:
@@ -31,6 +31,6 @@ class Hdf5Backend final : public BackendPlugin {
   }
 };
 
-}  // namespace strata
+}  // namespace strata::hdf5
 
-STRATA_BACKEND_PLUGIN(strata::Hdf5Backend, "hdf5", "0.1.0")
+STRATA_BACKEND_PLUGIN(strata::hdf5::Hdf5Backend, "hdf5", "0.1.0")

@@ -39,7 +39,7 @@
 #include <limits>
 #include <set>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 namespace {
 
@@ -188,7 +188,7 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
   return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max() : a + b;
 }
 
-std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+std::string_view view(const ::rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
 }  // namespace
 
@@ -201,7 +201,7 @@ RocksDbAnnotationStore::RocksDbAnnotationStore(std::shared_ptr<RocksDb> db, cons
 }
 
 Annotation RocksDbAnnotationStore::decode(const std::string& target, const std::string& key,
-                                          const rocksdb::Slice& value) const {
+                                          const ::rocksdb::Slice& value) const {
   const auto corrupt = [&]() -> InternalError {
     db_->logger().error("RocksDB %s: unreadable annotation record '%s' of target '%s'", db_->path(), key,
                         target);
@@ -249,27 +249,28 @@ Annotation RocksDbAnnotationStore::decode(const std::string& target, const std::
   return a;
 }
 
-void RocksDbAnnotationStore::put(const std::string& target, const Annotation& a, rocksdb::WriteBatch& batch) {
+void RocksDbAnnotationStore::put(const std::string& target, const Annotation& a,
+                                 ::rocksdb::WriteBatch& batch) {
   db_->check(batch.Put(records_, recordKey(target, a.key), encodeRecord(a)), "batching an annotation");
   for (const auto& v : a.values)
-    db_->check(batch.Put(index_, indexKey(a.key, v, target), rocksdb::Slice()),
+    db_->check(batch.Put(index_, indexKey(a.key, v, target), ::rocksdb::Slice()),
                "batching an annotation index entry");
 }
 
 void RocksDbAnnotationStore::deleteOne(const std::string& target, const Annotation& stored,
-                                       rocksdb::WriteBatch& batch) {
+                                       ::rocksdb::WriteBatch& batch) {
   db_->check(batch.Delete(records_, recordKey(target, stored.key)), "batching a deletion");
   for (const auto& v : stored.values)
     db_->check(batch.Delete(index_, indexKey(stored.key, v, target)), "batching a deletion");
 }
 
-void RocksDbAnnotationStore::deleteAllOf(const std::string& target, rocksdb::WriteBatch& batch) {
+void RocksDbAnnotationStore::deleteAllOf(const std::string& target, ::rocksdb::WriteBatch& batch) {
   const std::string prefix = component(target);
   const std::string end = prefixEnd(prefix);
-  const rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro;
+  const ::rocksdb::Slice upper(end);
+  ::rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(ro, records_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, records_));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     const std::string key(it->key().data() + prefix.size(), it->key().size() - prefix.size());
     deleteOne(target, decode(target, key, it->value()), batch);
@@ -281,10 +282,10 @@ void RocksDbAnnotationStore::set(const std::string& target, const Annotation& an
   requireTarget(target);
   validate(annotation);
   const std::string key = recordKey(target, annotation.key);
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   std::lock_guard lock(stripes_.forKey(target));
   std::string old;
-  const rocksdb::Status s = db_->db().Get(rocksdb::ReadOptions(), records_, key, &old);
+  const ::rocksdb::Status s = db_->db().Get(::rocksdb::ReadOptions(), records_, key, &old);
   if (s.ok())
     deleteOne(target, decode(target, annotation.key, old), batch);
   else if (!s.IsNotFound())
@@ -301,7 +302,7 @@ void RocksDbAnnotationStore::replaceAll(const std::string& target, const std::ve
     validate(a);
     if (!seen.insert(a.key).second) throw BadRequest("annotation key '" + a.key + "' appears twice");
   }
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   std::lock_guard lock(stripes_.forKey(target));
   deleteAllOf(target, batch);
   for (const auto& a : all) put(target, a, batch);
@@ -313,10 +314,10 @@ std::vector<Annotation> RocksDbAnnotationStore::list(const std::string& target) 
   requireTarget(target);
   const std::string prefix = component(target);
   const std::string end = prefixEnd(prefix);
-  const rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro;
+  const ::rocksdb::Slice upper(end);
+  ::rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(ro, records_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, records_));
   std::vector<Annotation> out;
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     const std::string key(it->key().data() + prefix.size(), it->key().size() - prefix.size());
@@ -329,8 +330,9 @@ std::vector<Annotation> RocksDbAnnotationStore::list(const std::string& target) 
 std::optional<Annotation> RocksDbAnnotationStore::find(const std::string& target, const std::string& key) {
   requireTarget(target);
   requireKey(key);
-  rocksdb::PinnableSlice value;
-  const rocksdb::Status s = db_->db().Get(rocksdb::ReadOptions(), records_, recordKey(target, key), &value);
+  ::rocksdb::PinnableSlice value;
+  const ::rocksdb::Status s =
+      db_->db().Get(::rocksdb::ReadOptions(), records_, recordKey(target, key), &value);
   if (s.IsNotFound()) return std::nullopt;
   db_->check(s, "reading annotation '" + key + "' of '" + target + "'");
   return decode(target, key, value);
@@ -342,14 +344,14 @@ void RocksDbAnnotationStore::remove(const std::string& target, const std::string
   std::lock_guard lock(stripes_.forKey(target));
   auto old = find(target, key);
   if (!old) return;
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   deleteOne(target, *old, batch);
   db_->write(write_, batch, "removing annotation '" + key + "' of '" + target + "'");
 }
 
 void RocksDbAnnotationStore::removeAll(const std::string& target) {
   requireTarget(target);
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   std::lock_guard lock(stripes_.forKey(target));
   deleteAllOf(target, batch);
   if (batch.Count() == 0) return;
@@ -359,10 +361,10 @@ void RocksDbAnnotationStore::removeAll(const std::string& target) {
 std::vector<std::string> RocksDbAnnotationStore::queryInOrder(const std::string& prefix, uint64_t offset,
                                                               uint64_t limit) {
   const std::string end = prefixEnd(prefix);
-  const rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro;
+  const ::rocksdb::Slice upper(end);
+  ::rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(ro, index_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, index_));
   std::vector<std::string> out;
   uint64_t skipped = 0;
   for (it->Seek(prefix); it->Valid() && out.size() < limit; it->Next()) {
@@ -414,10 +416,10 @@ std::vector<std::string> RocksDbAnnotationStore::query(const AnnotationQuery& qu
     if (query.op == Op::Lt || query.op == Op::Le) upper = prefixEnd(at);
   }
 
-  const rocksdb::Slice upperSlice(upper);
-  rocksdb::ReadOptions ro;
+  const ::rocksdb::Slice upperSlice(upper);
+  ::rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upperSlice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(ro, index_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, index_));
   // The smallest offset+limit matching targets seen so far.
   const uint64_t keep = saturatingAdd(query.offset, query.limit);
   std::set<std::string> targets;
@@ -445,7 +447,7 @@ std::vector<std::string> RocksDbAnnotationStore::query(const AnnotationQuery& qu
 
 std::vector<std::string> RocksDbAnnotationStore::targets(const std::string& after, uint64_t limit) {
   std::vector<std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), records_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(::rocksdb::ReadOptions(), records_));
   // The escaping keeps the targets' own order; one seek per target skips its keys.
   if (after.empty())
     it->SeekToFirst();
@@ -466,4 +468,4 @@ std::vector<std::string> RocksDbAnnotationStore::targets(const std::string& afte
   return out;
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

@@ -6,7 +6,7 @@
 
 #include <strata/stores/annotation_store.h>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 class RocksDbAnnotationStore final : public AnnotationStore {
  public:
@@ -23,19 +23,19 @@ class RocksDbAnnotationStore final : public AnnotationStore {
 
  private:
   // Adds to `batch` the deletion of every annotation of `target` and its index entries.
-  void deleteAllOf(const std::string& target, rocksdb::WriteBatch& batch);
+  void deleteAllOf(const std::string& target, ::rocksdb::WriteBatch& batch);
   // Adds to `batch` the deletion of one stored annotation's record and index entries.
-  void deleteOne(const std::string& target, const Annotation& stored, rocksdb::WriteBatch& batch);
-  void put(const std::string& target, const Annotation& annotation, rocksdb::WriteBatch& batch);
-  Annotation decode(const std::string& target, const std::string& key, const rocksdb::Slice& value) const;
+  void deleteOne(const std::string& target, const Annotation& stored, ::rocksdb::WriteBatch& batch);
+  void put(const std::string& target, const Annotation& annotation, ::rocksdb::WriteBatch& batch);
+  Annotation decode(const std::string& target, const std::string& key, const ::rocksdb::Slice& value) const;
   std::vector<std::string> queryInOrder(const std::string& prefix, uint64_t offset, uint64_t limit);
 
   std::shared_ptr<RocksDb> db_;
   std::unique_ptr<RocksDb::RoleClaim> claim_;
-  rocksdb::ColumnFamilyHandle* records_;
-  rocksdb::ColumnFamilyHandle* index_;
-  rocksdb::WriteOptions write_;
+  ::rocksdb::ColumnFamilyHandle* records_;
+  ::rocksdb::ColumnFamilyHandle* index_;
+  ::rocksdb::WriteOptions write_;
   StripedMutex stripes_;  // by target
 };
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

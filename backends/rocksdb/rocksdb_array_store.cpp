@@ -1,5 +1,6 @@
 // The rocksdb arrays store, part 1: containers, objects, links, attributes and committed
-// datatypes (values and chunks are in rocksdb_array_values.cpp).
+// datatypes (values and chunks are in rocksdb_array_values.cpp, the records' stored forms in
+// rocksdb_array_documents.cpp).
 //
 // Layout of column family "arrays_meta", as HSDS lays out its object store (one document per
 // object), with links and attributes as records of their own:
@@ -50,9 +51,10 @@
 #include <limits>
 #include <sstream>
 
+#include "rocksdb_array_documents.h"
 #include "rocksdb_array_support.h"
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 using arrays::checkContainerName;
 using arrays::Datatype;
@@ -60,353 +62,13 @@ using arrays::DatatypePtr;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-namespace arr {
-
 Array::Ptr u64Array(const std::vector<uint64_t>& values) {
   Array::Ptr a = new Array;
   for (auto v : values) a->add(static_cast<Poco::UInt64>(v));
   return a;
 }
 
-}  // namespace arr
-
 namespace {
-
-using namespace arr;
-
-bool kindFromName(const std::string& name, ObjectKind& kind) {
-  if (name == "group")
-    kind = ObjectKind::Group;
-  else if (name == "dataset")
-    kind = ObjectKind::Dataset;
-  else if (name == "datatype")
-    kind = ObjectKind::Datatype;
-  else
-    return false;
-  return true;
-}
-
-// The JSON form of a type (typeToJson) describes compounds packed, without padding: types read
-// from HDF5 files keep their fields at the file's offsets (the hdf5 backend), and such a
-// container may be copied here (store_copy). So every compound's size and field offsets are
-// kept beside the JSON form ("packing": a tree mirroring the type's compounds; null where a
-// part has none) and put back when the type is read.
-Poco::Dynamic::Var packingOf(const Datatype& t) {
-  switch (t.cls) {
-    case arrays::TypeClass::Compound: {
-      Object::Ptr p = new Object;
-      p->set("size", static_cast<Poco::UInt64>(t.size));
-      Array::Ptr offsets = new Array, fields = new Array;
-      for (const auto& f : t.fields) {
-        offsets->add(static_cast<Poco::UInt64>(f.offset));
-        fields->add(f.type ? packingOf(*f.type) : Poco::Dynamic::Var());
-      }
-      p->set("offsets", offsets);
-      p->set("fields", fields);
-      return p;
-    }
-    case arrays::TypeClass::Array:
-    case arrays::TypeClass::Vlen: {
-      if (!t.base) return {};
-      Poco::Dynamic::Var base = packingOf(*t.base);
-      if (base.isEmpty()) return {};
-      Object::Ptr p = new Object;
-      p->set("size", static_cast<Poco::UInt64>(t.size));
-      p->set("base", base);
-      return p;
-    }
-    default:
-      return {};
-  }
-}
-
-DatatypePtr withPacking(const DatatypePtr& type, const Poco::Dynamic::Var& packing) {
-  if (packing.isEmpty() || !type) return type;
-  const Object::Ptr p = packing.extract<Object::Ptr>();
-  auto t = std::make_shared<Datatype>(*type);
-  t->size = static_cast<std::size_t>(p->get("size").convert<Poco::UInt64>());
-  if (t->cls == arrays::TypeClass::Compound) {
-    const Array::Ptr offsets = p->getArray("offsets");
-    const Array::Ptr fields = p->getArray("fields");
-    if (!offsets || !fields || offsets->size() != t->fields.size() || fields->size() != t->fields.size())
-      throw Poco::DataFormatException("compound packing does not match the type");
-    for (std::size_t i = 0; i < t->fields.size(); ++i) {
-      t->fields[i].offset = static_cast<std::size_t>(offsets->get(i).convert<Poco::UInt64>());
-      t->fields[i].type = withPacking(t->fields[i].type, fields->get(i));
-    }
-  } else if (t->base) {
-    t->base = withPacking(t->base, p->get("base"));
-  }
-  return t;
-}
-
-// arrays::checkType, and then a type this store can record.
-void checkStorableType(const DatatypePtr& type, const std::string& what) {
-  arrays::checkType(type, what);
-  // Stored as its JSON form plus its packing: refuse a type that would still come back
-  // different (none is known to).
-  DatatypePtr back;
-  try {
-    back = withPacking(arrays::typeFromJson(arrays::typeToJson(*type)), packingOf(*type));
-  } catch (const BadRequest& e) {
-    throw BadRequest(what + " has a type this store cannot record: " + e.what());
-  }
-  if (!back || !(*back == *type))
-    throw BadRequest(what + " has a type this store cannot record (its JSON form describes " +
-                     "another type)");
-}
-
-// ---- JSON helpers
-
-std::string jsonText(const Object::Ptr& json) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(json, out);
-  return out.str();
-}
-
-Object::Ptr parseObject(const std::string& text) {
-  Poco::JSON::Parser parser;
-  return parser.parse(text).extract<Object::Ptr>();
-}
-
-uint64_t u64(const Object::Ptr& o, const std::string& key) { return o->get(key).convert<Poco::UInt64>(); }
-int64_t i64(const Object::Ptr& o, const std::string& key) { return o->get(key).convert<Poco::Int64>(); }
-
-std::vector<uint64_t> u64Vector(const Object::Ptr& o, const std::string& key) {
-  std::vector<uint64_t> out;
-  Array::Ptr a = o->getArray(key);
-  if (!a) return out;
-  out.reserve(a->size());
-  for (std::size_t i = 0; i < a->size(); ++i) out.push_back(a->get(i).convert<Poco::UInt64>());
-  return out;
-}
-
-std::string hex(const std::string& bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
-
-std::string unhex(const std::string& text) {
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw Poco::DataFormatException("bad hex digit");
-  };
-  if (text.size() % 2) throw Poco::DataFormatException("odd hex length");
-  std::string out(text.size() / 2, '\0');
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<char>(nibble(text[2 * i]) << 4 | nibble(text[2 * i + 1]));
-  return out;
-}
-
-const char* shapeClassName(ShapeClass cls) {
-  switch (cls) {
-    case ShapeClass::Simple:
-      return "simple";
-    case ShapeClass::Scalar:
-      return "scalar";
-    case ShapeClass::Null:
-      return "null";
-  }
-  return "?";
-}
-
-ShapeClass shapeClassFrom(const std::string& name) {
-  if (name == "simple") return ShapeClass::Simple;
-  if (name == "scalar") return ShapeClass::Scalar;
-  if (name == "null") return ShapeClass::Null;
-  throw Poco::DataFormatException("unknown shape class " + name);
-}
-
-void setType(Object::Ptr o, const DatatypePtr& type) {
-  o->set("type", arrays::typeToJson(*type));
-  Poco::Dynamic::Var packing = packingOf(*type);
-  if (!packing.isEmpty()) o->set("packing", packing);
-  if (!type->committedId.empty()) o->set("committed", type->committedId);
-}
-
-DatatypePtr typeOf(const Object::Ptr& o) {
-  DatatypePtr type = arrays::typeFromJson(o->get("type"));
-  if (o->has("packing")) type = withPacking(type, o->get("packing"));
-  if (o->has("committed")) {
-    auto committed = std::make_shared<Datatype>(*type);
-    committed->committedId = o->getValue<std::string>("committed");
-    type = committed;
-  }
-  return type;
-}
-
-Array::Ptr filtersToJson(const std::vector<Filter>& filters) {
-  Array::Ptr a = new Array;
-  for (const auto& f : filters) {
-    Object::Ptr o = new Object;
-    o->set("kind", static_cast<int>(f.kind));
-    o->set("id", f.id);
-    o->set("level", f.level);
-    o->set("scaleType", f.scaleType);
-    o->set("scaleOffset", f.scaleOffset);
-    Array::Ptr params = new Array;
-    for (unsigned p : f.parameters) params->add(p);
-    o->set("parameters", params);
-    a->add(o);
-  }
-  return a;
-}
-
-std::vector<Filter> filtersFromJson(const Array::Ptr& a) {
-  std::vector<Filter> out;
-  if (!a) return out;
-  for (std::size_t i = 0; i < a->size(); ++i) {
-    Object::Ptr o = a->getObject(i);
-    if (!o) throw Poco::DataFormatException("filter is not an object");
-    Filter f;
-    const int kind = o->getValue<int>("kind");
-    if (kind < 0 || kind > static_cast<int>(Filter::Kind::Other))
-      throw Poco::DataFormatException("unknown filter kind");
-    f.kind = static_cast<Filter::Kind>(kind);
-    f.id = o->getValue<int>("id");
-    f.level = o->getValue<int>("level");
-    f.scaleType = o->getValue<std::string>("scaleType");
-    f.scaleOffset = o->getValue<int>("scaleOffset");
-    if (Array::Ptr params = o->getArray("parameters"))
-      for (std::size_t k = 0; k < params->size(); ++k)
-        f.parameters.push_back(params->get(k).convert<unsigned>());
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
-Object::Ptr linkToJson(const Link& l) {
-  Object::Ptr o = new Object;
-  switch (l.cls) {
-    case LinkClass::Hard:
-      o->set("class", "hard");
-      o->set("id", l.id);
-      o->set("kind", kindName(l.kind));
-      break;
-    case LinkClass::Soft:
-      o->set("class", "soft");
-      o->set("h5path", l.h5path);
-      break;
-    case LinkClass::External:
-      o->set("class", "external");
-      o->set("h5path", l.h5path);
-      o->set("h5domain", l.h5domain);
-      break;
-    case LinkClass::UserDefined:
-      o->set("class", "user");
-      break;
-  }
-  o->set("created", static_cast<Poco::Int64>(l.created));
-  return o;
-}
-
-Link linkFromJson(const std::string& name, const Object::Ptr& o) {
-  Link l;
-  l.name = name;
-  const std::string cls = o->getValue<std::string>("class");
-  if (cls == "hard") {
-    l.cls = LinkClass::Hard;
-    l.id = o->getValue<std::string>("id");
-    if (!kindFromName(o->getValue<std::string>("kind"), l.kind))
-      throw Poco::DataFormatException("unknown object kind");
-  } else if (cls == "soft") {
-    l.cls = LinkClass::Soft;
-    l.h5path = o->getValue<std::string>("h5path");
-  } else if (cls == "external") {
-    l.cls = LinkClass::External;
-    l.h5path = o->getValue<std::string>("h5path");
-    l.h5domain = o->getValue<std::string>("h5domain");
-  } else if (cls == "user") {
-    l.cls = LinkClass::UserDefined;
-  } else {
-    throw Poco::DataFormatException("unknown link class " + cls);
-  }
-  l.created = i64(o, "created");
-  return l;
-}
-
-// Attribute records: a big-endian uint32 header length, the JSON header, the packed value.
-std::string encodeAttribute(const AttributeInfo& a, const std::string& value) {
-  Object::Ptr h = new Object;
-  setType(h, a.type);
-  h->set("shape", shapeClassName(a.shape.cls));
-  h->set("dims", u64Array(a.shape.dims));
-  h->set("created", static_cast<Poco::Int64>(a.created));
-  const std::string header = jsonText(h);
-  std::string out;
-  out.reserve(4 + header.size() + value.size());
-  appendBigEndian32(out, static_cast<uint32_t>(header.size()));
-  out += header;
-  out += value;
-  return out;
-}
-
-// The header's length, checked against the record.
-uint32_t attributeHeaderSize(const rocksdb::Slice& record) {
-  if (record.size() < 4) throw Poco::DataFormatException("attribute record too short");
-  const uint32_t n = readBigEndian32(record.data());
-  if (n > record.size() - 4) throw Poco::DataFormatException("attribute header too long");
-  return n;
-}
-
-AttributeInfo decodeAttribute(const std::string& name, const rocksdb::Slice& record) {
-  const uint32_t n = attributeHeaderSize(record);
-  const Object::Ptr h = parseObject(std::string(record.data() + 4, n));
-  AttributeInfo a;
-  a.name = name;
-  a.type = typeOf(h);
-  a.shape.cls = shapeClassFrom(h->getValue<std::string>("shape"));
-  a.shape.dims = u64Vector(h, "dims");
-  if (a.shape.cls == ShapeClass::Simple) a.shape.maxdims = a.shape.dims;
-  a.created = i64(h, "created");
-  return a;
-}
-
-ObjectInfo objectInfo(const Object::Ptr& o) {
-  ObjectInfo i;
-  i.id = o->getValue<std::string>("id");
-  if (!kindFromName(o->getValue<std::string>("kind"), i.kind))
-    throw Poco::DataFormatException("unknown object kind");
-  i.created = i64(o, "created");
-  i.modified = i64(o, "modified");
-  i.attributeCount = u64(o, "attributes");
-  i.linkCount = u64(o, "links");
-  return i;
-}
-
-ContainerInfo containerInfo(const std::string& name, const Object::Ptr& record) {
-  ContainerInfo i;
-  i.name = name;
-  i.rootId = record->getValue<std::string>("root");
-  i.created = i64(record, "created");
-  i.modified = i64(record, "modified");
-  return i;
-}
-
-DatasetInfo datasetInfo(const RocksDbArrayStore::Dataset& d) {
-  DatasetInfo i;
-  i.object = d.object;
-  i.type = d.type;
-  i.shape.cls = d.cls;
-  i.shape.dims = d.dims;
-  i.shape.maxdims = d.maxdims;
-  i.chunks = d.chunks;
-  i.fillValue = d.fillValue;
-  i.filters = d.filters;
-  if (!d.creationProperties.empty()) {
-    // Parsed keeping the client's key order, so that it is returned as it was sent.
-    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-    i.creationProperties = parser.parse(d.creationProperties).extract<Object::Ptr>();
-  }
-  return i;
-}
 
 // ---- chunk layout
 
@@ -464,16 +126,16 @@ std::vector<uint64_t> chooseLayout(const DatasetSpec& spec, const std::vector<ui
 // Keys in [prefix, prefixEnd(prefix)) of `cf`, each handed to fn(key suffix, value) until it
 // returns false, starting after `after` (a suffix) when that is not empty.
 template <typename Fn>
-void scan(RocksDb& db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::ReadOptions& base,
+void scan(RocksDb& db, ::rocksdb::ColumnFamilyHandle* cf, const ::rocksdb::ReadOptions& base,
           const std::string& prefix, const std::string& after, const std::string& what, Fn fn) {
   const std::string end = prefixEnd(prefix);
-  const rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro = base;
+  const ::rocksdb::Slice upper(end);
+  ::rocksdb::ReadOptions ro = base;
   if (!end.empty()) ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(ro, cf));
+  std::unique_ptr<::rocksdb::Iterator> it(db.db().NewIterator(ro, cf));
   it->Seek(prefix + after);
   for (; it->Valid(); it->Next()) {
-    const rocksdb::Slice key = it->key();
+    const ::rocksdb::Slice key = it->key();
     if (!key.starts_with(prefix)) break;
     const std::string suffix(key.data() + prefix.size(), key.size() - prefix.size());
     if (!after.empty() && suffix == after) continue;
@@ -513,18 +175,20 @@ void RocksDbArrayStore::corrupt(const std::string& c, const std::string& what,
                       c + "'");
 }
 
-bool RocksDbArrayStore::getMeta(const std::string& key, const rocksdb::ReadOptions& ro, std::string& value) {
-  const rocksdb::Status s = db_->db().Get(ro, meta_, key, &value);
+bool RocksDbArrayStore::getMeta(const std::string& key, const ::rocksdb::ReadOptions& ro,
+                                std::string& value) {
+  const ::rocksdb::Status s = db_->db().Get(ro, meta_, key, &value);
   if (s.IsNotFound()) return false;
   db_->check(s, "reading arrays metadata");
   return true;
 }
 
-void RocksDbArrayStore::putMeta(rocksdb::WriteBatch& batch, const std::string& key, const Object::Ptr& json) {
+void RocksDbArrayStore::putMeta(::rocksdb::WriteBatch& batch, const std::string& key,
+                                const Object::Ptr& json) {
   db_->check(batch.Put(meta_, key, jsonText(json)), "batching arrays metadata");
 }
 
-Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c, const rocksdb::ReadOptions& ro) {
+Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c, const ::rocksdb::ReadOptions& ro) {
   checkContainerName(c);
   std::string value;
   if (!getMeta(containerKey(c), ro, value)) throw NotFound("domain '" + c + "' not found");
@@ -539,7 +203,7 @@ Object::Ptr RocksDbArrayStore::requireContainer(const std::string& c, const rock
 }
 
 RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c, const std::string& id,
-                                                           const rocksdb::ReadOptions& ro,
+                                                           const ::rocksdb::ReadOptions& ro,
                                                            const ObjectKind* kind) {
   const std::string what = kind ? kindName(*kind) : "object";
   std::string value;
@@ -562,7 +226,7 @@ RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c,
 }
 
 RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c, const std::string& id,
-                                                          const rocksdb::ReadOptions& ro) {
+                                                          const ::rocksdb::ReadOptions& ro) {
   const ObjectKind kind = ObjectKind::Dataset;
   const ObjectDoc doc = findObject(c, id, ro, &kind);
   Dataset d;
@@ -597,7 +261,7 @@ RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c, 
 }
 
 RocksDbArrayStore::ObjectDoc RocksDbArrayStore::addObject(const std::string& c, Object::Ptr record,
-                                                          ObjectKind kind, rocksdb::WriteBatch& batch) {
+                                                          ObjectKind kind, ::rocksdb::WriteBatch& batch) {
   ObjectDoc doc;
   doc.seq = u64(record, "nextSeq");
   record->set("nextSeq", static_cast<Poco::UInt64>(doc.seq + 1));
@@ -619,7 +283,7 @@ RocksDbArrayStore::ObjectDoc RocksDbArrayStore::addObject(const std::string& c, 
 }
 
 void RocksDbArrayStore::touch(const std::string& c, ObjectDoc& doc, Object::Ptr record, int64_t now,
-                              rocksdb::WriteBatch& batch) {
+                              ::rocksdb::WriteBatch& batch) {
   doc.info.modified = now;
   doc.json->set("modified", static_cast<Poco::Int64>(now));
   putMeta(batch, objectKey(c, doc.info.id), doc.json);
@@ -631,8 +295,8 @@ void RocksDbArrayStore::touch(const std::string& c, ObjectDoc& doc, Object::Ptr 
 
 std::vector<std::string> RocksDbArrayStore::listContainers() {
   std::vector<std::string> names;
-  scan(*db_, meta_, rocksdb::ReadOptions(), kContainersPrefix, "", "listing domains",
-       [&](const std::string& name, const rocksdb::Slice&) {
+  scan(*db_, meta_, ::rocksdb::ReadOptions(), kContainersPrefix, "", "listing domains",
+       [&](const std::string& name, const ::rocksdb::Slice&) {
          names.push_back(name);
          return true;
        });
@@ -641,7 +305,7 @@ std::vector<std::string> RocksDbArrayStore::listContainers() {
 
 std::optional<ContainerInfo> RocksDbArrayStore::findContainer(const std::string& name) {
   try {
-    const Object::Ptr record = requireContainer(name, rocksdb::ReadOptions());
+    const Object::Ptr record = requireContainer(name, ::rocksdb::ReadOptions());
     try {
       return containerInfo(name, record);
     } catch (const Poco::Exception& e) {
@@ -656,11 +320,11 @@ ContainerInfo RocksDbArrayStore::createContainer(const std::string& name) {
   checkContainerName(name);
   std::unique_lock lock(containerLock(name));
   std::string existing;
-  if (getMeta(containerKey(name), rocksdb::ReadOptions(), existing))
+  if (getMeta(containerKey(name), ::rocksdb::ReadOptions(), existing))
     throw Conflict("domain '" + name + "' already exists");
   Object::Ptr record = new Object;
   record->set("nextSeq", static_cast<Poco::UInt64>(0));
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   // The root group: numbered like any object, but not in the creation-order index, so that it
   // is never listed.
   ObjectDoc root = addObject(name, record, ObjectKind::Group, batch);
@@ -677,8 +341,8 @@ ContainerInfo RocksDbArrayStore::createContainer(const std::string& name) {
 void RocksDbArrayStore::deleteContainer(const std::string& name) {
   checkContainerName(name);
   std::unique_lock lock(containerLock(name));
-  requireContainer(name, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  requireContainer(name, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   const std::string meta = containerPrefix(name);
   const std::string chunks = chunkContainerPrefix(name);
   db_->check(batch.Delete(meta_, containerKey(name)), "batching a deletion");
@@ -690,8 +354,8 @@ void RocksDbArrayStore::deleteContainer(const std::string& name) {
 // ------------------------------------------------------------------ objects
 
 ObjectInfo RocksDbArrayStore::object(const std::string& c, const std::string& id) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   return findObject(c, id, ro).info;
@@ -699,8 +363,8 @@ ObjectInfo RocksDbArrayStore::object(const std::string& c, const std::string& id
 
 std::vector<std::string> RocksDbArrayStore::listObjects(const std::string& c, ObjectKind kind,
                                                         const Page& page) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   std::string after;
@@ -726,7 +390,7 @@ std::vector<std::string> RocksDbArrayStore::listObjects(const std::string& c, Ob
   std::vector<std::string> ids;
   if (page.limit != 0 && page.limit < 1024) ids.reserve(static_cast<std::size_t>(page.limit));
   scan(*db_, meta_, ro, seqPrefix(c, kind), after, "listing objects of domain '" + c + "'",
-       [&](const std::string&, const rocksdb::Slice& id) {
+       [&](const std::string&, const ::rocksdb::Slice& id) {
          if (page.limit != 0 && ids.size() >= page.limit) return false;
          ids.push_back(id.ToString());
          return true;
@@ -739,13 +403,13 @@ void RocksDbArrayStore::deleteObject(const std::string& c, const std::string& id
   // A value write or resize of this dataset in progress finishes first.
   std::lock_guard valueLock(datasetLock(c, id));
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   ObjectDoc doc = findObject(c, id, ro);
   if (id == record->getValue<std::string>("root"))
     throw Forbidden("the root group of domain '" + c + "' cannot be deleted");
-  rocksdb::WriteBatch batch;
-  const auto check = [&](const rocksdb::Status& s) { db_->check(s, "batching a deletion"); };
+  ::rocksdb::WriteBatch batch;
+  const auto check = [&](const ::rocksdb::Status& s) { db_->check(s, "batching a deletion"); };
   check(batch.Delete(meta_, objectKey(c, id)));
   check(batch.Delete(meta_, seqKey(c, doc.info.kind, doc.seq)));
   std::string tombstone(1, kindChar(doc.info.kind));
@@ -768,8 +432,8 @@ void RocksDbArrayStore::deleteObject(const std::string& c, const std::string& id
 ObjectInfo RocksDbArrayStore::createGroup(const std::string& c) {
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  Object::Ptr record = requireContainer(c, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   ObjectDoc doc = addObject(c, record, ObjectKind::Group, batch);
   putMeta(batch, objectKey(c, doc.info.id), doc.json);
   putMeta(batch, containerKey(c), record);
@@ -781,15 +445,15 @@ ObjectInfo RocksDbArrayStore::createGroup(const std::string& c) {
 
 std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::string& group,
                                                const Page& page) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Group;
   findObject(c, group, ro, &kind);
   std::vector<Link> links;
   scan(*db_, meta_, ro, linkPrefix(c, group), page.marker, "listing the links of group '" + group + "'",
-       [&](const std::string& name, const rocksdb::Slice& value) {
+       [&](const std::string& name, const ::rocksdb::Slice& value) {
          if (page.limit != 0 && links.size() >= page.limit) return false;
          try {
            links.push_back(linkFromJson(name, parseObject(value.ToString())));
@@ -802,8 +466,8 @@ std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::
 }
 
 Link RocksDbArrayStore::link(const std::string& c, const std::string& group, const std::string& name) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Group;
@@ -822,7 +486,7 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
   Link stored = arrays::checkNewLink(link);
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   const ObjectKind groupKind = ObjectKind::Group;
   ObjectDoc g = findObject(c, group, ro, &groupKind);
@@ -832,7 +496,7 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
     throw Conflict("link '" + link.name + "' already exists in group '" + group + "'");
   if (stored.cls == LinkClass::Hard) stored.kind = findObject(c, stored.id, ro).info.kind;
   stored.created = nowMillis();
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   putMeta(batch, key, linkToJson(stored));
   g.json->set("links", static_cast<Poco::UInt64>(g.info.linkCount + 1));
   touch(c, g, record, stored.created, batch);
@@ -842,14 +506,14 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
 void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& group, const std::string& name) {
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   const ObjectKind groupKind = ObjectKind::Group;
   ObjectDoc g = findObject(c, group, ro, &groupKind);
   const std::string key = linkPrefix(c, group) + name;
   std::string existing;
   if (!getMeta(key, ro, existing)) throw NotFound("link '" + name + "' not found in group '" + group + "'");
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   db_->check(batch.Delete(meta_, key), "batching a deletion");
   g.json->set("links", static_cast<Poco::UInt64>(g.info.linkCount ? g.info.linkCount - 1 : 0));
   touch(c, g, record, nowMillis(), batch);
@@ -868,8 +532,8 @@ DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const Dataset
 
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  Object::Ptr record = requireContainer(c, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   ObjectDoc doc = addObject(c, record, ObjectKind::Dataset, batch);
   Object::Ptr o = doc.json;
   setType(o, spec.type);
@@ -903,8 +567,8 @@ DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const Dataset
 }
 
 DatasetInfo RocksDbArrayStore::dataset(const std::string& c, const std::string& id) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
@@ -921,8 +585,8 @@ ObjectInfo RocksDbArrayStore::createDatatype(const std::string& c, const Datatyp
   checkStorableType(type, "the datatype");
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  Object::Ptr record = requireContainer(c, rocksdb::ReadOptions());
-  rocksdb::WriteBatch batch;
+  Object::Ptr record = requireContainer(c, ::rocksdb::ReadOptions());
+  ::rocksdb::WriteBatch batch;
   ObjectDoc doc = addObject(c, record, ObjectKind::Datatype, batch);
   setType(doc.json, type);
   putMeta(batch, objectKey(c, doc.info.id), doc.json);
@@ -932,8 +596,8 @@ ObjectInfo RocksDbArrayStore::createDatatype(const std::string& c, const Datatyp
 }
 
 DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string& id) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Datatype;
@@ -951,14 +615,14 @@ DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string&
 
 std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& c, const std::string& obj,
                                                              const Page& page) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   findObject(c, obj, ro);
   std::vector<AttributeInfo> out;
   scan(*db_, meta_, ro, attributePrefix(c, obj), page.marker, "listing the attributes of '" + obj + "'",
-       [&](const std::string& name, const rocksdb::Slice& value) {
+       [&](const std::string& name, const ::rocksdb::Slice& value) {
          if (page.limit != 0 && out.size() >= page.limit) return false;
          try {
            out.push_back(decodeAttribute(name, value));
@@ -974,8 +638,8 @@ std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& 
 
 AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::string& obj,
                                            const std::string& name) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectDoc doc = findObject(c, obj, ro);
@@ -993,8 +657,8 @@ AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::stri
 
 std::string RocksDbArrayStore::attributeValue(const std::string& c, const std::string& obj,
                                               const std::string& name) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const ObjectDoc doc = findObject(c, obj, ro);
@@ -1024,7 +688,7 @@ void RocksDbArrayStore::createAttribute(const std::string& c, const std::string&
 
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   ObjectDoc doc = findObject(c, obj, ro);
   const std::string key = attributePrefix(c, obj) + info.name;
@@ -1034,7 +698,7 @@ void RocksDbArrayStore::createAttribute(const std::string& c, const std::string&
     throw Conflict("attribute '" + info.name + "' already exists on " + kindName(doc.info.kind) + " '" + obj +
                    "'");
   a.created = nowMillis();
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   db_->check(batch.Put(meta_, key, encodeAttribute(a, packedValue)), "batching an attribute");
   if (!exists) doc.json->set("attributes", static_cast<Poco::UInt64>(doc.info.attributeCount + 1));
   touch(c, doc, record, a.created, batch);
@@ -1045,14 +709,14 @@ void RocksDbArrayStore::deleteAttribute(const std::string& c, const std::string&
                                         const std::string& name) {
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
   ObjectDoc doc = findObject(c, obj, ro);
   const std::string key = attributePrefix(c, obj) + name;
   std::string existing;
   if (!getMeta(key, ro, existing))
     throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj + "'");
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   db_->check(batch.Delete(meta_, key), "batching a deletion");
   const uint64_t n = doc.info.attributeCount;
   doc.json->set("attributes", static_cast<Poco::UInt64>(n ? n - 1 : 0));
@@ -1060,4 +724,4 @@ void RocksDbArrayStore::deleteAttribute(const std::string& c, const std::string&
   db_->write(write_, batch, "deleting attribute '" + name + "' of '" + obj + "'");
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

@@ -4,6 +4,7 @@
 // the locking and the costs are described in rocksdb_array_store.cpp (metadata),
 // rocksdb_array_values.cpp (chunks) and docs/storage.md.
 #include <Poco/JSON/Object.h>
+#include <strata/arrays/piece_walk.h>
 #include <strata/stores/array_store.h>
 
 #include <array>
@@ -12,7 +13,7 @@
 #include "rocksdb_db.h"
 #include "striped_mutex.h"
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 class RocksDbArrayStore final : public ArrayStore {
  public:
@@ -84,41 +85,41 @@ class RocksDbArrayStore final : public ArrayStore {
   // ---- metadata (rocksdb_array_store.cpp)
 
   // The container's record, or NotFound naming it.
-  Poco::JSON::Object::Ptr requireContainer(const std::string& c, const rocksdb::ReadOptions& ro);
+  Poco::JSON::Object::Ptr requireContainer(const std::string& c, const ::rocksdb::ReadOptions& ro);
   // The object `id` (of `kind`, if given): NotFound, or Gone if it was deleted.
-  ObjectDoc findObject(const std::string& c, const std::string& id, const rocksdb::ReadOptions& ro,
+  ObjectDoc findObject(const std::string& c, const std::string& id, const ::rocksdb::ReadOptions& ro,
                        const ObjectKind* kind = nullptr);
-  Dataset loadDataset(const std::string& c, const std::string& id, const rocksdb::ReadOptions& ro);
+  Dataset loadDataset(const std::string& c, const std::string& id, const ::rocksdb::ReadOptions& ro);
   // A new object's document in `batch`, numbered from the container record (which the caller
   // writes). Caller holds the container lock exclusively.
   ObjectDoc addObject(const std::string& c, Poco::JSON::Object::Ptr record, ObjectKind kind,
-                      rocksdb::WriteBatch& batch);
+                      ::rocksdb::WriteBatch& batch);
   // Puts the object's and the container's documents with `modified` = now.
   void touch(const std::string& c, ObjectDoc& doc, Poco::JSON::Object::Ptr record, int64_t now,
-             rocksdb::WriteBatch& batch);
-  bool getMeta(const std::string& key, const rocksdb::ReadOptions& ro, std::string& value);
-  void putMeta(rocksdb::WriteBatch& batch, const std::string& key, const Poco::JSON::Object::Ptr& json);
+             ::rocksdb::WriteBatch& batch);
+  bool getMeta(const std::string& key, const ::rocksdb::ReadOptions& ro, std::string& value);
+  void putMeta(::rocksdb::WriteBatch& batch, const std::string& key, const Poco::JSON::Object::Ptr& json);
   [[noreturn]] void corrupt(const std::string& c, const std::string& what, const std::string& detail) const;
   std::shared_mutex& containerLock(const std::string& c);
   std::mutex& datasetLock(const std::string& c, const std::string& id);
 
   // ---- values (rocksdb_array_values.cpp)
 
-  // Validates `sel` against the dataset; returns the number of elements it selects.
-  static uint64_t checkSelection(const Dataset& d, const arrays::Selection& sel);
+  // Where a selection enters: checked against the dataset once, then walked piece by piece.
+  static arrays::PieceWalk walk(const Dataset& d, const arrays::Selection& sel);
   // Reads one chunk; false if it was never written.
-  bool fetchChunk(const rocksdb::ReadOptions& ro, const std::string& key, rocksdb::PinnableSlice& value);
-  void readFixed(const std::string& c, const Dataset& d, const arrays::Selection& sel,
-                 const rocksdb::ReadOptions& ro, const ByteSink& sink);
-  void readVariable(const std::string& c, const Dataset& d, const arrays::Selection& sel,
-                    const rocksdb::ReadOptions& ro, const ByteSink& sink);
+  bool fetchChunk(const ::rocksdb::ReadOptions& ro, const std::string& key, ::rocksdb::PinnableSlice& value);
+  void readFixed(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
+                 const ::rocksdb::ReadOptions& ro, const ByteSink& sink);
+  void readVariable(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
+                    const ::rocksdb::ReadOptions& ro, const ByteSink& sink);
 
   std::shared_ptr<RocksDb> db_;
   std::unique_ptr<RocksDb::RoleClaim> claim_;
-  rocksdb::ColumnFamilyHandle* meta_;
-  rocksdb::ColumnFamilyHandle* chunks_;
-  rocksdb::WriteOptions write_;    // the write that acknowledges a request
-  rocksdb::WriteOptions interim_;  // the earlier batches of a large write: never synced
+  ::rocksdb::ColumnFamilyHandle* meta_;
+  ::rocksdb::ColumnFamilyHandle* chunks_;
+  ::rocksdb::WriteOptions write_;    // the write that acknowledges a request
+  ::rocksdb::WriteOptions interim_;  // the earlier batches of a large write: never synced
   // Metadata changes of one container take its stripe exclusively; the batches of value
   // writes and resizes take it shared, to check that their dataset still exists.
   std::array<std::shared_mutex, 64> containerLocks_;
@@ -127,4 +128,4 @@ class RocksDbArrayStore final : public ArrayStore {
   StripedMutex datasetLocks_;
 };
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

@@ -4,6 +4,7 @@
 // (arrays_chunks).
 #include <Poco/JSON/Array.h>
 #include <strata/arrays/datatype.h>
+#include <strata/arrays/piece_walk.h>
 #include <strata/arrays/validation.h>
 #include <strata/stores/array_store.h>
 
@@ -13,7 +14,7 @@
 
 #include "rocksdb_keys.h"
 
-namespace strata::rdb::arr {
+namespace strata::rocksdb {
 
 // ---- arrays_meta keys. Container names never hold NUL (checkContainerName), and each
 // container's keys share one prefix that no other container's keys start with.
@@ -61,8 +62,8 @@ inline std::string chunkKey(const std::string& prefix, const std::vector<uint64_
 
 // ---- values
 
-// Assumed bytes per element of a variable-length type, to size its chunks and slabs.
-inline constexpr uint64_t kVariableElementGuess = 64;
+// Assumed bytes per element of a variable-length type, to size its chunks and pieces.
+using arrays::kVariableElementGuess;
 
 Poco::JSON::Array::Ptr u64Array(const std::vector<uint64_t>& values);
 
@@ -72,4 +73,4 @@ using arrays::repeatElement;
 using arrays::splitElements;
 using arrays::zeroElement;
 
-}  // namespace strata::rdb::arr
+}  // namespace strata::rocksdb

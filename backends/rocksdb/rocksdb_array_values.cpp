@@ -21,22 +21,24 @@
 // and reported but not applied.
 //
 // Reads take a snapshot, so one read sees one state of the dataset and its chunks, whatever
-// writers do meanwhile. A selection is processed in slabs along its outermost dimensions, in
-// value order, each holding at most ~16 MiB of values (up to 64 MiB when that lets a slab cover a
-// whole row of chunks, so that no chunk is read twice); within a slab, Selection::forEachChunk
-// visits exactly the chunks the slab touches, one Get each. A read holds one slab and one chunk.
-// A selection whose rows are larger than the slab reads some chunks once per slab that crosses
-// them: clients that page by chunk rows (h5pyd does) never pay that.
+// writers do meanwhile. A selection is processed in pieces (arrays/piece_walk.h), in value
+// order, each holding at most ~16 MiB of values (up to 64 MiB when that lets a piece cover a
+// whole row of chunks, so that no chunk is read twice); within a piece, PieceWalk::forEachChunk
+// visits exactly the chunks the piece touches, one Get each. A read holds one piece and one
+// chunk. A selection whose rows are larger than the piece bound reads some chunks once per piece
+// that crosses them: clients that page by chunk rows (h5pyd does) never pay that.
 //
 // Writes run under the dataset's stripe of datasetLocks_ (read-modify-write of partial chunks),
 // after every check that can refuse them: a write that is refused changes nothing. Fixed-size
-// values stream from the source slab by slab; variable-length values are pulled whole first
+// values stream from the source piece by piece; variable-length values are pulled whole first
 // (their elements must all be counted before anything is written). Changed chunks are kept
 // until 64 MiB are pending, then committed in one WriteBatch, each batch checking under the
 // container's lock that the dataset still exists; the last batch also carries the dataset's new
 // modified time. A write that fits in one batch is atomic; a larger one whose source fails part
 // way leaves its earlier batches written, as an HDF5 write would.
 #include <Poco/JSON/Array.h>
+#include <strata/arrays/block_sink.h>
+#include <strata/arrays/piece_walk.h>
 #include <strata/errors.h>
 #include <strata/util.h>
 
@@ -49,140 +51,42 @@
 #include "rocksdb_array_store.h"
 #include "rocksdb_array_support.h"
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 using arrays::Datatype;
 using arrays::Selection;
-using namespace arr;
 
 namespace {
 
 using Run = Selection::ChunkPiece::Run;
 using Coords = std::vector<uint64_t>;
 
-constexpr uint64_t kSlabBytes = 16 << 20;     // values one step of a read or write aims to hold
-constexpr uint64_t kMaxSlabBytes = 64 << 20;  // ... and may grow to, to cover a row of chunks
+constexpr uint64_t kMaxSlabBytes = 64 << 20;  // what a piece may grow to, to cover a row of chunks
 constexpr uint64_t kBatchBytes = 64 << 20;    // chunk bytes per WriteBatch
-constexpr std::size_t kSinkBlock = 4 << 20;   // the most a read hands its sink at once
-
-uint64_t planBytes(const RocksDbArrayStore::Dataset& d) {
-  return d.type->fixedSize() ? d.type->size : kVariableElementGuess;
-}
 
 uint64_t chunkBytes(const RocksDbArrayStore::Dataset& d) { return d.chunkElements * d.type->size; }
 
-// Calls fn(chunk coordinates, runs) for each chunk `part` touches, in chunk order.
+// Pieces of ~kPieceBytes of values, aligned to the stored chunk shape (see the top of the file).
+arrays::PiecePlan piecePlan(const RocksDbArrayStore::Dataset& d) {
+  arrays::PiecePlan plan;
+  plan.elementBytes = d.type->fixedSize() ? d.type->size : kVariableElementGuess;
+  plan.chunks = d.layout;
+  plan.maxAlignedBytes = kMaxSlabBytes;
+  return plan;
+}
+
+// Calls fn(chunk coordinates, runs) for each chunk a piece of `walk` touches, in chunk order.
 template <typename Fn>
-void forEachPiece(const RocksDbArrayStore::Dataset& d, const Selection& part, Fn&& fn) {
+void forEachChunkOf(const RocksDbArrayStore::Dataset& d, const arrays::PieceWalk& walk,
+                    const arrays::Piece& part, Fn&& fn) {
   if (d.cls == ShapeClass::Scalar) {
     static const Coords none;
     const std::vector<Run> runs{{0, 0, 1}};
     fn(none, runs);
     return;
   }
-  part.forEachChunk(d.dims, d.layout, [&](const Selection::ChunkPiece& p) { fn(p.chunk, p.runs); });
+  walk.forEachChunk(part, d.dims, d.layout, [&](const Selection::ChunkPiece& p) { fn(p.chunk, p.runs); });
 }
-
-// Where the slab starting at selected index `first` along a dimension ends: after at most
-// `group` indices, and on a chunk boundary when one lies in between.
-uint64_t slabEnd(uint64_t start, uint64_t step, uint64_t chunk, uint64_t first, uint64_t group,
-                 uint64_t count) {
-  const uint64_t end = std::min(count, first + group);
-  if (end == count) return end;
-  const uint64_t x = start + first * step;
-  const uint64_t boundary = (start + end * step) / chunk * chunk;
-  if (boundary <= x) return end;
-  return first + (boundary - x + step - 1) / step;
-}
-
-// Calls fn(part, elements) for consecutive parts of `sel` that together make it, in value
-// order: points and small selections whole, larger hyperslabs split along their outermost
-// dimensions (see the top of the file).
-template <typename Fn>
-void forEachSlab(const RocksDbArrayStore::Dataset& d, const Selection& sel, Fn&& fn) {
-  if (d.cls == ShapeClass::Scalar) {
-    fn(sel, uint64_t{1});
-    return;
-  }
-  const uint64_t total = sel.size();
-  if (total == 0) return;
-  const uint64_t bytes = planBytes(d);
-  const uint64_t target = std::max<uint64_t>(1, kSlabBytes / bytes);
-  if (sel.kind() == Selection::Kind::Points || total <= target) {
-    fn(sel, total);
-    return;
-  }
-  const uint64_t cap = std::max<uint64_t>(1, kMaxSlabBytes / bytes);
-  const arrays::Hyperslab& h = sel.slab();
-  const std::size_t rank = h.count.size();
-  // k: the outermost dimension that is split; those before it go one index at a time, those
-  // after it whole (`inner` elements per index of k).
-  std::size_t k = 0;
-  uint64_t inner = 1;
-  for (std::size_t i = rank; i-- > 0;) {
-    if (inner > target / h.count[i]) {
-      k = i;
-      break;
-    }
-    inner *= h.count[i];
-  }
-  uint64_t group = std::max<uint64_t>(1, target / inner);
-  const uint64_t step = h.step[k];
-  const uint64_t chunk = d.layout[k];
-  const uint64_t span = step >= chunk ? 1 : (chunk + step - 1) / step;
-  if (group < span && span <= cap / inner) group = span;
-
-  arrays::Hyperslab part = h;
-  std::vector<uint64_t> outer(k, 0);
-  for (std::size_t i = 0; i < k; ++i) part.count[i] = 1;
-  for (;;) {
-    for (std::size_t i = 0; i < k; ++i) part.start[i] = h.start[i] + outer[i] * h.step[i];
-    for (uint64_t first = 0; first < h.count[k];) {
-      const uint64_t end = slabEnd(h.start[k], step, chunk, first, group, h.count[k]);
-      part.start[k] = h.start[k] + first * step;
-      part.count[k] = end - first;
-      fn(Selection::hyperslab(part), (end - first) * inner);
-      first = end;
-    }
-    std::size_t i = k;
-    for (;;) {
-      if (i == 0) return;
-      --i;
-      if (++outer[i] < h.count[i]) break;
-      outer[i] = 0;
-    }
-  }
-}
-
-// Gathers pieces into blocks of up to kSinkBlock bytes for the sink.
-class BlockSink {
- public:
-  explicit BlockSink(const ByteSink& sink) : sink_(sink) {}
-  void put(const char* p, std::size_t n) {
-    while (n > 0) {
-      if (buffer_.empty() && n >= kSinkBlock) {
-        sink_(p, kSinkBlock);
-        p += kSinkBlock;
-        n -= kSinkBlock;
-        continue;
-      }
-      const std::size_t take = std::min(n, kSinkBlock - buffer_.size());
-      buffer_.append(p, take);
-      p += take;
-      n -= take;
-      if (buffer_.size() == kSinkBlock) flush();
-    }
-  }
-  void flush() {
-    if (buffer_.empty()) return;
-    sink_(buffer_.data(), buffer_.size());
-    buffer_.clear();
-  }
-
- private:
-  const ByteSink& sink_;
-  std::string buffer_;
-};
 
 // Calls fn(first, length) for the runs of cells (C order over `shape`) that lie outside
 // `inside` (the part of the chunk within the extent, per dimension), in ascending order.
@@ -230,8 +134,8 @@ class RocksDbArrayStore::ChunkWriter {
     if (whole) {
       if (d_.type->fixedSize()) value.assign(chunkBytes(d_), '\0');
     } else {
-      rocksdb::PinnableSlice stored;
-      if (store_.fetchChunk(rocksdb::ReadOptions(), key, stored)) {
+      ::rocksdb::PinnableSlice stored;
+      if (store_.fetchChunk(::rocksdb::ReadOptions(), key, stored)) {
         if (d_.type->fixedSize() && stored.size() != chunkBytes(d_)) corruptChunk(stored.size());
         value.assign(stored.data(), stored.size());
       } else {
@@ -278,7 +182,7 @@ class RocksDbArrayStore::ChunkWriter {
   // the container's lock, that the dataset still exists: one deleted meanwhile (with its
   // container, which takes no dataset lock) gets no chunks written after its deletion.
   void commit(const std::function<void(Poco::JSON::Object::Ptr)>* last) {
-    rocksdb::WriteBatch batch;
+    ::rocksdb::WriteBatch batch;
     const std::string what = "writing dataset '" + d_.object.id + "' of domain '" + c_ + "'";
     // Moved into the batch one by one, so that a chunk is never held twice.
     for (auto it = pending_.begin(); it != pending_.end(); it = pending_.erase(it)) {
@@ -288,7 +192,7 @@ class RocksDbArrayStore::ChunkWriter {
         store_.db_->check(batch.Delete(store_.chunks_, it->first), what);
     }
     pendingBytes_ = 0;
-    const rocksdb::ReadOptions ro;
+    const ::rocksdb::ReadOptions ro;
     const ObjectKind kind = ObjectKind::Dataset;
     if (!last) {
       if (batch.Count() == 0) return;
@@ -316,14 +220,14 @@ class RocksDbArrayStore::ChunkWriter {
 
 // ------------------------------------------------------------------ values
 
-uint64_t RocksDbArrayStore::checkSelection(const Dataset& d, const Selection& sel) {
-  return arrays::checkSelection(sel, d.cls, d.dims, "dataset '" + d.object.id + "'");
+arrays::PieceWalk RocksDbArrayStore::walk(const Dataset& d, const Selection& sel) {
+  return arrays::PieceWalk(sel, d.cls, d.dims, "dataset '" + d.object.id + "'");
 }
 
-bool RocksDbArrayStore::fetchChunk(const rocksdb::ReadOptions& ro, const std::string& key,
-                                   rocksdb::PinnableSlice& value) {
+bool RocksDbArrayStore::fetchChunk(const ::rocksdb::ReadOptions& ro, const std::string& key,
+                                   ::rocksdb::PinnableSlice& value) {
   value.Reset();
-  const rocksdb::Status s = db_->db().Get(ro, chunks_, key, &value);
+  const ::rocksdb::Status s = db_->db().Get(ro, chunks_, key, &value);
   if (s.IsNotFound()) return false;
   db_->check(s, "reading a dataset chunk");
   return true;
@@ -331,26 +235,27 @@ bool RocksDbArrayStore::fetchChunk(const rocksdb::ReadOptions& ro, const std::st
 
 void RocksDbArrayStore::read(const std::string& c, const std::string& id, const Selection& sel,
                              const ByteSink& sink) {
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
-  if (checkSelection(d, sel) == 0) return;
+  const arrays::PieceWalk pieces = walk(d, sel);
+  if (pieces.elements() == 0) return;
   if (d.type->fixedSize())
-    readFixed(c, d, sel, ro, sink);
+    readFixed(c, d, pieces, ro, sink);
   else
-    readVariable(c, d, sel, ro, sink);
+    readVariable(c, d, pieces, ro, sink);
 }
 
-void RocksDbArrayStore::readFixed(const std::string& c, const Dataset& d, const Selection& sel,
-                                  const rocksdb::ReadOptions& ro, const ByteSink& sink) {
+void RocksDbArrayStore::readFixed(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
+                                  const ::rocksdb::ReadOptions& ro, const ByteSink& sink) {
   const std::size_t size = d.type->size;
   std::string out;
-  rocksdb::PinnableSlice chunk;
-  forEachSlab(d, sel, [&](const Selection& part, uint64_t n) {
-    out.resize(static_cast<std::size_t>(n * size));
-    forEachPiece(d, part, [&](const Coords& coords, const std::vector<Run>& runs) {
+  ::rocksdb::PinnableSlice chunk;
+  pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
+    out.resize(static_cast<std::size_t>(part.elements * size));
+    forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
       const bool found = fetchChunk(ro, chunkKey(d.chunkPrefix, coords), chunk);
       if (found && chunk.size() != chunkBytes(d))
         corrupt(c, "chunk of dataset '" + d.object.id + "'",
@@ -364,22 +269,22 @@ void RocksDbArrayStore::readFixed(const std::string& c, const Dataset& d, const 
           repeatElement(d.unwritten, r.length, to);
       }
     });
-    for (std::size_t pos = 0; pos < out.size(); pos += kSinkBlock)
-      sink(out.data() + pos, std::min(kSinkBlock, out.size() - pos));
+    for (std::size_t pos = 0; pos < out.size(); pos += arrays::kSinkBlock)
+      sink(out.data() + pos, std::min(arrays::kSinkBlock, out.size() - pos));
   });
 }
 
-void RocksDbArrayStore::readVariable(const std::string& c, const Dataset& d, const Selection& sel,
-                                     const rocksdb::ReadOptions& ro, const ByteSink& sink) {
-  BlockSink out(sink);
-  std::string arena;                                 // the slab's elements, as found
+void RocksDbArrayStore::readVariable(const std::string& c, const Dataset& d, const arrays::PieceWalk& pieces,
+                                     const ::rocksdb::ReadOptions& ro, const ByteSink& sink) {
+  arrays::BlockSink out(sink);
+  std::string arena;                                 // the piece's elements, as found
   std::vector<std::pair<uint64_t, uint64_t>> spans;  // per value: offset and size in arena
-  rocksdb::PinnableSlice chunk;
-  forEachSlab(d, sel, [&](const Selection& part, uint64_t n) {
+  ::rocksdb::PinnableSlice chunk;
+  pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
     arena.clear();
-    spans.assign(static_cast<std::size_t>(n), {0, 0});
+    spans.assign(static_cast<std::size_t>(part.elements), {0, 0});
     uint64_t unwrittenAt = std::numeric_limits<uint64_t>::max();
-    forEachPiece(d, part, [&](const Coords& coords, const std::vector<Run>& runs) {
+    forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
       std::vector<uint64_t> offsets;
       const bool found = fetchChunk(ro, chunkKey(d.chunkPrefix, coords), chunk);
       if (found) {
@@ -413,10 +318,11 @@ void RocksDbArrayStore::readVariable(const std::string& c, const Dataset& d, con
 void RocksDbArrayStore::write(const std::string& c, const std::string& id, const Selection& sel,
                               const ByteSource& source, uint64_t bytes) {
   std::lock_guard valueLock(datasetLock(c, id));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
-  const uint64_t count = checkSelection(d, sel);
+  const arrays::PieceWalk pieces = walk(d, sel);
+  const uint64_t count = pieces.elements();
   const Datatype& type = *d.type;
   const bool points = sel.kind() == Selection::Kind::Points;
   ChunkWriter writer(*this, c, d);
@@ -426,10 +332,11 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
     arrays::checkValueBytes(type, count, bytes);
     std::string in;
     uint64_t pulled = 0;
-    forEachSlab(d, sel, [&](const Selection& part, uint64_t n) {
+    pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
+      const uint64_t n = part.elements;
       in.resize(static_cast<std::size_t>(n * size));
       arrays::pullBytes(source, in.data(), n * size, pulled, bytes);
-      forEachPiece(d, part, [&](const Coords& coords, const std::vector<Run>& runs) {
+      forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
         uint64_t covered = 0;
         for (const Run& r : runs) covered += r.length;
         // A hyperslab selects each cell once: covering as many cells as the chunk holds means
@@ -456,9 +363,9 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
       in.append(piece.data(), static_cast<std::size_t>(want));
     }
     const std::vector<uint64_t> values = splitElements(type, in.data(), in.size(), count);
-    uint64_t base = 0;  // the slab's first value
-    forEachSlab(d, sel, [&](const Selection& part, uint64_t n) {
-      forEachPiece(d, part, [&](const Coords& coords, const std::vector<Run>& runs) {
+    pieces.forEach(piecePlan(d), [&](const arrays::Piece& part) {
+      const uint64_t base = part.firstValue;
+      forEachChunkOf(d, pieces, part, [&](const Coords& coords, const std::vector<Run>& runs) {
         uint64_t covered = 0;
         for (const Run& r : runs) covered += r.length;
         const bool whole = !points && covered == d.chunkElements;
@@ -490,7 +397,6 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
         chunk = std::move(updated);
         writer.maybeCommit();
       });
-      base += n;
     });
   }
   writer.finish(nullptr);
@@ -499,7 +405,7 @@ void RocksDbArrayStore::write(const std::string& c, const std::string& id, const
 void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
                                const std::vector<uint64_t>& dims) {
   std::lock_guard valueLock(datasetLock(c, id));
-  const rocksdb::ReadOptions ro;
+  const ::rocksdb::ReadOptions ro;
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
   arrays::checkResize("dataset '" + id + "'", d.cls, d.dims, d.maxdims, dims);
@@ -520,14 +426,14 @@ void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
     }
   if (lastShrinking != rank) {
     const std::string end = prefixEnd(d.chunkPrefix);
-    const rocksdb::Slice upper(end);
-    rocksdb::ReadOptions iro;
+    const ::rocksdb::Slice upper(end);
+    ::rocksdb::ReadOptions iro;
     iro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(iro, chunks_));
+    std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(iro, chunks_));
     Coords coords(rank), origin(rank), inside(rank);
     it->Seek(d.chunkPrefix);
     while (it->Valid()) {
-      const rocksdb::Slice key = it->key();
+      const ::rocksdb::Slice key = it->key();
       if (key.size() != d.chunkPrefix.size() + 8 * rank)
         corrupt(c, "chunk key of dataset '" + id + "'", "wrong length");
       bool cut = false, outside = false;
@@ -589,4 +495,4 @@ void RocksDbArrayStore::resize(const std::string& c, const std::string& id,
   });
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

@@ -19,7 +19,7 @@
 
 #include <strata/backend_plugin.h>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 class RocksDbBackend final : public BackendPlugin {
  public:
@@ -48,6 +48,6 @@ class RocksDbBackend final : public BackendPlugin {
   }
 };
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb
 
-STRATA_BACKEND_PLUGIN(strata::rdb::RocksDbBackend, "rocksdb", "0.1.0")
+STRATA_BACKEND_PLUGIN(strata::rocksdb::RocksDbBackend, "rocksdb", "0.1.0")

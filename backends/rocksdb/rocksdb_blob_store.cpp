@@ -33,7 +33,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 namespace {
 
@@ -61,7 +61,7 @@ std::string encodeRef(const Ref& r) {
   return out;
 }
 
-bool decodeRef(const rocksdb::Slice& value, Ref& r) {
+bool decodeRef(const ::rocksdb::Slice& value, Ref& r) {
   if (value.size() < 21 || value[0] != kRecordVersion) return false;
   r.refs = readBigEndian64(value.data() + 1);
   r.size = readBigEndian64(value.data() + 9);
@@ -89,12 +89,12 @@ void requireId(const std::string& id) {
 [[noreturn]] void throwNotFound(const std::string& id) { throw NotFound("no blob " + id); }
 
 // The reference record of `id` as of `snapshot` (null: now), or false.
-bool readRef(RocksDb& db, rocksdb::ColumnFamilyHandle* refs, const std::string& id,
-             const rocksdb::Snapshot* snapshot, Ref& out) {
-  rocksdb::ReadOptions ro;
+bool readRef(RocksDb& db, ::rocksdb::ColumnFamilyHandle* refs, const std::string& id,
+             const ::rocksdb::Snapshot* snapshot, Ref& out) {
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
-  rocksdb::PinnableSlice value;
-  const rocksdb::Status s = db.db().Get(ro, refs, id, &value);
+  ::rocksdb::PinnableSlice value;
+  const ::rocksdb::Status s = db.db().Get(ro, refs, id, &value);
   if (s.IsNotFound()) return false;
   db.check(s, "reading the record of blob " + id);
   if (!decodeRef(value, out)) {
@@ -106,8 +106,8 @@ bool readRef(RocksDb& db, rocksdb::ColumnFamilyHandle* refs, const std::string& 
 
 class RocksDbBlobReader final : public BlobReader {
  public:
-  RocksDbBlobReader(std::shared_ptr<RocksDb> db, rocksdb::ColumnFamilyHandle* chunks,
-                    const rocksdb::Snapshot* snapshot, std::string id, Ref ref)
+  RocksDbBlobReader(std::shared_ptr<RocksDb> db, ::rocksdb::ColumnFamilyHandle* chunks,
+                    const ::rocksdb::Snapshot* snapshot, std::string id, Ref ref)
       : db_(std::move(db)), chunks_(chunks), snapshot_(snapshot), id_(std::move(id)), ref_(std::move(ref)) {}
   ~RocksDbBlobReader() override { db_->db().ReleaseSnapshot(snapshot_); }
 
@@ -136,9 +136,9 @@ class RocksDbBlobReader final : public BlobReader {
   void load(uint64_t index) {
     if (loaded_ && index == index_) return;
     loaded_ = false;
-    rocksdb::ReadOptions ro;
+    ::rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
-    const rocksdb::Status s = db_->db().Get(ro, chunks_, chunkKey(ref_.dataKey, index), &chunk_);
+    const ::rocksdb::Status s = db_->db().Get(ro, chunks_, chunkKey(ref_.dataKey, index), &chunk_);
     if (s.IsNotFound()) corrupt(index, "is missing");
     db_->check(s, "reading blob " + id_);
     index_ = index;
@@ -153,8 +153,8 @@ class RocksDbBlobReader final : public BlobReader {
   }
 
   std::shared_ptr<RocksDb> db_;
-  rocksdb::ColumnFamilyHandle* chunks_;
-  const rocksdb::Snapshot* snapshot_;
+  ::rocksdb::ColumnFamilyHandle* chunks_;
+  const ::rocksdb::Snapshot* snapshot_;
   std::string id_;
   Ref ref_;
   std::string chunk_;
@@ -178,7 +178,8 @@ RocksDbBlobStore::RocksDbBlobStore(std::shared_ptr<RocksDb> db, const StoreOptio
   }
 }
 
-void RocksDbBlobStore::deleteChunks(const std::string& dataKey, uint64_t chunks, rocksdb::WriteBatch& batch) {
+void RocksDbBlobStore::deleteChunks(const std::string& dataKey, uint64_t chunks,
+                                    ::rocksdb::WriteBatch& batch) {
   // Point deletes rather than DeleteRange: the count is known, and range tombstones slow down
   // every later read of the column family while they live in the memtable.
   for (uint64_t i = 0; i < chunks; ++i)
@@ -187,20 +188,20 @@ void RocksDbBlobStore::deleteChunks(const std::string& dataKey, uint64_t chunks,
 
 void RocksDbBlobStore::removeUnfinishedUploads() {
   const std::string end = prefixEnd(kUploadPrefix);
-  const rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro;
+  const ::rocksdb::Slice upper(end);
+  ::rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> markers(db_->db().NewIterator(ro, refs_));
+  std::unique_ptr<::rocksdb::Iterator> markers(db_->db().NewIterator(ro, refs_));
   std::size_t removed = 0;
   for (markers->Seek(kUploadPrefix); markers->Valid(); markers->Next()) {
     const std::string dataKey = markers->key().ToString().substr(kUploadPrefix.size());
     const std::string prefix = chunkPrefix(dataKey);
     const std::string chunksEnd = prefixEnd(prefix);
-    const rocksdb::Slice chunksUpper(chunksEnd);
-    rocksdb::ReadOptions cro;
+    const ::rocksdb::Slice chunksUpper(chunksEnd);
+    ::rocksdb::ReadOptions cro;
     cro.iterate_upper_bound = &chunksUpper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(cro, chunks_));
-    rocksdb::WriteBatch batch;
+    std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(cro, chunks_));
+    ::rocksdb::WriteBatch batch;
     for (it->Seek(prefix); it->Valid(); it->Next())
       db_->check(batch.Delete(chunks_, it->key()), "batching chunk deletions");
     db_->check(it->status(), "listing the chunks of an unfinished upload");
@@ -223,7 +224,7 @@ BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t 
   const auto flush = [&] {
     if (!marked) {
       // Before the first chunk, so that a crash never leaves chunks nobody can find.
-      db_->put(bulk_, refs_, marker, rocksdb::Slice(), "starting a blob upload");
+      db_->put(bulk_, refs_, marker, ::rocksdb::Slice(), "starting a blob upload");
       marked = true;
     }
     db_->put(bulk_, chunks_, chunkKey(dataKey, written), chunk, "writing a blob chunk");
@@ -247,7 +248,7 @@ BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t 
     if (!inBatch && !chunk.empty()) flush();
 
     std::lock_guard lock(stripes_.forKey(r.id));
-    rocksdb::WriteBatch batch;
+    ::rocksdb::WriteBatch batch;
     if (marked) db_->check(batch.Delete(refs_, marker), "batching a blob commit");
     Ref ref;
     if (readRef(*db_, refs_, r.id, nullptr, ref)) {
@@ -264,8 +265,8 @@ BlobInfo RocksDbBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t 
     return BlobInfo{r.id, ref.size, ref.refs};
   } catch (...) {
     if (!committed && marked) {
-      rocksdb::WriteBatch batch;
-      rocksdb::Status s;
+      ::rocksdb::WriteBatch batch;
+      ::rocksdb::Status s;
       for (uint64_t i = 0; i < written && s.ok(); ++i) s = batch.Delete(chunks_, chunkKey(dataKey, i));
       if (s.ok()) s = batch.Delete(refs_, marker);
       if (s.ok()) s = db_->db().Write(bulk_, &batch);
@@ -287,7 +288,7 @@ std::optional<BlobInfo> RocksDbBlobStore::stat(const std::string& id) {
 
 std::unique_ptr<BlobReader> RocksDbBlobStore::open(const std::string& id) {
   requireId(id);
-  const rocksdb::Snapshot* snapshot = db_->db().GetSnapshot();
+  const ::rocksdb::Snapshot* snapshot = db_->db().GetSnapshot();
   Ref ref;
   try {
     if (!readRef(*db_, refs_, id, snapshot, ref)) throwNotFound(id);
@@ -319,7 +320,7 @@ uint64_t RocksDbBlobStore::release(const std::string& id) {
     return ref.refs;
   }
   // Record and chunks go together: no reader can find chunks without a record.
-  rocksdb::WriteBatch batch;
+  ::rocksdb::WriteBatch batch;
   db_->check(batch.Delete(refs_, id), "batching a blob deletion");
   deleteChunks(ref.dataKey, ref.chunks(), batch);
   db_->write(write_, batch, "deleting blob " + id);
@@ -327,10 +328,10 @@ uint64_t RocksDbBlobStore::release(const std::string& id) {
 }
 
 std::vector<BlobInfo> RocksDbBlobStore::list() {
-  const rocksdb::Slice upper(kIdsEnd);
-  rocksdb::ReadOptions ro;
+  const ::rocksdb::Slice upper(kIdsEnd);
+  ::rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(ro, refs_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, refs_));
   std::vector<BlobInfo> out;
   Ref ref;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -346,4 +347,4 @@ std::vector<BlobInfo> RocksDbBlobStore::list() {
   return out;
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

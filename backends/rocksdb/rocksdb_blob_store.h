@@ -6,7 +6,7 @@
 
 #include <strata/stores/blob_store.h>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 class RocksDbBlobStore final : public BlobStore {
  public:
@@ -22,16 +22,16 @@ class RocksDbBlobStore final : public BlobStore {
 
  private:
   // Adds to `batch` the deletion of the first `chunks` chunks stored under `dataKey`.
-  void deleteChunks(const std::string& dataKey, uint64_t chunks, rocksdb::WriteBatch& batch);
+  void deleteChunks(const std::string& dataKey, uint64_t chunks, ::rocksdb::WriteBatch& batch);
   void removeUnfinishedUploads();
 
   std::shared_ptr<RocksDb> db_;
   std::unique_ptr<RocksDb::RoleClaim> claim_;
-  rocksdb::ColumnFamilyHandle* chunks_;
-  rocksdb::ColumnFamilyHandle* refs_;
-  rocksdb::WriteOptions write_;  // the commits that acknowledge a request
-  rocksdb::WriteOptions bulk_;   // chunk writes: never synced, the commit's sync covers them
-  StripedMutex stripes_;         // by blob id
+  ::rocksdb::ColumnFamilyHandle* chunks_;
+  ::rocksdb::ColumnFamilyHandle* refs_;
+  ::rocksdb::WriteOptions write_;  // the commits that acknowledge a request
+  ::rocksdb::WriteOptions bulk_;   // chunk writes: never synced, the commit's sync covers them
+  StripedMutex stripes_;           // by blob id
 };
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

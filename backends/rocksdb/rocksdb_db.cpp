@@ -24,7 +24,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 namespace fs = std::filesystem;
 
@@ -33,7 +33,7 @@ namespace {
 // Every column family this backend knows, opened (and created if missing) together with any
 // others the database already holds. "default" is RocksDB's own and always present.
 const std::vector<std::string>& knownFamilies() {
-  static const std::vector<std::string> names{rocksdb::kDefaultColumnFamilyName,
+  static const std::vector<std::string> names{::rocksdb::kDefaultColumnFamilyName,
                                               kEntities,
                                               kAnnotations,
                                               kAnnotationsIndex,
@@ -63,23 +63,23 @@ constexpr uint64_t kMinBlobFileValue = 64 << 10;
 
 struct CompressionName {
   const char* name;
-  rocksdb::CompressionType type;
+  ::rocksdb::CompressionType type;
 };
-constexpr CompressionName kCompressions[] = {{"none", rocksdb::kNoCompression},
-                                             {"snappy", rocksdb::kSnappyCompression},
-                                             {"lz4", rocksdb::kLZ4Compression},
-                                             {"zstd", rocksdb::kZSTD}};
+constexpr CompressionName kCompressions[] = {{"none", ::rocksdb::kNoCompression},
+                                             {"snappy", ::rocksdb::kSnappyCompression},
+                                             {"lz4", ::rocksdb::kLZ4Compression},
+                                             {"zstd", ::rocksdb::kZSTD}};
 
-bool supported(rocksdb::CompressionType type) {
-  if (type == rocksdb::kNoCompression) return true;
-  const auto all = rocksdb::GetSupportedCompressions();
+bool supported(::rocksdb::CompressionType type) {
+  if (type == ::rocksdb::kNoCompression) return true;
+  const auto all = ::rocksdb::GetSupportedCompressions();
   return std::find(all.begin(), all.end(), type) != all.end();
 }
 
-rocksdb::CompressionType compressionType(const std::string& name) {
+::rocksdb::CompressionType compressionType(const std::string& name) {
   for (const auto& c : kCompressions)
     if (name == c.name) return c.type;
-  return rocksdb::kNoCompression;
+  return ::rocksdb::kNoCompression;
 }
 
 std::string supportedNames() {
@@ -92,17 +92,17 @@ std::string supportedNames() {
   return out;
 }
 
-rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const DbSettings& settings,
-                                           const std::shared_ptr<rocksdb::Cache>& cache) {
-  rocksdb::ColumnFamilyOptions cf;
+::rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const DbSettings& settings,
+                                             const std::shared_ptr<::rocksdb::Cache>& cache) {
+  ::rocksdb::ColumnFamilyOptions cf;
   cf.compression = compressionType(settings.compression);
-  rocksdb::BlockBasedTableOptions table;
+  ::rocksdb::BlockBasedTableOptions table;
   // One cache for the whole database, so that cacheSize bounds it (RocksDB's default gives
   // each column family a cache of its own).
   table.block_cache = cache;
   // Most reads are point lookups of one entity, annotation or blob record.
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  table.filter_policy.reset(::rocksdb::NewBloomFilterPolicy(10));
+  cf.table_factory.reset(::rocksdb::NewBlockBasedTableFactory(table));
   if (name == kBlobs) {
     cf.enable_blob_files = true;
     cf.min_blob_size = kMinBlobFileValue;
@@ -117,7 +117,7 @@ bool contains(const std::string& text, const char* part) { return text.find(part
 
 // ENOSPC reaches callers as IOError/NoSpace, or, when writes stall behind the background
 // error, as Incomplete carrying its text. EDQUOT is an IOError of its own.
-bool outOfSpace(const rocksdb::Status& status) {
+bool outOfSpace(const ::rocksdb::Status& status) {
   if (status.ok()) return false;
   if (status.IsNoSpace()) return true;
   const std::string detail = status.ToString();
@@ -134,10 +134,10 @@ constexpr uint64_t kResumeHeadroom = 1 << 20;
 // has no room for. It keeps RocksDB's file names: the previous LOG becomes LOG.old.<micros>,
 // and RocksDB deletes old ones beyond keep_log_file_num. Warnings and errors also go to the
 // server's log.
-class InfoLog : public rocksdb::Logger {
+class InfoLog : public ::rocksdb::Logger {
  public:
   InfoLog(const std::string& dir, Poco::Logger& logger)
-      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), dir_(dir), logger_(logger) {
+      : ::rocksdb::Logger(::rocksdb::InfoLogLevel::INFO_LEVEL), dir_(dir), logger_(logger) {
     const std::string file = dir + "/LOG";
     std::error_code ec;
     if (fs::exists(file, ec)) {
@@ -152,9 +152,11 @@ class InfoLog : public rocksdb::Logger {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
-  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+  using ::rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(::rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const ::rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     if (level < GetInfoLogLevel()) return;
     char line[4096];
     const auto now = std::chrono::system_clock::now();
@@ -182,9 +184,9 @@ class InfoLog : public rocksdb::Logger {
       // A full disk loses the line; nothing else is affected.
       [[maybe_unused]] const ssize_t written = ::write(fd_, line, static_cast<std::size_t>(n));
     }
-    if (level >= rocksdb::InfoLogLevel::WARN_LEVEL && level != rocksdb::InfoLogLevel::HEADER_LEVEL) {
+    if (level >= ::rocksdb::InfoLogLevel::WARN_LEVEL && level != ::rocksdb::InfoLogLevel::HEADER_LEVEL) {
       const std::string message(line + header, static_cast<std::size_t>(n - header - 1));
-      if (level == rocksdb::InfoLogLevel::WARN_LEVEL)
+      if (level == ::rocksdb::InfoLogLevel::WARN_LEVEL)
         logger_.warning("RocksDB %s: %s", dir_, message);
       else
         logger_.error("RocksDB %s: %s", dir_, message);
@@ -200,9 +202,9 @@ class InfoLog : public rocksdb::Logger {
 // Turns RocksDB's automatic recovery from a full disk off: it would wait for a whole write
 // buffer of free space (64 MiB) and poll for it every 5 seconds, and while it waits DB::Resume()
 // answers Busy. RocksDb::resumeAfterNoSpace() resumes at the next write instead.
-class NoSpaceRecovery : public rocksdb::EventListener {
+class NoSpaceRecovery : public ::rocksdb::EventListener {
  public:
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+  void OnErrorRecoveryBegin(::rocksdb::BackgroundErrorReason, ::rocksdb::Status error,
                             bool* autoRecovery) override {
     if (outOfSpace(error)) *autoRecovery = false;
   }
@@ -216,7 +218,7 @@ StoreOptions readStoreOptions(const StoreConfig& config) {
   o.path = config.section.getString("path");
   if (o.path.empty()) throw StartupError("configuration key " + o.configPrefix + ".path must not be empty");
   o.sync = config.section.getBool("sync", false);
-  const std::string fallback = supported(rocksdb::kLZ4Compression) ? "lz4" : "none";
+  const std::string fallback = supported(::rocksdb::kLZ4Compression) ? "lz4" : "none";
   o.db.compression = Poco::toLower(Poco::trim(config.section.getString("compression", fallback)));
   bool known = false;
   for (const auto& c : kCompressions) known = known || o.db.compression == c.name;
@@ -314,7 +316,7 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical, const
     return StartupError("RocksDB database '" + canonical + "' (" + key + "): " + what);
   };
 
-  rocksdb::DBOptions dbOptions;
+  ::rocksdb::DBOptions dbOptions;
   dbOptions.create_if_missing = true;
   dbOptions.create_missing_column_families = true;
   // RocksDB's informational LOG files pile up otherwise (one per open).
@@ -325,14 +327,15 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical, const
   // log files: RocksDB's default allows 4 x the memtable total, about 4 GiB here, kept on disk
   // and replayed at open. Past this size the families holding the oldest log are flushed.
   dbOptions.max_total_wal_size = kMaxTotalWalBytes;
-  dbOptions.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
+  dbOptions.info_log_level = ::rocksdb::InfoLogLevel::INFO_LEVEL;
   dbOptions.info_log = std::make_shared<InfoLog>(canonical, logger);
   dbOptions.listeners.push_back(std::make_shared<NoSpaceRecovery>());
 
   // An existing database must be opened with every family it holds; a new one has none yet.
   std::vector<std::string> existing;
   if (fs::exists(fs::path(canonical) / "CURRENT")) {
-    const rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), canonical, &existing);
+    const ::rocksdb::Status s =
+        ::rocksdb::DB::ListColumnFamilies(::rocksdb::DBOptions(), canonical, &existing);
     if (!s.ok()) {
       if (s.IsCorruption())
         throw startupError("is corrupt: " + s.ToString() +
@@ -344,14 +347,14 @@ std::unique_ptr<RocksDb> DbRegistry::openNew(const std::string& canonical, const
   for (const auto& name : existing)
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
 
-  auto cache = rocksdb::NewLRUCache(options.db.cacheBytes, cacheShardBits(options.db.cacheBytes));
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  auto cache = ::rocksdb::NewLRUCache(options.db.cacheBytes, cacheShardBits(options.db.cacheBytes));
+  std::vector<::rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : names) descriptors.emplace_back(name, familyOptions(name, options.db, cache));
 
   std::unique_ptr<RocksDb> result(new RocksDb(canonical, logger));
-  rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s =
-      rocksdb::DB::Open(rocksdb::DBOptions(dbOptions), canonical, descriptors, &result->handles_, &raw);
+  ::rocksdb::DB* raw = nullptr;
+  const ::rocksdb::Status s =
+      ::rocksdb::DB::Open(::rocksdb::DBOptions(dbOptions), canonical, descriptors, &result->handles_, &raw);
   if (!s.ok()) {
     const std::string detail = s.ToString();
     if (s.IsIOError() &&
@@ -387,14 +390,14 @@ RocksDb::~RocksDb() {
         "RocksDB %s: the WAL is not synced at close, because a write failed and "
         "writes did not resume; what was acknowledged before is in the WAL",
         path_);
-  rocksdb::Status s;
+  ::rocksdb::Status s;
   if (!writeFailed_) s = db_->SyncWAL();
   if (!s.ok()) logger_.warning("RocksDB %s: syncing the WAL at close failed: %s", path_, s.ToString());
   // Flushing the memtables leaves every write in table files that the MANIFEST lists: the next
   // open replays no log, and a database copied or restored without its log files after a clean
   // stop loses nothing (a missing table file is refused at open, a missing log is not).
   if (!writeFailed_ && !handles_.empty()) {
-    rocksdb::FlushOptions flush;
+    ::rocksdb::FlushOptions flush;
     flush.wait = true;
     s = db_->Flush(flush, handles_);
     if (!s.ok())
@@ -409,7 +412,7 @@ RocksDb::~RocksDb() {
   logger_.information("closed RocksDB database %s", path_);
 }
 
-rocksdb::ColumnFamilyHandle* RocksDb::family(const std::string& name) const {
+::rocksdb::ColumnFamilyHandle* RocksDb::family(const std::string& name) const {
   auto it = families_.find(name);
   if (it == families_.end())
     throw InternalError("RocksDB database " + path_ + " has no column family '" + name + "'");
@@ -432,7 +435,7 @@ RocksDb::RoleClaim::~RoleClaim() {
   db_.claims_.erase(role_);
 }
 
-void RocksDb::fail(const rocksdb::Status& status, const std::string& what) const {
+void RocksDb::fail(const ::rocksdb::Status& status, const std::string& what) const {
   const std::string detail = status.ToString();
   if (status.IsNotFound()) throw NotFound(what + ": " + detail);
   if (outOfSpace(status))
@@ -447,23 +450,23 @@ void RocksDb::fail(const rocksdb::Status& status, const std::string& what) const
   throw InternalError("the RocksDB database at " + path_ + " failed " + what + ": " + detail);
 }
 
-void RocksDb::write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch,
+void RocksDb::write(const ::rocksdb::WriteOptions& options, ::rocksdb::WriteBatch& batch,
                     const std::string& what) {
   run([&] { return db_->Write(options, &batch); }, what);
 }
 
-void RocksDb::put(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
-                  const rocksdb::Slice& key, const rocksdb::Slice& value, const std::string& what) {
+void RocksDb::put(const ::rocksdb::WriteOptions& options, ::rocksdb::ColumnFamilyHandle* family,
+                  const ::rocksdb::Slice& key, const ::rocksdb::Slice& value, const std::string& what) {
   run([&] { return db_->Put(options, family, key, value); }, what);
 }
 
-void RocksDb::remove(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
-                     const rocksdb::Slice& key, const std::string& what) {
+void RocksDb::remove(const ::rocksdb::WriteOptions& options, ::rocksdb::ColumnFamilyHandle* family,
+                     const ::rocksdb::Slice& key, const std::string& what) {
   run([&] { return db_->Delete(options, family, key); }, what);
 }
 
-void RocksDb::run(const std::function<rocksdb::Status()>& write, const std::string& what) {
-  rocksdb::Status s = write();
+void RocksDb::run(const std::function<::rocksdb::Status()>& write, const std::string& what) {
+  ::rocksdb::Status s = write();
   if (!s.ok() && (s.IsIOError() || outOfSpace(s))) {
     writeFailed_ = true;
     if (outOfSpace(s) && resumeAfterNoSpace()) s = write();
@@ -477,14 +480,14 @@ bool RocksDb::resumeAfterNoSpace() {
   // free byte; so resume only when they fit. (One thread resumes; the others then find the
   // database running, and Resume() returns at once.)
   uint64_t memtables = 0;
-  if (!db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables))
+  if (!db_->GetAggregatedIntProperty(::rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables))
     memtables = 0;
   struct statvfs vfs;
   if (::statvfs(path_.c_str(), &vfs) == 0) {
     const uint64_t available = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
     if (available < memtables + kResumeHeadroom) return false;
   }
-  const rocksdb::Status s = db_->Resume();
+  const ::rocksdb::Status s = db_->Resume();
   if (!s.ok()) {
     logger_.warning("RocksDB %s: cannot resume writes after running out of space: %s", path_, s.ToString());
     return false;
@@ -493,4 +496,4 @@ bool RocksDb::resumeAfterNoSpace() {
   return true;
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

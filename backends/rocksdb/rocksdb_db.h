@@ -11,7 +11,7 @@
 // together; a role's store picks its own with family(). The arrays role joins by adding its
 // store file and using kArraysMeta / kArraysChunks, which are already opened.
 //
-// Thread-safety: rocksdb::DB is thread-safe; RocksDb adds no state after open() except the
+// Thread-safety: ::rocksdb::DB is thread-safe; RocksDb adds no state after open() except the
 // role claims and the recovery from a full disk, which have their own locks.
 //
 // A full disk: a write that fails with ENOSPC throws InsufficientStorage (507), and RocksDB
@@ -37,7 +37,7 @@ namespace Poco {
 class Logger;
 }
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 // Column family names: one per role (and per index a role keeps).
 inline constexpr const char* kEntities = "entities";
@@ -81,9 +81,9 @@ class RocksDb {
   RocksDb(const RocksDb&) = delete;
   RocksDb& operator=(const RocksDb&) = delete;
 
-  rocksdb::DB& db() { return *db_; }
+  ::rocksdb::DB& db() { return *db_; }
   // One of the k* names above.
-  rocksdb::ColumnFamilyHandle* family(const std::string& name) const;
+  ::rocksdb::ColumnFamilyHandle* family(const std::string& name) const;
   const std::string& path() const { return path_; }
   Poco::Logger& logger() const { return logger_; }
 
@@ -96,17 +96,17 @@ class RocksDb {
 
   // Translates a failed status into the strata error hierarchy (see rocksdb_db.cpp for the
   // mapping); `what` says what was being done ("reading entity x").
-  [[noreturn]] void fail(const rocksdb::Status& status, const std::string& what) const;
-  void check(const rocksdb::Status& status, const std::string& what) const {
+  [[noreturn]] void fail(const ::rocksdb::Status& status, const std::string& what) const;
+  void check(const ::rocksdb::Status& status, const std::string& what) const {
     if (!status.ok()) fail(status, what);
   }
   // Writes a batch, translating failures. Every write of the stores goes through write(),
   // put() or remove(), so that a database stopped by a full disk resumes (resumeAfterNoSpace).
-  void write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch, const std::string& what);
-  void put(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
-           const rocksdb::Slice& key, const rocksdb::Slice& value, const std::string& what);
-  void remove(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
-              const rocksdb::Slice& key, const std::string& what);
+  void write(const ::rocksdb::WriteOptions& options, ::rocksdb::WriteBatch& batch, const std::string& what);
+  void put(const ::rocksdb::WriteOptions& options, ::rocksdb::ColumnFamilyHandle* family,
+           const ::rocksdb::Slice& key, const ::rocksdb::Slice& value, const std::string& what);
+  void remove(const ::rocksdb::WriteOptions& options, ::rocksdb::ColumnFamilyHandle* family,
+              const ::rocksdb::Slice& key, const std::string& what);
 
  private:
   RocksDb(std::string path, Poco::Logger& logger);
@@ -115,7 +115,7 @@ class RocksDb {
   // Runs one write; if it fails for want of space, tries resumeAfterNoSpace() and, if the
   // database resumed, runs it once more. A write that failed is not in the memtables, and
   // Resume() moves past its WAL file, so the second run applies it once.
-  void run(const std::function<rocksdb::Status()>& write, const std::string& what);
+  void run(const std::function<::rocksdb::Status()>& write, const std::string& what);
   // A write that fails for want of space stops the database (RocksDB's background error):
   // every later write fails the same way, also once there is room again. This calls
   // DB::Resume(), which flushes the memtables and starts a new write-ahead log, if the disk
@@ -124,9 +124,9 @@ class RocksDb {
 
   std::string path_;  // canonical
   Poco::Logger& logger_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
+  std::unique_ptr<::rocksdb::DB> db_;
+  std::vector<::rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, ::rocksdb::ColumnFamilyHandle*> families_;
   std::mutex resumeMutex_;
   // A write failed with an I/O error (a full disk) and the database has not resumed since:
   // its WAL writer may have failed, and must not be synced at close.
@@ -147,4 +147,4 @@ class RocksDb::RoleClaim {
   std::string role_;
 };
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

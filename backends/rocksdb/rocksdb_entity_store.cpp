@@ -28,7 +28,7 @@
 #include <queue>
 #include <sstream>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 namespace {
 
@@ -126,11 +126,11 @@ Entity RocksDbEntityStore::decode(const std::string& collection, const std::stri
 }
 
 std::optional<Entity> RocksDbEntityStore::read(const std::string& collection, const std::string& id,
-                                               const std::string& key, const rocksdb::Snapshot* snapshot) {
-  rocksdb::ReadOptions ro;
+                                               const std::string& key, const ::rocksdb::Snapshot* snapshot) {
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
   std::string value;
-  const rocksdb::Status s = db_->db().Get(ro, cf_, key, &value);
+  const ::rocksdb::Status s = db_->db().Get(ro, cf_, key, &value);
   if (s.IsNotFound()) return std::nullopt;
   db_->check(s, "reading entity '" + id + "' in collection '" + collection + "'");
   return decode(collection, id, value);
@@ -197,15 +197,15 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
   const std::string what = "listing collection '" + collection + "'";
   const std::string prefix = component(collection);
   const std::string end = prefixEnd(prefix);
-  rocksdb::ManagedSnapshot snapshot(&db_->db());
-  const rocksdb::Slice lower(prefix), upper(end);
-  rocksdb::ReadOptions ro;
+  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
+  const ::rocksdb::Slice lower(prefix), upper(end);
+  ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   ro.iterate_lower_bound = &lower;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(ro, cf_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, cf_));
   const auto idOf = [&] {
-    const rocksdb::Slice k = it->key();
+    const ::rocksdb::Slice k = it->key();
     return std::string(k.data() + prefix.size(), k.size() - prefix.size());
   };
 
@@ -277,11 +277,11 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
 
 std::vector<std::string> RocksDbEntityStore::collections() {
   std::vector<std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db().NewIterator(rocksdb::ReadOptions(), cf_));
+  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(::rocksdb::ReadOptions(), cf_));
   std::string name;
   // One seek per collection: from a collection's first key straight past its range.
   for (it->SeekToFirst(); it->Valid();) {
-    const rocksdb::Slice k = it->key();
+    const ::rocksdb::Slice k = it->key();
     std::size_t pos = 0;
     if (!readComponent(std::string_view(k.data(), k.size()), pos, name)) {
       db_->logger().error("RocksDB %s: malformed entity key, skipped", db_->path());
@@ -295,4 +295,4 @@ std::vector<std::string> RocksDbEntityStore::collections() {
   return out;
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

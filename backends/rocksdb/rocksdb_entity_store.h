@@ -6,7 +6,7 @@
 
 #include <strata/stores/entity_store.h>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 class RocksDbEntityStore final : public EntityStore {
  public:
@@ -24,14 +24,14 @@ class RocksDbEntityStore final : public EntityStore {
  private:
   // The stored record of `key`, or nullopt.
   std::optional<Entity> read(const std::string& collection, const std::string& id, const std::string& key,
-                             const rocksdb::Snapshot* snapshot);
+                             const ::rocksdb::Snapshot* snapshot);
   Entity decode(const std::string& collection, const std::string& id, const std::string& value) const;
 
   std::shared_ptr<RocksDb> db_;
   std::unique_ptr<RocksDb::RoleClaim> claim_;
-  rocksdb::ColumnFamilyHandle* cf_;
-  rocksdb::WriteOptions write_;
+  ::rocksdb::ColumnFamilyHandle* cf_;
+  ::rocksdb::WriteOptions write_;
   StripedMutex stripes_;
 };
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

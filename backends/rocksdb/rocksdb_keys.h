@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 inline void appendComponent(std::string& key, std::string_view part) {
   for (char c : part) {
@@ -102,4 +102,4 @@ inline double fromOrderedDouble(uint64_t bits) {
   return d;
 }
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

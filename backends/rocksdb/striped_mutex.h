@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string_view>
 
-namespace strata::rdb {
+namespace strata::rocksdb {
 
 class StripedMutex {
  public:
@@ -20,4 +20,4 @@ class StripedMutex {
   std::array<std::mutex, 256> stripes_;
 };
 
-}  // namespace strata::rdb
+}  // namespace strata::rocksdb

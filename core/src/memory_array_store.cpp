@@ -34,6 +34,8 @@
 // most kMaxDatasetBytes of fixed-size values (InsufficientStorage beyond): the memory backend
 // is for tests and small deployments, and an allocation the machine cannot back would bring
 // down the whole server rather than fail one request.
+#include <strata/arrays/block_sink.h>
+#include <strata/arrays/piece_walk.h>
 #include <strata/arrays/validation.h>
 #include <strata/errors.h>
 #include <strata/memory_stores.h>
@@ -63,45 +65,11 @@ using arrays::DatatypePtr;
 using arrays::elementCount;
 using arrays::Selection;
 
-constexpr std::size_t kBlock = 4 << 20;  // what a read hands its sink at most at once
 constexpr uint64_t kMaxDatasetBytes = uint64_t{4} << 30;
 // A variable-length element costs a std::string even when never written.
 constexpr uint64_t kMaxVariableElements = uint64_t{64} << 20;
 // An announced variable-length write is buffered whole; never reserve more than this up front.
 constexpr std::size_t kMaxReserve = 64 << 20;
-
-// Gathers small pieces into blocks of up to kBlock bytes for the sink; hands large runs
-// through without copying.
-class BlockSink {
- public:
-  BlockSink(const ByteSink& sink, uint64_t total) : sink_(sink) {
-    buffer_.reserve(static_cast<std::size_t>(std::min<uint64_t>(total, kBlock)));
-  }
-  void put(const char* p, std::size_t n) {
-    while (n > 0) {
-      if (buffer_.empty() && n >= kBlock) {
-        sink_(p, kBlock);
-        p += kBlock;
-        n -= kBlock;
-        continue;
-      }
-      const std::size_t take = std::min(n, kBlock - buffer_.size());
-      buffer_.append(p, take);
-      p += take;
-      n -= take;
-      if (buffer_.size() == kBlock) flush();
-    }
-  }
-  void flush() {
-    if (buffer_.empty()) return;
-    sink_(buffer_.data(), buffer_.size());
-    buffer_.clear();
-  }
-
- private:
-  const ByteSink& sink_;
-  std::string buffer_;
-};
 
 // Calls copy(oldIndex, newIndex, length) for each row (run along the last dimension) of the
 // region both extents share, so values keep their coordinates across a resize.
@@ -405,17 +373,18 @@ class MemoryArrayStore final : public ArrayStore {
     const Datatype& type = *o->type;
     const DatasetValues& v = *o->values;
     std::shared_lock lock(v.mutex);
-    const uint64_t count = checkSelection(*o, v, sel);
+    const arrays::PieceWalk walk = enter(*o, v, sel);
+    const uint64_t count = walk.elements();
     if (type.fixedSize()) {
       const std::size_t size = type.size;
-      BlockSink out(sink, count * size);
-      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+      arrays::BlockSink out(sink, count * size);
+      walk.forEachRun(v.dims, [&](uint64_t first, uint64_t n) {
         out.put(v.fixed.data() + first * size, static_cast<std::size_t>(n * size));
       });
       out.flush();
     } else {
-      BlockSink out(sink, std::min<uint64_t>(count, kBlock / 8) * 8);
-      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+      arrays::BlockSink out(sink, std::min<uint64_t>(count, arrays::kSinkBlock / 8) * 8);
+      walk.forEachRun(v.dims, [&](uint64_t first, uint64_t n) {
         for (uint64_t i = first; i < first + n; ++i) {
           const std::string& e = v.variable[i].empty() ? o->defaultElement : v.variable[i];
           out.put(e.data(), e.size());
@@ -434,9 +403,10 @@ class MemoryArrayStore final : public ArrayStore {
       // Straight from the source into place: no copy of the value is ever held. A source
       // that fails part-way leaves what it delivered written, as an HDF5 write would.
       std::unique_lock lock(v.mutex);
-      arrays::checkValueBytes(type, checkSelection(*o, v, sel), bytes);
+      const arrays::PieceWalk walk = enter(*o, v, sel);
+      arrays::checkValueBytes(type, walk.elements(), bytes);
       uint64_t pulled = 0;
-      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+      walk.forEachRun(v.dims, [&](uint64_t first, uint64_t n) {
         arrays::pullBytes(source, v.fixed.data() + first * type.size, n * type.size, pulled, bytes);
       });
     } else {
@@ -444,7 +414,7 @@ class MemoryArrayStore final : public ArrayStore {
       // pulled whole (callers bound variable-length request sizes), before taking the lock.
       {
         std::shared_lock lock(v.mutex);
-        checkSelection(*o, v, sel);
+        enter(*o, v, sel);
       }
       std::string buffer;
       buffer.reserve(static_cast<std::size_t>(std::min<uint64_t>(bytes, kMaxReserve)));
@@ -457,10 +427,10 @@ class MemoryArrayStore final : public ArrayStore {
       }
       std::unique_lock lock(v.mutex);
       // Checked again under the exclusive lock: a resize may have run in between.
-      const uint64_t count = checkSelection(*o, v, sel);
-      const auto offsets = arrays::splitElements(type, buffer.data(), buffer.size(), count);
+      const arrays::PieceWalk walk = enter(*o, v, sel);
+      const auto offsets = arrays::splitElements(type, buffer.data(), buffer.size(), walk.elements());
       std::size_t next = 0;
-      forEachRun(*o, v, sel, [&](uint64_t first, uint64_t n) {
+      walk.forEachRun(v.dims, [&](uint64_t first, uint64_t n) {
         for (uint64_t i = first; i < first + n; ++i, ++next)
           v.variable[i].assign(buffer, offsets[next], offsets[next + 1] - offsets[next]);
       });
@@ -581,6 +551,7 @@ class MemoryArrayStore final : public ArrayStore {
     }
     i.shape.maxdims = o.maxdims;
     i.chunks = o.chunks;
+    i.layout = o.chunks.empty() ? Layout::Contiguous : Layout::Chunked;
     i.fillValue = o.fillValue;
     i.filters = o.filters;
     i.creationProperties = jsonObject(o.creationProperties);
@@ -667,18 +638,10 @@ class MemoryArrayStore final : public ArrayStore {
 
   // Validates the selection against the current extent (caller holds the dataset lock);
   // returns the number of elements it selects.
-  static uint64_t checkSelection(const Object& o, const DatasetValues& v, const Selection& sel) {
-    return arrays::checkSelection(sel, o.shapeClass, v.dims, "dataset '" + o.id + "'");
-  }
-
-  // Runs of linear element indices in selection order (after checkSelection).
-  template <typename Fn>
-  static void forEachRun(const Object& o, const DatasetValues& v, const Selection& sel, Fn&& fn) {
-    if (o.shapeClass == ShapeClass::Scalar) {
-      fn(uint64_t{0}, uint64_t{1});
-      return;
-    }
-    sel.forEachRun(v.dims, [&](uint64_t first, uint64_t n) { fn(first, n); });
+  // Where a selection enters: checked against the current extent (caller holds the dataset
+  // lock), then walked as runs of linear element indices without checking again.
+  static arrays::PieceWalk enter(const Object& o, const DatasetValues& v, const Selection& sel) {
+    return arrays::PieceWalk(sel, o.shapeClass, v.dims, "dataset '" + o.id + "'");
   }
 
   std::shared_mutex mutex_;

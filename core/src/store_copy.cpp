@@ -1,5 +1,6 @@
 #include "store_copy.h"
 
+#include <strata/arrays/piece_walk.h>
 #include <strata/errors.h>
 
 #include <cstring>
@@ -14,8 +15,6 @@ namespace {
 using arrays::Datatype;
 using arrays::DatatypePtr;
 using arrays::Selection;
-
-constexpr uint64_t kSlabBytes = 16u << 20;
 
 class IdMap {
  public:
@@ -82,39 +81,24 @@ std::vector<T> allPaged(F&& list, std::function<std::string(const T&)> key) {
   return out;
 }
 
-// Copies a dataset's values in slabs along the first dimension, so memory stays bounded.
+// Copies a dataset's values piece by piece (arrays/piece_walk.h), so memory stays bounded.
 uint64_t copyValues(ArrayStore& from, ArrayStore& to, const std::string& c, const std::string& srcId,
                     const std::string& dstId, const DatasetInfo& info, const IdMap& ids) {
   if (info.shape.cls == ShapeClass::Null) return 0;
-  std::vector<Selection> slabs;
-  if (info.shape.cls == ShapeClass::Scalar || info.shape.dims.empty()) {
-    slabs.push_back(Selection::all({}));
-  } else {
-    const auto& dims = info.shape.dims;
-    uint64_t rowElements = 1;
-    for (std::size_t i = 1; i < dims.size(); ++i) rowElements *= dims[i];
-    const uint64_t elementBytes = info.type->fixedSize() ? info.type->size : 64;
-    const uint64_t rowBytes = std::max<uint64_t>(1, rowElements * elementBytes);
-    const uint64_t rows = std::max<uint64_t>(1, kSlabBytes / rowBytes);
-    for (uint64_t r = 0; r < dims[0]; r += rows) {
-      arrays::Hyperslab h;
-      h.start.assign(dims.size(), 0);
-      h.start[0] = r;
-      h.count = dims;
-      h.count[0] = std::min(rows, dims[0] - r);
-      h.step.assign(dims.size(), 1);
-      slabs.push_back(Selection::hyperslab(h));
-    }
-  }
+  const Selection all =
+      Selection::all(info.shape.cls == ShapeClass::Simple ? info.shape.dims : std::vector<uint64_t>{});
+  const arrays::PieceWalk walk(all, info.shape.cls, info.shape.dims, "dataset " + srcId);
+  arrays::PiecePlan plan;
+  plan.elementBytes = info.type->fixedSize() ? info.type->size : arrays::kVariableElementGuess;
   uint64_t total = 0;
   std::string buffer;
-  for (const auto& sel : slabs) {
+  walk.forEach(plan, [&](const arrays::Piece& piece) {
     buffer.clear();
-    from.read(c, srcId, sel, [&](const char* d, std::size_t n) { buffer.append(d, n); });
+    from.read(c, srcId, piece.selection, [&](const char* d, std::size_t n) { buffer.append(d, n); });
     remapReferences(*info.type, buffer, ids);
     std::size_t pos = 0;
     to.write(
-        c, dstId, sel,
+        c, dstId, piece.selection,
         [&](char* d, std::size_t n) {
           const std::size_t k = std::min(n, buffer.size() - pos);
           std::memcpy(d, buffer.data() + pos, k);
@@ -123,7 +107,7 @@ uint64_t copyValues(ArrayStore& from, ArrayStore& to, const std::string& c, cons
         },
         buffer.size());
     total += buffer.size();
-  }
+  });
   return total;
 }
 

@@ -161,17 +161,46 @@ void parseCreationProperties(const Object& body, const arrays::Datatype& type, D
   }
 }
 
-// creationProperties of datasets the store has none for (made outside this API).
-Object::Ptr derivedCreationProperties(const DatasetInfo& ds) {
+const char* allocTimeName(AllocTime t) {
+  switch (t) {
+    case AllocTime::Early:
+      return "H5D_ALLOC_TIME_EARLY";
+    case AllocTime::Late:
+      return "H5D_ALLOC_TIME_LATE";
+    case AllocTime::Incremental:
+      return "H5D_ALLOC_TIME_INCR";
+    case AllocTime::Default:
+      break;
+  }
+  return "H5D_ALLOC_TIME_DEFAULT";
+}
+
+const char* fillTimeName(FillTime t) {
+  switch (t) {
+    case FillTime::Alloc:
+      return "H5D_FILL_TIME_ALLOC";
+    case FillTime::Never:
+      return "H5D_FILL_TIME_NEVER";
+    case FillTime::IfSet:
+      break;
+  }
+  return "H5D_FILL_TIME_IFSET";
+}
+
+// h5serv's creationProperties JSON, rendered from the store's typed fields: for datasets the
+// client created without them or that were made outside this API (files written by h5py).
+Object::Ptr creationPropertiesJson(const DatasetInfo& ds) {
   auto o = newObject();
+  if (ds.allocTime) o->set("allocTime", allocTimeName(*ds.allocTime));
+  if (ds.fillTime) o->set("fillTime", fillTimeName(*ds.fillTime));
   auto layout = newObject();
-  if (ds.chunks.empty()) {
-    layout->set("class", "H5D_CONTIGUOUS");
-  } else {
+  if (ds.layout == Layout::Chunked || !ds.chunks.empty()) {
     layout->set("class", "H5D_CHUNKED");
     Array::Ptr dims = new Array;
     for (auto c : ds.chunks) dims->add(c);
     layout->set("dims", dims);
+  } else {
+    layout->set("class", ds.layout == Layout::Compact ? "H5D_COMPACT" : "H5D_CONTIGUOUS");
   }
   o->set("layout", layout);
   if (!ds.fillValue.empty()) {
@@ -261,7 +290,8 @@ Object::Ptr datasetJson(const Scope& sc, const DatasetInfo& ds) {
   o->set("id", id);
   o->set("type", arrays::typeToJson(*ds.type));
   o->set("shape", shapeJson(ds.shape));
-  o->set("creationProperties", ds.creationProperties ? ds.creationProperties : derivedCreationProperties(ds));
+  // As the client sent them, when it did (h5serv returns them unchanged).
+  o->set("creationProperties", ds.creationProperties ? ds.creationProperties : creationPropertiesJson(ds));
   o->set("created", timestamp(ds.object.created));
   o->set("lastModified", timestamp(ds.object.modified));
   o->set("attributeCount", ds.object.attributeCount);

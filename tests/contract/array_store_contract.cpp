@@ -553,6 +553,7 @@ TEST_P(ArrayStoreContract, ReportsHowADatasetWasCreated) {
   EXPECT_EQ(info.shape.dims, (Dims{10, 20}));
   EXPECT_EQ(info.shape.maxdims, (Dims{kUnlimited, 40}));
   EXPECT_EQ(info.chunks, (Dims{5, 10}));
+  EXPECT_EQ(info.layout, Layout::Chunked);
   EXPECT_EQ(info.fillValue, le32(42));
   ASSERT_EQ(info.filters.size(), 1u);
   EXPECT_EQ(info.filters[0].kind, Filter::Kind::Deflate);
@@ -567,7 +568,11 @@ TEST_P(ArrayStoreContract, ReportsHowADatasetWasCreated) {
   const DatasetInfo plain = store_->dataset(c_, create(spec(i32, {3, 4})));
   EXPECT_EQ(plain.shape.maxdims, (Dims{3, 4}));
   EXPECT_TRUE(plain.chunks.empty());
+  EXPECT_EQ(plain.layout, Layout::Contiguous);
   EXPECT_TRUE(plain.fillValue.empty());
+  // Creation properties the client did not send are not made up by the store: the typed
+  // fields say what the dataset is.
+  EXPECT_FALSE(plain.creationProperties);
 
   const auto listed = store_->listObjects(c_, ObjectKind::Dataset, {});
   EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()),

@@ -99,6 +99,7 @@ void describe(ArrayStore& s, const std::string& c, const std::string& id, const 
     for (auto x : d.shape.maxdims) out << ",m" << x;
     out << " chunks=";
     for (auto x : d.chunks) out << x << ",";
+    out << " layout=" << static_cast<int>(d.layout);
     const std::string values = readAll(s, c, id);
     out << " fill=" << d.fillValue.size() << " values=" << values.size() << ":"
         << std::hash<std::string>()(values) << "\n";

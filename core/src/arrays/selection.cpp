@@ -393,6 +393,11 @@ void Selection::validate(const std::vector<uint64_t>& dims) const {
 void Selection::forEachRun(const std::vector<uint64_t>& dims,
                            const std::function<void(uint64_t first, uint64_t length)>& fn) const {
   validate(dims);
+  runsUnchecked(dims, fn);
+}
+
+void Selection::runsUnchecked(const std::vector<uint64_t>& dims,
+                              const std::function<void(uint64_t first, uint64_t length)>& fn) const {
   // Linear indices must be representable; a contiguous dataset that large cannot exist.
   checkedProduct(dims, "Dataset");
   if (size() == 0) return;
@@ -420,6 +425,11 @@ void Selection::forEachRun(const std::vector<uint64_t>& dims,
 void Selection::forEachChunk(const std::vector<uint64_t>& dims, const std::vector<uint64_t>& chunkDims,
                              const std::function<void(const ChunkPiece&)>& fn) const {
   validate(dims);
+  chunksUnchecked(dims, chunkDims, fn);
+}
+
+void Selection::chunksUnchecked(const std::vector<uint64_t>& dims, const std::vector<uint64_t>& chunkDims,
+                                const std::function<void(const ChunkPiece&)>& fn) const {
   if (chunkDims.size() != rank_) {
     throw InternalError("Chunk layout rank " + std::to_string(chunkDims.size()) + " does not match rank " +
                         std::to_string(rank_));

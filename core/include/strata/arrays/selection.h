@@ -17,6 +17,8 @@
 
 namespace strata::arrays {
 
+class PieceWalk;
+
 struct STRATA_API Hyperslab {
   std::vector<uint64_t> start;
   std::vector<uint64_t> count;  // elements selected per dimension
@@ -76,6 +78,13 @@ class STRATA_API Selection {
                     const std::function<void(const ChunkPiece&)>& fn) const;
 
  private:
+  // PieceWalk checks a selection once, where it enters a store, and walks it unchecked.
+  friend class PieceWalk;
+  void runsUnchecked(const std::vector<uint64_t>& dims,
+                     const std::function<void(uint64_t first, uint64_t length)>& fn) const;
+  void chunksUnchecked(const std::vector<uint64_t>& dims, const std::vector<uint64_t>& chunkDims,
+                       const std::function<void(const ChunkPiece&)>& fn) const;
+
   Kind kind_ = Kind::All;
   std::size_t rank_ = 0;
   Hyperslab slab_;

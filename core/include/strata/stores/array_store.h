@@ -101,13 +101,21 @@ struct STRATA_API Filter {
   std::vector<unsigned> parameters;  // other
 };
 
+// How a dataset's values are laid out in storage (HDF5's H5D_CONTIGUOUS, H5D_CHUNKED,
+// H5D_COMPACT). Chunked exactly when DatasetInfo::chunks is not empty.
+enum class Layout { Contiguous, Chunked, Compact };
+// When storage is allocated and when it is filled (HDF5's H5D_ALLOC_TIME_*, H5D_FILL_TIME_*).
+enum class AllocTime { Default, Early, Late, Incremental };
+enum class FillTime { IfSet, Alloc, Never };
+
 struct STRATA_API DatasetSpec {
   arrays::DatatypePtr type;
   Shape shape;
   std::vector<uint64_t> chunks;  // empty: contiguous (or backend's choice)
   std::string fillValue;         // packed form of one element; empty: zeros
   std::vector<Filter> filters;
-  // The creationProperties JSON as the client sent it, returned unchanged (h5serv does).
+  // The creationProperties JSON as the client sent it, kept and returned unchanged (h5serv
+  // does). Stores never read it: the typed fields above are what a dataset is created with.
   Poco::JSON::Object::Ptr creationProperties;
 };
 
@@ -118,7 +126,15 @@ struct STRATA_API DatasetInfo {
   std::vector<uint64_t> chunks;  // empty: contiguous
   std::string fillValue;         // packed, empty if none set
   std::vector<Filter> filters;
-  Poco::JSON::Object::Ptr creationProperties;  // as created, or derived from the file
+  // The creation properties, typed: this is the contract. Layout follows chunks in stores that
+  // have no other layouts; allocation and fill times are known only to stores that have them
+  // (hdf5), unset elsewhere. The API plugin renders these in its own JSON form.
+  Layout layout = Layout::Contiguous;
+  std::optional<AllocTime> allocTime;
+  std::optional<FillTime> fillTime;
+  // DatasetSpec::creationProperties as the client sent it, or null (datasets made outside the
+  // API, or sent without). Opaque to stores.
+  Poco::JSON::Object::Ptr creationProperties;
 };
 
 struct STRATA_API AttributeInfo {
