@@ -9,7 +9,6 @@
 // target store's own; hard links, committed-type uses and object-reference values (top-level
 // reference types) are rewritten to the new ids.
 // Entities keep their collection, id and body; etag, version and times are the target's.
-#include <strata/export.h>
 #include <strata/stores/annotation_store.h>
 #include <strata/stores/array_store.h>
 #include <strata/stores/blob_store.h>
@@ -21,7 +20,7 @@
 
 namespace strata {
 
-struct STRATA_API CopyReport {
+struct CopyReport {
   uint64_t items = 0;  // objects, entities, targets or blobs copied
   uint64_t bytes = 0;  // value or content bytes moved
 };
@@ -29,12 +28,11 @@ struct STRATA_API CopyReport {
 using CopyProgress = std::function<void(const std::string& what)>;
 
 // Throws Conflict if the target already has the container.
-STRATA_API CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& name,
-                                    const CopyProgress& progress = {});
+CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& name,
+                         const CopyProgress& progress = {});
 // Entities whose id already exists in the target collection are replaced.
-STRATA_API CopyReport copyEntities(EntityStore& from, EntityStore& to, const CopyProgress& progress = {});
-STRATA_API CopyReport copyAnnotations(AnnotationStore& from, AnnotationStore& to,
-                                      const CopyProgress& progress = {});
-STRATA_API CopyReport copyBlobs(BlobStore& from, BlobStore& to, const CopyProgress& progress = {});
+CopyReport copyEntities(EntityStore& from, EntityStore& to, const CopyProgress& progress = {});
+CopyReport copyAnnotations(AnnotationStore& from, AnnotationStore& to, const CopyProgress& progress = {});
+CopyReport copyBlobs(BlobStore& from, BlobStore& to, const CopyProgress& progress = {});
 
 }  // namespace strata
