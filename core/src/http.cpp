@@ -183,10 +183,7 @@ Poco::JSON::Object::Ptr Request::jsonObject(uint64_t maxBytes) {
   return v.extract<Poco::JSON::Object::Ptr>();
 }
 
-void Request::setRoute(std::string route, std::map<std::string, std::string> params) {
-  route_ = std::move(route);
-  params_ = std::move(params);
-}
+void Request::setParams(std::map<std::string, std::string> params) { params_ = std::move(params); }
 
 // ---------------------------------------------------------------------------------------
 

@@ -38,18 +38,13 @@ class STRATA_API Request {
   const std::string& method() const;
   // The percent-decoded path, without the query string.
   const std::string& path() const { return path_; }
-  // The route pattern this request matched ("/strata/blobs/{id}").
-  const std::string& route() const { return route_; }
 
   // Path parameter from the route pattern; throws NotFound-free std::out_of_range only if the
   // pattern has no such parameter (a programming error).
   const std::string& param(const std::string& name) const;
-  bool hasParam(const std::string& name) const { return params_.count(name) != 0; }
-  const std::map<std::string, std::string>& params() const { return params_; }
 
   std::optional<std::string> query(const std::string& name) const;
   std::string query(const std::string& name, const std::string& dflt) const;
-  const Poco::Net::NameValueCollection& queryParams() const { return query_; }
 
   std::optional<std::string> header(const std::string& name) const;
   std::string contentType() const;  // media type without parameters, lower case
@@ -78,14 +73,13 @@ class STRATA_API Request {
   Poco::Net::HTTPServerRequest& raw() { return raw_; }
 
   // Set by the router.
-  void setRoute(std::string route, std::map<std::string, std::string> params);
+  void setParams(std::map<std::string, std::string> params);
   void setPrincipal(Principal p) { principal_ = std::move(p); }
 
  private:
   class LimitedStream;
   Poco::Net::HTTPServerRequest& raw_;
   std::string path_;
-  std::string route_;
   Poco::Net::NameValueCollection query_;
   std::map<std::string, std::string> params_;
   Principal principal_;

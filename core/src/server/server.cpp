@@ -202,7 +202,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
           user = principal->name;
           request->setPrincipal(*principal);
         }
-        request->setRoute(route.pattern, lookup.params);
+        request->setParams(lookup.params);
         route.handler(*request, response);
         if (!response.sent()) throw InternalError("the handler of " + route.pattern + " sent no response");
       }
