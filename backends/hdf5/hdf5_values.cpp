@@ -108,17 +108,30 @@ Hid selectPiece(hid_t fileSpace, const arrays::Piece& p, bool scalar) {
              "creating a memory dataspace");
 }
 
+// A dataset opened for its values: the handles and shape read() and write() both start from.
+struct ValueHandles {
+  Hid d, ftype, fspace;
+  Shape shape;
+};
+
+ValueHandles openValues(H5File& f, const ObjRef& ref, const std::string& id) {
+  ValueHandles h;
+  h.d = openByAddr(f, ref.addr);
+  h.ftype = own(H5Dget_type(h.d), "reading the type of dataset " + id);
+  h.fspace = own(H5Dget_space(h.d), "reading the dataspace of dataset " + id);
+  h.shape = shapeOf(h.fspace);
+  return h;
+}
+
 }  // namespace
 
 void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Selection& sel,
                           const ByteSink& sink) {
   auto f = file(c);
   std::unique_lock<std::mutex> lock(f->mu);
-  const ObjRef ref = resolveKind(*f, id, ObjectKind::Dataset, logger_);
-  Hid d = openByAddr(*f, ref.addr);
-  Hid ftype = own(H5Dget_type(d), "reading the type of dataset " + id);
-  Hid fspace = own(H5Dget_space(d), "reading the dataspace of dataset " + id);
-  const Shape shape = shapeOf(fspace);
+  ValueHandles h = openValues(*f, resolveKind(*f, id, ObjectKind::Dataset, logger_), id);
+  Hid &d = h.d, &ftype = h.ftype, &fspace = h.fspace;
+  const Shape& shape = h.shape;
   const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
   hdf5::ValueCodec codec(hdf5::toDatatype(ftype));
   // Fixed-size types are read with the stored type: no conversion, bytes as stored.
@@ -170,10 +183,9 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   ChangeGuard changeGuard{*f};
   const ObjRef ref = resolveKind(*f, id, ObjectKind::Dataset, logger_);
   requireWritable(*f);
-  Hid d = openByAddr(*f, ref.addr);
-  Hid ftype = own(H5Dget_type(d), "reading the type of dataset " + id);
-  Hid fspace = own(H5Dget_space(d), "reading the dataspace of dataset " + id);
-  const Shape shape = shapeOf(fspace);
+  ValueHandles h = openValues(*f, ref, id);
+  Hid &d = h.d, &ftype = h.ftype, &fspace = h.fspace;
+  const Shape& shape = h.shape;
   const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
   const uint64_t elements = walk.elements();
   auto type = hdf5::toDatatype(ftype);

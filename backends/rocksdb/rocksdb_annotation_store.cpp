@@ -265,17 +265,12 @@ void RocksDbAnnotationStore::deleteOne(const std::string& target, const Annotati
 }
 
 void RocksDbAnnotationStore::deleteAllOf(const std::string& target, ::rocksdb::WriteBatch& batch) {
-  const std::string prefix = component(target);
-  const std::string end = prefixEnd(prefix);
-  const ::rocksdb::Slice upper(end);
-  ::rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, records_));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    const std::string key(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    deleteOne(target, decode(target, key, it->value()), batch);
-  }
-  db_->check(it->status(), "reading the annotations of '" + target + "'");
+  scan(*db_, records_, ::rocksdb::ReadOptions(), component(target), "",
+       "reading the annotations of '" + target + "'",
+       [&](const std::string& key, const ::rocksdb::Slice& value) {
+         deleteOne(target, decode(target, key, value), batch);
+         return true;
+       });
 }
 
 void RocksDbAnnotationStore::set(const std::string& target, const Annotation& annotation) {
@@ -312,18 +307,13 @@ void RocksDbAnnotationStore::replaceAll(const std::string& target, const std::ve
 
 std::vector<Annotation> RocksDbAnnotationStore::list(const std::string& target) {
   requireTarget(target);
-  const std::string prefix = component(target);
-  const std::string end = prefixEnd(prefix);
-  const ::rocksdb::Slice upper(end);
-  ::rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, records_));
   std::vector<Annotation> out;
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    const std::string key(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    out.push_back(decode(target, key, it->value()));
-  }
-  db_->check(it->status(), "listing the annotations of '" + target + "'");
+  scan(*db_, records_, ::rocksdb::ReadOptions(), component(target), "",
+       "listing the annotations of '" + target + "'",
+       [&](const std::string& key, const ::rocksdb::Slice& value) {
+         out.push_back(decode(target, key, value));
+         return true;
+       });
   return out;
 }
 

@@ -123,27 +123,6 @@ std::vector<uint64_t> chooseLayout(const DatasetSpec& spec, const std::vector<ui
   return layout;
 }
 
-// Keys in [prefix, prefixEnd(prefix)) of `cf`, each handed to fn(key suffix, value) until it
-// returns false, starting after `after` (a suffix) when that is not empty.
-template <typename Fn>
-void scan(RocksDb& db, ::rocksdb::ColumnFamilyHandle* cf, const ::rocksdb::ReadOptions& base,
-          const std::string& prefix, const std::string& after, const std::string& what, Fn fn) {
-  const std::string end = prefixEnd(prefix);
-  const ::rocksdb::Slice upper(end);
-  ::rocksdb::ReadOptions ro = base;
-  if (!end.empty()) ro.iterate_upper_bound = &upper;
-  std::unique_ptr<::rocksdb::Iterator> it(db.db().NewIterator(ro, cf));
-  it->Seek(prefix + after);
-  for (; it->Valid(); it->Next()) {
-    const ::rocksdb::Slice key = it->key();
-    if (!key.starts_with(prefix)) break;
-    const std::string suffix(key.data() + prefix.size(), key.size() - prefix.size());
-    if (!after.empty() && suffix == after) continue;
-    if (!fn(suffix, it->value())) break;
-  }
-  db.check(it->status(), what);
-}
-
 }  // namespace
 
 // ------------------------------------------------------------------ the store
@@ -173,6 +152,18 @@ void RocksDbArrayStore::corrupt(const std::string& c, const std::string& what,
   db_->logger().error("RocksDB %s: unreadable %s in domain '%s': %s", db_->path(), what, c, detail);
   throw InternalError("the RocksDB database at " + db_->path() + " holds a corrupt " + what + " in domain '" +
                       c + "'");
+}
+
+template <class Decode>
+auto RocksDbArrayStore::decodeOrCorrupt(const std::string& c, const std::string& what, Decode&& decode) const
+    -> decltype(decode()) {
+  try {
+    return decode();
+  } catch (const Poco::Exception& e) {
+    corrupt(c, what, e.displayText());
+  } catch (const BadRequest& e) {
+    corrupt(c, what, e.what());
+  }
 }
 
 bool RocksDbArrayStore::getMeta(const std::string& key, const ::rocksdb::ReadOptions& ro,
@@ -624,20 +615,15 @@ std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& 
   scan(*db_, meta_, ro, attributePrefix(c, obj), page.marker, "listing the attributes of '" + obj + "'",
        [&](const std::string& name, const ::rocksdb::Slice& value) {
          if (page.limit != 0 && out.size() >= page.limit) return false;
-         try {
-           out.push_back(decodeAttribute(name, value));
-         } catch (const Poco::Exception& e) {
-           corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.displayText());
-         } catch (const BadRequest& e) {
-           corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.what());
-         }
+         out.push_back(decodeOrCorrupt(c, "attribute '" + name + "' of '" + obj + "'",
+                                       [&] { return decodeAttribute(name, value); }));
          return true;
        });
   return out;
 }
 
-AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::string& obj,
-                                           const std::string& name) {
+std::string RocksDbArrayStore::attributeRecord(const std::string& c, const std::string& obj,
+                                               const std::string& name) {
   ::rocksdb::ManagedSnapshot snapshot(&db_->db());
   ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
@@ -646,31 +632,21 @@ AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::stri
   std::string value;
   if (!getMeta(attributePrefix(c, obj) + name, ro, value))
     throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj + "'");
-  try {
-    return decodeAttribute(name, value);
-  } catch (const Poco::Exception& e) {
-    corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.displayText());
-  } catch (const BadRequest& e) {
-    corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.what());
-  }
+  return value;
+}
+
+AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::string& obj,
+                                           const std::string& name) {
+  const std::string value = attributeRecord(c, obj, name);
+  return decodeOrCorrupt(c, "attribute '" + name + "' of '" + obj + "'",
+                         [&] { return decodeAttribute(name, value); });
 }
 
 std::string RocksDbArrayStore::attributeValue(const std::string& c, const std::string& obj,
                                               const std::string& name) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
-  requireContainer(c, ro);
-  const ObjectDoc doc = findObject(c, obj, ro);
-  std::string value;
-  if (!getMeta(attributePrefix(c, obj) + name, ro, value))
-    throw NotFound("attribute '" + name + "' not found on " + kindName(doc.info.kind) + " '" + obj + "'");
-  try {
-    const uint32_t n = attributeHeaderSize(value);
-    return value.substr(4 + n);
-  } catch (const Poco::Exception& e) {
-    corrupt(c, "attribute '" + name + "' of '" + obj + "'", e.displayText());
-  }
+  const std::string value = attributeRecord(c, obj, name);
+  return decodeOrCorrupt(c, "attribute '" + name + "' of '" + obj + "'",
+                         [&] { return value.substr(4 + attributeHeaderSize(value)); });
 }
 
 void RocksDbArrayStore::createAttribute(const std::string& c, const std::string& obj,

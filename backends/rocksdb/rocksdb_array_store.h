@@ -100,6 +100,13 @@ class RocksDbArrayStore final : public ArrayStore {
   bool getMeta(const std::string& key, const ::rocksdb::ReadOptions& ro, std::string& value);
   void putMeta(::rocksdb::WriteBatch& batch, const std::string& key, const Poco::JSON::Object::Ptr& json);
   [[noreturn]] void corrupt(const std::string& c, const std::string& what, const std::string& detail) const;
+  // Returns decode(); a record it cannot parse (Poco's or the type model's errors) is reported
+  // through corrupt() as `what`.
+  template <class Decode>
+  auto decodeOrCorrupt(const std::string& c, const std::string& what, Decode&& decode) const
+      -> decltype(decode());
+  // The stored record of one attribute, read in one snapshot with its domain and object.
+  std::string attributeRecord(const std::string& c, const std::string& obj, const std::string& name);
   std::shared_mutex& containerLock(const std::string& c);
   std::mutex& datasetLock(const std::string& c, const std::string& id);
 

@@ -28,23 +28,27 @@ class RocksDbBackend final : public BackendPlugin {
   }
 
   std::shared_ptr<EntityStore> createEntityStore(const StoreConfig& config) override {
-    const StoreOptions options = readStoreOptions(config);
-    return std::make_shared<RocksDbEntityStore>(RocksDb::open(options, config.logger), options);
+    return openStore<RocksDbEntityStore>(config);
   }
 
   std::shared_ptr<AnnotationStore> createAnnotationStore(const StoreConfig& config) override {
-    const StoreOptions options = readStoreOptions(config);
-    return std::make_shared<RocksDbAnnotationStore>(RocksDb::open(options, config.logger), options);
+    return openStore<RocksDbAnnotationStore>(config);
   }
 
   std::shared_ptr<BlobStore> createBlobStore(const StoreConfig& config) override {
-    const StoreOptions options = readStoreOptions(config);
-    return std::make_shared<RocksDbBlobStore>(RocksDb::open(options, config.logger), options);
+    return openStore<RocksDbBlobStore>(config);
   }
 
   std::shared_ptr<ArrayStore> createArrayStore(const StoreConfig& config) override {
+    return openStore<RocksDbArrayStore>(config);
+  }
+
+ private:
+  // Every role's store shares the database of its configured path.
+  template <class Store>
+  static std::shared_ptr<Store> openStore(const StoreConfig& config) {
     const StoreOptions options = readStoreOptions(config);
-    return std::make_shared<RocksDbArrayStore>(RocksDb::open(options, config.logger), options);
+    return std::make_shared<Store>(RocksDb::open(options, config.logger), options);
   }
 };
 

@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "rocksdb_keys.h"
+
 namespace Poco {
 class Logger;
 }
@@ -146,5 +148,26 @@ class RocksDb::RoleClaim {
   RocksDb& db_;
   std::string role_;
 };
+
+// Keys in [prefix, prefixEnd(prefix)) of `cf`, each handed to fn(key suffix, value) until it
+// returns false, starting after `after` (a suffix) when that is not empty.
+template <typename Fn>
+inline void scan(RocksDb& db, ::rocksdb::ColumnFamilyHandle* cf, const ::rocksdb::ReadOptions& base,
+                 const std::string& prefix, const std::string& after, const std::string& what, Fn fn) {
+  const std::string end = prefixEnd(prefix);
+  const ::rocksdb::Slice upper(end);
+  ::rocksdb::ReadOptions ro = base;
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<::rocksdb::Iterator> it(db.db().NewIterator(ro, cf));
+  it->Seek(prefix + after);
+  for (; it->Valid(); it->Next()) {
+    const ::rocksdb::Slice key = it->key();
+    if (!key.starts_with(prefix)) break;
+    const std::string suffix(key.data() + prefix.size(), key.size() - prefix.size());
+    if (!after.empty() && suffix == after) continue;
+    if (!fn(suffix, it->value())) break;
+  }
+  db.check(it->status(), what);
+}
 
 }  // namespace strata::rocksdb

@@ -23,6 +23,16 @@ void collectLeaves(const Poco::Util::AbstractConfiguration& cfg, const std::stri
   if (cfg.hasProperty(key)) out.push_back(key);
   for (const auto& child : children) collectLeaves(cfg, key + "." + child, out);
 }
+
+// A set key's value read with `tryParse` (after trimming); a value it refuses stops start-up
+// with a message naming the key, what it must be (`what`) and the value as written.
+template <class T, class TryParse>
+T parseValue(const std::string& fullKey, const std::string& text, const char* what, TryParse tryParse) {
+  T v;
+  if (!tryParse(Poco::trim(text), v))
+    throw StartupError("configuration key " + fullKey + " must be " + what + ", not '" + text + "'");
+  return v;
+}
 }  // namespace
 
 ConfigSection::ConfigSection(const Poco::Util::AbstractConfiguration& root, std::string prefix)
@@ -52,11 +62,9 @@ std::string ConfigSection::getString(const std::string& key, const std::string& 
 int64_t ConfigSection::getInt(const std::string& key, int64_t dflt) const {
   read_->insert(full(key));
   if (!root_.hasProperty(full(key))) return dflt;
-  Poco::Int64 v;
-  if (!Poco::NumberParser::tryParse64(Poco::trim(root_.getString(full(key))), v))
-    throw StartupError("configuration key " + full(key) + " must be an integer, not '" +
-                       root_.getString(full(key)) + "'");
-  return v;
+  return parseValue<Poco::Int64>(
+      full(key), root_.getString(full(key)), "an integer",
+      [](const std::string& t, Poco::Int64& v) { return Poco::NumberParser::tryParse64(t, v); });
 }
 
 uint64_t ConfigSection::getSize(const std::string& key, uint64_t dflt) const {
@@ -68,11 +76,9 @@ uint64_t ConfigSection::getSize(const std::string& key, uint64_t dflt) const {
 double ConfigSection::getDouble(const std::string& key, double dflt) const {
   read_->insert(full(key));
   if (!root_.hasProperty(full(key))) return dflt;
-  double v;
-  if (!Poco::NumberParser::tryParseFloat(Poco::trim(root_.getString(full(key))), v))
-    throw StartupError("configuration key " + full(key) + " must be a number, not '" +
-                       root_.getString(full(key)) + "'");
-  return v;
+  return parseValue<double>(
+      full(key), root_.getString(full(key)), "a number",
+      [](const std::string& t, double& v) { return Poco::NumberParser::tryParseFloat(t, v); });
 }
 
 bool ConfigSection::getBool(const std::string& key, bool dflt) const {

@@ -10,10 +10,12 @@
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 
+#include <initializer_list>
 #include <sstream>
+#include <utility>
 #include <vector>
 
-namespace strata {
+namespace strata::admin {
 namespace {
 
 using Poco::JSON::Array;
@@ -55,6 +57,20 @@ Object::Ptr blobJson(const BlobInfo& info) {
   return o;
 }
 
+Object::Ptr stringsJson(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  Object::Ptr o = new Object;
+  for (const auto& [key, value] : fields) o->set(key, value);
+  return o;
+}
+
+// Sends a JSON array with one object per item, as `toJson` makes it.
+template <typename Items, typename ToJson>
+void sendList(Response& res, const Items& items, ToJson toJson) {
+  Array::Ptr a = new Array;
+  for (const auto& item : items) a->add(toJson(item));
+  res.sendJson(a);
+}
+
 class AdminPlugin : public EndpointPlugin {
  public:
   void configure(PluginContext& ctx) override {
@@ -92,39 +108,21 @@ class AdminPlugin : public EndpointPlugin {
   }
 
   void plugins(Response& res) {
-    Array::Ptr a = new Array;
-    for (const auto& p : server_->plugins()) {
-      Object::Ptr o = new Object;
-      o->set("name", p.name);
-      o->set("kind", p.kind);
-      o->set("version", p.version);
-      a->add(o);
-    }
-    res.sendJson(a);
+    sendList(res, server_->plugins(), [](const auto& p) {
+      return stringsJson({{"name", p.name}, {"kind", p.kind}, {"version", p.version}});
+    });
   }
 
   void listRoutes(Response& res) {
-    Array::Ptr a = new Array;
-    for (const auto& r : server_->routes()) {
-      Object::Ptr o = new Object;
-      o->set("method", r.method);
-      o->set("pattern", r.pattern);
-      o->set("plugin", r.plugin);
-      a->add(o);
-    }
-    res.sendJson(a);
+    sendList(res, server_->routes(), [](const auto& r) {
+      return stringsJson({{"method", r.method}, {"pattern", r.pattern}, {"plugin", r.plugin}});
+    });
   }
 
   void stores(Response& res) {
-    Array::Ptr a = new Array;
-    for (const auto& s : server_->stores()) {
-      Object::Ptr o = new Object;
-      o->set("role", s.role);
-      o->set("instance", s.instance);
-      o->set("backend", s.backend);
-      a->add(o);
-    }
-    res.sendJson(a);
+    sendList(res, server_->stores(), [](const auto& s) {
+      return stringsJson({{"role", s.role}, {"instance", s.instance}, {"backend", s.backend}});
+    });
   }
 
   void metrics(Response& res) {
@@ -144,11 +142,7 @@ class AdminPlugin : public EndpointPlugin {
     res.sendJson(o);
   }
 
-  void listBlobs(Response& res) {
-    Array::Ptr a = new Array;
-    for (const auto& b : blobs_->list()) a->add(blobJson(b));
-    res.sendJson(a);
-  }
+  void listBlobs(Response& res) { sendList(res, blobs_->list(), blobJson); }
 
   void putBlob(Request& req, Response& res) {
     if (req.contentLength() < 0 && !req.hasBody())
@@ -219,6 +213,6 @@ class AdminPlugin : public EndpointPlugin {
 };
 
 }  // namespace
-}  // namespace strata
+}  // namespace strata::admin
 
-STRATA_ENDPOINT_PLUGIN(strata::AdminPlugin, "admin", "0.1.0")
+STRATA_ENDPOINT_PLUGIN(strata::admin::AdminPlugin, "admin", "0.1.0")

@@ -8,23 +8,32 @@ namespace strata::hdf {
 
 namespace {
 
+// JSON field names in the order of Perm (h5serv's names).
 const char* const kFields[] = {"create", "read", "update", "delete", "readACL", "updateACL"};
 
-bool& field(Acl& acl, int i) {
-  switch (i) {
-    case 0:
+// The flag of an Acl that grants `p`; Acl or const Acl.
+template <class A>
+auto& field(A& acl, Perm p) {
+  switch (p) {
+    case Perm::Create:
       return acl.create;
-    case 1:
+    case Perm::Read:
       return acl.read;
-    case 2:
+    case Perm::Update:
       return acl.update;
-    case 3:
+    case Perm::Delete:
       return acl.del;
-    case 4:
+    case Perm::ReadAcl:
       return acl.readACL;
-    default:
-      return acl.updateACL;
+    case Perm::UpdateAcl:
+      break;
   }
+  return acl.updateACL;
+}
+
+template <class A>
+auto& field(A& acl, int i) {
+  return field(acl, static_cast<Perm>(i));
 }
 
 Acl fromJson(const Poco::JSON::Object& o) {
@@ -34,49 +43,16 @@ Acl fromJson(const Poco::JSON::Object& o) {
   return acl;
 }
 
-const char* permName(Perm p) {
-  switch (p) {
-    case Perm::Create:
-      return "create";
-    case Perm::Read:
-      return "read";
-    case Perm::Update:
-      return "update";
-    case Perm::Delete:
-      return "delete";
-    case Perm::ReadAcl:
-      return "readACL";
-    case Perm::UpdateAcl:
-      return "updateACL";
-  }
-  return "?";
-}
+const char* permName(Perm p) { return kFields[static_cast<int>(p)]; }
 
 }  // namespace
 
-bool Acl::allows(Perm p) const {
-  switch (p) {
-    case Perm::Create:
-      return create;
-    case Perm::Read:
-      return read;
-    case Perm::Update:
-      return update;
-    case Perm::Delete:
-      return del;
-    case Perm::ReadAcl:
-      return readACL;
-    case Perm::UpdateAcl:
-      return updateACL;
-  }
-  return false;
-}
+bool Acl::allows(Perm p) const { return field(*this, p); }
 
 Poco::JSON::Object::Ptr Acl::toJson(const std::string& user) const {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
   o->set("userName", user);
-  Acl copy = *this;
-  for (int i = 0; i < 6; ++i) o->set(kFields[i], field(copy, i));
+  for (int i = 0; i < 6; ++i) o->set(kFields[i], field(*this, i));
   return o;
 }
 

@@ -300,20 +300,10 @@ Object::Ptr datasetJson(const Scope& sc, const DatasetInfo& ds) {
     addHref(*hrefs, "data", sc.hrefs.href("datasets/" + id + "/value"));
   else
     addHref(*hrefs, "preview", sc.hrefs.href("datasets/" + id + "/value", previewQuery(ds.shape)));
-  addHref(*hrefs, "self", sc.hrefs.href("datasets/" + id));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "attributes", sc.hrefs.href("datasets/" + id + "/attributes"));
+  addObjectHrefs(*hrefs, sc, ObjectKind::Dataset, id);
   addHref(*hrefs, "home", sc.hrefs.href(""));
   o->set("hrefs", hrefs);
   return o;
-}
-
-Array::Ptr collectionHrefs(const Scope& sc, const std::string& collection) {
-  Array::Ptr hrefs = new Array;
-  addHref(*hrefs, "self", sc.hrefs.href(collection));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "home", sc.hrefs.href(""));
-  return hrefs;
 }
 
 void listCollection(Service& s, Request& req, Response& res, ObjectKind kind) {
@@ -345,20 +335,8 @@ void createDataset(Service& s, Request& req, Response& res) {
   DatasetInfo ds = sc.store->createDataset(sc.container, spec);
   const std::string id = ds.object.id;
   if (link) s.linkNew(sc, *link, id, ObjectKind::Dataset);
-
-  auto o = newObject();
-  o->set("id", id);
-  o->set("attributeCount", ds.object.attributeCount);
-  Array::Ptr hrefs = new Array;
-  addHref(*hrefs, "self", sc.hrefs.href("datasets/" + id));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "attributes", sc.hrefs.href("datasets/" + id + "/attributes"));
-  addHref(*hrefs, "value", sc.hrefs.href("datasets/" + id + "/value"));
-  o->set("hrefs", hrefs);
-  o->set("created", timestamp(ds.object.created));
-  o->set("lastModified", timestamp(ds.object.modified));
-  setLocation(res, sc.hrefs.href("datasets/" + id));
-  sendJson(req, res, o, 201);
+  sendCreated(req, res, sc, ObjectKind::Dataset, ds.object,
+              {{"value", sc.hrefs.href("datasets/" + id + "/value")}});
 }
 
 void getDataset(Service& s, Request& req, Response& res) {
@@ -368,14 +346,7 @@ void getDataset(Service& s, Request& req, Response& res) {
 }
 
 void deleteDataset(Service& s, Request& req, Response& res) {
-  Scope sc = s.open(req);
-  const std::string& id = req.param("id");
-  s.object(sc, id, ObjectKind::Dataset);
-  s.require(sc, id, Perm::Delete);
-  sc.store->deleteObject(sc.container, id);
-  auto o = newObject();
-  o->set("hrefs", collectionHrefs(sc, "datasets"));
-  sendJson(req, res, o);
+  deleteObjectRoute(s, req, res, ObjectKind::Dataset);
 }
 
 Array::Ptr ownedHrefs(const Scope& sc, const std::string& id, const std::string& self) {
@@ -461,18 +432,7 @@ void createDatatype(Service& s, Request& req, Response& res) {
   if (link) s.requireFreeLink(sc, *link);
   ObjectInfo info = sc.store->createDatatype(sc.container, type);
   if (link) s.linkNew(sc, *link, info.id, ObjectKind::Datatype);
-  auto o = newObject();
-  o->set("id", info.id);
-  o->set("attributeCount", 0);
-  Array::Ptr hrefs = new Array;
-  addHref(*hrefs, "self", sc.hrefs.href("datatypes/" + info.id));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "attributes", sc.hrefs.href("datatypes/" + info.id + "/attributes"));
-  o->set("hrefs", hrefs);
-  o->set("created", timestamp(info.created));
-  o->set("lastModified", timestamp(info.modified));
-  setLocation(res, sc.hrefs.href("datatypes/" + info.id));
-  sendJson(req, res, o, 201);
+  sendCreated(req, res, sc, ObjectKind::Datatype, info);
 }
 
 void getDatatype(Service& s, Request& req, Response& res) {
@@ -488,23 +448,14 @@ void getDatatype(Service& s, Request& req, Response& res) {
   o->set("lastModified", timestamp(info.modified));
   o->set("attributeCount", info.attributeCount);
   Array::Ptr hrefs = new Array;
-  addHref(*hrefs, "self", sc.hrefs.href("datatypes/" + id));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "attributes", sc.hrefs.href("datatypes/" + id + "/attributes"));
+  addObjectHrefs(*hrefs, sc, ObjectKind::Datatype, id);
   addHref(*hrefs, "home", sc.hrefs.href(""));
   o->set("hrefs", hrefs);
   sendJson(req, res, o);
 }
 
 void deleteDatatype(Service& s, Request& req, Response& res) {
-  Scope sc = s.open(req);
-  const std::string& id = req.param("id");
-  s.object(sc, id, ObjectKind::Datatype);
-  s.require(sc, id, Perm::Delete);
-  sc.store->deleteObject(sc.container, id);
-  auto o = newObject();
-  o->set("hrefs", collectionHrefs(sc, "datatypes"));
-  sendJson(req, res, o);
+  deleteObjectRoute(s, req, res, ObjectKind::Datatype);
 }
 
 }  // namespace

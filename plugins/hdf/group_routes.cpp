@@ -40,12 +40,16 @@ std::string linkTarget(Service& s, const Scope& sc, const Link& l) {
   return "";
 }
 
+std::string linkPath(const std::string& group, const std::string& name) {
+  return "groups/" + group + "/links/" + encodeSegment(name);
+}
+
 // One entry of a links list (with href and target) or the "link" of GET .../links/{name}.
 Object::Ptr linkJson(Service& s, const Scope& sc, const std::string& group, const Link& l, bool listItem) {
   auto o = newObject();
   o->set("class", linkClassName(l.cls));
   o->set("title", l.name);
-  if (listItem) o->set("href", sc.hrefs.href("groups/" + group + "/links/" + encodeSegment(l.name)));
+  if (listItem) o->set("href", sc.hrefs.href(linkPath(group, l.name)));
   switch (l.cls) {
     case LinkClass::Hard:
       o->set("id", l.id);
@@ -109,11 +113,7 @@ void listGroups(Service& s, Request& req, Response& res) {
   }
   auto o = newObject();
   o->set("groups", ids);
-  Array::Ptr hrefs = new Array;
-  addHref(*hrefs, "self", sc.hrefs.href("groups"));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "home", sc.hrefs.href(""));
-  o->set("hrefs", hrefs);
+  o->set("hrefs", collectionHrefs(sc, "groups"));
   sendJson(req, res, o);
 }
 
@@ -143,26 +143,15 @@ void getGroup(Service& s, Request& req, Response& res) {
 }
 
 void deleteGroup(Service& s, Request& req, Response& res) {
-  Scope sc = s.open(req);
-  const std::string& id = req.param("id");
-  s.object(sc, id, ObjectKind::Group);
-  if (id == sc.root()) throw Forbidden("Forbidden: the root group cannot be deleted");
-  s.require(sc, id, Perm::Delete);
-  sc.store->deleteObject(sc.container, id);
-  auto o = newObject();
-  Array::Ptr hrefs = new Array;
-  addHref(*hrefs, "self", sc.hrefs.href("groups"));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "home", sc.hrefs.href(""));
-  o->set("hrefs", hrefs);
-  sendJson(req, res, o);
+  deleteObjectRoute(s, req, res, ObjectKind::Group);
 }
 
 // ---------------------------------------------------------------- links
 
-Array::Ptr linkHrefs(const Scope& sc, const std::string& group, const std::string* name) {
+// `self`: the path of the resource answered for, or empty for none.
+Array::Ptr linkHrefs(const Scope& sc, const std::string& group, const std::string& self) {
   Array::Ptr hrefs = new Array;
-  if (name) addHref(*hrefs, "self", sc.hrefs.href("groups/" + group + "/links/" + encodeSegment(*name)));
+  if (!self.empty()) addHref(*hrefs, "self", sc.hrefs.href(self));
   addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
   addHref(*hrefs, "home", sc.hrefs.href(""));
   addHref(*hrefs, "owner", sc.hrefs.href("groups/" + group));
@@ -176,12 +165,7 @@ void listLinks(Service& s, Request& req, Response& res) {
   s.require(sc, id, Perm::Read);
   auto o = newObject();
   o->set("links", linksArray(s, sc, id, Service::page(req)));
-  Array::Ptr hrefs = new Array;
-  addHref(*hrefs, "self", sc.hrefs.href("groups/" + id + "/links"));
-  addHref(*hrefs, "root", sc.hrefs.href("groups/" + sc.root()));
-  addHref(*hrefs, "home", sc.hrefs.href(""));
-  addHref(*hrefs, "owner", sc.hrefs.href("groups/" + id));
-  o->set("hrefs", hrefs);
+  o->set("hrefs", linkHrefs(sc, id, "groups/" + id + "/links"));
   sendJson(req, res, o);
 }
 
@@ -207,7 +191,7 @@ void getLink(Service& s, Request& req, Response& res) {
   const int64_t created = l.created ? l.created : sc.info.created;
   o->set("created", timestamp(created));
   o->set("lastModified", timestamp(created));
-  auto hrefs = linkHrefs(sc, id, &name);
+  auto hrefs = linkHrefs(sc, id, linkPath(id, name));
   const std::string target = linkTarget(s, sc, l);
   if (!target.empty()) addHref(*hrefs, "target", target);
   o->set("hrefs", hrefs);
@@ -250,7 +234,7 @@ void putLink(Service& s, Request& req, Response& res) {
   sc.store->createLink(sc.container, id, l);
   s.tombstones().remove(Tombstones::linkKey(sc.container, id, name));
   auto o = newObject();
-  o->set("hrefs", linkHrefs(sc, id, &name));
+  o->set("hrefs", linkHrefs(sc, id, linkPath(id, name)));
   sendJson(req, res, o, 201);
 }
 
@@ -264,7 +248,7 @@ void deleteLink(Service& s, Request& req, Response& res) {
   sc.store->deleteLink(sc.container, id, name);
   s.tombstones().add(Tombstones::linkKey(sc.container, id, name));
   auto o = newObject();
-  o->set("hrefs", linkHrefs(sc, id, nullptr));
+  o->set("hrefs", linkHrefs(sc, id, ""));
   sendJson(req, res, o);
 }
 

@@ -3,9 +3,26 @@
 #include <strata/route_registry.h>
 #include <strata/server_info.h>
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 #include "service.h"
 
 namespace strata::hdf {
+
+// ---- pieces the route files share (routes.cpp)
+
+// hrefs of a collection: self (the collection), root, home.
+Poco::JSON::Array::Ptr collectionHrefs(const Scope& sc, const std::string& collection);
+// Appends self, root and attributes of one object of a collection.
+void addObjectHrefs(Poco::JSON::Array& hrefs, const Scope& sc, ObjectKind kind, const std::string& id);
+// The 201 answer to POST /datasets and POST /datatypes: id, attributeCount, hrefs (self, root,
+// attributes, then `extraHrefs`), times and a Location header.
+void sendCreated(Request& req, Response& res, const Scope& sc, ObjectKind kind, const ObjectInfo& info,
+                 const std::vector<std::pair<std::string, std::string>>& extraHrefs = {});
+// DELETE /{groups,datasets,datatypes}/{id}: the object must be of `kind` and the caller allowed
+// to delete it; the root group is never deleted. Answers with the collection's hrefs.
+void deleteObjectRoute(Service& s, Request& req, Response& res, ObjectKind kind);
 
 // /, /info
 void addDomainRoutes(Service& s, RouteRegistry& routes, const std::string& version);

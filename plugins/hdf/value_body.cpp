@@ -256,6 +256,14 @@ bool encodeOrdered(const arrays::Datatype& type, const std::vector<uint64_t>& di
   return encodeNumbers<T, true>(dims, text, out);
 }
 
+// U: the unsigned type of the integer's size; its signed twin serves signed types.
+template <typename U>
+bool encodeInteger(const arrays::Datatype& type, const std::vector<uint64_t>& dims, std::string_view text,
+                   std::string& out) {
+  return type.isSigned ? encodeOrdered<std::make_signed_t<U>>(type, dims, text, out)
+                       : encodeOrdered<U>(type, dims, text, out);
+}
+
 bool encodeFast(const arrays::Datatype& type, const std::vector<uint64_t>& dims, std::string_view text,
                 std::string& out) {
   if (type.cls == arrays::TypeClass::Float) {
@@ -266,17 +274,13 @@ bool encodeFast(const arrays::Datatype& type, const std::vector<uint64_t>& dims,
   if (type.cls != arrays::TypeClass::Integer) return false;
   switch (type.size) {
     case 1:
-      return type.isSigned ? encodeOrdered<int8_t>(type, dims, text, out)
-                           : encodeOrdered<uint8_t>(type, dims, text, out);
+      return encodeInteger<uint8_t>(type, dims, text, out);
     case 2:
-      return type.isSigned ? encodeOrdered<int16_t>(type, dims, text, out)
-                           : encodeOrdered<uint16_t>(type, dims, text, out);
+      return encodeInteger<uint16_t>(type, dims, text, out);
     case 4:
-      return type.isSigned ? encodeOrdered<int32_t>(type, dims, text, out)
-                           : encodeOrdered<uint32_t>(type, dims, text, out);
+      return encodeInteger<uint32_t>(type, dims, text, out);
     case 8:
-      return type.isSigned ? encodeOrdered<int64_t>(type, dims, text, out)
-                           : encodeOrdered<uint64_t>(type, dims, text, out);
+      return encodeInteger<uint64_t>(type, dims, text, out);
     default:
       return false;
   }

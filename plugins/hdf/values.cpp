@@ -162,19 +162,24 @@ std::string decodeBase64(std::string_view text) {
   uint32_t acc = 0;
   int bits = 0;
   std::size_t digits = 0, padding = 0;
-  // Four digits at a time while there is nothing but digits: the common case.
-  while (end - p >= 4) {
-    const uint32_t a = kBase64Table[p[0]], b = kBase64Table[p[1]], c = kBase64Table[p[2]],
-                   d = kBase64Table[p[3]];
-    if ((a | b | c | d) >= 64 || bits != 0) break;
-    const uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
-    dst[0] = static_cast<char>(v >> 16);
-    dst[1] = static_cast<char>(v >> 8);
-    dst[2] = static_cast<char>(v);
-    dst += 3;
-    p += 4;
-    digits += 4;
-  }
+  // Four digits at a time while there is nothing but digits: the common case. Only called on
+  // a group boundary (no bits pending, no padding seen); returns where the digits stop.
+  auto quads = [&](const unsigned char* q) {
+    while (end - q >= 4) {
+      const uint32_t a = kBase64Table[q[0]], b = kBase64Table[q[1]], c = kBase64Table[q[2]],
+                     d = kBase64Table[q[3]];
+      if ((a | b | c | d) >= 64) break;
+      const uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+      dst[0] = static_cast<char>(v >> 16);
+      dst[1] = static_cast<char>(v >> 8);
+      dst[2] = static_cast<char>(v);
+      dst += 3;
+      q += 4;
+      digits += 4;
+    }
+    return q;
+  };
+  p = quads(p);
   for (; p < end; ++p) {
     const uint8_t v = kBase64Table[*p];
     if (v == kSkip) continue;
@@ -193,20 +198,8 @@ std::string decodeBase64(std::string_view text) {
       *dst++ = static_cast<char>((acc >> bits) & 0xff);
     }
     // After whitespace the four-digit loop may take over again.
-    if (bits == 0 && padding == 0) {
-      while (end - p > 4) {
-        const uint32_t a = kBase64Table[p[1]], b = kBase64Table[p[2]], c = kBase64Table[p[3]],
-                       d = kBase64Table[p[4]];
-        if ((a | b | c | d) >= 64) break;
-        const uint32_t w = (a << 18) | (b << 12) | (c << 6) | d;
-        dst[0] = static_cast<char>(w >> 16);
-        dst[1] = static_cast<char>(w >> 8);
-        dst[2] = static_cast<char>(w);
-        dst += 3;
-        p += 4;
-        digits += 4;
-      }
-    }
+    // p stands on the last digit taken; the loop's ++p moves past what quads() took.
+    if (bits == 0 && padding == 0) p = quads(p + 1) - 1;
   }
   if (digits % 4 == 1 || padding > 2 || (padding > 0 && (digits + padding) % 4 != 0))
     throw BadRequest("Bad Request: value_base64 is not valid base64 (wrong length or padding)");

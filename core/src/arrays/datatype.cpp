@@ -116,20 +116,27 @@ bool Datatype::operator==(const Datatype& o) const {
   return false;
 }
 
+namespace {
+
+// One entry of the predefined integer and float tables.
+DatatypePtr numericType(TypeClass cls, std::size_t size, bool isSigned, ByteOrder order) {
+  auto t = std::make_shared<Datatype>();
+  t->cls = cls;
+  t->size = size;
+  t->isSigned = isSigned;
+  t->order = order;
+  return t;
+}
+
+}  // namespace
+
 DatatypePtr intType(std::size_t bytes, bool isSigned, ByteOrder order) {
   // Shared instances: the predefined types are parsed for every request that names one.
   static const auto table = [] {
     std::vector<DatatypePtr> v;
     for (ByteOrder o : {ByteOrder::Little, ByteOrder::Big})
       for (bool s : {true, false})
-        for (std::size_t b : {1, 2, 4, 8}) {
-          auto t = std::make_shared<Datatype>();
-          t->cls = TypeClass::Integer;
-          t->size = b;
-          t->isSigned = s;
-          t->order = o;
-          v.push_back(t);
-        }
+        for (std::size_t b : {1, 2, 4, 8}) v.push_back(numericType(TypeClass::Integer, b, s, o));
     return v;
   }();
   std::size_t bi;
@@ -156,14 +163,7 @@ DatatypePtr floatType(std::size_t bytes, ByteOrder order) {
   static const auto table = [] {
     std::vector<DatatypePtr> v;
     for (ByteOrder o : {ByteOrder::Little, ByteOrder::Big})
-      for (std::size_t b : {4, 8}) {
-        auto t = std::make_shared<Datatype>();
-        t->cls = TypeClass::Float;
-        t->size = b;
-        t->isSigned = true;
-        t->order = o;
-        v.push_back(t);
-      }
+      for (std::size_t b : {4, 8}) v.push_back(numericType(TypeClass::Float, b, true, o));
     return v;
   }();
   if (bytes != 4 && bytes != 8) bad("unsupported float size " + std::to_string(bytes) + " bytes");

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 #include <typeinfo>
 
 #include "datatype_detail.h"
@@ -196,6 +197,12 @@ void pick(bool swap, Writer& w, Reader& r) {
 void writeGeneric(const Datatype& t, const Var& v, char* dst) { writeFixed(t, v, dst); }
 Var readGeneric(const Datatype& t, const char* src) { return readFixed(t, src); }
 
+// U: the unsigned integer of the type's size; its signed twin serves signed types.
+template <class U>
+void pickInt(bool isSigned, bool swap, Writer& w, Reader& r) {
+  isSigned ? pick<IntOps, std::make_signed_t<U>>(swap, w, r) : pick<IntOps, U>(swap, w, r);
+}
+
 // The writer and reader for one element of a fixed-size type.
 std::pair<Writer, Reader> fixedOps(const Datatype& t) {
   Writer w = &writeGeneric;
@@ -204,16 +211,16 @@ std::pair<Writer, Reader> fixedOps(const Datatype& t) {
   if (t.cls == TypeClass::Integer) {
     switch (t.size) {
       case 1:
-        t.isSigned ? pick<IntOps, int8_t>(false, w, r) : pick<IntOps, uint8_t>(false, w, r);
+        pickInt<uint8_t>(t.isSigned, false, w, r);
         break;
       case 2:
-        t.isSigned ? pick<IntOps, int16_t>(swap, w, r) : pick<IntOps, uint16_t>(swap, w, r);
+        pickInt<uint16_t>(t.isSigned, swap, w, r);
         break;
       case 4:
-        t.isSigned ? pick<IntOps, int32_t>(swap, w, r) : pick<IntOps, uint32_t>(swap, w, r);
+        pickInt<uint32_t>(t.isSigned, swap, w, r);
         break;
       case 8:
-        t.isSigned ? pick<IntOps, int64_t>(swap, w, r) : pick<IntOps, uint64_t>(swap, w, r);
+        pickInt<uint64_t>(t.isSigned, swap, w, r);
         break;
       default:
         break;
