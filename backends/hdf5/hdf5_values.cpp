@@ -5,6 +5,7 @@
 #include "hdf5_objects.h"
 
 #include <strata/arrays/piece_walk.h>
+#include <strata/arrays/validation.h>
 #include <strata/errors.h>
 #include <strata/util.h>
 
@@ -123,6 +124,13 @@ ValueHandles openValues(H5File& f, const ObjRef& ref, const std::string& id) {
   return h;
 }
 
+// One element in a piece buffer: fixed-size types are read and written with the stored type
+// (no conversion, bytes as stored), the others through the codec's memory type.
+std::pair<hid_t, std::size_t> bufferLayout(const hdf5::ValueCodec& codec, const Hid& ftype) {
+  if (codec.direct()) return {ftype.get(), H5Tget_size(ftype)};
+  return {codec.memType(), codec.memSize()};
+}
+
 }  // namespace
 
 void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Selection& sel,
@@ -134,9 +142,10 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
   const Shape& shape = h.shape;
   const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
   hdf5::ValueCodec codec(hdf5::toDatatype(ftype));
-  // Fixed-size types are read with the stored type: no conversion, bytes as stored.
-  const hid_t memType = codec.direct() ? ftype.get() : codec.memType();
-  const std::size_t esize = codec.direct() ? H5Tget_size(ftype) : codec.memSize();
+  // Plain variables, not a structured binding: the piece lambda captures them.
+  const std::pair<hid_t, std::size_t> layout = bufferLayout(codec, ftype);
+  const hid_t memType = layout.first;
+  const std::size_t esize = layout.second;
   lock.unlock();
 
   FileRefs refs(*f, logger_);
@@ -190,12 +199,11 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   const uint64_t elements = walk.elements();
   auto type = hdf5::toDatatype(ftype);
   hdf5::ValueCodec codec(type);
-  if (type->fixedSize() && bytes != elements * type->size) {
-    throw BadRequest("expected " + std::to_string(elements * type->size) + " bytes for " +
-                     std::to_string(elements) + " elements, got " + std::to_string(bytes));
-  }
-  const hid_t memType = codec.direct() ? ftype.get() : codec.memType();
-  const std::size_t esize = codec.direct() ? H5Tget_size(ftype) : codec.memSize();
+  arrays::checkValueBytes(*type, elements, bytes);
+  // Plain variables, not a structured binding: the piece lambda captures them.
+  const std::pair<hid_t, std::size_t> layout = bufferLayout(codec, ftype);
+  const hid_t memType = layout.first;
+  const std::size_t esize = layout.second;
   lock.unlock();
 
   FileRefs refs(*f, logger_);

@@ -345,18 +345,16 @@ void RocksDbArrayStore::deleteContainer(const std::string& name) {
 // ------------------------------------------------------------------ objects
 
 ObjectInfo RocksDbArrayStore::object(const std::string& c, const std::string& id) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   return findObject(c, id, ro).info;
 }
 
 std::vector<std::string> RocksDbArrayStore::listObjects(const std::string& c, ObjectKind kind,
                                                         const Page& page) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   std::string after;
   if (!page.marker.empty()) {
@@ -436,9 +434,8 @@ ObjectInfo RocksDbArrayStore::createGroup(const std::string& c) {
 
 std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::string& group,
                                                const Page& page) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Group;
   findObject(c, group, ro, &kind);
@@ -457,9 +454,8 @@ std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::
 }
 
 Link RocksDbArrayStore::link(const std::string& c, const std::string& group, const std::string& name) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Group;
   findObject(c, group, ro, &kind);
@@ -558,9 +554,8 @@ DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const Dataset
 }
 
 DatasetInfo RocksDbArrayStore::dataset(const std::string& c, const std::string& id) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
   try {
@@ -587,9 +582,8 @@ ObjectInfo RocksDbArrayStore::createDatatype(const std::string& c, const Datatyp
 }
 
 DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string& id) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   const ObjectKind kind = ObjectKind::Datatype;
   const ObjectDoc doc = findObject(c, id, ro, &kind);
@@ -606,9 +600,8 @@ DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string&
 
 std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& c, const std::string& obj,
                                                              const Page& page) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   findObject(c, obj, ro);
   std::vector<AttributeInfo> out;
@@ -624,9 +617,8 @@ std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& 
 
 std::string RocksDbArrayStore::attributeRecord(const std::string& c, const std::string& obj,
                                                const std::string& name) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   const ObjectDoc doc = findObject(c, obj, ro);
   std::string value;

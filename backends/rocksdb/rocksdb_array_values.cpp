@@ -235,9 +235,8 @@ bool RocksDbArrayStore::fetchChunk(const ::rocksdb::ReadOptions& ro, const std::
 
 void RocksDbArrayStore::read(const std::string& c, const std::string& id, const Selection& sel,
                              const ByteSink& sink) {
-  ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  ::rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
+  const SnapshotRead view(*db_);
+  const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
   const Dataset d = loadDataset(c, id, ro);
   const arrays::PieceWalk pieces = walk(d, sel);

@@ -149,6 +149,18 @@ class RocksDb::RoleClaim {
   std::string role_;
 };
 
+// A consistent view for one lookup: a snapshot and read options that read from it. Every
+// multi-key read of a store opens one, so that it never sees half of a concurrent batch.
+class SnapshotRead {
+ public:
+  explicit SnapshotRead(RocksDb& db) : snapshot_(&db.db()) { options_.snapshot = snapshot_.snapshot(); }
+  const ::rocksdb::ReadOptions& options() const { return options_; }
+
+ private:
+  ::rocksdb::ManagedSnapshot snapshot_;
+  ::rocksdb::ReadOptions options_;
+};
+
 // Keys in [prefix, prefixEnd(prefix)) of `cf`, each handed to fn(key suffix, value) until it
 // returns false, starting after `after` (a suffix) when that is not empty.
 template <typename Fn>

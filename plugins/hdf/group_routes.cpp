@@ -179,12 +179,19 @@ Link findLink(Service& s, Scope& sc, const std::string& group, const std::string
   }
 }
 
-void getLink(Service& s, Request& req, Response& res) {
-  Scope sc = s.open(req);
+// The start of every /groups/{id}/links/{name} route: the group must exist and the caller
+// needs `perm` on it, checked before any body is read. Returns the group id and link name.
+std::pair<const std::string&, const std::string&> linkParams(Service& s, Request& req, Scope& sc, Perm perm) {
   const std::string& id = req.param("id");
   const std::string& name = checkLinkName(req.param("name"));
   s.object(sc, id, ObjectKind::Group);
-  s.require(sc, id, Perm::Read);
+  s.require(sc, id, perm);
+  return {id, name};
+}
+
+void getLink(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const auto [id, name] = linkParams(s, req, sc, Perm::Read);
   const Link l = findLink(s, sc, id, name);
   auto o = newObject();
   o->set("link", linkJson(s, sc, id, l, false));
@@ -207,10 +214,7 @@ std::string nonEmptyString(const Object& body, const std::string& key) {
 
 void putLink(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
-  const std::string& id = req.param("id");
-  const std::string& name = checkLinkName(req.param("name"));
-  s.object(sc, id, ObjectKind::Group);
-  s.require(sc, id, Perm::Create);
+  const auto [id, name] = linkParams(s, req, sc, Perm::Create);
   auto body = s.body(req);
   Link l;
   l.name = name;
@@ -240,10 +244,7 @@ void putLink(Service& s, Request& req, Response& res) {
 
 void deleteLink(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
-  const std::string& id = req.param("id");
-  const std::string& name = checkLinkName(req.param("name"));
-  s.object(sc, id, ObjectKind::Group);
-  s.require(sc, id, Perm::Delete);
+  const auto [id, name] = linkParams(s, req, sc, Perm::Delete);
   findLink(s, sc, id, name);
   sc.store->deleteLink(sc.container, id, name);
   s.tombstones().add(Tombstones::linkKey(sc.container, id, name));
