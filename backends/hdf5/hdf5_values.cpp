@@ -124,12 +124,43 @@ ValueHandles openValues(H5File& f, const ObjRef& ref, const std::string& id) {
   return h;
 }
 
-// One element in a piece buffer: fixed-size types are read and written with the stored type
-// (no conversion, bytes as stored), the others through the codec's memory type.
-std::pair<hid_t, std::size_t> bufferLayout(const hdf5::ValueCodec& codec, const Hid& ftype) {
-  if (codec.direct()) return {ftype.get(), H5Tget_size(ftype)};
-  return {codec.memType(), codec.memSize()};
-}
+// What read() and write() both set up before the walk: the selection, checked once against the
+// dataset's shape; the codec; and one element's layout in a piece buffer (fixed-size types
+// travel with the stored type, no conversion, bytes as stored; the others through the codec's
+// memory type).
+struct ValueIo {
+  ValueIo(const ValueHandles& h, const Selection& sel, const std::string& id)
+      : walk(sel, h.shape.cls, h.shape.dims, "dataset " + id),
+        codec(hdf5::toDatatype(h.ftype)),
+        memType(codec.direct() ? h.ftype.get() : codec.memType()),
+        esize(codec.direct() ? H5Tget_size(h.ftype) : codec.memSize()),
+        scalar(h.shape.cls == ShapeClass::Scalar) {
+    plan.elementBytes = esize;
+  }
+  const arrays::PieceWalk walk;
+  const hdf5::ValueCodec codec;
+  const hid_t memType;
+  const std::size_t esize;
+  const bool scalar;
+  arrays::PiecePlan plan;
+};
+
+// One piece's dataspaces for H5Dread/H5Dwrite: the piece selected in the file's dataspace and
+// a memory dataspace of its size; a scalar dataset uses H5S_ALL for both.
+class PieceSpaces {
+ public:
+  PieceSpaces(const Hid& fspace, const arrays::Piece& p, bool scalar)
+      : mspace_(selectPiece(fspace, p, scalar)), fspace_(fspace.get()), scalar_(scalar) {}
+  hid_t memory() const { return scalar_ ? H5S_ALL : mspace_.get(); }
+  hid_t file() const { return scalar_ ? H5S_ALL : fspace_; }
+  // The dataspace H5Dvlen_reclaim walks: the buffer's shape.
+  hid_t reclaim() const { return scalar_ ? fspace_ : mspace_.get(); }
+
+ private:
+  Hid mspace_;
+  hid_t fspace_;
+  bool scalar_;
+};
 
 }  // namespace
 
@@ -138,35 +169,23 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
   auto f = file(c);
   std::unique_lock<std::mutex> lock(f->mu);
   ValueHandles h = openValues(*f, resolveKind(*f, id, ObjectKind::Dataset, logger_), id);
-  Hid &d = h.d, &ftype = h.ftype, &fspace = h.fspace;
-  const Shape& shape = h.shape;
-  const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
-  hdf5::ValueCodec codec(hdf5::toDatatype(ftype));
-  // Plain variables, not a structured binding: the piece lambda captures them.
-  const std::pair<hid_t, std::size_t> layout = bufferLayout(codec, ftype);
-  const hid_t memType = layout.first;
-  const std::size_t esize = layout.second;
+  const ValueIo io(h, sel, id);
   lock.unlock();
 
   FileRefs refs(*f, logger_);
   PieceBuffers::Lease lease(pieceBuffers);
   std::string packed;
-  arrays::PiecePlan plan;
-  plan.elementBytes = esize;
-  const bool scalar = shape.cls == ShapeClass::Scalar;
-  walk.forEach(plan, [&](const arrays::Piece& p) {
-    const std::size_t n = p.elements * esize;
+  io.walk.forEach(io.plan, [&](const arrays::Piece& p) {
+    const std::size_t n = p.elements * io.esize;
     char* buf = lease.get(n);
     // Variable-length members are pointers HDF5 fills in: start them null.
-    if (!codec.direct()) std::memset(buf, 0, n);
+    if (!io.codec.direct()) std::memset(buf, 0, n);
     std::unique_lock<std::mutex> pieceLock(f->mu);
-    Hid mspace = selectPiece(fspace, p, scalar);
-    const hid_t msel = scalar ? H5S_ALL : mspace.get();
-    const hid_t fsel = scalar ? H5S_ALL : fspace.get();
-    if (H5Dread(d, memType, msel, fsel, H5P_DEFAULT, buf) < 0) {
+    const PieceSpaces spaces(h.fspace, p, io.scalar);
+    if (H5Dread(h.d, io.memType, spaces.memory(), spaces.file(), H5P_DEFAULT, buf) < 0) {
       hdf5::fail<InternalError>("reading dataset " + id + " of domain '" + c + "'");
     }
-    if (codec.direct()) {
+    if (io.codec.direct()) {
       pieceLock.unlock();
       sink(buf, n);
       return;
@@ -174,11 +193,11 @@ void Hdf5ArrayStore::read(const std::string& c, const std::string& id, const Sel
     packed.clear();
     std::exception_ptr error;
     try {
-      for (uint64_t i = 0; i < p.elements; ++i) codec.pack(buf + i * esize, refs, packed);
+      for (uint64_t i = 0; i < p.elements; ++i) io.codec.pack(buf + i * io.esize, refs, packed);
     } catch (...) {
       error = std::current_exception();
     }
-    H5Dvlen_reclaim(memType, scalar ? fspace.get() : mspace.get(), H5P_DEFAULT, buf);
+    H5Dvlen_reclaim(io.memType, spaces.reclaim(), H5P_DEFAULT, buf);
     pieceLock.unlock();
     if (error) std::rethrow_exception(error);
     sink(packed.data(), packed.size());
@@ -193,17 +212,9 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   const ObjRef ref = resolveKind(*f, id, ObjectKind::Dataset, logger_);
   requireWritable(*f);
   ValueHandles h = openValues(*f, ref, id);
-  Hid &d = h.d, &ftype = h.ftype, &fspace = h.fspace;
-  const Shape& shape = h.shape;
-  const arrays::PieceWalk walk(sel, shape.cls, shape.dims, "dataset " + id);
-  const uint64_t elements = walk.elements();
-  auto type = hdf5::toDatatype(ftype);
-  hdf5::ValueCodec codec(type);
-  arrays::checkValueBytes(*type, elements, bytes);
-  // Plain variables, not a structured binding: the piece lambda captures them.
-  const std::pair<hid_t, std::size_t> layout = bufferLayout(codec, ftype);
-  const hid_t memType = layout.first;
-  const std::size_t esize = layout.second;
+  const ValueIo io(h, sel, id);
+  const uint64_t elements = io.walk.elements();
+  arrays::checkValueBytes(io.codec.type(), elements, bytes);
   lock.unlock();
 
   FileRefs refs(*f, logger_);
@@ -211,14 +222,11 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
   hdf5::VlenArena arena;
   PieceBuffers::Lease lease(pieceBuffers);
   uint64_t done = 0;
-  arrays::PiecePlan plan;
-  plan.elementBytes = esize;
-  const bool scalar = shape.cls == ShapeClass::Scalar;
-  walk.forEach(plan, [&](const arrays::Piece& p) {
-    const std::size_t size = p.elements * esize;
+  io.walk.forEach(io.plan, [&](const arrays::Piece& p) {
+    const std::size_t size = p.elements * io.esize;
     char* buf = lease.get(size);
     std::unique_lock<std::mutex> pieceLock(f->mu, std::defer_lock);
-    if (codec.direct()) {
+    if (io.codec.direct()) {
       // Pull the piece's bytes outside the lock: the source may be a slow client.
       std::size_t got = 0;
       while (got < size) {
@@ -231,7 +239,7 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
       std::memset(buf, 0, size);
       // References resolve against the file's maps: convert under the lock.
       pieceLock.lock();
-      for (uint64_t i = 0; i < p.elements; ++i) codec.unpack(in, refs, arena, buf + i * esize);
+      for (uint64_t i = 0; i < p.elements; ++i) io.codec.unpack(in, refs, arena, buf + i * io.esize);
       done += p.elements;
       // Extra bytes are found before the last piece is written, so a value with too many
       // elements changes nothing (if it fits one piece, as JSON-sized values do).
@@ -239,14 +247,12 @@ void Hdf5ArrayStore::write(const std::string& c, const std::string& id, const Se
         throw BadRequest("the value has more bytes than the selection needs");
       }
     }
-    Hid mspace = selectPiece(fspace, p, scalar);
-    const hid_t msel = scalar ? H5S_ALL : mspace.get();
-    const hid_t fsel = scalar ? H5S_ALL : fspace.get();
-    const herr_t rc = H5Dwrite(d, memType, msel, fsel, H5P_DEFAULT, buf);
+    const PieceSpaces spaces(h.fspace, p, io.scalar);
+    const herr_t rc = H5Dwrite(h.d, io.memType, spaces.memory(), spaces.file(), H5P_DEFAULT, buf);
     arena.clear();
     if (rc < 0) hdf5::failRequest("writing dataset " + id + " of domain '" + c + "'");
   });
-  if (!codec.direct() && elements == 0 && !in.atEnd()) {
+  if (!io.codec.direct() && elements == 0 && !in.atEnd()) {
     throw BadRequest("the value has more bytes than the selection needs");
   }
   lock.lock();
