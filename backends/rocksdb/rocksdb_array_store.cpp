@@ -70,6 +70,11 @@ Array::Ptr u64Array(const std::vector<uint64_t>& values) {
 
 namespace {
 
+// The kinds findObject() may be asked to require.
+const ObjectKind kGroupKind = ObjectKind::Group;
+const ObjectKind kDatasetKind = ObjectKind::Dataset;
+const ObjectKind kDatatypeKind = ObjectKind::Datatype;
+
 // ---- chunk layout
 
 // What a chosen chunk aims at (HSDS aims at 1-4 MB).
@@ -218,8 +223,7 @@ RocksDbArrayStore::ObjectDoc RocksDbArrayStore::findObject(const std::string& c,
 
 RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c, const std::string& id,
                                                           const ::rocksdb::ReadOptions& ro) {
-  const ObjectKind kind = ObjectKind::Dataset;
-  const ObjectDoc doc = findObject(c, id, ro, &kind);
+  const ObjectDoc doc = findObject(c, id, ro, &kDatasetKind);
   Dataset d;
   d.object = doc.info;
   try {
@@ -437,8 +441,7 @@ std::vector<Link> RocksDbArrayStore::listLinks(const std::string& c, const std::
   const SnapshotRead view(*db_);
   const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
-  const ObjectKind kind = ObjectKind::Group;
-  findObject(c, group, ro, &kind);
+  findObject(c, group, ro, &kGroupKind);
   std::vector<Link> links;
   scan(*db_, meta_, ro, linkPrefix(c, group), page.marker, "listing the links of group '" + group + "'",
        [&](const std::string& name, const ::rocksdb::Slice& value) {
@@ -457,8 +460,7 @@ Link RocksDbArrayStore::link(const std::string& c, const std::string& group, con
   const SnapshotRead view(*db_);
   const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
-  const ObjectKind kind = ObjectKind::Group;
-  findObject(c, group, ro, &kind);
+  findObject(c, group, ro, &kGroupKind);
   std::string value;
   if (!getMeta(linkPrefix(c, group) + name, ro, value))
     throw NotFound("link '" + name + "' not found in group '" + group + "'");
@@ -475,8 +477,7 @@ void RocksDbArrayStore::createLink(const std::string& c, const std::string& grou
   std::unique_lock lock(containerLock(c));
   const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
-  const ObjectKind groupKind = ObjectKind::Group;
-  ObjectDoc g = findObject(c, group, ro, &groupKind);
+  ObjectDoc g = findObject(c, group, ro, &kGroupKind);
   const std::string key = linkPrefix(c, group) + link.name;
   std::string existing;
   if (getMeta(key, ro, existing))
@@ -495,8 +496,7 @@ void RocksDbArrayStore::deleteLink(const std::string& c, const std::string& grou
   std::unique_lock lock(containerLock(c));
   const ::rocksdb::ReadOptions ro;
   Object::Ptr record = requireContainer(c, ro);
-  const ObjectKind groupKind = ObjectKind::Group;
-  ObjectDoc g = findObject(c, group, ro, &groupKind);
+  ObjectDoc g = findObject(c, group, ro, &kGroupKind);
   const std::string key = linkPrefix(c, group) + name;
   std::string existing;
   if (!getMeta(key, ro, existing)) throw NotFound("link '" + name + "' not found in group '" + group + "'");
@@ -585,8 +585,7 @@ DatatypePtr RocksDbArrayStore::datatype(const std::string& c, const std::string&
   const SnapshotRead view(*db_);
   const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
-  const ObjectKind kind = ObjectKind::Datatype;
-  const ObjectDoc doc = findObject(c, id, ro, &kind);
+  const ObjectDoc doc = findObject(c, id, ro, &kDatatypeKind);
   try {
     return typeOf(doc.json);
   } catch (const Error& e) {
