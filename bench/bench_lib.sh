@@ -94,6 +94,12 @@ wait_for_idle() {
 
 # ------------------------------------------------------------------ figures
 
+# anonymous_writes BUILD-DIR: the configuration line that lets the benchmarks' anonymous clients
+# write (auth.anonymousWrites; writes need a user by default). Builds from before the key
+# existed allowed anonymous writes and reject unknown auth keys, so they get nothing.
+anonymous_writes() {
+  if grep -qa anonymousWrites "$1"/lib/libstrata_core.so*; then echo "auth.anonymousWrites = true"; fi
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 minimum() { printf '%s\n' "$@" | sort -g | head -n1; }
 maximum() { printf '%s\n' "$@" | sort -g | tail -n1; }

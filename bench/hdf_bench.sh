@@ -113,6 +113,7 @@ stores.entities.default.backend = memory
 stores.blobs.default.backend = memory
 stores.annotations.default.backend = memory
 auth.anonymous = true
+$(anonymous_writes "$build")
 EOF
   "$build/bin/strata-server" --config "$WORK/$name.properties" >"$WORK/$name-server.log" 2>&1 &
   SERVER_PID=$!

@@ -139,6 +139,7 @@ stores.arrays.default.path = $3
 # The hdf plugin keeps its ACLs here.
 stores.entities.default.backend = memory
 auth.anonymous = true
+$(anonymous_writes "$BUILD_ABS")
 EOF
 }
 # start_server NAME: starts it, sets SERVER_PID_<NAME> and URL_<NAME>.
