@@ -320,21 +320,28 @@ class Parser {
       pos_ = save;
       return std::nullopt;
     }
-    while (true) {
-      std::size_t before = pos_;
-      if (!literal(",")) break;
-      auto next = strings ? string() : number();
-      if (!next) {
-        pos_ = before;
-        break;
-      }
-      e.children.push_back(std::move(*next));
-    }
+    moreAfterCommas(e, [&] { return strings ? string() : number(); });
     if (!literal("]")) {
       pos_ = save;
       return std::nullopt;
     }
     return e;
+  }
+
+  // Appends the items that follow commas, as many as there are; a comma that no item follows
+  // is left unread.
+  template <class Item>
+  void moreAfterCommas(Expr& e, Item item) {
+    while (true) {
+      const std::size_t before = pos_;
+      if (!literal(",")) return;
+      auto next = item();
+      if (!next) {
+        pos_ = before;
+        return;
+      }
+      e.children.push_back(std::move(*next));
+    }
   }
 
   // --- attribute expressions -------------------------------------------------------------
@@ -393,16 +400,7 @@ class Parser {
     DepthGuard guard(*this);
     if (auto first = functionArgument()) {
       e.children.push_back(std::move(*first));
-      while (true) {
-        std::size_t before = pos_;
-        if (!literal(",")) break;
-        auto next = functionArgument();
-        if (!next) {
-          pos_ = before;
-          break;
-        }
-        e.children.push_back(std::move(*next));
-      }
+      moreAfterCommas(e, [&] { return functionArgument(); });
     }
     if (!literal(")")) {
       pos_ = save;
