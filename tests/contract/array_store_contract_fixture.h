@@ -8,6 +8,7 @@
 // another backend joins by adding one BackendParam to INSTANTIATE_TEST_SUITE_P (in
 // array_store_objects_contract.cpp, the suite's one instantiation).
 
+#include "contract/packed_values.h"
 #include "contract/store_contract_support.h"
 
 #include <strata/arrays/datatype.h>
@@ -44,29 +45,11 @@ using Dims = std::vector<uint64_t>;
 
 // ---- packed bytes, by hand
 
-inline std::string le(uint64_t v, std::size_t bytes) {
-  std::string s(bytes, '\0');
-  for (std::size_t i = 0; i < bytes; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
-inline std::string be(uint64_t v, std::size_t bytes) {
-  std::string s = le(v, bytes);
-  std::reverse(s.begin(), s.end());
-  return s;
-}
-inline std::string le32(int32_t v) { return le(static_cast<uint32_t>(v), 4); }
-inline std::string be32(int32_t v) { return be(static_cast<uint32_t>(v), 4); }
-inline std::string f64le(double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, 8);
-  return le(bits, 8);
-}
 inline std::string fixedStr(const std::string& s, std::size_t length) {
   std::string out = s.substr(0, length);
   out.resize(length, '\0');
   return out;
 }
-inline std::string vlenStr(const std::string& s) { return le(s.size(), 8) + s; }
 
 template <typename F>
 std::string each(uint64_t n, F f) {
@@ -121,18 +104,6 @@ inline Selection slab(Dims start, Dims count, Dims step = {}) {
 inline Selection points(std::vector<Dims> list) {
   const std::size_t rank = list.empty() ? 0 : list[0].size();
   return Selection::points(std::move(list), rank);
-}
-
-inline DatasetSpec spec(DatatypePtr type, Dims dims, Dims maxdims = {}, Dims chunks = {},
-                        std::string fill = {}) {
-  DatasetSpec s;
-  s.type = std::move(type);
-  s.shape.cls = ShapeClass::Simple;
-  s.shape.dims = std::move(dims);
-  s.shape.maxdims = std::move(maxdims);
-  s.chunks = std::move(chunks);
-  s.fillValue = std::move(fill);
-  return s;
 }
 
 inline DatasetSpec scalarSpec(DatatypePtr type) {

@@ -28,7 +28,7 @@ TEST_F(Hdf5Files, ConcurrentWritersToOneFileKeepItIntact) {
   const std::string root = store.createContainer(c).rootId;
   const uint64_t rows = 256, cols = 300;
   const std::string d =
-      store.createDataset(c, simple(arrays::intType(4, true), {rows, cols}, {}, {32, 64})).object.id;
+      store.createDataset(c, spec(arrays::intType(4, true), {rows, cols}, {}, {32, 64})).object.id;
   store.createLink(c, root, hard("grid", d));
   const std::string marks = store.createGroup(c).id;
   store.createLink(c, root, hard("marks", marks));
@@ -76,7 +76,7 @@ TEST_F(Hdf5Files, BigSelectionsStreamInBoundedBlocks) {
   const std::string c = "big";
   store.createContainer(c);
   const uint64_t rows = 6, cols = 1u << 20;  // 24 MiB of int32
-  const std::string d = store.createDataset(c, simple(arrays::intType(4, true), {rows, cols})).object.id;
+  const std::string d = store.createDataset(c, spec(arrays::intType(4, true), {rows, cols})).object.id;
   const std::string bytes = randomBytes(rows * cols * 4, 9);
   write(c, d, Selection::all({rows, cols}), bytes);
   std::vector<std::size_t> blocks;
@@ -89,7 +89,7 @@ TEST_F(Hdf5Files, BigSelectionsStreamInBoundedBlocks) {
   EXPECT_GE(blocks.size(), 2u);
   for (auto n : blocks) EXPECT_LE(n, std::size_t{16} << 20);
   // A one-dimensional dataset bigger than a block splits along its only dimension.
-  const std::string flat = store.createDataset(c, simple(arrays::intType(4, true), {rows * cols})).object.id;
+  const std::string flat = store.createDataset(c, spec(arrays::intType(4, true), {rows * cols})).object.id;
   write(c, flat, Selection::all({rows * cols}), bytes);
   blocks.clear();
   got.clear();

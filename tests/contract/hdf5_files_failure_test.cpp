@@ -11,7 +11,7 @@ namespace {
 void expectEveryWriteForbidden(ArrayStore& store, const std::string& c, const std::string& root,
                                const std::string& dataset, const std::string& group) {
   EXPECT_THROW(store.createGroup(c), Forbidden);
-  EXPECT_THROW(store.createDataset(c, simple(arrays::intType(4, true), {2})), Forbidden);
+  EXPECT_THROW(store.createDataset(c, spec(arrays::intType(4, true), {2})), Forbidden);
   EXPECT_THROW(store.createDatatype(c, arrays::intType(4, true)), Forbidden);
   EXPECT_THROW(store.createLink(c, root, hard("new", group)), Forbidden);
   EXPECT_THROW(store.deleteLink(c, root, "g1"), Forbidden);
@@ -65,7 +65,7 @@ TEST_F(Hdf5Files, ReadOnlyConfigurationServesEveryFileReadOnly) {
   EXPECT_TRUE(info.readOnly);
   EXPECT_EQ(store.attributeValue(c, idAt(c, "grp"), "count"), le32(42));
   EXPECT_THROW(store.createGroup(c), Forbidden);
-  EXPECT_THROW(store.createDataset(c, simple(arrays::intType(4, true), {2})), Forbidden);
+  EXPECT_THROW(store.createDataset(c, spec(arrays::intType(4, true), {2})), Forbidden);
   EXPECT_THROW(store.createLink(c, info.rootId, hard("x", idAt(c, "grp"))), Forbidden);
   EXPECT_THROW(store.deleteLink(c, info.rootId, "grp"), Forbidden);
   EXPECT_THROW(store.deleteObject(c, idAt(c, "grp/data")), Forbidden);

@@ -5,6 +5,7 @@
 // h5py is Debian's python3-h5py, run as /usr/bin/python3 (not the python3 on PATH); tests that
 // need it are skipped when it is missing.
 
+#include "contract/packed_values.h"
 #include "contract/store_contract_support.h"
 
 #include <strata/arrays/datatype.h>
@@ -50,33 +51,11 @@ inline constexpr const char* kPython = "/usr/bin/python3";
 
 // ---- packed bytes, by hand
 
-inline std::string le(uint64_t v, std::size_t bytes) {
-  std::string s(bytes, '\0');
-  for (std::size_t i = 0; i < bytes; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
-inline std::string be(uint64_t v, std::size_t bytes) {
-  std::string s = le(v, bytes);
-  std::reverse(s.begin(), s.end());
-  return s;
-}
-inline std::string le32(int32_t v) { return le(static_cast<uint32_t>(v), 4); }
-inline std::string f64le(double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, 8);
-  return le(bits, 8);
-}
-inline std::string f64be(double v) {
-  std::string s = f64le(v);
-  std::reverse(s.begin(), s.end());
-  return s;
-}
 inline std::string f32le(float v) {
   uint32_t bits;
   std::memcpy(&bits, &v, 4);
   return le(bits, 4);
 }
-inline std::string vlenStr(const std::string& s) { return le(s.size(), 8) + s; }
 inline std::string ref(const std::string& collection, const std::string& id) {
   std::string s = collection + "/" + id;
   s.resize(arrays::kRefBytes, '\0');
@@ -364,18 +343,6 @@ inline DatatypePtr regionRefType() {
   t->ref = arrays::RefKind::Region;
   t->size = 0;
   return t;
-}
-
-inline DatasetSpec simple(DatatypePtr type, Dims dims, Dims maxdims = {}, Dims chunks = {},
-                          std::string fill = {}) {
-  DatasetSpec s;
-  s.type = std::move(type);
-  s.shape.cls = ShapeClass::Simple;
-  s.shape.dims = std::move(dims);
-  s.shape.maxdims = std::move(maxdims);
-  s.chunks = std::move(chunks);
-  s.fillValue = std::move(fill);
-  return s;
 }
 
 inline Link hard(const std::string& name, const std::string& id) {

@@ -67,7 +67,7 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   store.createAttribute(c, grp, attr("note", arrays::vlenStringType(), ShapeClass::Scalar),
                         vlenStr("hello \xc3\xa9"), false);
   const std::string ints =
-      store.createDataset(c, simple(arrays::intType(4, true, ByteOrder::Big), {3, 4})).object.id;
+      store.createDataset(c, spec(arrays::intType(4, true, ByteOrder::Big), {3, 4})).object.id;
   store.createLink(c, grp, hard("ints", ints));
   std::string intBytes;
   for (int i = 0; i < 12; ++i) intBytes += be(static_cast<uint32_t>(i - 5), 4);
@@ -76,27 +76,27 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   Filter deflate;
   deflate.kind = Filter::Kind::Deflate;
   deflate.level = 5;
-  DatasetSpec fs = simple(arrays::floatType(8), {2, 4}, {kUnlimited, 4}, {2, 2}, f64le(-1.5));
+  DatasetSpec fs = spec(arrays::floatType(8), {2, 4}, {kUnlimited, 4}, {2, 2}, f64le(-1.5));
   fs.filters = {deflate};
   const std::string floats = store.createDataset(c, fs).object.id;
   store.createLink(c, root, hard("floats", floats));
   write(c, floats, Selection::hyperslab({{1, 0}, {1, 4}, {1, 1}}), f64le(1) + f64le(2) + f64le(3) + f64le(4));
   store.resize(c, floats, {5, 4});
 
-  const std::string names = store.createDataset(c, simple(arrays::vlenStringType(), {3})).object.id;
+  const std::string names = store.createDataset(c, spec(arrays::vlenStringType(), {3})).object.id;
   store.createLink(c, root, hard("names", names));
   write(c, names, Selection::all({3}), vlenStr("a") + vlenStr("b\xc3\xa9") + vlenStr(""));
 
-  const std::string records = store.createDataset(c, simple(recordType(), {2})).object.id;
+  const std::string records = store.createDataset(c, spec(recordType(), {2})).object.id;
   store.createLink(c, root, hard("records", records));
   write(c, records, Selection::all({2}), le32(8) + vlenStr("eight") + le32(-9) + vlenStr("nine"));
   EXPECT_EQ(readAll(c, records), le32(8) + vlenStr("eight") + le32(-9) + vlenStr("nine"));
 
-  const std::string colors = store.createDataset(c, simple(colorType(), {3})).object.id;
+  const std::string colors = store.createDataset(c, spec(colorType(), {3})).object.id;
   store.createLink(c, root, hard("colors", colors));
   write(c, colors, Selection::all({3}), std::string("\x02\x00\x01", 3));
 
-  const std::string refs = store.createDataset(c, simple(objectRefType(), {3})).object.id;
+  const std::string refs = store.createDataset(c, spec(objectRefType(), {3})).object.id;
   store.createLink(c, root, hard("refs", refs));
   const std::string refBytes =
       ref("groups", grp) + ref("datasets", ints) + std::string(arrays::kRefBytes, '\0');
@@ -104,7 +104,7 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   EXPECT_EQ(readAll(c, refs), refBytes);
   EXPECT_THROW(write(c, refs, Selection::hyperslab({{0}, {1}, {1}}), ref("groups", newUuid())), NotFound);
 
-  const std::string regions = store.createDataset(c, simple(regionRefType(), {1})).object.id;
+  const std::string regions = store.createDataset(c, spec(regionRefType(), {1})).object.id;
   store.createLink(c, root, hard("regions", regions));
   const std::string region =
       "{\"id\":\"" + ints + "\",\"select_type\":\"H5S_SEL_POINTS\",\"selection\":[[1,1],[1,2]]}";
@@ -118,7 +118,7 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   store.createLink(c, root, hard("ctype", ctype));
   auto committed = std::make_shared<Datatype>(*arrays::intType(2, true));
   committed->committedId = ctype;
-  const std::string typed = store.createDataset(c, simple(committed, {2})).object.id;
+  const std::string typed = store.createDataset(c, spec(committed, {2})).object.id;
   store.createLink(c, root, hard("typed", typed));
   write(c, typed, Selection::all({2}), le(7, 2) + le(static_cast<uint16_t>(-7), 2));
 
@@ -159,10 +159,10 @@ TEST_F(Hdf5Files, IdsAreStableAcrossRestarts) {
   const std::string root = store_->createContainer(made).rootId;
   const std::string g = store_->createGroup(made).id;
   store_->createLink(made, root, hard("g", g));
-  const std::string d = store_->createDataset(made, simple(arrays::intType(4, true), {2})).object.id;
+  const std::string d = store_->createDataset(made, spec(arrays::intType(4, true), {2})).object.id;
   store_->createLink(made, g, hard("d", d));
   const std::string anonymous = store_->createGroup(made).id;
-  const std::string unlinked = store_->createDataset(made, simple(arrays::intType(1, true), {1})).object.id;
+  const std::string unlinked = store_->createDataset(made, spec(arrays::intType(1, true), {1})).object.id;
   store_->createLink(made, root, hard("tmp", unlinked));
   store_->deleteLink(made, root, "tmp");  // the dataset outlives its last link
   const std::string deleted = store_->createGroup(made).id;
@@ -207,7 +207,7 @@ TEST_F(Hdf5Files, DeletingAnObjectRemovesEveryLinkToIt) {
   const std::string b = store.createGroup(c).id;
   store.createLink(c, root, hard("a", a));
   store.createLink(c, a, hard("b", b));
-  const std::string d = store.createDataset(c, simple(arrays::intType(4, true), {2})).object.id;
+  const std::string d = store.createDataset(c, spec(arrays::intType(4, true), {2})).object.id;
   store.createLink(c, root, hard("d", d));
   store.createLink(c, a, hard("d2", d));
   store.createLink(c, b, hard("d3", d));
@@ -252,7 +252,7 @@ TEST_F(Hdf5Files, ExportIsTheFileItself) {
   ArrayStore& store = open();
   const std::string c = "exported";
   const std::string root = store.createContainer(c).rootId;
-  const std::string d = store.createDataset(c, simple(arrays::floatType(8), {1000})).object.id;
+  const std::string d = store.createDataset(c, spec(arrays::floatType(8), {1000})).object.id;
   store.createLink(c, root, hard("x", d));
   std::string values;
   for (int i = 0; i < 1000; ++i) values += f64le(i * 0.5);

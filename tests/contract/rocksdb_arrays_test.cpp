@@ -12,6 +12,7 @@
 #include <strata/stores/entity_store.h>
 #include <strata/util.h>
 
+#include "contract/packed_values.h"
 #include "contract/store_contract_support.h"
 
 // Only the struct layout and the enum: the functions are looked up at run time in the
@@ -34,29 +35,9 @@ using arrays::Selection;
 using Dims = std::vector<uint64_t>;
 using Names = std::vector<std::string>;
 
-std::string le(uint64_t v, std::size_t bytes) {
-  std::string s(bytes, '\0');
-  for (std::size_t i = 0; i < bytes; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
-std::string le32(int32_t v) { return le(static_cast<uint32_t>(v), 4); }
-std::string vlenStr(const std::string& s) { return le(s.size(), 8) + s; }
-
 Selection slab(Dims start, Dims count, Dims step = {}) {
   if (step.empty()) step.assign(start.size(), 1);
   return Selection::hyperslab({std::move(start), std::move(count), std::move(step)});
-}
-
-DatasetSpec spec(arrays::DatatypePtr type, Dims dims, Dims maxdims = {}, Dims chunks = {},
-                 std::string fill = {}) {
-  DatasetSpec s;
-  s.type = std::move(type);
-  s.shape.cls = ShapeClass::Simple;
-  s.shape.dims = std::move(dims);
-  s.shape.maxdims = std::move(maxdims);
-  s.chunks = std::move(chunks);
-  s.fillValue = std::move(fill);
-  return s;
 }
 
 Link hardLink(const std::string& name, const std::string& id) {
