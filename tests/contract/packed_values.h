@@ -39,8 +39,9 @@ inline std::string f64be(double v) {
 inline std::string vlenStr(const std::string& s) { return le(s.size(), 8) + s; }
 
 // A simple-shaped dataset of `type`.
-inline DatasetSpec spec(arrays::DatatypePtr type, std::vector<uint64_t> dims, std::vector<uint64_t> maxdims = {},
-                        std::vector<uint64_t> chunks = {}, std::string fill = {}) {
+inline DatasetSpec spec(arrays::DatatypePtr type, std::vector<uint64_t> dims,
+                        std::vector<uint64_t> maxdims = {}, std::vector<uint64_t> chunks = {},
+                        std::string fill = {}) {
   DatasetSpec s;
   s.type = std::move(type);
   s.shape.cls = ShapeClass::Simple;
