@@ -297,8 +297,9 @@ TEST(SafeDefaults, DeclaredSizesAreBoundedBeforeAllocation) {
 TEST(SafeDefaults, HelpNamesOnlyInstalledPlugins) {
   auto [rc, out] = runCommand(std::string("'") + STRATA_SERVER_BIN + "' --help");
   EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("admin, hdf"), std::string::npos) << out;
-  for (const char* absent : {"Slycat", "UFDL", "Synapse", "slycat", "ufdl", "synapse"})
+  // The slycat plugin is built (not loaded by default); the APIs not yet built are not named.
+  EXPECT_NE(out.find("admin, hdf, slycat"), std::string::npos) << out;
+  for (const char* absent : {"Slycat", "UFDL", "Synapse", "ufdl", "synapse"})
     EXPECT_EQ(out.find(absent), std::string::npos) << absent << " in\n" << out;
 }
 

@@ -1,0 +1,138 @@
+// The slycat endpoint plugin: Slycat's projects and models over the entities store role (the
+// arrayset routes come later). Every route is served with and without the /api prefix, as
+// Slycat's samples use both. See docs/slycat.md.
+#include <Poco/JSON/Object.h>
+#include <strata/endpoint_plugin.h>
+#include <strata/error_renderer.h>
+#include <strata/errors.h>
+#include <strata/http.h>
+
+#include <memory>
+#include <string>
+
+#include "projects.h"
+
+namespace strata::slycat {
+
+namespace {
+
+// Slycat's error format: {"message": "...", "status": N}, the message also in the reason phrase.
+class SlycatErrors : public ErrorRenderer {
+ public:
+  void render(const Error& e, Response& r) const override {
+    r.setStatus(e.status(), reasonPhrase(e.what()));
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("message", std::string(e.what()));
+    body->set("status", e.status());
+    r.sendJson(body);
+  }
+};
+
+Poco::JSON::Object::Ptr idBody(const std::string& id) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("id", id);
+  return o;
+}
+
+class SlycatPlugin : public EndpointPlugin {
+ public:
+  void configure(PluginContext& ctx) override {
+    const ConfigSection& cfg = ctx.config();
+    Settings settings;
+    if (cfg.has("modelTypes")) {
+      settings.modelTypes = cfg.getList("modelTypes");
+      if (settings.modelTypes.empty())
+        throw StartupError("plugins.slycat.modelTypes must name at least one model type");
+    }
+    if (cfg.has("markings")) {
+      settings.markings.clear();
+      for (const auto& m : cfg.getList("markings")) settings.markings.push_back(m == "\"\"" ? "" : m);
+      if (settings.markings.empty())
+        throw StartupError("plugins.slycat.markings must name at least one marking (\"\" for none)");
+    }
+    const Authenticator& auth = ctx.authenticator();
+    projects_ = std::make_unique<Projects>(std::move(settings), ctx.entities(),
+                                           [&auth](const std::string& user) { return auth.hasUser(user); });
+  }
+
+  void registerRoutes(RouteRegistry& routes) override {
+    routes.setErrorRenderer(std::make_shared<SlycatErrors>());
+    for (const std::string prefix : {"/api", ""}) addRoutes(routes, prefix);
+  }
+
+ private:
+  void addRoutes(RouteRegistry& routes, const std::string& prefix) {
+    Projects& p = *projects_;
+    const uint64_t maxJson = p.settings().maxJsonBytes;
+    const RouteOptions read{Access::User, 0, nullptr};
+    const RouteOptions write{Access::User, maxJson, nullptr};
+
+    routes.add(
+        "POST", prefix + "/projects",
+        [&p, maxJson](Request& req, Response& res) {
+          const auto body = req.jsonObject(maxJson);
+          res.sendJson(idBody(p.createProject(req.principal(), *body)), 201);
+        },
+        write);
+
+    routes.add(
+        "GET", prefix + "/projects/{pid}",
+        [&p](Request& req, Response& res) { res.sendJson(p.project(req.principal(), req.param("pid"))); },
+        read);
+
+    routes.add(
+        "PUT", prefix + "/projects/{pid}",
+        [&p, maxJson](Request& req, Response& res) {
+          const std::string pid = req.param("pid");
+          p.checkProject(req.principal(), pid, Need::Write);  // before the body is read
+          const auto body = req.jsonObject(maxJson);
+          p.updateProject(req.principal(), pid, *body);
+          res.sendEmpty(204);
+        },
+        write);
+
+    routes.add(
+        "POST", prefix + "/projects/{pid}/models",
+        [&p, maxJson, prefix](Request& req, Response& res) {
+          const std::string pid = req.param("pid");
+          p.checkProject(req.principal(), pid, Need::Write);  // before the body is read
+          const auto body = req.jsonObject(maxJson);
+          const std::string mid = p.createModel(req.principal(), pid, *body);
+          res.setHeader("Location", prefix + "/models/" + mid);
+          res.sendJson(idBody(mid), 201);
+        },
+        write);
+
+    routes.add(
+        "GET", prefix + "/projects/{pid}/models",
+        [&p](Request& req, Response& res) {
+          const std::string pid = req.param("pid");
+          p.checkProject(req.principal(), pid, Need::Read);
+          res.sendJson(p.models(pid));
+        },
+        read);
+
+    routes.add(
+        "GET", prefix + "/models/{mid}",
+        [&p](Request& req, Response& res) {
+          res.sendJson(p.model(req.principal(), req.param("mid"), Need::Read));
+        },
+        read);
+
+    routes.add(
+        "DELETE", prefix + "/models/{mid}",
+        [&p](Request& req, Response& res) {
+          p.deleteModel(req.principal(), req.param("mid"));
+          res.sendEmpty(204);
+        },
+        write);
+  }
+
+  std::unique_ptr<Projects> projects_;
+};
+
+}  // namespace
+
+}  // namespace strata::slycat
+
+STRATA_ENDPOINT_PLUGIN(strata::slycat::SlycatPlugin, "slycat", "0.1.0")
