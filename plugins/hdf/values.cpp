@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <future>
 
 #include "responses.h"
 
@@ -338,6 +339,8 @@ JsonValueWriter::JsonValueWriter(const arrays::Datatype& type, std::vector<uint6
   for (uint64_t d : dims_) total_ *= d;
   format_ = numberFormat(type_);
   batch_.resize(kBatchBytes);
+  stride_.assign(dims_.size(), 1);
+  for (std::size_t j = dims_.size(); j-- > 1;) stride_[j - 1] = stride_[j] * dims_[j];
 }
 
 void JsonValueWriter::flush() {
@@ -348,8 +351,7 @@ void JsonValueWriter::flush() {
 
 void JsonValueWriter::element(const char* data, std::size_t n) {
   if (index_ >= total_) throw InternalError("the store returned more elements than were selected");
-  const std::size_t rank = pos_.size();
-  std::size_t need = kMaxNumberText + 2 * rank + 1;
+  std::size_t need = kMaxNumberText + 2 * pos_.size() + 1;
   if (!format_) {
     formatElement(type_, data, n, text_);
     need += text_.size();
@@ -359,24 +361,46 @@ void JsonValueWriter::element(const char* data, std::size_t n) {
     if (need > batch_.size()) batch_.resize(need);
   }
   char* p = batch_.data() + used_;
-  // A list opens for every dimension from the last one back whose index is 0.
-  std::size_t first = rank;
-  while (first > 0 && pos_[first - 1] == 0) --first;
-  for (std::size_t j = first; j < rank; ++j) *p++ = '[';
-  if (format_) {
-    p = format_(data, p);
-  } else {
-    std::memcpy(p, text_.data(), text_.size());
-    p += text_.size();
-  }
-  ++index_;
-  for (std::size_t j = rank; j-- > 0;) {
-    if (++pos_[j] < dims_[j]) break;
-    pos_[j] = 0;
-    *p++ = ']';
-  }
-  if (index_ < total_) *p++ = ',';
+  p = nest(p, pos_, index_, [&](char* q) {
+    if (format_) return format_(data, q);
+    std::memcpy(q, text_.data(), text_.size());
+    return q + text_.size();
+  });
   used_ = static_cast<std::size_t>(p - batch_.data());
+}
+
+void JsonValueWriter::numbers(const char* data, uint64_t count, std::vector<uint64_t>& pos, uint64_t& index,
+                              std::string& out) const {
+  out.resize(count * (kMaxNumberText + 2 * pos.size() + 1));
+  char* p = out.data();
+  const std::size_t size = type_.size;
+  for (uint64_t i = 0; i < count; ++i, data += size)
+    p = nest(p, pos, index, [&](char* q) { return format_(data, q); });
+  out.resize(static_cast<std::size_t>(p - out.data()));
+}
+
+void JsonValueWriter::parallelNumbers(const char*& data, std::size_t& n) {
+  const std::size_t size = type_.size;
+  while (n / size >= 2 * kParallelElements && total_ - index_ >= 2 * kParallelElements) {
+    flush();
+    // The second run's position, from its index: row-major over dims_.
+    std::vector<uint64_t> pos2(pos_.size());
+    uint64_t index2 = index_ + kParallelElements;
+    for (std::size_t j = 0; j < pos2.size(); ++j) pos2[j] = index2 / stride_[j] % dims_[j];
+    const char* second = data + kParallelElements * size;
+    std::string secondText;
+    auto job =
+        std::async(std::launch::async, [&] { numbers(second, kParallelElements, pos2, index2, secondText); });
+    std::string firstText;
+    numbers(data, kParallelElements, pos_, index_, firstText);
+    job.get();
+    out_(firstText.data(), firstText.size());
+    out_(secondText.data(), secondText.size());
+    pos_ = pos2;
+    index_ = index2;
+    data += 2 * kParallelElements * size;
+    n -= 2 * kParallelElements * size;
+  }
 }
 
 void JsonValueWriter::feed(const char* data, std::size_t n) {
@@ -391,6 +415,7 @@ void JsonValueWriter::feed(const char* data, std::size_t n) {
       element(pending_.data(), size);
       pending_.clear();
     }
+    if (format_) parallelNumbers(data, n);
     while (n >= size) {
       element(data, size);
       data += size;

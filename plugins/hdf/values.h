@@ -59,16 +59,45 @@ class JsonValueWriter {
   void finish();
 
  private:
-  // Writes the text of one element (with its brackets and comma) at the end of batch_.
-  void element(const char* data, std::size_t n);
-  void flush();
-
   // The text of one numeric element straight from its bytes; null for the other types.
   using Format = char* (*)(const char* src, char* dst);
 
+  // Writes the text of one element (with its brackets and comma) at the end of batch_.
+  void element(const char* data, std::size_t n);
+  void flush();
+  // JSON reads are bound by number formatting (bench/RESULTS.md), and an element's text
+  // depends only on its bytes and its index: while there are two runs of kParallelElements
+  // whole numeric elements, the second is formatted on another thread while this one formats
+  // the first, and both go out in order.
+  static constexpr uint64_t kParallelElements = 32768;
+  void parallelNumbers(const char*& data, std::size_t& n);
+  // The text of `count` whole numeric elements, starting at element `index` at position `pos`
+  // (both advanced), into `out`.
+  void numbers(const char* data, uint64_t count, std::vector<uint64_t>& pos, uint64_t& index,
+               std::string& out) const;
+  // Writes at p the brackets that open before element `index` (at `pos`), the element (body),
+  // the brackets that close after it and its comma; advances pos and index. Returns the end.
+  template <class Body>
+  char* nest(char* p, std::vector<uint64_t>& pos, uint64_t& index, Body body) const {
+    const std::size_t rank = pos.size();
+    std::size_t first = rank;
+    while (first > 0 && pos[first - 1] == 0) --first;
+    for (std::size_t j = first; j < rank; ++j) *p++ = '[';
+    p = body(p);
+    ++index;
+    for (std::size_t j = rank; j-- > 0;) {
+      if (++pos[j] < dims_[j]) break;
+      pos[j] = 0;
+      *p++ = ']';
+    }
+    if (index < total_) *p++ = ',';
+    return p;
+  }
+
   const arrays::Datatype& type_;
   std::vector<uint64_t> dims_;
-  std::vector<uint64_t> pos_;  // index in each dimension of the next element
+  std::vector<uint64_t> pos_;     // index in each dimension of the next element
+  std::vector<uint64_t> stride_;  // elements per step in each dimension (C order)
   uint64_t total_ = 1;
   uint64_t index_ = 0;
   Out out_;

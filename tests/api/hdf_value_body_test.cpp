@@ -260,5 +260,42 @@ TEST_F(HdfValueBody, LargeJsonValuesRoundTrip) {
   EXPECT_EQ(r.body, raw.substr(10u * 512u * 8u, 10u * 512u * 8u));
 }
 
+// Large numeric reads are formatted in runs of 32768 elements on two threads: the text must be
+// exactly the single-threaded text, brackets and commas included, across run boundaries that
+// fall inside rows and at their ends, and for a remainder that is not a whole run.
+TEST_F(HdfValueBody, LargeReadsKeepTheirNestingAcrossFormattingRuns) {
+  const uint64_t rows = 3, cols = 50001;  // 150003 elements: two runs of two, then the rest
+  const std::string id = dataset("\"H5T_STD_I32BE\"", "[3, 50001]");
+  std::string packed;
+  std::string expected = "[";
+  for (uint64_t r = 0; r < rows; ++r) {
+    expected += r ? ",[" : "[";
+    for (uint64_t c = 0; c < cols; ++c) {
+      const int32_t v = static_cast<int32_t>(r * cols + c) * (c % 2 ? -1 : 1);
+      const uint32_t u = static_cast<uint32_t>(v);
+      for (int b = 3; b >= 0; --b) packed.push_back(static_cast<char>((u >> (8 * b)) & 0xff));
+      if (c) expected += ',';
+      expected += std::to_string(v);
+    }
+    expected += ']';
+  }
+  expected += ']';
+  auto r = call("PUT", "/datasets/" + id + "/value", packed, {{"Content-Type", "application/octet-stream"}});
+  ASSERT_EQ(r.status, 200) << r.reason;
+  EXPECT_EQ(valueText(id), expected);
+  // A hyperslab whose runs start mid-row.
+  std::string slab = "[";
+  for (uint64_t row = 1; row < 3; ++row) {
+    slab += row > 1 ? ",[" : "[";
+    for (uint64_t c = 7; c < 50001; ++c) {
+      if (c > 7) slab += ',';
+      slab += std::to_string(static_cast<int32_t>(row * cols + c) * (c % 2 ? -1 : 1));
+    }
+    slab += ']';
+  }
+  slab += ']';
+  EXPECT_EQ(valueText(id, "?select=[1:3,7:50001]"), slab);
+}
+
 }  // namespace
 }  // namespace strata::test
