@@ -241,4 +241,13 @@ void Projects::deleteModel(const Principal& who, const std::string& mid) {
   entities_->remove(kModels, mid, doc->getValue<std::string>("_rev"));
 }
 
+void Projects::saveModel(const Poco::JSON::Object& doc) {
+  Poco::JSON::Object::Ptr body = new Poco::JSON::Object(doc);
+  const std::string mid = body->getValue<std::string>("_id");
+  const std::string rev = body->getValue<std::string>("_rev");
+  body->remove("_id");
+  body->remove("_rev");
+  entities_->update(kModels, mid, body, rev);
+}
+
 }  // namespace strata::slycat

@@ -53,6 +53,9 @@ class Projects {
   Poco::JSON::Object::Ptr model(const Principal& who, const std::string& mid, Need need);
   // Deletes the model after the same checks as model(.., Write).
   void deleteModel(const Principal& who, const std::string& mid);
+  // Stores a changed model document (as model() returned it, "_id" and "_rev" included);
+  // PreconditionFailed if it changed in between.
+  void saveModel(const Poco::JSON::Object& doc);
 
  private:
   Poco::JSON::Object::Ptr projectBody(const std::string& pid);

@@ -1,5 +1,6 @@
-// The slycat endpoint plugin: Slycat's projects and models over the entities store role (the
-// arrayset routes come later). Every route is served with and without the /api prefix, as
+// The slycat endpoint plugin: Slycat's projects and models over the entities store role, and
+// their arraysets over the arrays store role (creating arraysets and arrays, listing their
+// metadata; data reads and writes come later). Every route is served with and without the /api prefix, as
 // Slycat's samples use both. See docs/slycat.md.
 #include <Poco/JSON/Object.h>
 #include <strata/endpoint_plugin.h>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "arraysets.h"
 #include "projects.h"
 
 namespace strata::slycat {
@@ -53,6 +55,7 @@ class SlycatPlugin : public EndpointPlugin {
     const Authenticator& auth = ctx.authenticator();
     projects_ = std::make_unique<Projects>(std::move(settings), ctx.entities(),
                                            [&auth](const std::string& user) { return auth.hasUser(user); });
+    arraysets_ = std::make_unique<Arraysets>(*projects_, ctx.arrays());
   }
 
   void registerRoutes(RouteRegistry& routes) override {
@@ -63,6 +66,7 @@ class SlycatPlugin : public EndpointPlugin {
  private:
   void addRoutes(RouteRegistry& routes, const std::string& prefix) {
     Projects& p = *projects_;
+    Arraysets& a = *arraysets_;
     const uint64_t maxJson = p.settings().maxJsonBytes;
     const RouteOptions read{Access::User, 0, nullptr};
     const RouteOptions write{Access::User, maxJson, nullptr};
@@ -126,9 +130,41 @@ class SlycatPlugin : public EndpointPlugin {
           res.sendEmpty(204);
         },
         write);
+
+    // Arraysets. Slycat answers these PUTs with 200 and an empty body.
+    routes.add(
+        "PUT", prefix + "/models/{mid}/arraysets/{aid}",
+        [&p, &a, maxJson](Request& req, Response& res) {
+          const auto doc = p.model(req.principal(), req.param("mid"), Need::Write);  // before the body
+          const auto body = req.jsonObject(maxJson);
+          a.create(doc, req.param("aid"), *body);
+          res.sendText("", "text/html", 200);
+        },
+        write);
+
+    routes.add(
+        "PUT", prefix + "/models/{mid}/arraysets/{aid}/arrays/{array}",
+        [&p, &a, maxJson](Request& req, Response& res) {
+          const auto doc = p.model(req.principal(), req.param("mid"), Need::Write);  // before the body
+          const auto body = req.jsonObject(maxJson);
+          a.createArray(*doc, req.param("aid"), req.param("array"), *body);
+          res.sendText("", "text/html", 200);
+        },
+        write);
+
+    routes.add(
+        "GET", prefix + "/models/{mid}/arraysets/{aid}/metadata",
+        [&p, &a](Request& req, Response& res) {
+          const auto doc = p.model(req.principal(), req.param("mid"), Need::Read);
+          for (const char* q : {"arrays", "statistics", "unique"})
+            if (req.query(q)) throw NotImplemented(std::string("the '") + q + "' query is not supported yet");
+          res.sendJson(a.metadata(*doc, req.param("aid")));
+        },
+        read);
   }
 
   std::unique_ptr<Projects> projects_;
+  std::unique_ptr<Arraysets> arraysets_;
 };
 
 }  // namespace

@@ -49,7 +49,8 @@ class SlycatModels : public ::testing::TestWithParam<std::string> {
     std::map<std::string, std::string> cfg = {{"plugins.load", "slycat"},
                                               {"auth.anonymous", "true"},
                                               {"auth.usersFile", state_.file("users")},
-                                              {"stores.entities.default.backend", GetParam()}};
+                                              {"stores.entities.default.backend", GetParam()},
+                                              {"stores.arrays.default.backend", "memory"}};
     if (GetParam() == "rocksdb") cfg["stores.entities.default.path"] = state_.file("entities");
     for (auto& [k, v] : extra) cfg[k] = v;
     if (server_) {

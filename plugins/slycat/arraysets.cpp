@@ -1,0 +1,380 @@
+#include "arraysets.h"
+
+#include <Poco/Dynamic/Var.h>
+#include <strata/arrays/datatype.h>
+#include <strata/arrays/selection.h>
+#include <strata/errors.h>
+#include <strata/util.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <utility>
+#include <vector>
+
+namespace strata::slycat {
+
+namespace {
+
+using arrays::DatatypePtr;
+using Poco::Dynamic::Var;
+
+// A fresh storage id in Slycat's form (uuid4().hex): 32 lower-case hex digits.
+std::string newStorageId() {
+  std::string id = newUuid();
+  id.erase(std::remove(id.begin(), id.end(), '-'), id.end());
+  return id;
+}
+
+// The attribute types Slycat's darrays allow, and their datatypes.
+DatatypePtr attributeType(const std::string& name) {
+  static const std::map<std::string, std::pair<std::size_t, bool>> ints = {
+      {"int8", {1, true}},   {"int16", {2, true}},   {"int32", {4, true}},   {"int64", {8, true}},
+      {"uint8", {1, false}}, {"uint16", {2, false}}, {"uint32", {4, false}}, {"uint64", {8, false}}};
+  if (const auto it = ints.find(name); it != ints.end())
+    return arrays::intType(it->second.first, it->second.second);
+  if (name == "float32") return arrays::floatType(4);
+  if (name == "float64") return arrays::floatType(8);
+  if (name == "string") return arrays::vlenStringType(arrays::CharSet::Utf8);
+  return nullptr;
+}
+
+bool isObject(const Var& v) { return v.type() == typeid(Poco::JSON::Object::Ptr); }
+bool isArray(const Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
+
+// A JSON integer (not a float, not a boolean).
+bool integerValue(const Var& v, int64_t& out) {
+  if (!v.isInteger() || v.type() == typeid(bool)) return false;
+  if (!v.isSigned() && v.convert<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) return false;
+  out = v.convert<int64_t>();
+  return true;
+}
+
+std::string stringField(const Poco::JSON::Object& o, const std::string& name, const std::string& what) {
+  if (!o.has(name)) throw BadRequest("Missing '" + name + "' in " + what + ".");
+  const Var v = o.get(name);
+  if (!v.isString()) throw BadRequest("'" + name + "' in " + what + " must be a string.");
+  return v.extract<std::string>();
+}
+
+Poco::JSON::Array::Ptr listField(const Poco::JSON::Object& o, const std::string& name) {
+  if (!o.has(name)) throw BadRequest("Missing '" + name + "' parameter.");
+  const Var v = o.get(name);
+  if (!isArray(v)) throw BadRequest("'" + name + "' must be a list.");
+  const auto list = v.extract<Poco::JSON::Array::Ptr>();
+  if (list->size() == 0) throw BadRequest("'" + name + "' must not be empty.");
+  return list;
+}
+
+Poco::JSON::Object::Ptr entry(const Poco::JSON::Array& list, std::size_t i, const std::string& what) {
+  const Var v = list.get(static_cast<unsigned>(i));
+  if (!isObject(v)) throw BadRequest("Each " + what + " must be an object.");
+  return v.extract<Poco::JSON::Object::Ptr>();
+}
+
+struct Dimension {
+  std::string name, type;
+  int64_t begin = 0, end = 0;
+};
+struct Attribute {
+  std::string name, type;
+};
+
+// Packs strings as vlen strings (a little-endian uint64 byte count, then the bytes).
+std::string packStrings(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) {
+    uint64_t n = s.size();
+    char len[8];
+    for (int b = 0; b < 8; ++b) len[b] = static_cast<char>((n >> (8 * b)) & 0xff);
+    out.append(len, 8);
+    out += s;
+  }
+  return out;
+}
+
+std::string packInt64(const std::vector<int64_t>& items) {
+  std::string out;
+  for (int64_t v : items) {
+    const auto u = static_cast<uint64_t>(v);
+    for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>((u >> (8 * b)) & 0xff));
+  }
+  return out;
+}
+
+}  // namespace
+
+Arraysets::Arraysets(Projects& projects, std::shared_ptr<ArrayStore> arrays)
+    : projects_(projects), arrays_(std::move(arrays)) {}
+
+void Arraysets::create(Poco::JSON::Object::Ptr doc, const std::string& aid, const Poco::JSON::Object& body) {
+  if (!body.has("input")) throw BadRequest("Missing 'input' parameter.");
+  const Var input = body.get("input");
+  if (input.type() != typeid(bool)) throw BadRequest("'input' parameter must be true or false.");
+  for (const auto& [name, value] : body)
+    if (name != "input") throw BadRequest("Unexpected parameter '" + name + "'.");
+
+  const std::string storage = newStorageId();
+  const std::string c = "slycat/" + storage;
+  const ContainerInfo info = arrays_->createContainer(c);
+  try {
+    const ObjectInfo array = arrays_->createGroup(c);
+    Link l;
+    l.name = "array";
+    l.id = array.id;
+    arrays_->createLink(c, info.rootId, l);
+  } catch (...) {
+    arrays_->deleteContainer(c);
+    throw;
+  }
+
+  Poco::JSON::Object::Ptr types = doc->getObject("artifact-types");
+  if (!types) types = new Poco::JSON::Object;
+  std::string old;
+  const std::string key = "artifact:" + aid;
+  if (types->has(aid) && types->get(aid).isString() && types->getValue<std::string>(aid) == "hdf5" &&
+      doc->has(key) && doc->get(key).isString())
+    old = doc->getValue<std::string>(key);
+  doc->set(key, storage);
+  types->set(aid, "hdf5");
+  doc->set("artifact-types", types);
+  Poco::JSON::Array::Ptr inputs = doc->getArray("input-artifacts");
+  if (!inputs) inputs = new Poco::JSON::Array;
+  Poco::JSON::Array::Ptr kept = new Poco::JSON::Array;
+  for (std::size_t i = 0; i < inputs->size(); ++i) {
+    const Var v = inputs->get(static_cast<unsigned>(i));
+    if (!(v.isString() && v.extract<std::string>() == aid)) kept->add(v);
+  }
+  if (input.extract<bool>()) kept->add(aid);
+  doc->set("input-artifacts", kept);
+  doc->set("message", "Starting array set " + aid + ".");
+  try {
+    projects_.saveModel(*doc);
+  } catch (...) {
+    arrays_->deleteContainer(c);
+    throw;
+  }
+  if (!old.empty()) {
+    try {
+      arrays_->deleteContainer("slycat/" + old);
+    } catch (const NotFound&) {
+    }
+  }
+}
+
+std::string Arraysets::container(const Poco::JSON::Object& doc, const std::string& aid) const {
+  const std::string key = "artifact:" + aid;
+  if (!doc.has(key)) throw NotFound("Unknown artifact: " + aid);
+  const Poco::JSON::Object::Ptr types = doc.getObject("artifact-types");
+  if (!types || !types->has(aid) || !types->get(aid).isString() ||
+      types->getValue<std::string>(aid) != "hdf5" || !doc.get(key).isString())
+    throw BadRequest(aid + " is not an array artifact.");
+  const std::string c = "slycat/" + doc.getValue<std::string>(key);
+  if (!arrays_->findContainer(c)) throw NotFound("Unknown artifact: " + aid);
+  return c;
+}
+
+std::string Arraysets::arrayGroup(const std::string& c) {
+  const ContainerInfo info = arrays_->container(c);
+  return arrays_->link(c, info.rootId, "array").id;
+}
+
+void Arraysets::createArray(const Poco::JSON::Object& doc, const std::string& aid, const std::string& index,
+                            const Poco::JSON::Object& body) {
+  // The array index: a decimal integer, not negative.
+  if (index.empty() || index.size() > 18 ||
+      !std::all_of(index.begin(), index.end(), [](char ch) { return (ch >= '0' && ch <= '9') || ch == '-'; }))
+    throw BadRequest("Array index must be a non-negative integer.");
+  int64_t i = 0;
+  try {
+    std::size_t used = 0;
+    i = std::stoll(index, &used);
+    if (used != index.size()) throw BadRequest("");
+  } catch (...) {
+    throw BadRequest("Array index must be a non-negative integer.");
+  }
+  if (i < 0) throw BadRequest("Array index must be a non-negative integer.");
+  const std::string name = std::to_string(i);
+
+  for (const auto& [field, value] : body)
+    if (field != "dimensions" && field != "attributes")
+      throw BadRequest("Unexpected parameter '" + field + "'.");
+  std::vector<Dimension> dims;
+  const auto dimList = listField(body, "dimensions");
+  for (std::size_t k = 0; k < dimList->size(); ++k) {
+    const auto o = entry(*dimList, k, "dimension");
+    Dimension d;
+    d.name = stringField(*o, "name", "dimension");
+    d.type = o->has("type") ? stringField(*o, "type", "dimension") : "int64";
+    if (d.type != "int64") throw BadRequest("Dimension type must be int64.");
+    if (o->has("begin") && (!integerValue(o->get("begin"), d.begin) || d.begin != 0))
+      throw BadRequest("Dimension range must begin with 0.");
+    if (!o->has("end")) throw BadRequest("Missing 'end' in dimension.");
+    if (!integerValue(o->get("end"), d.end)) throw BadRequest("Dimension bound must be an integer.");
+    if (d.end < 0) throw BadRequest("Dimension bound must not be negative.");
+    for (const auto& [field, value] : *o)
+      if (field != "name" && field != "type" && field != "begin" && field != "end")
+        throw BadRequest("Unexpected parameter '" + field + "' in dimension.");
+    dims.push_back(d);
+  }
+  std::vector<Attribute> attrs;
+  const auto attrList = listField(body, "attributes");
+  for (std::size_t k = 0; k < attrList->size(); ++k) {
+    const auto o = entry(*attrList, k, "attribute");
+    Attribute a;
+    a.name = stringField(*o, "name", "attribute");
+    a.type = stringField(*o, "type", "attribute");
+    if (!attributeType(a.type)) throw BadRequest("Unsupported attribute type: " + a.type + ".");
+    for (const auto& [field, value] : *o)
+      if (field != "name" && field != "type")
+        throw BadRequest("Unexpected parameter '" + field + "' in attribute.");
+    attrs.push_back(a);
+  }
+
+  const std::string c = container(doc, aid);
+  const std::string arrayId = arrayGroup(c);
+
+  // An existing array of that index goes, with everything under it.
+  try {
+    const Link old = arrays_->link(c, arrayId, name);
+    arrays_->deleteLink(c, arrayId, name);
+    if (old.cls == LinkClass::Hard) {
+      std::vector<std::string> groups{old.id}, datasets;
+      for (std::size_t g = 0; g < groups.size(); ++g)
+        for (const Link& l : arrays_->listLinks(c, groups[g], Page{}))
+          if (l.cls == LinkClass::Hard) (l.kind == ObjectKind::Group ? groups : datasets).push_back(l.id);
+      for (const auto& id : datasets) arrays_->deleteObject(c, id);
+      for (auto it = groups.rbegin(); it != groups.rend(); ++it) arrays_->deleteObject(c, *it);
+    }
+  } catch (const NotFound&) {
+  }
+
+  auto group = [&](const std::string& parent, const std::string& linkName) {
+    const ObjectInfo g = arrays_->createGroup(c);
+    Link l;
+    l.name = linkName;
+    l.id = g.id;
+    arrays_->createLink(c, parent, l);
+    return g.id;
+  };
+  auto dataset = [&](const std::string& parent, const std::string& linkName, const DatatypePtr& type,
+                     const std::vector<uint64_t>& shape, const std::string* packed) {
+    DatasetSpec spec;
+    spec.type = type;
+    spec.shape.cls = ShapeClass::Simple;
+    spec.shape.dims = shape;
+    const DatasetInfo d = arrays_->createDataset(c, spec);
+    Link l;
+    l.name = linkName;
+    l.id = d.object.id;
+    l.kind = ObjectKind::Dataset;
+    arrays_->createLink(c, parent, l);
+    if (packed && !packed->empty()) {
+      std::size_t pos = 0;
+      arrays_->write(
+          c, d.object.id, arrays::Selection::all(shape),
+          [packed, &pos](char* out, std::size_t n) {
+            const std::size_t k = std::min(n, packed->size() - pos);
+            std::memcpy(out, packed->data() + pos, k);
+            pos += k;
+            return k;
+          },
+          packed->size());
+    }
+  };
+
+  const std::string arr = group(arrayId, name);
+  const std::string meta = group(arr, "metadata");
+  const auto str = arrays::vlenStringType(arrays::CharSet::Utf8);
+  std::vector<std::string> attrNames, attrTypes, dimNames, dimTypes;
+  std::vector<int64_t> begins, ends;
+  std::vector<uint64_t> shape;
+  for (const auto& a : attrs) {
+    attrNames.push_back(a.name);
+    attrTypes.push_back(a.type);
+  }
+  for (const auto& d : dims) {
+    dimNames.push_back(d.name);
+    dimTypes.push_back(d.type);
+    begins.push_back(d.begin);
+    ends.push_back(d.end);
+    shape.push_back(static_cast<uint64_t>(d.end - d.begin));
+  }
+  const std::vector<uint64_t> na{attrs.size()}, nd{dims.size()};
+  std::string packed = packStrings(attrNames);
+  dataset(meta, "attribute-names", str, na, &packed);
+  packed = packStrings(attrTypes);
+  dataset(meta, "attribute-types", str, na, &packed);
+  packed = packStrings(dimNames);
+  dataset(meta, "dimension-names", str, nd, &packed);
+  packed = packStrings(dimTypes);
+  dataset(meta, "dimension-types", str, nd, &packed);
+  packed = packInt64(begins);
+  dataset(meta, "dimension-begin", arrays::intType(8, true), nd, &packed);
+  packed = packInt64(ends);
+  dataset(meta, "dimension-end", arrays::intType(8, true), nd, &packed);
+
+  const std::string attrGroup = group(arr, "attribute");
+  for (std::size_t j = 0; j < attrs.size(); ++j)
+    dataset(attrGroup, std::to_string(j), attributeType(attrs[j].type), shape, nullptr);
+}
+
+Poco::JSON::Array::Ptr Arraysets::metadata(const Poco::JSON::Object& doc, const std::string& aid) {
+  const std::string c = container(doc, aid);
+  const std::string arrayId = arrayGroup(c);
+  std::map<int64_t, std::string> arrays;
+  for (const Link& l : arrays_->listLinks(c, arrayId, Page{})) {
+    if (l.cls != LinkClass::Hard || l.kind != ObjectKind::Group || l.name.empty() || l.name.size() > 18 ||
+        !std::all_of(l.name.begin(), l.name.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      continue;
+    arrays[std::stoll(l.name)] = l.id;
+  }
+  auto values = [&](const std::string& meta, const std::string& name) {
+    const std::string id = arrays_->link(c, meta, name).id;
+    const DatasetInfo d = arrays_->dataset(c, id);
+    std::string bytes;
+    arrays_->read(c, id, arrays::Selection::all(d.shape.dims),
+                  [&bytes](const char* data, std::size_t n) { bytes.append(data, n); });
+    std::size_t pos = 0;
+    return arrays::decodeJson(*d.type, d.shape.dims, bytes.data(), bytes.size(), pos)
+        .extract<Poco::JSON::Array::Ptr>();
+  };
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const auto& [index, groupId] : arrays) {
+    const std::string meta = arrays_->link(c, groupId, "metadata").id;
+    const auto attrNames = values(meta, "attribute-names");
+    const auto attrTypes = values(meta, "attribute-types");
+    const auto dimNames = values(meta, "dimension-names");
+    const auto dimTypes = values(meta, "dimension-types");
+    const auto begins = values(meta, "dimension-begin");
+    const auto ends = values(meta, "dimension-end");
+    Poco::JSON::Array::Ptr dimensions = new Poco::JSON::Array, attributes = new Poco::JSON::Array,
+                           shape = new Poco::JSON::Array;
+    for (unsigned k = 0; k < dimNames->size(); ++k) {
+      Poco::JSON::Object::Ptr d = new Poco::JSON::Object;
+      d->set("name", dimNames->get(k));
+      d->set("type", dimTypes->get(k));
+      d->set("begin", begins->get(k).convert<int64_t>());
+      d->set("end", ends->get(k).convert<int64_t>());
+      dimensions->add(d);
+      shape->add(ends->get(k).convert<int64_t>() - begins->get(k).convert<int64_t>());
+    }
+    for (unsigned k = 0; k < attrNames->size(); ++k) {
+      Poco::JSON::Object::Ptr a = new Poco::JSON::Object;
+      a->set("name", attrNames->get(k));
+      a->set("type", attrTypes->get(k));
+      attributes->add(a);
+    }
+    Poco::JSON::Object::Ptr e = new Poco::JSON::Object;
+    e->set("array", index);
+    e->set("index", index);
+    e->set("dimensions", dimensions);
+    e->set("attributes", attributes);
+    e->set("shape", shape);
+    out->add(e);
+  }
+  return out;
+}
+
+}  // namespace strata::slycat

@@ -1,0 +1,38 @@
+// Slycat arraysets over the arrays store role: one container `slycat/<storage id>` per
+// arrayset, in Slycat's file layout (/array/<i>/attribute/<j>, /array/<i>/metadata/...). The
+// storage id is kept in the model document as `artifact:<aid>`. The routes in
+// slycat_plugin.cpp call these after the model's ACL check. See docs/slycat.md.
+#pragma once
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <strata/stores/array_store.h>
+
+#include <memory>
+#include <string>
+
+#include "projects.h"
+
+namespace strata::slycat {
+
+class Arraysets {
+ public:
+  Arraysets(Projects& projects, std::shared_ptr<ArrayStore> arrays);
+
+  // Creates an empty arrayset for artifact `aid` of the model `doc` (as Projects::model
+  // returned it) and points the artifact at it; the container the artifact named before goes.
+  void create(Poco::JSON::Object::Ptr doc, const std::string& aid, const Poco::JSON::Object& body);
+  // Creates (or replaces) array `index` of the arrayset from its dimensions and attributes.
+  void createArray(const Poco::JSON::Object& doc, const std::string& aid, const std::string& index,
+                   const Poco::JSON::Object& body);
+  // The list form of the metadata: one entry per array, by index.
+  Poco::JSON::Array::Ptr metadata(const Poco::JSON::Object& doc, const std::string& aid);
+
+ private:
+  std::string container(const Poco::JSON::Object& doc, const std::string& aid) const;
+  std::string arrayGroup(const std::string& c);
+
+  Projects& projects_;
+  std::shared_ptr<ArrayStore> arrays_;
+};
+
+}  // namespace strata::slycat

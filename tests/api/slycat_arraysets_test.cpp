@@ -1,0 +1,259 @@
+// The slycat plugin's arraysets over HTTP, on the memory and hdf5 arrays backends (entities on
+// memory): creating an arrayset and its arrays, the list form of the metadata, the errors in the
+// plugin's {"message", "status"} format, the ACL (writers create, readers list), every route
+// with and without the /api prefix, and on hdf5 the file under the arrays path.
+#include "support/server_process.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+
+namespace strata::test {
+namespace {
+
+using Headers = std::map<std::string, std::string>;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+const Headers kAlice{{"Authorization", basicAuth("alice", "wonder")}};
+const Headers kBob{{"Authorization", basicAuth("bob", "builder")}};
+const Headers kCarol{{"Authorization", basicAuth("carol", "singer")}};
+
+Object::Ptr parse(const HttpResult& r) { return Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>(); }
+Array::Ptr parseArray(const HttpResult& r) {
+  return Poco::JSON::Parser().parse(r.body).extract<Array::Ptr>();
+}
+
+std::string errorMessage(const HttpResult& r, int status) {
+  EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_EQ(r.header("Content-Type").rfind("application/json", 0), 0u) << r.header("Content-Type");
+  const auto o = parse(r);
+  EXPECT_EQ(o->getValue<int>("status"), status) << r.body;
+  EXPECT_EQ(o->size(), 2u) << r.body;
+  return o->getValue<std::string>("message");
+}
+
+const char* kTable =
+    R"({"attributes": [{"type": "int64", "name": "integer"}, {"type": "float64", "name": "float"},)"
+    R"( {"type": "string", "name": "string"}],)"
+    R"( "dimensions": [{"end": 10, "begin": 0, "type": "int64", "name": "row"}]})";
+
+class SlycatArraysets : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::map<std::string, std::string> cfg = {{"plugins.load", "slycat"},
+                                              {"auth.anonymous", "true"},
+                                              {"auth.usersFile", state_.file("users")},
+                                              {"stores.entities.default.backend", "memory"},
+                                              {"stores.arrays.default.backend", GetParam()}};
+    if (GetParam() == "hdf5") cfg["stores.arrays.default.path"] = state_.file("arrays");
+    server_ = std::make_unique<ServerProcess>(cfg, false);
+    writeFile(state_.file("users"), ServerProcess::usersLine("alice", "wonder") + "\n" +
+                                        ServerProcess::usersLine("bob", "builder") + "\n" +
+                                        ServerProcess::usersLine("carol", "singer") + "\n");
+    ASSERT_TRUE(server_->start()) << server_->log();
+    // alice administers, bob writes, carol reads.
+    auto r = req("POST", "/api/projects", R"({"name":"p"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    pid_ = parse(r)->getValue<std::string>("id");
+    r = req("PUT", "/api/projects/" + pid_,
+            R"({"acl":{"administrators":[{"user":"alice"}],"writers":[{"user":"bob"}],)"
+            R"("readers":[{"user":"carol"}]}})");
+    ASSERT_EQ(r.status, 204) << r.body;
+    r = req("POST", "/api/projects/" + pid_ + "/models",
+            R"({"model-type":"generic","name":"m","marking":""})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    mid_ = parse(r)->getValue<std::string>("id");
+  }
+
+  HttpResult req(const std::string& method, const std::string& path, const std::string& body = "",
+                 const Headers& h = kAlice) {
+    return server_->request(method, path, body, h);
+  }
+
+  Object::Ptr model() { return parse(req("GET", "/api/models/" + mid_)); }
+
+  TempDir state_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string pid_, mid_;
+};
+
+TEST_P(SlycatArraysets, ArraysetsAreCreatedAndListed) {
+  for (const std::string prefix : {"/api", ""}) {
+    const std::string base = prefix + "/models/" + mid_ + "/arraysets/data-table";
+    auto r = req("PUT", base, R"({"input": true})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.body.empty()) << r.body;
+    auto m = model();
+    const std::string storage = m->getValue<std::string>("artifact:data-table");
+    EXPECT_TRUE(std::regex_match(storage, std::regex("[0-9a-f]{32}"))) << storage;
+    EXPECT_EQ(m->getObject("artifact-types")->getValue<std::string>("data-table"), "hdf5");
+    ASSERT_EQ(m->getArray("input-artifacts")->size(), 1u);
+    EXPECT_EQ(m->getArray("input-artifacts")->getElement<std::string>(0), "data-table");
+    EXPECT_EQ(m->getValue<std::string>("message"), "Starting array set data-table.");
+    if (GetParam() == "hdf5")
+      EXPECT_TRUE(std::filesystem::exists(state_.file("arrays") + "/slycat/" + storage + ".h5"));
+
+    // An empty arrayset lists no arrays.
+    r = req("GET", base + "/metadata");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parseArray(r)->size(), 0u);
+
+    r = req("PUT", base + "/arrays/0", kTable);
+    ASSERT_EQ(r.status, 200) << r.body;
+    r = req(
+        "PUT", base + "/arrays/1",
+        R"({"dimensions": [{"name": "x", "end": 3}, {"name": "y", "type": "int64", "begin": 0, "end": 0}],)"
+        R"( "attributes": [{"name": "a", "type": "uint8"}, {"name": "b", "type": "float32"}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    r = req("GET", base + "/metadata");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto list = parseArray(r);
+    ASSERT_EQ(list->size(), 2u) << r.body;
+    auto a0 = list->getObject(0);
+    EXPECT_EQ(a0->getValue<int>("array"), 0);
+    EXPECT_EQ(a0->getValue<int>("index"), 0);
+    auto dims = a0->getArray("dimensions");
+    ASSERT_EQ(dims->size(), 1u);
+    EXPECT_EQ(dims->getObject(0)->getValue<std::string>("name"), "row");
+    EXPECT_EQ(dims->getObject(0)->getValue<std::string>("type"), "int64");
+    EXPECT_EQ(dims->getObject(0)->getValue<int>("begin"), 0);
+    EXPECT_EQ(dims->getObject(0)->getValue<int>("end"), 10);
+    auto attrs = a0->getArray("attributes");
+    ASSERT_EQ(attrs->size(), 3u);
+    EXPECT_EQ(attrs->getObject(1)->getValue<std::string>("name"), "float");
+    EXPECT_EQ(attrs->getObject(1)->getValue<std::string>("type"), "float64");
+    EXPECT_EQ(attrs->getObject(2)->getValue<std::string>("type"), "string");
+    EXPECT_EQ(a0->getArray("shape")->getElement<int>(0), 10);
+    auto a1 = list->getObject(1);
+    EXPECT_EQ(a1->getValue<int>("index"), 1);
+    EXPECT_EQ(a1->getArray("dimensions")->size(), 2u);
+    EXPECT_EQ(a1->getArray("shape")->getElement<int>(0), 3);
+    EXPECT_EQ(a1->getArray("shape")->getElement<int>(1), 0);
+    EXPECT_EQ(a1->getArray("attributes")->getObject(0)->getValue<std::string>("type"), "uint8");
+
+    // An array is replaced with a new shape and types.
+    r = req("PUT", base + "/arrays/0",
+            R"({"dimensions": [{"name": "r", "end": 4}], "attributes": [{"name": "s", "type": "string"}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    list = parseArray(req("GET", base + "/metadata"));
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ(list->getObject(0)->getArray("attributes")->size(), 1u);
+    EXPECT_EQ(list->getObject(0)->getArray("shape")->getElement<int>(0), 4);
+
+    // Replacing the arrayset empties it and points the artifact at new storage; input is
+    // false now.
+    r = req("PUT", base, R"({"input": false})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    m = model();
+    EXPECT_NE(m->getValue<std::string>("artifact:data-table"), storage);
+    EXPECT_EQ(m->getArray("input-artifacts")->size(), 0u);
+    EXPECT_EQ(parseArray(req("GET", base + "/metadata"))->size(), 0u);
+    if (GetParam() == "hdf5") {
+      namespace fs = std::filesystem;
+      EXPECT_FALSE(fs::exists(state_.file("arrays") + "/slycat/" + storage + ".h5"));
+      const std::string now = m->getValue<std::string>("artifact:data-table");
+      EXPECT_TRUE(fs::exists(state_.file("arrays") + "/slycat/" + now + ".h5"));
+    }
+  }
+}
+
+TEST_P(SlycatArraysets, BadBodiesGive400) {
+  const std::string base = "/api/models/" + mid_ + "/arraysets/a";
+  EXPECT_EQ(errorMessage(req("PUT", base, "{}"), 400), "Missing 'input' parameter.");
+  EXPECT_EQ(errorMessage(req("PUT", base, R"({"input": 1})"), 400),
+            "'input' parameter must be true or false.");
+  errorMessage(req("PUT", base, R"({"input": true, "other": 1})"), 400);
+  errorMessage(req("PUT", base, "not json"), 400);
+  ASSERT_EQ(req("PUT", base, R"({"input": false})").status, 200);
+
+  const std::string attrs = R"("attributes": [{"name": "a", "type": "int64"}])";
+  const std::string dims = R"("dimensions": [{"name": "d", "end": 5}])";
+  for (const std::string body : {
+           "{" + attrs + "}",                                                               // no dimensions
+           "{" + dims + "}",                                                                // no attributes
+           R"({"dimensions": [], )" + attrs + "}",                                          // empty
+           "{" + dims + R"(, "attributes": []})",                                           // empty
+           R"({"dimensions": [{"end": 5}], )" + attrs + "}",                                // no name
+           R"({"dimensions": [{"name": "d"}], )" + attrs + "}",                             // no end
+           R"({"dimensions": [{"name": "d", "end": -1}], )" + attrs + "}",                  // negative end
+           R"({"dimensions": [{"name": "d", "end": 4.0}], )" + attrs + "}",                 // float end
+           R"({"dimensions": [{"name": "d", "begin": 1, "end": 5}], )" + attrs + "}",       // begin not 0
+           R"({"dimensions": [{"name": "d", "type": "int32", "end": 5}], )" + attrs + "}",  // dim type
+           "{" + dims + R"(, "attributes": [{"name": "a", "type": "bool"}]})",              // bad type
+           "{" + dims + R"(, "attributes": [{"name": "a", "type": "float"}]})",             // alias
+           "{" + dims + R"(, "attributes": [{"name": "a"}]})",                              // no type
+           "{" + dims + R"(, "attributes": [{"type": "int8"}]})",                           // no name
+           "{" + dims + R"(, "attributes": [3]})",                                          // not an object
+       })
+    errorMessage(req("PUT", base + "/arrays/0", body), 400);
+  EXPECT_EQ(errorMessage(req("PUT", base + "/arrays/0",
+                             R"({"dimensions": [{"name": "d", "begin": 1, "end": 5}], )" + attrs + "}"),
+                         400),
+            "Dimension range must begin with 0.");
+  const std::string good = "{" + dims + ", " + attrs + "}";
+  errorMessage(req("PUT", base + "/arrays/-1", good), 400);
+  errorMessage(req("PUT", base + "/arrays/x", good), 400);
+  // Nothing was created.
+  EXPECT_EQ(parseArray(req("GET", base + "/metadata"))->size(), 0u);
+  EXPECT_EQ(req("PUT", base + "/arrays/0", good).status, 200);
+  // Each type Slycat allows.
+  for (const char* type : {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                           "float32", "float64", "string"})
+    EXPECT_EQ(req("PUT", base + "/arrays/1",
+                  "{" + dims + R"(, "attributes": [{"name": "a", "type": ")" + type + "\"}]}")
+                  .status,
+              200)
+        << type;
+}
+
+TEST_P(SlycatArraysets, UnknownModelsAndArtifactsGive404) {
+  const std::string none(32, '0');
+  const std::string good =
+      R"({"dimensions": [{"name": "d", "end": 5}], "attributes": [{"name": "a", "type": "int64"}]})";
+  errorMessage(req("PUT", "/api/models/" + none + "/arraysets/a", R"({"input": true})"), 404);
+  errorMessage(req("PUT", "/api/models/" + none + "/arraysets/a/arrays/0", good), 404);
+  errorMessage(req("GET", "/api/models/" + none + "/arraysets/a/metadata"), 404);
+  errorMessage(req("PUT", "/api/models/" + mid_ + "/arraysets/nope/arrays/0", good), 404);
+  errorMessage(req("GET", "/api/models/" + mid_ + "/arraysets/nope/metadata"), 404);
+  errorMessage(req("GET", "/models/" + mid_ + "/arraysets/nope/metadata"), 404);
+}
+
+TEST_P(SlycatArraysets, WritersCreateReadersList) {
+  const std::string base = "/api/models/" + mid_ + "/arraysets/a";
+  const std::string good =
+      R"({"dimensions": [{"name": "d", "end": 5}], "attributes": [{"name": "a", "type": "int64"}]})";
+  EXPECT_EQ(req("PUT", base, R"({"input": true})", kBob).status, 200);
+  EXPECT_EQ(req("PUT", base + "/arrays/0", good, kBob).status, 200);
+  // carol reads but does not write; the ACL is checked before the body is read.
+  errorMessage(req("PUT", base, R"({"input": true})", kCarol), 403);
+  errorMessage(req("PUT", base, "not json", kCarol), 403);
+  errorMessage(req("PUT", base + "/arrays/0", good, kCarol), 403);
+  errorMessage(req("PUT", base + "/arrays/0", "not json", kCarol), 403);
+  auto r = req("GET", base + "/metadata", "", kCarol);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parseArray(r)->size(), 1u);
+  // No user, no access.
+  for (const std::string prefix : {"/api", ""}) {
+    const std::string b = prefix + "/models/" + mid_ + "/arraysets/a";
+    errorMessage(req("PUT", b, R"({"input": true})", {}), 401);
+    errorMessage(req("PUT", b + "/arrays/0", good, {}), 401);
+    errorMessage(req("GET", b + "/metadata", "", {}), 401);
+  }
+  // Queries of the metadata are not served yet.
+  errorMessage(req("GET", base + "/metadata?arrays=0"), 501);
+}
+
+INSTANTIATE_TEST_SUITE_P(Arrays, SlycatArraysets, ::testing::Values("memory", "hdf5"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace strata::test
