@@ -243,7 +243,8 @@ class Parser {
     return std::strtod(text.c_str(), nullptr);
   }
 
-  std::optional<Expr> number() {
+  // float | integer, as an expression.
+  std::optional<Expr> numericLiteral() {
     Expr e;
     if (auto f = floatNumber()) {
       e.kind = Expr::Kind::kFloat;
@@ -255,6 +256,11 @@ class Parser {
       e.integer = *k;
       return e;
     }
+    return std::nullopt;
+  }
+
+  std::optional<Expr> number() {
+    if (auto literal = numericLiteral()) return literal;
     // Slycat's nan is any run of the letters n and a; only "nan" itself converts.
     std::size_t save = pos_;
     skipSpace();
@@ -267,6 +273,7 @@ class Parser {
     }
     std::string word = s_.substr(at, pos_ - at);
     if (word != "nan") valueError(at, "malformed number " + word);
+    Expr e;
     e.kind = Expr::Kind::kFloat;
     e.number = std::numeric_limits<double>::quiet_NaN();
     return e;
@@ -414,18 +421,7 @@ class Parser {
     if (auto call = functionCall()) return call;
     if (auto attribute = attributeId()) return attribute;
     if (auto text = string()) return text;
-    Expr e;
-    if (auto f = floatNumber()) {
-      e.kind = Expr::Kind::kFloat;
-      e.number = *f;
-      return e;
-    }
-    if (auto k = integer()) {
-      e.kind = Expr::Kind::kInteger;
-      e.integer = *k;
-      return e;
-    }
-    return std::nullopt;
+    return numericLiteral();
   }
 
   // comparison = attribute_id cmp_op number | attribute_id ["not"] "in" list
