@@ -2,6 +2,7 @@
 // memory): creating an arrayset and its arrays, the list form of the metadata, the errors in the
 // plugin's {"message", "status"} format, the ACL (writers create, readers list), every route
 // with and without the /api prefix, and on hdf5 the file under the arrays path.
+#include "slycat_test_support.h"
 #include "support/server_process.h"
 
 #include <Poco/JSON/Array.h>
@@ -19,70 +20,25 @@
 namespace strata::test {
 namespace {
 
-using Headers = std::map<std::string, std::string>;
-using Poco::JSON::Array;
-using Poco::JSON::Object;
-
-const Headers kAlice{{"Authorization", basicAuth("alice", "wonder")}};
-const Headers kBob{{"Authorization", basicAuth("bob", "builder")}};
-const Headers kCarol{{"Authorization", basicAuth("carol", "singer")}};
-
-Object::Ptr parse(const HttpResult& r) { return Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>(); }
-Array::Ptr parseArray(const HttpResult& r) {
-  return Poco::JSON::Parser().parse(r.body).extract<Array::Ptr>();
-}
-
-std::string errorMessage(const HttpResult& r, int status) {
-  EXPECT_EQ(r.status, status) << r.body;
-  EXPECT_EQ(r.header("Content-Type").rfind("application/json", 0), 0u) << r.header("Content-Type");
-  const auto o = parse(r);
-  EXPECT_EQ(o->getValue<int>("status"), status) << r.body;
-  EXPECT_EQ(o->size(), 2u) << r.body;
-  return o->getValue<std::string>("message");
-}
+using namespace slycat;
 
 const char* kTable =
     R"({"attributes": [{"type": "int64", "name": "integer"}, {"type": "float64", "name": "float"},)"
     R"( {"type": "string", "name": "string"}],)"
     R"( "dimensions": [{"end": 10, "begin": 0, "type": "int64", "name": "row"}]})";
 
-class SlycatArraysets : public ::testing::TestWithParam<std::string> {
+class SlycatArraysets : public SlycatServer {
  protected:
+  // Arrays on the parameter's backend; a project that alice administers, bob writes and carol
+  // reads, with one model.
   void SetUp() override {
-    std::map<std::string, std::string> cfg = {{"plugins.load", "slycat"},
-                                              {"auth.anonymous", "true"},
-                                              {"auth.usersFile", state_.file("users")},
-                                              {"stores.entities.default.backend", "memory"},
-                                              {"stores.arrays.default.backend", GetParam()}};
-    if (GetParam() == "hdf5") cfg["stores.arrays.default.path"] = state_.file("arrays");
-    server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), ServerProcess::usersLine("alice", "wonder") + "\n" +
-                                        ServerProcess::usersLine("bob", "builder") + "\n" +
-                                        ServerProcess::usersLine("carol", "singer") + "\n");
-    ASSERT_TRUE(server_->start()) << server_->log();
-    // alice administers, bob writes, carol reads.
-    auto r = req("POST", "/api/projects", R"({"name":"p"})");
-    ASSERT_EQ(r.status, 201) << r.body;
-    pid_ = parse(r)->getValue<std::string>("id");
-    r = req("PUT", "/api/projects/" + pid_,
-            R"({"acl":{"administrators":[{"user":"alice"}],"writers":[{"user":"bob"}],)"
-            R"("readers":[{"user":"carol"}]}})");
-    ASSERT_EQ(r.status, 204) << r.body;
-    r = req("POST", "/api/projects/" + pid_ + "/models",
-            R"({"model-type":"generic","name":"m","marking":""})");
-    ASSERT_EQ(r.status, 201) << r.body;
-    mid_ = parse(r)->getValue<std::string>("id");
-  }
-
-  HttpResult req(const std::string& method, const std::string& path, const std::string& body = "",
-                 const Headers& h = kAlice) {
-    return server_->request(method, path, body, h);
+    startServer("memory", GetParam());
+    pid_ = newProject(true);
+    mid_ = newModel(pid_);
   }
 
   Object::Ptr model() { return parse(req("GET", "/api/models/" + mid_)); }
 
-  TempDir state_;
-  std::unique_ptr<ServerProcess> server_;
   std::string pid_, mid_;
 };
 

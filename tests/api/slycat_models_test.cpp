@@ -2,6 +2,7 @@
 // backends: every route with and without the /api prefix, the project ACL (administrators and
 // writers write, readers read, the admin group may do everything), the plugin's error format
 // {"message", "status"}, and (on rocksdb) projects and models surviving a restart.
+#include "slycat_test_support.h"
 #include "support/server_process.h"
 
 #include <Poco/JSON/Array.h>
@@ -19,79 +20,14 @@
 namespace strata::test {
 namespace {
 
-using Headers = std::map<std::string, std::string>;
-using Poco::JSON::Array;
-using Poco::JSON::Object;
+using namespace slycat;
 
-const Headers kAlice{{"Authorization", basicAuth("alice", "wonder")}};
-const Headers kBob{{"Authorization", basicAuth("bob", "builder")}};
-const Headers kCarol{{"Authorization", basicAuth("carol", "singer")}};
-const Headers kRoot{{"Authorization", basicAuth("root", "rootpw")}};
-
-Object::Ptr parse(const HttpResult& r) { return Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>(); }
-Array::Ptr parseArray(const HttpResult& r) {
-  return Poco::JSON::Parser().parse(r.body).extract<Array::Ptr>();
-}
-
-// An error in the plugin's format with `status`; returns its message.
-std::string errorMessage(const HttpResult& r, int status) {
-  EXPECT_EQ(r.status, status) << r.body;
-  EXPECT_EQ(r.header("Content-Type").rfind("application/json", 0), 0u) << r.header("Content-Type");
-  const auto o = parse(r);
-  EXPECT_EQ(o->getValue<int>("status"), status) << r.body;
-  EXPECT_EQ(o->size(), 2u) << r.body;
-  return o->getValue<std::string>("message");
-}
-
-class SlycatModels : public ::testing::TestWithParam<std::string> {
+class SlycatModels : public SlycatServer {
  protected:
-  void startServer(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> cfg = {{"plugins.load", "slycat"},
-                                              {"auth.anonymous", "true"},
-                                              {"auth.usersFile", state_.file("users")},
-                                              {"stores.entities.default.backend", GetParam()},
-                                              {"stores.arrays.default.backend", "memory"}};
-    if (GetParam() == "rocksdb") cfg["stores.entities.default.path"] = state_.file("entities");
-    for (auto& [k, v] : extra) cfg[k] = v;
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-    server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), ServerProcess::usersLine("alice", "wonder") + "\n" +
-                                        ServerProcess::usersLine("bob", "builder") + "\n" +
-                                        ServerProcess::usersLine("carol", "singer") + "\n" +
-                                        ServerProcess::usersLine("root", "rootpw", "admin") + "\n");
-    ASSERT_TRUE(server_->start()) << server_->log();
+  // Entities on the parameter's backend.
+  void startServer(const std::map<std::string, std::string>& extra = {}) {
+    SlycatServer::startServer(GetParam(), "memory", extra);
   }
-
-  HttpResult req(const std::string& method, const std::string& path, const std::string& body = "",
-                 const Headers& h = kAlice) {
-    return server_->request(method, path, body, h);
-  }
-
-  // A project of alice's, with bob as writer and carol as reader when `shared`.
-  std::string newProject(bool shared = false) {
-    auto r = req("POST", "/api/projects", R"({"name":"p","description":"d"})");
-    EXPECT_EQ(r.status, 201) << r.body;
-    const std::string pid = parse(r)->getValue<std::string>("id");
-    if (shared) {
-      r = req("PUT", "/api/projects/" + pid,
-              R"({"acl":{"administrators":[{"user":"alice"}],"writers":[{"user":"bob"}],)"
-              R"("readers":[{"user":"carol"}]}})");
-      EXPECT_EQ(r.status, 204) << r.body;
-    }
-    return pid;
-  }
-
-  std::string newModel(const std::string& pid, const Headers& h = kAlice) {
-    auto r = req("POST", "/api/projects/" + pid + "/models",
-                 R"({"model-type":"generic","name":"m","marking":""})", h);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return parse(r)->getValue<std::string>("id");
-  }
-
-  TempDir state_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_P(SlycatModels, ProjectsAreCreatedAndRead) {

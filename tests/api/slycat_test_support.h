@@ -1,0 +1,101 @@
+#pragma once
+// What the slycat plugin's HTTP tests share: a server with the plugin and a users file (alice,
+// bob, carol; root in the admin group), the plugin's error format, and the project and model
+// every arrayset needs.
+#include "support/server_process.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace strata::test::slycat {
+
+using Headers = std::map<std::string, std::string>;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+inline const Headers kAlice{{"Authorization", basicAuth("alice", "wonder")}};
+inline const Headers kBob{{"Authorization", basicAuth("bob", "builder")}};
+inline const Headers kCarol{{"Authorization", basicAuth("carol", "singer")}};
+inline const Headers kRoot{{"Authorization", basicAuth("root", "rootpw")}};
+
+inline Object::Ptr parse(const HttpResult& r) {
+  return Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>();
+}
+inline Array::Ptr parseArray(const HttpResult& r) {
+  return Poco::JSON::Parser().parse(r.body).extract<Array::Ptr>();
+}
+
+// An error in the plugin's format with `status`; returns its message.
+inline std::string errorMessage(const HttpResult& r, int status) {
+  EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_EQ(r.header("Content-Type").rfind("application/json", 0), 0u) << r.header("Content-Type");
+  const auto o = parse(r);
+  EXPECT_EQ(o->getValue<int>("status"), status) << r.body;
+  EXPECT_EQ(o->size(), 2u) << r.body;
+  return o->getValue<std::string>("message");
+}
+
+// A test parameterized by a backend name, with a slycat server it (re)starts.
+class SlycatServer : public ::testing::TestWithParam<std::string> {
+ protected:
+  // Starts (or restarts, keeping its stores) the server with entities and arrays on the given
+  // backends; rocksdb and hdf5 stores live under the test's directory.
+  void startServer(const std::string& entities, const std::string& arrays,
+                   const std::map<std::string, std::string>& extra = {}) {
+    std::map<std::string, std::string> cfg = {{"plugins.load", "slycat"},
+                                              {"auth.anonymous", "true"},
+                                              {"auth.usersFile", state_.file("users")},
+                                              {"stores.entities.default.backend", entities},
+                                              {"stores.arrays.default.backend", arrays}};
+    if (entities != "memory") cfg["stores.entities.default.path"] = state_.file("entities");
+    if (arrays != "memory") cfg["stores.arrays.default.path"] = state_.file("arrays");
+    for (auto& [k, v] : extra) cfg[k] = v;
+    if (server_) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
+    server_ = std::make_unique<ServerProcess>(cfg, false);
+    writeFile(state_.file("users"), ServerProcess::usersLine("alice", "wonder") + "\n" +
+                                        ServerProcess::usersLine("bob", "builder") + "\n" +
+                                        ServerProcess::usersLine("carol", "singer") + "\n" +
+                                        ServerProcess::usersLine("root", "rootpw", "admin") + "\n");
+    ASSERT_TRUE(server_->start()) << server_->log();
+  }
+
+  HttpResult req(const std::string& method, const std::string& path, const std::string& body = "",
+                 const Headers& h = kAlice) {
+    return server_->request(method, path, body, h);
+  }
+
+  // A project of alice's, with bob as writer and carol as reader when `shared`.
+  std::string newProject(bool shared = false) {
+    auto r = req("POST", "/api/projects", R"({"name":"p","description":"d"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    const std::string pid = parse(r)->getValue<std::string>("id");
+    if (shared) {
+      r = req("PUT", "/api/projects/" + pid,
+              R"({"acl":{"administrators":[{"user":"alice"}],"writers":[{"user":"bob"}],)"
+              R"("readers":[{"user":"carol"}]}})");
+      EXPECT_EQ(r.status, 204) << r.body;
+    }
+    return pid;
+  }
+
+  std::string newModel(const std::string& pid, const Headers& h = kAlice) {
+    auto r = req("POST", "/api/projects/" + pid + "/models",
+                 R"({"model-type":"generic","name":"m","marking":""})", h);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return parse(r)->getValue<std::string>("id");
+  }
+
+  TempDir state_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+}  // namespace strata::test::slycat
