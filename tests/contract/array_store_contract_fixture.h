@@ -113,23 +113,6 @@ inline DatasetSpec scalarSpec(DatatypePtr type) {
   return s;
 }
 
-inline Link hardLink(const std::string& name, const std::string& id) {
-  Link l;
-  l.name = name;
-  l.cls = LinkClass::Hard;
-  l.id = id;
-  return l;
-}
-
-inline AttributeInfo attr(const std::string& name, DatatypePtr type, ShapeClass cls, Dims dims = {}) {
-  AttributeInfo a;
-  a.name = name;
-  a.type = std::move(type);
-  a.shape.cls = cls;
-  a.shape.dims = std::move(dims);
-  return a;
-}
-
 inline std::vector<std::string> linkNames(const std::vector<Link>& links) {
   std::vector<std::string> names;
   for (const auto& l : links) names.push_back(l.name);

@@ -29,9 +29,9 @@ TEST_F(Hdf5Files, ConcurrentWritersToOneFileKeepItIntact) {
   const uint64_t rows = 256, cols = 300;
   const std::string d =
       store.createDataset(c, spec(arrays::intType(4, true), {rows, cols}, {}, {32, 64})).object.id;
-  store.createLink(c, root, hard("grid", d));
+  store.createLink(c, root, hardLink("grid", d));
   const std::string marks = store.createGroup(c).id;
-  store.createLink(c, root, hard("marks", marks));
+  store.createLink(c, root, hardLink("marks", marks));
   const auto value = [&](uint64_t i, uint64_t j) { return static_cast<int32_t>(i * 1000 + j + 1); };
 
   std::atomic<int> failures{0};

@@ -13,7 +13,7 @@ void expectEveryWriteForbidden(ArrayStore& store, const std::string& c, const st
   EXPECT_THROW(store.createGroup(c), Forbidden);
   EXPECT_THROW(store.createDataset(c, spec(arrays::intType(4, true), {2})), Forbidden);
   EXPECT_THROW(store.createDatatype(c, arrays::intType(4, true)), Forbidden);
-  EXPECT_THROW(store.createLink(c, root, hard("new", group)), Forbidden);
+  EXPECT_THROW(store.createLink(c, root, hardLink("new", group)), Forbidden);
   EXPECT_THROW(store.deleteLink(c, root, "g1"), Forbidden);
   EXPECT_THROW(store.deleteObject(c, dataset), Forbidden);
   EXPECT_THROW(store.resize(c, dataset, {2}), Forbidden);
@@ -66,7 +66,7 @@ TEST_F(Hdf5Files, ReadOnlyConfigurationServesEveryFileReadOnly) {
   EXPECT_EQ(store.attributeValue(c, idAt(c, "grp"), "count"), le32(42));
   EXPECT_THROW(store.createGroup(c), Forbidden);
   EXPECT_THROW(store.createDataset(c, spec(arrays::intType(4, true), {2})), Forbidden);
-  EXPECT_THROW(store.createLink(c, info.rootId, hard("x", idAt(c, "grp"))), Forbidden);
+  EXPECT_THROW(store.createLink(c, info.rootId, hardLink("x", idAt(c, "grp"))), Forbidden);
   EXPECT_THROW(store.deleteLink(c, info.rootId, "grp"), Forbidden);
   EXPECT_THROW(store.deleteObject(c, idAt(c, "grp/data")), Forbidden);
   EXPECT_THROW(store.createAttribute(c, info.rootId, attr("x", arrays::intType(4, true), ShapeClass::Scalar),

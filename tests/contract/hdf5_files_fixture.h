@@ -345,22 +345,6 @@ inline DatatypePtr regionRefType() {
   return t;
 }
 
-inline Link hard(const std::string& name, const std::string& id) {
-  Link l;
-  l.name = name;
-  l.id = id;
-  return l;
-}
-
-inline AttributeInfo attr(const std::string& name, DatatypePtr type, ShapeClass cls, Dims dims = {}) {
-  AttributeInfo a;
-  a.name = name;
-  a.type = std::move(type);
-  a.shape.cls = cls;
-  a.shape.dims = std::move(dims);
-  return a;
-}
-
 }  // namespace hdf5_files
 using namespace hdf5_files;
 

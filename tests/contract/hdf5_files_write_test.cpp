@@ -63,12 +63,12 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   const std::string root = store.createContainer(c).rootId;
 
   const std::string grp = store.createGroup(c).id;
-  store.createLink(c, root, hard("grp", grp));
+  store.createLink(c, root, hardLink("grp", grp));
   store.createAttribute(c, grp, attr("note", arrays::vlenStringType(), ShapeClass::Scalar),
                         vlenStr("hello \xc3\xa9"), false);
   const std::string ints =
       store.createDataset(c, spec(arrays::intType(4, true, ByteOrder::Big), {3, 4})).object.id;
-  store.createLink(c, grp, hard("ints", ints));
+  store.createLink(c, grp, hardLink("ints", ints));
   std::string intBytes;
   for (int i = 0; i < 12; ++i) intBytes += be(static_cast<uint32_t>(i - 5), 4);
   write(c, ints, Selection::all({3, 4}), intBytes);
@@ -79,25 +79,25 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   DatasetSpec fs = spec(arrays::floatType(8), {2, 4}, {kUnlimited, 4}, {2, 2}, f64le(-1.5));
   fs.filters = {deflate};
   const std::string floats = store.createDataset(c, fs).object.id;
-  store.createLink(c, root, hard("floats", floats));
+  store.createLink(c, root, hardLink("floats", floats));
   write(c, floats, Selection::hyperslab({{1, 0}, {1, 4}, {1, 1}}), f64le(1) + f64le(2) + f64le(3) + f64le(4));
   store.resize(c, floats, {5, 4});
 
   const std::string names = store.createDataset(c, spec(arrays::vlenStringType(), {3})).object.id;
-  store.createLink(c, root, hard("names", names));
+  store.createLink(c, root, hardLink("names", names));
   write(c, names, Selection::all({3}), vlenStr("a") + vlenStr("b\xc3\xa9") + vlenStr(""));
 
   const std::string records = store.createDataset(c, spec(recordType(), {2})).object.id;
-  store.createLink(c, root, hard("records", records));
+  store.createLink(c, root, hardLink("records", records));
   write(c, records, Selection::all({2}), le32(8) + vlenStr("eight") + le32(-9) + vlenStr("nine"));
   EXPECT_EQ(readAll(c, records), le32(8) + vlenStr("eight") + le32(-9) + vlenStr("nine"));
 
   const std::string colors = store.createDataset(c, spec(colorType(), {3})).object.id;
-  store.createLink(c, root, hard("colors", colors));
+  store.createLink(c, root, hardLink("colors", colors));
   write(c, colors, Selection::all({3}), std::string("\x02\x00\x01", 3));
 
   const std::string refs = store.createDataset(c, spec(objectRefType(), {3})).object.id;
-  store.createLink(c, root, hard("refs", refs));
+  store.createLink(c, root, hardLink("refs", refs));
   const std::string refBytes =
       ref("groups", grp) + ref("datasets", ints) + std::string(arrays::kRefBytes, '\0');
   write(c, refs, Selection::all({3}), refBytes);
@@ -105,7 +105,7 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   EXPECT_THROW(write(c, refs, Selection::hyperslab({{0}, {1}, {1}}), ref("groups", newUuid())), NotFound);
 
   const std::string regions = store.createDataset(c, spec(regionRefType(), {1})).object.id;
-  store.createLink(c, root, hard("regions", regions));
+  store.createLink(c, root, hardLink("regions", regions));
   const std::string region =
       "{\"id\":\"" + ints + "\",\"select_type\":\"H5S_SEL_POINTS\",\"selection\":[[1,1],[1,2]]}";
   write(c, regions, Selection::all({1}), vlenStr(region));
@@ -115,11 +115,11 @@ TEST_F(Hdf5Files, FilesTheStoreWritesOpenInH5py) {
   EXPECT_EQ(item->getValue<std::string>("select_type"), "H5S_SEL_POINTS");
 
   const std::string ctype = store.createDatatype(c, arrays::intType(2, true)).id;
-  store.createLink(c, root, hard("ctype", ctype));
+  store.createLink(c, root, hardLink("ctype", ctype));
   auto committed = std::make_shared<Datatype>(*arrays::intType(2, true));
   committed->committedId = ctype;
   const std::string typed = store.createDataset(c, spec(committed, {2})).object.id;
-  store.createLink(c, root, hard("typed", typed));
+  store.createLink(c, root, hardLink("typed", typed));
   write(c, typed, Selection::all({2}), le(7, 2) + le(static_cast<uint16_t>(-7), 2));
 
   Link soft;
@@ -158,12 +158,12 @@ TEST_F(Hdf5Files, IdsAreStableAcrossRestarts) {
   const std::string made = "made";
   const std::string root = store_->createContainer(made).rootId;
   const std::string g = store_->createGroup(made).id;
-  store_->createLink(made, root, hard("g", g));
+  store_->createLink(made, root, hardLink("g", g));
   const std::string d = store_->createDataset(made, spec(arrays::intType(4, true), {2})).object.id;
-  store_->createLink(made, g, hard("d", d));
+  store_->createLink(made, g, hardLink("d", d));
   const std::string anonymous = store_->createGroup(made).id;
   const std::string unlinked = store_->createDataset(made, spec(arrays::intType(1, true), {1})).object.id;
-  store_->createLink(made, root, hard("tmp", unlinked));
+  store_->createLink(made, root, hardLink("tmp", unlinked));
   store_->deleteLink(made, root, "tmp");  // the dataset outlives its last link
   const std::string deleted = store_->createGroup(made).id;
   store_->deleteObject(made, deleted);
@@ -205,12 +205,12 @@ TEST_F(Hdf5Files, DeletingAnObjectRemovesEveryLinkToIt) {
   const std::string root = store.createContainer(c).rootId;
   const std::string a = store.createGroup(c).id;
   const std::string b = store.createGroup(c).id;
-  store.createLink(c, root, hard("a", a));
-  store.createLink(c, a, hard("b", b));
+  store.createLink(c, root, hardLink("a", a));
+  store.createLink(c, a, hardLink("b", b));
   const std::string d = store.createDataset(c, spec(arrays::intType(4, true), {2})).object.id;
-  store.createLink(c, root, hard("d", d));
-  store.createLink(c, a, hard("d2", d));
-  store.createLink(c, b, hard("d3", d));
+  store.createLink(c, root, hardLink("d", d));
+  store.createLink(c, a, hardLink("d2", d));
+  store.createLink(c, b, hardLink("d3", d));
   store.deleteObject(c, d);
   EXPECT_THROW(store.link(c, root, "d"), NotFound);
   EXPECT_THROW(store.link(c, a, "d2"), NotFound);
@@ -253,7 +253,7 @@ TEST_F(Hdf5Files, ExportIsTheFileItself) {
   const std::string c = "exported";
   const std::string root = store.createContainer(c).rootId;
   const std::string d = store.createDataset(c, spec(arrays::floatType(8), {1000})).object.id;
-  store.createLink(c, root, hard("x", d));
+  store.createLink(c, root, hardLink("x", d));
   std::string values;
   for (int i = 0; i < 1000; ++i) values += f64le(i * 0.5);
   write(c, d, Selection::all({1000}), values);

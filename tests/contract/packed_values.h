@@ -1,5 +1,6 @@
 #pragma once
-// Values in the arrays role's packed form, written out by hand, and dataset specs: shared by
+// Values in the arrays role's packed form, written out by hand, and dataset specs, links and
+// attribute descriptions: shared by
 // the arrays contract suites (every backend, the hdf5 files suite, the rocksdb layout suite), so
 // that a test states its expected bytes without going through the code under test.
 #include <strata/arrays/datatype.h>
@@ -50,6 +51,24 @@ inline DatasetSpec spec(arrays::DatatypePtr type, std::vector<uint64_t> dims,
   s.chunks = std::move(chunks);
   s.fillValue = std::move(fill);
   return s;
+}
+
+inline Link hardLink(const std::string& name, const std::string& id) {
+  Link l;
+  l.name = name;
+  l.cls = LinkClass::Hard;
+  l.id = id;
+  return l;
+}
+
+inline AttributeInfo attr(const std::string& name, arrays::DatatypePtr type, ShapeClass cls,
+                          std::vector<uint64_t> dims = {}) {
+  AttributeInfo a;
+  a.name = name;
+  a.type = std::move(type);
+  a.shape.cls = cls;
+  a.shape.dims = std::move(dims);
+  return a;
 }
 
 }  // namespace strata::test

@@ -40,14 +40,6 @@ Selection slab(Dims start, Dims count, Dims step = {}) {
   return Selection::hyperslab({std::move(start), std::move(count), std::move(step)});
 }
 
-Link hardLink(const std::string& name, const std::string& id) {
-  Link l;
-  l.name = name;
-  l.cls = LinkClass::Hard;
-  l.id = id;
-  return l;
-}
-
 std::string readSel(ArrayStore& store, const std::string& c, const std::string& id, const Selection& sel) {
   std::string out;
   store.read(c, id, sel, [&](const char* data, std::size_t n) { out.append(data, n); });
