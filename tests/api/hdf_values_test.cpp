@@ -8,16 +8,21 @@ namespace {
 
 // ---------------------------------------------------------------------------------- values
 
-TEST_P(HdfApi, JsonValues) {
-  createDomain();
-  const std::string d = createDataset(R"({"type": "H5T_STD_I32LE", "shape": [10, 10]})");
+// The 10x10 table of i * j as JSON: the values the value tests write and read back.
+std::string timesTable() {
   std::string rows = "[";
   for (int i = 0; i < 10; ++i) {
     rows += i ? ",[" : "[";
     for (int j = 0; j < 10; ++j) rows += (j ? "," : "") + std::to_string(i * j);
     rows += "]";
   }
-  rows += "]";
+  return rows + "]";
+}
+
+TEST_P(HdfApi, JsonValues) {
+  createDomain();
+  const std::string d = createDataset(R"({"type": "H5T_STD_I32LE", "shape": [10, 10]})");
+  const std::string rows = timesTable();
   auto r = put("/datasets/" + d + "/value", R"({"value": )" + rows + "}");
   EXPECT_EQ(r.status, 200) << r.reason;
   EXPECT_TRUE(r.body.empty());
@@ -68,13 +73,7 @@ TEST_P(HdfApi, JsonValues) {
 TEST_P(HdfApi, PointSelections) {
   createDomain();
   const std::string d = createDataset(R"({"type": "H5T_STD_I32LE", "shape": [10, 10]})");
-  std::string rows = "[";
-  for (int i = 0; i < 10; ++i) {
-    rows += i ? ",[" : "[";
-    for (int j = 0; j < 10; ++j) rows += (j ? "," : "") + std::to_string(i * j);
-    rows += "]";
-  }
-  ASSERT_EQ(put("/datasets/" + d + "/value", R"({"value": )" + rows + "]}").status, 200);
+  ASSERT_EQ(put("/datasets/" + d + "/value", R"({"value": )" + timesTable() + "}").status, 200);
   auto r = post("/datasets/" + d + "/value", R"({"points": [[0,0],[1,1],[9,9]]})");
   ASSERT_EQ(r.status, 200) << r.reason;
   EXPECT_EQ(compact(parse(r.body)->get("value")), "[0,1,81]");
