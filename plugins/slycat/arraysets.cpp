@@ -27,19 +27,6 @@ std::string newStorageId() {
   return id;
 }
 
-// The attribute types Slycat's darrays allow, and their datatypes.
-DatatypePtr attributeType(const std::string& name) {
-  static const std::map<std::string, std::pair<std::size_t, bool>> ints = {
-      {"int8", {1, true}},   {"int16", {2, true}},   {"int32", {4, true}},   {"int64", {8, true}},
-      {"uint8", {1, false}}, {"uint16", {2, false}}, {"uint32", {4, false}}, {"uint64", {8, false}}};
-  if (const auto it = ints.find(name); it != ints.end())
-    return arrays::intType(it->second.first, it->second.second);
-  if (name == "float32") return arrays::floatType(4);
-  if (name == "float64") return arrays::floatType(8);
-  if (name == "string") return arrays::vlenStringType(arrays::CharSet::Utf8);
-  return nullptr;
-}
-
 bool isObject(const Var& v) { return v.type() == typeid(Poco::JSON::Object::Ptr); }
 bool isArray(const Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
 
@@ -73,10 +60,6 @@ Poco::JSON::Object::Ptr entry(const Poco::JSON::Array& list, std::size_t i, cons
   return v.extract<Poco::JSON::Object::Ptr>();
 }
 
-struct Dimension {
-  std::string name, type;
-  int64_t begin = 0, end = 0;
-};
 struct Attribute {
   std::string name, type;
 };
@@ -321,60 +304,40 @@ void Arraysets::createArray(const Poco::JSON::Object& doc, const std::string& ai
 }
 
 Poco::JSON::Array::Ptr Arraysets::metadata(const Poco::JSON::Object& doc, const std::string& aid) {
-  const std::string c = container(doc, aid);
-  const std::string arrayId = arrayGroup(c);
-  std::map<int64_t, std::string> arrays;
-  for (const Link& l : arrays_->listLinks(c, arrayId, Page{})) {
-    if (l.cls != LinkClass::Hard || l.kind != ObjectKind::Group || l.name.empty() || l.name.size() > 18 ||
-        !std::all_of(l.name.begin(), l.name.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-      continue;
-    arrays[std::stoll(l.name)] = l.id;
-  }
-  auto values = [&](const std::string& meta, const std::string& name) {
-    const std::string id = arrays_->link(c, meta, name).id;
-    const DatasetInfo d = arrays_->dataset(c, id);
-    std::string bytes;
-    arrays_->read(c, id, arrays::Selection::all(d.shape.dims),
-                  [&bytes](const char* data, std::size_t n) { bytes.append(data, n); });
-    std::size_t pos = 0;
-    return arrays::decodeJson(*d.type, d.shape.dims, bytes.data(), bytes.size(), pos)
-        .extract<Poco::JSON::Array::Ptr>();
-  };
+  const StoredArrayset set(*arrays_, container(doc, aid));
   Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const auto& [index, groupId] : arrays) {
-    const std::string meta = arrays_->link(c, groupId, "metadata").id;
-    const auto attrNames = values(meta, "attribute-names");
-    const auto attrTypes = values(meta, "attribute-types");
-    const auto dimNames = values(meta, "dimension-names");
-    const auto dimTypes = values(meta, "dimension-types");
-    const auto begins = values(meta, "dimension-begin");
-    const auto ends = values(meta, "dimension-end");
-    Poco::JSON::Array::Ptr dimensions = new Poco::JSON::Array, attributes = new Poco::JSON::Array,
-                           shape = new Poco::JSON::Array;
-    for (unsigned k = 0; k < dimNames->size(); ++k) {
-      Poco::JSON::Object::Ptr d = new Poco::JSON::Object;
-      d->set("name", dimNames->get(k));
-      d->set("type", dimTypes->get(k));
-      d->set("begin", begins->get(k).convert<int64_t>());
-      d->set("end", ends->get(k).convert<int64_t>());
-      dimensions->add(d);
-      shape->add(ends->get(k).convert<int64_t>() - begins->get(k).convert<int64_t>());
-    }
-    for (unsigned k = 0; k < attrNames->size(); ++k) {
-      Poco::JSON::Object::Ptr a = new Poco::JSON::Object;
-      a->set("name", attrNames->get(k));
-      a->set("type", attrTypes->get(k));
-      attributes->add(a);
-    }
-    Poco::JSON::Object::Ptr e = new Poco::JSON::Object;
+  for (const int64_t index : set.arrays()) {
+    Poco::JSON::Object::Ptr e = arrayMetadataJson(set.metadata(index));
     e->set("array", index);
     e->set("index", index);
-    e->set("dimensions", dimensions);
-    e->set("attributes", attributes);
-    e->set("shape", shape);
     out->add(e);
   }
   return out;
+}
+
+Poco::JSON::Object::Ptr arrayMetadataJson(const ArrayMetadata& m) {
+  Poco::JSON::Array::Ptr dimensions = new Poco::JSON::Array, attributes = new Poco::JSON::Array,
+                         shape = new Poco::JSON::Array;
+  for (const Dimension& d : m.dimensions) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("name", d.name);
+    o->set("type", d.type);
+    o->set("begin", d.begin);
+    o->set("end", d.end);
+    dimensions->add(o);
+  }
+  for (uint64_t n : m.info.shape) shape->add(n);
+  for (const auto& a : m.info.attributes) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("name", a.name);
+    o->set("type", a.type);
+    attributes->add(o);
+  }
+  Poco::JSON::Object::Ptr e = new Poco::JSON::Object;
+  e->set("dimensions", dimensions);
+  e->set("attributes", attributes);
+  e->set("shape", shape);
+  return e;
 }
 
 }  // namespace strata::slycat

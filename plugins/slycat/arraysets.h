@@ -10,9 +10,13 @@
 #include <memory>
 #include <string>
 
+#include "arrayset_store.h"
 #include "projects.h"
 
 namespace strata::slycat {
+
+// An array's "dimensions", "attributes" and "shape", as the metadata routes write them.
+Poco::JSON::Object::Ptr arrayMetadataJson(const ArrayMetadata& m);
 
 class Arraysets {
  public:
