@@ -13,7 +13,8 @@ namespace strata::slycat {
 namespace {
 
 bool decimal(const std::string& s) {
-  return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && s.size() <= 18 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string readAll(ArrayStore& store, const std::string& c, const std::string& id, DatasetInfo& info) {
@@ -30,7 +31,8 @@ uint64_t elements(const std::vector<uint64_t>& dims) {
   return n;
 }
 
-std::string linkTarget(ArrayStore& store, const std::string& c, const std::string& group, const std::string& name) {
+std::string linkTarget(ArrayStore& store, const std::string& c, const std::string& group,
+                       const std::string& name) {
   const Link l = store.link(c, group, name);
   if (l.cls != LinkClass::Hard) throw InternalError("arrayset " + c + ": '" + name + "' is not a hard link");
   return l.id;
@@ -42,14 +44,16 @@ arrays::DatatypePtr attributeType(const std::string& name) {
   static const std::map<std::string, std::pair<std::size_t, bool>> ints = {
       {"int8", {1, true}},   {"int16", {2, true}},   {"int32", {4, true}},   {"int64", {8, true}},
       {"uint8", {1, false}}, {"uint16", {2, false}}, {"uint32", {4, false}}, {"uint64", {8, false}}};
-  if (const auto it = ints.find(name); it != ints.end()) return arrays::intType(it->second.first, it->second.second);
+  if (const auto it = ints.find(name); it != ints.end())
+    return arrays::intType(it->second.first, it->second.second);
   if (name == "float32") return arrays::floatType(4);
   if (name == "float64") return arrays::floatType(8);
   if (name == "string") return arrays::vlenStringType(arrays::CharSet::Utf8);
   return nullptr;
 }
 
-void decodeNumbers(const arrays::Datatype& type, const char* data, std::size_t count, std::vector<double>& out) {
+void decodeNumbers(const arrays::Datatype& type, const char* data, std::size_t count,
+                   std::vector<double>& out) {
   const std::size_t size = type.size;
   const bool swap = type.order == arrays::ByteOrder::Big;
   out.reserve(out.size() + count);
@@ -95,7 +99,8 @@ std::vector<int64_t> readIntegers(ArrayStore& store, const std::string& c, const
   std::vector<int64_t> out;
   std::size_t pos = 0;
   const uint64_t n = elements(info.shape.dims);
-  for (uint64_t i = 0; i < n; ++i) out.push_back(arrays::decodeElement(*info.type, bytes.data(), bytes.size(), pos).convert<int64_t>());
+  for (uint64_t i = 0; i < n; ++i)
+    out.push_back(arrays::decodeElement(*info.type, bytes.data(), bytes.size(), pos).convert<int64_t>());
   return out;
 }
 
@@ -108,7 +113,8 @@ StoredArrayset::StoredArrayset(ArrayStore& store, std::string container)
 std::vector<int64_t> StoredArrayset::arrays() const {
   if (!listed_) {
     for (const Link& l : store_.listLinks(container_, arrayGroup_, Page{}))
-      if (l.cls == LinkClass::Hard && l.kind == ObjectKind::Group && decimal(l.name)) groups_[std::stoll(l.name)] = l.id;
+      if (l.cls == LinkClass::Hard && l.kind == ObjectKind::Group && decimal(l.name))
+        groups_[std::stoll(l.name)] = l.id;
     listed_ = true;
   }
   std::vector<int64_t> ids;
@@ -131,14 +137,16 @@ const ArrayMetadata& StoredArrayset::metadata(int64_t array) const {
   const auto dimTypes = readStrings(store_, container_, ds("dimension-types"));
   const auto begins = readIntegers(store_, container_, ds("dimension-begin"));
   const auto ends = readIntegers(store_, container_, ds("dimension-end"));
-  if (attrTypes.size() != attrNames.size() || dimTypes.size() != dimNames.size() || begins.size() != dimNames.size() ||
-      ends.size() != dimNames.size())
-    throw InternalError("arrayset " + container_ + ": array " + std::to_string(array) + " has inconsistent metadata");
+  if (attrTypes.size() != attrNames.size() || dimTypes.size() != dimNames.size() ||
+      begins.size() != dimNames.size() || ends.size() != dimNames.size())
+    throw InternalError("arrayset " + container_ + ": array " + std::to_string(array) +
+                        " has inconsistent metadata");
   for (std::size_t k = 0; k < dimNames.size(); ++k) {
     m.dimensions.push_back({dimNames[k], dimTypes[k], begins[k], ends[k]});
     m.info.shape.push_back(static_cast<uint64_t>(std::max<int64_t>(0, ends[k] - begins[k])));
   }
-  for (std::size_t k = 0; k < attrNames.size(); ++k) m.info.attributes.push_back({attrNames[k], attrTypes[k]});
+  for (std::size_t k = 0; k < attrNames.size(); ++k)
+    m.info.attributes.push_back({attrNames[k], attrTypes[k]});
   return metadata_.emplace(array, std::move(m)).first->second;
 }
 
@@ -147,7 +155,8 @@ ArrayInfo StoredArrayset::array(int64_t id) const { return metadata(id).info; }
 std::string StoredArrayset::attributeDataset(int64_t array, int64_t attribute) const {
   const ArrayMetadata& m = metadata(array);
   if (attribute < 0 || attribute >= static_cast<int64_t>(m.info.attributes.size()))
-    throw BadRequest("Attribute " + std::to_string(attribute) + " out of range for array " + std::to_string(array) + ".");
+    throw BadRequest("Attribute " + std::to_string(attribute) + " out of range for array " +
+                     std::to_string(array) + ".");
   const std::string group = linkTarget(store_, container_, m.groupId, "attribute");
   return linkTarget(store_, container_, group, std::to_string(attribute));
 }
@@ -173,20 +182,21 @@ Column StoredArrayset::read(int64_t array, int64_t attribute) const {
   if (type.cls == arrays::TypeClass::Integer || type.cls == arrays::TypeClass::Float) {
     col.numbers.reserve(elements(info.shape.dims));
     std::string carry;  // a partial element at the end of a block
-    store_.read(container_, id, arrays::Selection::all(info.shape.dims), [&](const char* data, std::size_t n) {
-      if (!carry.empty()) {
-        const std::size_t take = std::min(n, type.size - carry.size());
-        carry.append(data, take);
-        data += take;
-        n -= take;
-        if (carry.size() < type.size) return;
-        decodeNumbers(type, carry.data(), 1, col.numbers);
-        carry.clear();
-      }
-      const std::size_t whole = n / type.size;
-      decodeNumbers(type, data, whole, col.numbers);
-      carry.assign(data + whole * type.size, n - whole * type.size);
-    });
+    store_.read(container_, id, arrays::Selection::all(info.shape.dims),
+                [&](const char* data, std::size_t n) {
+                  if (!carry.empty()) {
+                    const std::size_t take = std::min(n, type.size - carry.size());
+                    carry.append(data, take);
+                    data += take;
+                    n -= take;
+                    if (carry.size() < type.size) return;
+                    decodeNumbers(type, carry.data(), 1, col.numbers);
+                    carry.clear();
+                  }
+                  const std::size_t whole = n / type.size;
+                  decodeNumbers(type, data, whole, col.numbers);
+                  carry.assign(data + whole * type.size, n - whole * type.size);
+                });
     return col;
   }
   // Strings (and anything else, as its JSON text).

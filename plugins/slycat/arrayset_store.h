@@ -71,6 +71,7 @@ std::vector<std::string> readStrings(ArrayStore& store, const std::string& conta
 std::vector<int64_t> readIntegers(ArrayStore& store, const std::string& container, const std::string& id);
 
 // Decodes packed elements of an integer or float type into doubles (appending).
-void decodeNumbers(const arrays::Datatype& type, const char* data, std::size_t count, std::vector<double>& out);
+void decodeNumbers(const arrays::Datatype& type, const char* data, std::size_t count,
+                   std::vector<double>& out);
 
 }  // namespace strata::slycat
