@@ -158,6 +158,19 @@ struct Values {
   std::vector<uint64_t> shape;
 };
 
+// A hyperslice resolved against an array's shape with h5py's rules (negative indices count from
+// the end, an integer index out of range and a step below 1 are BadRequest, ranges clamp, fewer
+// slices than dimensions pad with full ranges): per dimension the first index, the number of
+// indices and the step, which is a store Hyperslab, and whether the dimension stays in the
+// result (not for an integer index).
+struct ResolvedHyperslice {
+  std::vector<uint64_t> start, count, step;
+  std::vector<bool> kept;
+  std::vector<uint64_t> shape;  // the result's shape: the counts of the kept dimensions
+  uint64_t size() const;        // elements selected
+};
+ResolvedHyperslice resolveHyperslice(const std::vector<uint64_t>& shape, const Hyperslice& hyperslice);
+
 // Evaluates items (that have an attribute and a hyperslice). It caches the current array's
 // attribute columns and order, so evaluating the items of expandHyperchunks() in their order
 // reads each attribute once per array and hyperchunk. Use one Evaluator per Hyperchunks.
@@ -168,9 +181,7 @@ class Evaluator {
 
   // The whole-array value of an attribute expression (no order, no hyperslice).
   Column evaluateExpression(int64_t array, const Expr& expr);
-  // Applies a hyperslice with h5py's rules: negative indices count from the end, an integer
-  // index out of range and a step below 1 are BadRequest, ranges clamp, fewer slices than
-  // dimensions pad with full ranges.
+  // Applies a hyperslice (resolveHyperslice's rules) to a whole-array column.
   static Values applyHyperslice(const Column& column, const std::vector<uint64_t>& shape,
                                 const Hyperslice& hyperslice);
 

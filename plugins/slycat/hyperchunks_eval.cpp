@@ -37,91 +37,88 @@ bool compare(double x, const std::string& op, double v) {
   return x >= v;
 }
 
-// Python's slice(start, stop, step).indices(n) for a positive step, as a list.
-std::vector<uint64_t> clampedRange(const Slice& slice, uint64_t size, std::size_t dim) {
-  int64_t step = slice.step.value_or(1);
-  if (step < 1) {
-    bad("step " + std::to_string(step) + " in hyperslice entry " + toString(slice) + " (dimension " +
-        std::to_string(dim) + "); a hyperslice step must be at least 1");
-  }
-  auto n = static_cast<int64_t>(size);
-  auto clamp = [&](std::optional<int64_t> bound, int64_t otherwise) {
-    if (!bound) return otherwise;
-    int64_t b = *bound < 0 ? *bound + n : *bound;
-    return b < 0 ? 0 : b > n ? n : b;
-  };
-  int64_t start = clamp(slice.start, 0);
-  int64_t stop = clamp(slice.stop, n);
-  std::vector<uint64_t> out;
-  for (__int128 i = start; i < stop; i += step) out.push_back(static_cast<uint64_t>(i));
-  return out;
-}
-
 }  // namespace
 
-Values Evaluator::applyHyperslice(const Column& column, const std::vector<uint64_t>& shape,
-                                  const Hyperslice& hyperslice) {
-  std::size_t ndim = shape.size();
+uint64_t ResolvedHyperslice::size() const { return product(count); }
+
+ResolvedHyperslice resolveHyperslice(const std::vector<uint64_t>& shape, const Hyperslice& hyperslice) {
+  const std::size_t ndim = shape.size();
   std::size_t ellipses = 0;
   for (const Slice& s : hyperslice) ellipses += s.kind == Slice::Kind::kEllipsis ? 1 : 0;
   if (ellipses > 1) bad("more than one ... in hyperslice " + toString(hyperslice));
-  std::size_t explicitEntries = hyperslice.size() - ellipses;
+  const std::size_t explicitEntries = hyperslice.size() - ellipses;
   if (explicitEntries > ndim) {
     bad("hyperslice " + toString(hyperslice) + " has " + std::to_string(explicitEntries) + " entries for a " +
         std::to_string(ndim) + "-dimensional array");
   }
-  std::vector<std::vector<uint64_t>> indices;
-  std::vector<bool> kept;
-  auto full = [&]() {
-    std::size_t d = indices.size();
-    std::vector<uint64_t> all(shape[d]);
-    std::iota(all.begin(), all.end(), uint64_t{0});
-    indices.push_back(std::move(all));
-    kept.push_back(true);
+  ResolvedHyperslice r;
+  auto add = [&r](uint64_t start, uint64_t count, uint64_t step, bool kept) {
+    r.start.push_back(start);
+    r.count.push_back(count);
+    r.step.push_back(step);
+    r.kept.push_back(kept);
+    if (kept) r.shape.push_back(count);
   };
+  auto full = [&]() { add(0, shape[r.start.size()], 1, true); };
   for (const Slice& s : hyperslice) {
-    std::size_t d = indices.size();
+    const std::size_t d = r.start.size();
     if (s.kind == Slice::Kind::kEllipsis) {
       for (std::size_t i = 0; i < ndim - explicitEntries; ++i) full();
     } else if (s.kind == Slice::Kind::kIndex) {
-      auto n = static_cast<int64_t>(shape[d]);
-      int64_t k = s.index < 0 ? s.index + n : s.index;
+      const auto n = static_cast<int64_t>(shape[d]);
+      const int64_t k = s.index < 0 ? s.index + n : s.index;
       if (k < 0 || k >= n) {
         bad("index " + std::to_string(s.index) + " out of range for dimension " + std::to_string(d) +
             " of size " + std::to_string(n));
       }
-      indices.push_back({static_cast<uint64_t>(k)});
-      kept.push_back(false);
+      add(static_cast<uint64_t>(k), 1, 1, false);
     } else {
-      indices.push_back(clampedRange(s, shape[d], d));
-      kept.push_back(true);
+      // Python's slice(start, stop, step).indices(n), for a step of at least 1.
+      const int64_t step = s.step.value_or(1);
+      if (step < 1) {
+        bad("step " + std::to_string(step) + " in hyperslice entry " + toString(s) + " (dimension " +
+            std::to_string(d) + "); a hyperslice step must be at least 1");
+      }
+      const auto n = static_cast<int64_t>(shape[d]);
+      auto clamp = [&](std::optional<int64_t> bound, int64_t otherwise) {
+        if (!bound) return otherwise;
+        const int64_t b = *bound < 0 ? *bound + n : *bound;
+        return b < 0 ? 0 : b > n ? n : b;
+      };
+      const int64_t start = clamp(s.start, 0);
+      const int64_t stop = clamp(s.stop, n);
+      const uint64_t count = stop > start ? static_cast<uint64_t>((stop - start + step - 1) / step) : 0;
+      add(static_cast<uint64_t>(start), count, static_cast<uint64_t>(step), true);
     }
   }
-  while (indices.size() < ndim) full();
+  while (r.start.size() < ndim) full();
+  return r;
+}
 
+Values Evaluator::applyHyperslice(const Column& column, const std::vector<uint64_t>& shape,
+                                  const Hyperslice& hyperslice) {
+  const ResolvedHyperslice r = resolveHyperslice(shape, hyperslice);
+  const std::size_t ndim = shape.size();
   Values out;
   out.column.type = column.type;
-  uint64_t total = 1;
-  for (std::size_t d = 0; d < ndim; ++d) {
-    total *= indices[d].size();
-    if (kept[d]) out.shape.push_back(indices[d].size());
-  }
+  out.shape = r.shape;
+  const uint64_t total = r.size();
   std::vector<uint64_t> strides(ndim, 1);
   for (std::size_t d = ndim; d-- > 1;) strides[d - 1] = strides[d] * shape[d];
   if (column.isString())
     out.column.strings.reserve(total);
   else
     out.column.numbers.reserve(total);
-  std::vector<std::size_t> at(ndim, 0);
+  std::vector<uint64_t> at(ndim, 0);
   for (uint64_t n = 0; n < total; ++n) {
     uint64_t offset = 0;
-    for (std::size_t d = 0; d < ndim; ++d) offset += indices[d][at[d]] * strides[d];
+    for (std::size_t d = 0; d < ndim; ++d) offset += (r.start[d] + at[d] * r.step[d]) * strides[d];
     if (column.isString())
       out.column.strings.push_back(column.strings[offset]);
     else
       out.column.numbers.push_back(column.numbers[offset]);
     for (std::size_t d = ndim; d-- > 0;) {
-      if (++at[d] < indices[d].size()) break;
+      if (++at[d] < r.count[d]) break;
       at[d] = 0;
     }
   }
