@@ -173,6 +173,21 @@ std::string StoredArrayset::findDataset(int64_t array, const std::string& group,
   }
 }
 
+void StoredArrayset::dropCaches(int64_t array, int64_t attribute) const {
+  const ArrayMetadata& m = metadata(array);
+  const std::string name = std::to_string(attribute);
+  for (const char* group : {"unique", "index"}) {
+    try {
+      const std::string g = linkTarget(store_, container_, m.groupId, group);
+      const Link l = store_.link(container_, g, name);
+      store_.deleteLink(container_, g, name);
+      if (l.cls == LinkClass::Hard) store_.deleteObject(container_, l.id);
+    } catch (const NotFound&) {
+    } catch (const Gone&) {
+    }
+  }
+}
+
 Column StoredArrayset::read(int64_t array, int64_t attribute) const {
   const std::string id = attributeDataset(array, attribute);
   Column col;

@@ -56,6 +56,10 @@ class StoredArrayset : public ArraysetReader {
   std::string attributeDataset(int64_t array, int64_t attribute) const;
   // The dataset behind /array/<i>/<group>/<j> if it exists (the caches), else "".
   std::string findDataset(int64_t array, const std::string& group, int64_t attribute) const;
+  // Drops what is cached about attribute <j> of array <i> (/array/<i>/unique/<j>, which holds
+  // the sorted distinct values and, as attributes, min, max and the distinct count; and the
+  // sort index /array/<i>/index/<j>). Every write of attribute data calls it after writing.
+  void dropCaches(int64_t array, int64_t attribute) const;
 
  private:
   ArrayStore& store_;
