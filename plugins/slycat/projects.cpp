@@ -241,13 +241,32 @@ void Projects::deleteModel(const Principal& who, const std::string& mid) {
   entities_->remove(kModels, mid, doc->getValue<std::string>("_rev"));
 }
 
-void Projects::saveModel(const Poco::JSON::Object& doc) {
+std::string Projects::saveModel(const Poco::JSON::Object& doc) {
   Poco::JSON::Object::Ptr body = new Poco::JSON::Object(doc);
   const std::string mid = body->getValue<std::string>("_id");
   const std::string rev = body->getValue<std::string>("_rev");
   body->remove("_id");
   body->remove("_rev");
-  entities_->update(kModels, mid, body, rev);
+  return entities_->update(kModels, mid, body, rev).etag;
+}
+
+Poco::JSON::Object::Ptr Projects::changeModel(const std::string& mid,
+                                              const std::function<void(Poco::JSON::Object& doc)>& change) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto e = entities_->find(kModels, mid);
+    if (!e) throw NotFound("no model '" + mid + "'");
+    Poco::JSON::Object::Ptr doc = document(*e);
+    change(*doc);
+    try {
+      doc->set("_rev", saveModel(*doc));
+      return doc;
+    } catch (const PreconditionFailed&) {
+      // changed in between: start again from the stored document
+    } catch (const NotFound&) {
+      throw NotFound("no model '" + mid + "'");
+    }
+  }
+  throw ServiceUnavailable("model '" + mid + "' is changing too often to update; try again");
 }
 
 }  // namespace strata::slycat

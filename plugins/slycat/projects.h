@@ -54,8 +54,14 @@ class Projects {
   // Deletes the model after the same checks as model(.., Write).
   void deleteModel(const Principal& who, const std::string& mid);
   // Stores a changed model document (as model() returned it, "_id" and "_rev" included);
-  // PreconditionFailed if it changed in between.
-  void saveModel(const Poco::JSON::Object& doc);
+  // PreconditionFailed if it changed in between. Returns the new "_rev".
+  std::string saveModel(const Poco::JSON::Object& doc);
+  // Applies `change` to the stored model document and saves it, starting again from a fresh
+  // copy when another request changed the model in between (a conditional update, so no
+  // change is lost); NotFound if the model is gone. `change` may run more than once. Gives
+  // up with ServiceUnavailable after 100 lost races.
+  Poco::JSON::Object::Ptr changeModel(const std::string& mid,
+                                      const std::function<void(Poco::JSON::Object& doc)>& change);
 
  private:
   Poco::JSON::Object::Ptr projectBody(const std::string& pid);
