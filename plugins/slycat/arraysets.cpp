@@ -1,5 +1,7 @@
 #include "arraysets.h"
 
+#include "metadata_queries.h"
+
 #include <Poco/Dynamic/Var.h>
 #include <strata/arrays/datatype.h>
 #include <strata/arrays/selection.h>
@@ -313,6 +315,14 @@ Poco::JSON::Array::Ptr Arraysets::metadata(const Poco::JSON::Object& doc, const 
     out->add(e);
   }
   return out;
+}
+
+std::string Arraysets::metadataQuery(const Poco::JSON::Object& doc, const std::string& aid,
+                                     const std::optional<std::string>& arrays,
+                                     const std::optional<std::string>& statistics,
+                                     const std::optional<std::string>& unique) {
+  const StoredArrayset set(*arrays_, container(doc, aid));
+  return slycat::metadataQuery(set, arrays, statistics, unique);
 }
 
 Poco::JSON::Object::Ptr arrayMetadataJson(const ArrayMetadata& m) {

@@ -8,6 +8,7 @@
 #include <strata/stores/array_store.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "arrayset_store.h"
@@ -30,6 +31,11 @@ class Arraysets {
                    const Poco::JSON::Object& body);
   // The list form of the metadata: one entry per array, by index.
   Poco::JSON::Array::Ptr metadata(const Poco::JSON::Object& doc, const std::string& aid);
+  // The object form: the JSON text of the `arrays=`, `statistics=` and `unique=` queries.
+  std::string metadataQuery(const Poco::JSON::Object& doc, const std::string& aid,
+                            const std::optional<std::string>& arrays,
+                            const std::optional<std::string>& statistics,
+                            const std::optional<std::string>& unique);
 
  private:
   std::string container(const Poco::JSON::Object& doc, const std::string& aid) const;

@@ -156,9 +156,11 @@ class SlycatPlugin : public EndpointPlugin {
         "GET", prefix + "/models/{mid}/arraysets/{aid}/metadata",
         [&p, &a](Request& req, Response& res) {
           const auto doc = p.model(req.principal(), req.param("mid"), Need::Read);
-          for (const char* q : {"arrays", "statistics", "unique"})
-            if (req.query(q)) throw NotImplemented(std::string("the '") + q + "' query is not supported yet");
-          res.sendJson(a.metadata(*doc, req.param("aid")));
+          const auto arrays = req.query("arrays"), statistics = req.query("statistics"),
+                     unique = req.query("unique");
+          if (!arrays && !statistics && !unique) return res.sendJson(a.metadata(*doc, req.param("aid")));
+          res.sendText(a.metadataQuery(*doc, req.param("aid"), arrays, statistics, unique),
+                       "application/json");
         },
         read);
   }

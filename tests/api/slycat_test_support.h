@@ -94,6 +94,40 @@ class SlycatServer : public ::testing::TestWithParam<std::string> {
     return parse(r)->getValue<std::string>("id");
   }
 
+  // The storage id of arrayset `aid` of model `mid` (the model document's artifact:<aid>).
+  std::string storageId(const std::string& mid, const std::string& aid) {
+    const auto r = req("GET", "/api/models/" + mid);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return parse(r)->getValue<std::string>("artifact:" + aid);
+  }
+
+  // Through the hdf plugin (loaded with slycat): the id of the object at `path` ("/array/0/
+  // attribute/1") in the arrayset's domain <storage id>.slycat.hdfgroup.org.
+  std::string hdfObjectId(const std::string& sid, const std::string& path) {
+    const std::string host = "host=" + sid + ".slycat.hdfgroup.org";
+    auto r = req("GET", "/?" + host, "", kRoot);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string id = parse(r)->getValue<std::string>("root");
+    std::size_t pos = 1;
+    while (pos < path.size()) {
+      const std::size_t end = std::min(path.find('/', pos), path.size());
+      r = req("GET", "/groups/" + id + "/links/" + path.substr(pos, end - pos) + "?" + host, "", kRoot);
+      EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+      id = parse(r)->getObject("link")->getValue<std::string>("id");
+      pos = end + 1;
+    }
+    return id;
+  }
+
+  // Writes a JSON value list into /array/<i>/attribute/<j> through the hdf plugin, as root.
+  void hdfWrite(const std::string& sid, int array, int attribute, const std::string& jsonValue) {
+    const std::string id =
+        hdfObjectId(sid, "/array/" + std::to_string(array) + "/attribute/" + std::to_string(attribute));
+    const auto r = req("PUT", "/datasets/" + id + "/value?host=" + sid + ".slycat.hdfgroup.org",
+                       R"({"value": )" + jsonValue + "}", kRoot);
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+
   TempDir state_;
   std::unique_ptr<ServerProcess> server_;
 };
