@@ -12,6 +12,7 @@
 #include <string>
 
 #include "arraysets.h"
+#include "data_read.h"
 #include "projects.h"
 
 namespace strata::slycat {
@@ -161,6 +162,8 @@ class SlycatPlugin : public EndpointPlugin {
           res.sendJson(a.metadata(*doc, req.param("aid")));
         },
         read);
+
+    addDataReadRoutes(routes, prefix, p, a);
   }
 
   std::unique_ptr<Projects> projects_;
