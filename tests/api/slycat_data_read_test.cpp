@@ -360,6 +360,47 @@ TEST_P(SlycatDataRead, AccessAndContentNegotiation) {
   error(accept("application/json;q=0", ""), 406);
 }
 
+TEST_P(SlycatDataRead, LargeSelectionsStreamWhole) {
+  // 600,000 rows: the strings take about 9 MiB in the store, more than one of its read blocks,
+  // so that values straddle block boundaries.
+  const int n = 600000;
+  const std::string big = "/api/models/" + mid_ + "/arraysets/big";
+  ASSERT_EQ(req("PUT", big, R"({"input": false})").status, 200);
+  ASSERT_EQ(req("PUT", big + "/arrays/0",
+                R"({"dimensions": [{"name": "row", "end": 600000}],)"
+                R"( "attributes": [{"name": "x", "type": "float64"}, {"name": "s", "type": "string"}]})")
+                .status,
+            200);
+  host_ = parse(req("GET", "/api/models/" + mid_))->getValue<std::string>("artifact:big") +
+          ".slycat.hdfgroup.org";
+  std::vector<double> x(n);
+  std::string strings = "[", expectedStrings = "[[", expectedNumbers = "[[";
+  for (int i = 0; i < n; ++i) {
+    x[i] = i * 0.5;
+    const std::string s = "s\u00e9" + std::to_string(i);
+    strings += std::string(i ? ", \"" : "\"") + s + "\"";
+    expectedStrings += std::string(i ? ", " : "") + "\"s\\u00e9" + std::to_string(i) + "\"";
+    expectedNumbers += std::string(i ? ", " : "") + std::to_string(i / 2) + (i % 2 ? ".5" : ".0");
+  }
+  Headers binaryPut = kRoot;
+  binaryPut["Content-Type"] = "application/octet-stream";
+  auto r = req("PUT", "/datasets/" + datasetId(0, 0) + "/value?host=" + host_ + "&select=%5B0:600000%5D",
+               bytesOf<double>(x, false), binaryPut);
+  ASSERT_EQ(r.status, 200) << r.body;
+  writeValue(0, 1, strings + "]");
+
+  const auto read = [&](const std::string& hyperchunks, const std::string& extra) {
+    r = req("GET", big + "/data?hyperchunks=" + urlEncode(hyperchunks) + extra);
+    EXPECT_EQ(r.status, 200) << r.body.substr(0, 200);
+    return r.body;
+  };
+  EXPECT_EQ(read("0/0/...", "&byteorder=little"), bytesOf<double>(x, false));
+  EXPECT_EQ(read("0/0/...", "&byteorder=big"), bytesOf<double>(x, true));
+  EXPECT_TRUE(read("0/0/...", "") == expectedNumbers + "]]");
+  EXPECT_TRUE(read("0/1/...", "") == expectedStrings + "]]");
+  EXPECT_TRUE(read("0/1/...;0/0/-1", "") == expectedStrings + "], 299999.5]");
+}
+
 INSTANTIATE_TEST_SUITE_P(Arrays, SlycatDataRead, ::testing::Values("memory", "hdf5", "rocksdb"),
                          [](const auto& info) { return info.param; });
 
