@@ -462,6 +462,20 @@ std::size_t binarySize(const std::string& type) {
   return 8;
 }
 
+// An evaluator value of an integer column as that integer. The column holds doubles, so values
+// past 2^53 are already rounded; these clamp at the type's ends instead of overflowing.
+int64_t toSigned(double v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+uint64_t toUnsigned(double v) {
+  if (std::isnan(v) || v <= 0) return 0;
+  if (v >= 18446744073709551615.0) return UINT64_MAX;
+  return static_cast<uint64_t>(v);
+}
+
 void appendBinary(std::string& out, const std::string& type, double v, bool big) {
   unsigned char b[8];
   const std::size_t size = binarySize(type);
@@ -476,13 +490,9 @@ void appendBinary(std::string& out, const std::string& type, double v, bool big)
   } else if (type == "float64") {
     std::memcpy(&u, &v, 8);
   } else if (type[0] == 'u') {
-    u = std::isnan(v) || v <= 0 ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : static_cast<uint64_t>(v);
+    u = toUnsigned(v);
   } else {
-    const int64_t i = std::isnan(v)                 ? 0
-                      : v >= 9223372036854775807.0  ? INT64_MAX
-                      : v <= -9223372036854775808.0 ? INT64_MIN
-                                                    : static_cast<int64_t>(v);
-    u = static_cast<uint64_t>(i);
+    u = static_cast<uint64_t>(toSigned(v));
   }
   for (std::size_t k = 0; k < size; ++k) b[big ? size - 1 - k : k] = static_cast<unsigned char>(u >> (8 * k));
   out.append(reinterpret_cast<const char*>(b), size);
@@ -494,11 +504,9 @@ void appendJsonValue(std::string& out, const std::string& type, double v) {
   } else if (type == "float32" || type == "float64") {
     appendFloat(out, v);
   } else if (type[0] == 'u') {
-    appendInteger(out, std::isnan(v) || v <= 0 ? uint64_t{0} : static_cast<uint64_t>(v));
-  } else if (std::isnan(v)) {
-    out += "null";
+    appendInteger(out, toUnsigned(v));
   } else {
-    appendInteger(out, static_cast<int64_t>(v));
+    appendInteger(out, toSigned(v));
   }
 }
 

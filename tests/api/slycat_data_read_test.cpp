@@ -261,6 +261,8 @@ TEST_P(SlycatDataRead, ComputedExpressionsAndOrder) {
   // rank() is an argsort: -inf, 1e-05, 0.5, 1.0, inf, then nan.
   EXPECT_EQ(json("0/rank(a9, \"asc\")/..."), "[[4, 5, 0, 1, 3, 2]]");
   EXPECT_EQ(json("0/a9|a8/0:2"), "[[0.5, 1.0], [0.10000000149011612, 0.5]]");
+  // aN goes through the evaluator (doubles); the 64-bit ends still print as the stored values.
+  EXPECT_EQ(json("0/a3|a7/..."), std::string("[") + kJson[3] + ", " + kJson[7] + "]");
   EXPECT_EQ(json("0/a10 in [\"red\", \"\"]/..."), "[[true, false, false, false, true, false]]");
   EXPECT_EQ(json("0/(a0 < 0 or a0 > 100) and a4 != 0/..."), "[[false, true, false, false, true, false]]");
   // order: sorts the rows, then the hyperslice applies.
@@ -358,6 +360,29 @@ TEST_P(SlycatDataRead, AccessAndContentNegotiation) {
             std::string::npos);
   EXPECT_NE(error(accept("text/csv", ""), 406).find("application/json"), std::string::npos);
   error(accept("application/json;q=0", ""), 406);
+}
+
+TEST_P(SlycatDataRead, FloatsPrintAsPythonRepr) {
+  // Python's json.dumps of the same list (the exponent form starts below 1e-4 and at 1e16).
+  const std::string values =
+      "[1e+16, 9999999999999998.0, 0.0001, 9.999e-05, -0.0, 5e-324, 1.7976931348623157e+308, 123456789.125, "
+      "1e+22, 12345.678, -2.5e-05, 1234567.0]";
+  const std::string edge = "/api/models/" + mid_ + "/arraysets/edge";
+  ASSERT_EQ(req("PUT", edge, R"({"input": false})").status, 200);
+  ASSERT_EQ(
+      req("PUT", edge + "/arrays/0",
+          R"({"dimensions": [{"name": "row", "end": 12}], "attributes": [{"name": "x", "type": "float64"}]})")
+          .status,
+      200);
+  host_ = parse(req("GET", "/api/models/" + mid_))->getValue<std::string>("artifact:edge") +
+          ".slycat.hdfgroup.org";
+  writeValue(0, 0, values);
+  auto r = req("GET", edge + "/data?hyperchunks=0/0/...");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "[" + values + "]");
+  r = req("GET", edge + "/data?hyperchunks=" + urlEncode("0/a0/4|6;0/0/0:2"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "[-0.0, 1.7976931348623157e+308, [1e+16, 9999999999999998.0]]");
 }
 
 TEST_P(SlycatDataRead, LargeSelectionsStreamWhole) {
