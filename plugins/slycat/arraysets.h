@@ -37,8 +37,12 @@ class Arraysets {
                             const std::optional<std::string>& statistics,
                             const std::optional<std::string>& unique);
 
- private:
+  // The container of arrayset `aid` of the model `doc`: NotFound if the model has no such
+  // artifact or its container is gone, BadRequest if the artifact is not an arrayset.
   std::string container(const Poco::JSON::Object& doc, const std::string& aid) const;
+  ArrayStore& store() const { return *arrays_; }
+
+ private:
   std::string arrayGroup(const std::string& c);
 
   Projects& projects_;

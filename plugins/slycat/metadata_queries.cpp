@@ -21,7 +21,7 @@ void appendValue(std::string& out, const Column& c, std::size_t i) {
   if (c.isString())
     appendJsonString(out, c.strings[i]);
   else
-    appendJsonNumber(out, c.numbers[i], c.type);
+    appendJsonValue(out, c.type, c.numbers[i]);
 }
 
 // Packs a column of a stored attribute's type (for the cache dataset).

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "arraysets.h"
+#include "data_read.h"
 #include "projects.h"
 
 namespace strata::slycat {
@@ -163,6 +164,8 @@ class SlycatPlugin : public EndpointPlugin {
                        "application/json");
         },
         read);
+
+    addDataReadRoutes(routes, prefix, p, a);
   }
 
   std::unique_ptr<Projects> projects_;

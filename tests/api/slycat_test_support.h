@@ -10,6 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <vector>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +44,35 @@ inline std::string errorMessage(const HttpResult& r, int status) {
   EXPECT_EQ(o->getValue<int>("status"), status) << r.body;
   EXPECT_EQ(o->size(), 2u) << r.body;
   return o->getValue<std::string>("message");
+}
+
+inline std::string urlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The bytes of `values` as `T` in the given byte order.
+template <typename T, typename V>
+inline std::string bytesOf(const std::vector<V>& values, bool big) {
+  std::string out;
+  for (const V& v : values) {
+    const T t = static_cast<T>(v);
+    char b[sizeof(T)];
+    std::memcpy(b, &t, sizeof(T));
+    if (big) std::reverse(b, b + sizeof(T));
+    out.append(b, sizeof(T));
+  }
+  return out;
 }
 
 // A test parameterized by a backend name, with a slycat server it (re)starts.
