@@ -30,9 +30,11 @@ class Arraysets {
                    const Poco::JSON::Object& body);
   // The list form of the metadata: one entry per array, by index.
   Poco::JSON::Array::Ptr metadata(const Poco::JSON::Object& doc, const std::string& aid);
+  // The container of artifact `aid` of the model `doc`: NotFound if the model has no such
+  // artifact (or its container is gone), BadRequest if the artifact is not an arrayset.
+  std::string container(const Poco::JSON::Object& doc, const std::string& aid) const;
 
  private:
-  std::string container(const Poco::JSON::Object& doc, const std::string& aid) const;
   std::string arrayGroup(const std::string& c);
 
   Projects& projects_;
