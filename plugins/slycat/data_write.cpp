@@ -390,26 +390,28 @@ class JsonConverter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Jso
   // An integer value in the type's range: JSON integers, and floats without a fraction.
   bool integerBits(const arrays::Datatype& type, const Scalar& v, uint64_t& bits) {
     const unsigned width = static_cast<unsigned>(type.size * 8);
-    const std::string name = std::string(type.isSigned ? "int" : "uint") + std::to_string(width);
-    const std::string range = "a value out of the " + name + " range";
     const uint64_t umax = width == 64 ? ~uint64_t(0) : (uint64_t(1) << width) - 1;
     const int64_t smax = static_cast<int64_t>(umax >> 1);
     const int64_t smin = -smax - 1;
+    auto outOfRange = [&] {
+      return fail("a value out of the " + std::string(type.isSigned ? "int" : "uint") +
+                  std::to_string(width) + " range");
+    };
     switch (v.kind) {
       case Scalar::Kind::Int:
         if (type.isSigned ? (v.i < smin || v.i > smax) : (v.i < 0 || static_cast<uint64_t>(v.i) > umax))
-          return fail(range);
+          return outOfRange();
         bits = static_cast<uint64_t>(v.i);
         return true;
       case Scalar::Kind::Uint:
-        if (v.u > (type.isSigned ? static_cast<uint64_t>(smax) : umax)) return fail(range);
+        if (v.u > (type.isSigned ? static_cast<uint64_t>(smax) : umax)) return outOfRange();
         bits = v.u;
         return true;
       case Scalar::Kind::Double: {
         if (!std::isfinite(v.d) || std::trunc(v.d) != v.d)
           return fail("an integer attribute takes integers only, not " + floatRepr(v.d));
         const double limit = std::ldexp(1.0, static_cast<int>(type.isSigned ? width - 1 : width));
-        if (type.isSigned ? (v.d < -limit || v.d >= limit) : (v.d < 0 || v.d >= limit)) return fail(range);
+        if (type.isSigned ? (v.d < -limit || v.d >= limit) : (v.d < 0 || v.d >= limit)) return outOfRange();
         bits = type.isSigned ? static_cast<uint64_t>(static_cast<int64_t>(v.d)) : static_cast<uint64_t>(v.d);
         return true;
       }

@@ -16,7 +16,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -226,7 +228,11 @@ TEST_P(SlycatDataWrite, BinaryTwoDimensionalWithSteps) {
   ok("0/1/3,0:6:3", pack<int32_t>({-7, 9}, true), "big");
   // Fewer slices than dimensions pad with full ranges: row 1 whole.
   ok("0/1/1", pack<int32_t>({1, 2, 3, 4, 5, 6}, false), "little");
-  expectNumbers(numbers(0, 0), {0, 1, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 0, 4, 0, 5, 0, 6, 0, 0, 0, 0, 0, 0}, "f");
+  // byteorder may follow the data.
+  const auto r = putBody(
+      multipart({{"hyperchunks", "0/0/3,5"}, {"data", pack<double>({9}, true), true}, {"byteorder", "big"}}));
+  EXPECT_EQ(r.status, 200) << r.body;
+  expectNumbers(numbers(0, 0), {0, 1, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 0, 4, 0, 5, 0, 6, 0, 0, 0, 0, 0, 9}, "f");
   expectNumbers(numbers(0, 1), {0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0, -7, 0, 0, 9, 0, 0},
                 "i");
 }
@@ -415,16 +421,39 @@ TEST_P(SlycatDataWrite, ClientGoingAwayMidUploadChangesNothing) {
   ok("0/0/...", pack(values, false), "little");
   std::vector<double> other(100000, -3.0);
   const std::string body = multipart(form("0/0/...", pack(other, false), "little"));
-  for (const std::size_t cut : {std::size_t(100), body.size() / 2, body.size() - 3}) {
-    Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
-    const std::string head = "PUT " + base() + "/data HTTP/1.1\r\nHost: localhost\r\nAuthorization: " +
-                             kAlice.at("Authorization") +
-                             "\r\nContent-Type: multipart/form-data; boundary=" + kBoundary +
-                             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-    const std::string sent = head + body.substr(0, cut);
-    s.sendBytes(sent.data(), static_cast<int>(sent.size()));
-    s.close();
+  for (const bool chunked : {false, true}) {
+    for (const std::size_t cut : {std::size_t(100), body.size() / 2, body.size() - 3}) {
+      Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
+      std::string sent = "PUT " + base() +
+                         "/data HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + kAlice.at("Authorization") +
+                         "\r\nContent-Type: multipart/form-data; boundary=" + kBoundary + "\r\n" +
+                         (chunked ? "Transfer-Encoding: chunked\r\n\r\n"
+                                  : "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+      if (chunked) {
+        // Two whole chunks that end exactly where the cut is, and no last chunk.
+        char size[32];
+        std::snprintf(size, sizeof size, "%zx\r\n", cut / 2);
+        sent += size + body.substr(0, cut / 2) + "\r\n";
+        std::snprintf(size, sizeof size, "%zx\r\n", cut - cut / 2);
+        sent += size + body.substr(cut / 2, cut - cut / 2) + "\r\n";
+      } else {
+        sent += body.substr(0, cut);
+      }
+      s.sendBytes(sent.data(), static_cast<int>(sent.size()));
+      s.close();
+    }
   }
+  // Each broken upload is answered 400 (to a client that is gone).
+  const std::string refused = "/arraysets/data/data HTTP/1.1\" 400";
+  auto count = [&] {
+    const std::string log = server_->log();
+    std::size_t n = 0;
+    for (auto at = log.find(refused); at != std::string::npos; at = log.find(refused, at + 1)) ++n;
+    return n;
+  };
+  for (int wait = 0; wait < 200 && count() < 6; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(count(), 6u) << server_->log();
   // The server still answers, and the data is what it was.
   const auto r = req("GET", "/api/models/" + mid_);
   EXPECT_EQ(r.status, 200) << r.body;
