@@ -13,6 +13,7 @@
 
 #include "arraysets.h"
 #include "data_read.h"
+#include "data_write.h"
 #include "projects.h"
 
 namespace strata::slycat {
@@ -57,6 +58,9 @@ class SlycatPlugin : public EndpointPlugin {
     projects_ = std::make_unique<Projects>(std::move(settings), ctx.entities(),
                                            [&auth](const std::string& user) { return auth.hasUser(user); });
     arraysets_ = std::make_unique<Arraysets>(*projects_, ctx.arrays());
+    DataWriteSettings writeSettings;
+    writeSettings.maxJsonDataBytes = cfg.getSize("maxJsonDataBytes", writeSettings.maxJsonDataBytes);
+    dataWrite_ = std::make_unique<DataWrite>(*projects_, *arraysets_, ctx.arrays(), writeSettings);
   }
 
   void registerRoutes(RouteRegistry& routes) override {
@@ -153,6 +157,12 @@ class SlycatPlugin : public EndpointPlugin {
         },
         write);
 
+    // A multipart body of any size (server.maxBodyBytes), streamed: see data_write.h.
+    const DataWrite& w = *dataWrite_;
+    routes.add(
+        "PUT", prefix + "/models/{mid}/arraysets/{aid}/data",
+        [&w](Request& req, Response& res) { w.handle(req, res); }, RouteOptions{Access::User, 0, nullptr});
+
     routes.add(
         "GET", prefix + "/models/{mid}/arraysets/{aid}/metadata",
         [&p, &a](Request& req, Response& res) {
@@ -170,6 +180,7 @@ class SlycatPlugin : public EndpointPlugin {
 
   std::unique_ptr<Projects> projects_;
   std::unique_ptr<Arraysets> arraysets_;
+  std::unique_ptr<DataWrite> dataWrite_;
 };
 
 }  // namespace

@@ -62,7 +62,7 @@ inline std::string urlEncode(const std::string& s) {
 }
 
 // The bytes of `values` as `T` in the given byte order.
-template <typename T, typename V>
+template <typename T, typename V = T>
 inline std::string bytesOf(const std::vector<V>& values, bool big) {
   std::string out;
   for (const V& v : values) {
