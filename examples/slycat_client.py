@@ -136,12 +136,12 @@ def main():
     big = numpy.frombuffer(c.get_model_arrayset_data(mid, "data-table", "0/1/...", byteorder="big"), ">f8")
     check(numpy.array_equal(little, values, equal_nan=True), "float64 column read back as little-endian bytes")
     check(numpy.array_equal(big, values, equal_nan=True), "float64 column read back as big-endian bytes")
-    check(c.get_model_arrayset_data(mid, "data-table", "1/0/1:3,::2") == grid[1:3, ::2].tolist(),
+    check(c.get_model_arrayset_data(mid, "data-table", "1/0/1:3,::2") == [grid[1:3, ::2].tolist()],
           "2-D hyperslice with a step")
     check(c.post_model_arrayset_data(mid, "data-table", "0/0/5;0/1/2") == [int(ids[5]), float(values[2])],
           "the POST form; an all-integer hyperslice gives a scalar")
     sorted_ids = c.post_model_arrayset_data(mid, "data-table", '0/0/order:rank(a0, "asc")/0:10')
-    check(sorted_ids == sorted(ids.tolist())[:10], "order: rank() sorts before the hyperslice")
+    check(sorted_ids == [sorted(ids.tolist())[:10]], "order: rank() sorts before the hyperslice")
 
     meta = c.get_model_arrayset_metadata(mid, "data-table", statistics="0/0|1", unique="0/2/0:3")
     stats = meta["statistics"]
