@@ -15,10 +15,10 @@
 // command, role or instance, a missing option), 78 a configuration that does not open, 1 the
 // copy cannot be done (a missing or existing container) or failed.
 #include "plugin_loader.h"
-#include "store_copy.h"
 #include "store_registry.h"
 
 #include <strata/errors.h>
+#include <strata/stores/store_copy.h>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>

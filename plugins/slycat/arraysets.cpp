@@ -90,8 +90,8 @@ std::string packInt64(const std::vector<int64_t>& items) {
 
 }  // namespace
 
-Arraysets::Arraysets(Projects& projects, std::shared_ptr<ArrayStore> arrays)
-    : projects_(projects), arrays_(std::move(arrays)) {}
+Arraysets::Arraysets(Projects& projects, StorageRefs& refs, std::shared_ptr<ArrayStore> arrays)
+    : projects_(projects), refs_(refs), arrays_(std::move(arrays)) {}
 
 void Arraysets::create(Poco::JSON::Object::Ptr doc, const std::string& aid, const Poco::JSON::Object& body) {
   if (!body.has("input")) throw BadRequest("Missing 'input' parameter.");
@@ -100,50 +100,64 @@ void Arraysets::create(Poco::JSON::Object::Ptr doc, const std::string& aid, cons
   for (const auto& [name, value] : body)
     if (name != "input") throw BadRequest("Unexpected parameter '" + name + "'.");
 
+  // The count first (one reference), then the container, then the model: a crash in between
+  // leaks the storage, never loses storage in use (storage_refs.h).
   const std::string storage = newStorageId();
-  const std::string c = "slycat/" + storage;
-  const ContainerInfo info = arrays_->createContainer(c);
+  const std::string c = StorageRefs::container(storage);
+  const auto dropNew = [&] {
+    try {
+      refs_.release(storage);
+    } catch (...) {
+    }
+  };
+  refs_.add(storage);
   try {
+    const ContainerInfo info = arrays_->createContainer(c);
     const ObjectInfo array = arrays_->createGroup(c);
     Link l;
     l.name = "array";
     l.id = array.id;
     arrays_->createLink(c, info.rootId, l);
   } catch (...) {
-    arrays_->deleteContainer(c);
+    dropNew();
     throw;
   }
 
-  Poco::JSON::Object::Ptr types = doc->getObject("artifact-types");
-  if (!types) types = new Poco::JSON::Object;
-  std::string old;
+  const bool isInput = input.extract<bool>();
   const std::string key = "artifact:" + aid;
-  if (types->has(aid) && types->get(aid).isString() && types->getValue<std::string>(aid) == "hdf5" &&
-      doc->has(key) && doc->get(key).isString())
-    old = doc->getValue<std::string>(key);
-  doc->set(key, storage);
-  types->set(aid, "hdf5");
-  doc->set("artifact-types", types);
-  Poco::JSON::Array::Ptr inputs = doc->getArray("input-artifacts");
-  if (!inputs) inputs = new Poco::JSON::Array;
-  Poco::JSON::Array::Ptr kept = new Poco::JSON::Array;
-  for (std::size_t i = 0; i < inputs->size(); ++i) {
-    const Var v = inputs->get(static_cast<unsigned>(i));
-    if (!(v.isString() && v.extract<std::string>() == aid)) kept->add(v);
-  }
-  if (input.extract<bool>()) kept->add(aid);
-  doc->set("input-artifacts", kept);
-  doc->set("message", "Starting array set " + aid + ".");
+  std::string old;
   try {
-    projects_.saveModel(*doc);
+    projects_.changeModel(doc->getValue<std::string>("_id"), [&](Poco::JSON::Object& m) {
+      old.clear();
+      Poco::JSON::Object::Ptr types = m.getObject("artifact-types");
+      if (!types) types = new Poco::JSON::Object;
+      if (types->has(aid) && types->get(aid).isString() && types->getValue<std::string>(aid) == "hdf5" &&
+          m.has(key) && m.get(key).isString())
+        old = m.getValue<std::string>(key);
+      m.set(key, storage);
+      types->set(aid, "hdf5");
+      m.set("artifact-types", types);
+      Poco::JSON::Array::Ptr inputs = m.getArray("input-artifacts");
+      if (!inputs) inputs = new Poco::JSON::Array;
+      Poco::JSON::Array::Ptr kept = new Poco::JSON::Array;
+      for (std::size_t i = 0; i < inputs->size(); ++i) {
+        const Var v = inputs->get(static_cast<unsigned>(i));
+        if (!(v.isString() && v.extract<std::string>() == aid)) kept->add(v);
+      }
+      if (isInput) kept->add(aid);
+      m.set("input-artifacts", kept);
+      m.set("message", "Starting array set " + aid + ".");
+    });
   } catch (...) {
-    arrays_->deleteContainer(c);
+    dropNew();
     throw;
   }
+  // Another model may share the old storage: it goes with its last reference.
   if (!old.empty()) {
     try {
-      arrays_->deleteContainer("slycat/" + old);
-    } catch (const NotFound&) {
+      refs_.release(old);
+    } catch (...) {
+      // the storage leaks; the new arrayset is in place
     }
   }
 }

@@ -13,6 +13,7 @@
 
 #include "arrayset_store.h"
 #include "projects.h"
+#include "storage_refs.h"
 
 namespace strata::slycat {
 
@@ -21,10 +22,11 @@ Poco::JSON::Object::Ptr arrayMetadataJson(const ArrayMetadata& m);
 
 class Arraysets {
  public:
-  Arraysets(Projects& projects, std::shared_ptr<ArrayStore> arrays);
+  Arraysets(Projects& projects, StorageRefs& refs, std::shared_ptr<ArrayStore> arrays);
 
-  // Creates an empty arrayset for artifact `aid` of the model `doc` (as Projects::model
-  // returned it) and points the artifact at it; the container the artifact named before goes.
+  // Creates an empty arrayset (new storage, one reference) for artifact `aid` of the model
+  // `doc` (as Projects::model returned it) and points the artifact at it, with
+  // Projects::changeModel; the storage the artifact named before is released.
   void create(Poco::JSON::Object::Ptr doc, const std::string& aid, const Poco::JSON::Object& body);
   // Creates (or replaces) array `index` of the arrayset from its dimensions and attributes.
   void createArray(const Poco::JSON::Object& doc, const std::string& aid, const std::string& index,
@@ -46,6 +48,7 @@ class Arraysets {
   std::string arrayGroup(const std::string& c);
 
   Projects& projects_;
+  StorageRefs& refs_;
   std::shared_ptr<ArrayStore> arrays_;
 };
 

@@ -236,9 +236,19 @@ Poco::JSON::Object::Ptr Projects::model(const Principal& who, const std::string&
   return doc;
 }
 
-void Projects::deleteModel(const Principal& who, const std::string& mid) {
-  const Poco::JSON::Object::Ptr doc = model(who, mid, Need::Write);
-  entities_->remove(kModels, mid, doc->getValue<std::string>("_rev"));
+Poco::JSON::Object::Ptr Projects::deleteModel(const Principal& who, const std::string& mid) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const Poco::JSON::Object::Ptr doc = model(who, mid, Need::Write);
+    try {
+      entities_->remove(kModels, mid, doc->getValue<std::string>("_rev"));
+      return doc;
+    } catch (const PreconditionFailed&) {
+      // changed in between: the artifacts to release are those of the latest document
+    } catch (const NotFound&) {
+      throw NotFound("no model '" + mid + "'");
+    }
+  }
+  throw ServiceUnavailable("model '" + mid + "' is changing too often to delete; try again");
 }
 
 std::string Projects::saveModel(const Poco::JSON::Object& doc) {

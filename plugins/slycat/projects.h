@@ -51,8 +51,9 @@ class Projects {
   Poco::JSON::Array::Ptr models(const std::string& pid);
   // The model document. NotFound if unknown, Forbidden unless `who` may act on its project.
   Poco::JSON::Object::Ptr model(const Principal& who, const std::string& mid, Need need);
-  // Deletes the model after the same checks as model(.., Write).
-  void deleteModel(const Principal& who, const std::string& mid);
+  // Deletes the model after the same checks as model(.., Write), starting again when the model
+  // changed in between; returns the document as it was deleted.
+  Poco::JSON::Object::Ptr deleteModel(const Principal& who, const std::string& mid);
   // Stores a changed model document (as model() returned it, "_id" and "_rev" included);
   // PreconditionFailed if it changed in between. Returns the new "_rev".
   std::string saveModel(const Poco::JSON::Object& doc);

@@ -3,6 +3,7 @@
 // metadata; data reads and writes come later). Every route is served with and without the /api prefix, as
 // Slycat's samples use both. See docs/slycat.md.
 #include <Poco/JSON/Object.h>
+#include <Poco/Logger.h>
 #include <strata/endpoint_plugin.h>
 #include <strata/error_renderer.h>
 #include <strata/errors.h>
@@ -14,7 +15,9 @@
 #include "arraysets.h"
 #include "data_read.h"
 #include "data_write.h"
+#include "model_inputs.h"
 #include "projects.h"
+#include "storage_refs.h"
 
 namespace strata::slycat {
 
@@ -57,7 +60,12 @@ class SlycatPlugin : public EndpointPlugin {
     const Authenticator& auth = ctx.authenticator();
     projects_ = std::make_unique<Projects>(std::move(settings), ctx.entities(),
                                            [&auth](const std::string& user) { return auth.hasUser(user); });
-    arraysets_ = std::make_unique<Arraysets>(*projects_, ctx.arrays());
+    refs_ = std::make_unique<StorageRefs>(ctx.entities(), ctx.arrays());
+    // Last releases that a stop interrupted (counts of 0) are completed before serving.
+    if (const uint64_t n = refs_->finishReleases())
+      ctx.logger().information("slycat: completed " + std::to_string(n) + " interrupted storage release(s)");
+    arraysets_ = std::make_unique<Arraysets>(*projects_, *refs_, ctx.arrays());
+    artifacts_ = std::make_unique<ModelArtifacts>(*projects_, *refs_, ctx.arrays());
     DataWriteSettings writeSettings;
     writeSettings.maxJsonDataBytes = cfg.getSize("maxJsonDataBytes", writeSettings.maxJsonDataBytes);
     dataWrite_ = std::make_unique<DataWrite>(*projects_, *arraysets_, ctx.arrays(), writeSettings);
@@ -72,6 +80,7 @@ class SlycatPlugin : public EndpointPlugin {
   void addRoutes(RouteRegistry& routes, const std::string& prefix) {
     Projects& p = *projects_;
     Arraysets& a = *arraysets_;
+    ModelArtifacts& shared = *artifacts_;
     const uint64_t maxJson = p.settings().maxJsonBytes;
     const RouteOptions read{Access::User, 0, nullptr};
     const RouteOptions write{Access::User, maxJson, nullptr};
@@ -128,11 +137,30 @@ class SlycatPlugin : public EndpointPlugin {
         },
         read);
 
+    // Deleting and sharing artifacts (model_inputs.h): arrayset storage is reference counted.
     routes.add(
         "DELETE", prefix + "/models/{mid}",
-        [&p](Request& req, Response& res) {
-          p.deleteModel(req.principal(), req.param("mid"));
+        [&shared](Request& req, Response& res) {
+          shared.deleteModel(req.principal(), req.param("mid"));
           res.sendEmpty(204);
+        },
+        write);
+
+    routes.add(
+        "DELETE", prefix + "/delete-artifact/{mid}/{aid}",
+        [&shared](Request& req, Response& res) {
+          shared.deleteArtifact(req.principal(), req.param("mid"), req.param("aid"));
+          res.sendEmpty(204);
+        },
+        write);
+
+    routes.add(
+        "PUT", prefix + "/models/{mid}/inputs",
+        [&p, &shared, maxJson](Request& req, Response& res) {
+          const auto target = p.model(req.principal(), req.param("mid"), Need::Write);  // before the body
+          const auto body = req.jsonObject(maxJson);
+          shared.copyInputs(req.principal(), *target, *body);
+          res.sendText("", "text/html", 200);
         },
         write);
 
@@ -179,8 +207,10 @@ class SlycatPlugin : public EndpointPlugin {
   }
 
   std::unique_ptr<Projects> projects_;
+  std::unique_ptr<StorageRefs> refs_;
   std::unique_ptr<Arraysets> arraysets_;
   std::unique_ptr<DataWrite> dataWrite_;
+  std::unique_ptr<ModelArtifacts> artifacts_;
 };
 
 }  // namespace

@@ -1,10 +1,10 @@
 // strata-admin copy's engine: content copied from store to store of one role arrives whole and,
 // for arrays, bit-identical. Each case opens its stores through their backend plugins.
 #include "contract/store_contract_support.h"
-#include "store_copy.h"
 
 #include <strata/arrays/datatype.h>
 #include <strata/errors.h>
+#include <strata/stores/store_copy.h>
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
@@ -217,6 +217,14 @@ TEST_P(StoreCopy, ArraysContainerArrivesBitIdentical) {
     EXPECT_THROW(copyContainer(*from, *to, c), Conflict);
     EXPECT_EQ(describe(*to, c), original);
     EXPECT_EQ(to->listContainers(), std::vector<std::string>{c});
+    // Within one store under another name (the slycat plugin's deep copy).
+    const std::string twin = "copies/tall";
+    EXPECT_EQ(copyContainer(*to, *to, c, twin).items, 6u);
+    EXPECT_EQ(describe(*to, twin), original);
+    expectOriginNamesG1(*to, twin);
+    EXPECT_EQ(to->listContainers(), (std::vector<std::string>{twin, c}));
+    to->deleteContainer(twin);
+    EXPECT_EQ(describe(*to, c), original);
   }
   // Copying leaves the source as it was.
   EXPECT_EQ(describe(*a, c), original);

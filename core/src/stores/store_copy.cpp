@@ -1,4 +1,5 @@
-#include "store_copy.h"
+// Store-to-store copies (stores/store_copy.h): strata-admin copy and plugins use them.
+#include <strata/stores/store_copy.h>
 
 #include <strata/arrays/piece_walk.h>
 #include <strata/errors.h>
@@ -82,8 +83,9 @@ std::vector<T> allPaged(F&& list, std::function<std::string(const T&)> key) {
 }
 
 // Copies a dataset's values piece by piece (arrays/piece_walk.h), so memory stays bounded.
-uint64_t copyValues(ArrayStore& from, ArrayStore& to, const std::string& c, const std::string& srcId,
-                    const std::string& dstId, const DatasetInfo& info, const IdMap& ids) {
+uint64_t copyValues(ArrayStore& from, ArrayStore& to, const std::string& c, const std::string& dc,
+                    const std::string& srcId, const std::string& dstId, const DatasetInfo& info,
+                    const IdMap& ids) {
   if (info.shape.cls == ShapeClass::Null) return 0;
   const Selection all =
       Selection::all(info.shape.cls == ShapeClass::Simple ? info.shape.dims : std::vector<uint64_t>{});
@@ -98,7 +100,7 @@ uint64_t copyValues(ArrayStore& from, ArrayStore& to, const std::string& c, cons
     remapReferences(*info.type, buffer, ids);
     std::size_t pos = 0;
     to.write(
-        c, dstId, piece.selection,
+        dc, dstId, piece.selection,
         [&](char* d, std::size_t n) {
           const std::size_t k = std::min(n, buffer.size() - pos);
           std::memcpy(d, buffer.data() + pos, k);
@@ -115,18 +117,23 @@ uint64_t copyValues(ArrayStore& from, ArrayStore& to, const std::string& c, cons
 
 CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& name,
                          const CopyProgress& progress) {
+  return copyContainer(from, to, name, name, progress);
+}
+
+CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& name,
+                         const std::string& targetName, const CopyProgress& progress) {
   CopyReport report;
   const ContainerInfo src = from.container(name);
-  const ContainerInfo dst = to.createContainer(name);
+  const ContainerInfo dst = to.createContainer(targetName);
   IdMap ids;
   ids.add(src.rootId, dst.rootId);
 
   // Committed types first: datasets and attributes may use them.
   const auto types = allObjects(from, name, ObjectKind::Datatype);
   for (const auto& id : types)
-    ids.add(id, to.createDatatype(name, remapType(from.datatype(name, id), ids)).id);
+    ids.add(id, to.createDatatype(targetName, remapType(from.datatype(name, id), ids)).id);
   const auto groups = allObjects(from, name, ObjectKind::Group);
-  for (const auto& id : groups) ids.add(id, to.createGroup(name).id);
+  for (const auto& id : groups) ids.add(id, to.createGroup(targetName).id);
   const auto datasets = allObjects(from, name, ObjectKind::Dataset);
   for (const auto& id : datasets) {
     const DatasetInfo info = from.dataset(name, id);
@@ -137,11 +144,11 @@ CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& na
     spec.fillValue = info.fillValue;
     spec.filters = info.filters;
     spec.creationProperties = info.creationProperties;
-    ids.add(id, to.createDataset(name, spec).object.id);
+    ids.add(id, to.createDataset(targetName, spec).object.id);
   }
   for (const auto& id : datasets) {
     const DatasetInfo info = from.dataset(name, id);
-    report.bytes += copyValues(from, to, name, id, ids[id], info, ids);
+    report.bytes += copyValues(from, to, name, targetName, id, ids[id], info, ids);
     if (progress) progress("dataset " + id);
   }
 
@@ -159,7 +166,7 @@ CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& na
       remapReferences(*info.type, value, ids);
       info.type = remapType(info.type, ids);
       report.bytes += value.size();
-      to.createAttribute(name, ids[id], info, value, false);
+      to.createAttribute(targetName, ids[id], info, value, false);
     }
   }
   std::vector<std::string> withLinks = {src.rootId};
@@ -170,7 +177,7 @@ CopyReport copyContainer(ArrayStore& from, ArrayStore& to, const std::string& na
     for (Link l : links) {
       if (l.cls == LinkClass::UserDefined) continue;  // cannot be created through the interface
       if (l.cls == LinkClass::Hard) l.id = ids[l.id];
-      to.createLink(name, ids[gid], l);
+      to.createLink(targetName, ids[gid], l);
     }
   }
   report.items = all.size();
