@@ -317,6 +317,9 @@ void Arraysets::createArray(const Poco::JSON::Object& doc, const std::string& ai
   const std::string attrGroup = group(arr, "attribute");
   for (std::size_t j = 0; j < attrs.size(); ++j)
     dataset(attrGroup, std::to_string(j), attributeType(attrs[j].type), shape, nullptr);
+  projects_.changeModel(doc.getValue<std::string>("_id"), [&](Poco::JSON::Object& m) {
+    m.set("message", "Starting array set " + aid + " array " + name + ".");
+  });
 }
 
 Poco::JSON::Array::Ptr Arraysets::metadata(const Poco::JSON::Object& doc, const std::string& aid) {

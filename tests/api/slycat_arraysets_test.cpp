@@ -65,6 +65,7 @@ TEST_P(SlycatArraysets, ArraysetsAreCreatedAndListed) {
 
     r = req("PUT", base + "/arrays/0", kTable);
     ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(model()->getValue<std::string>("message"), "Starting array set data-table array 0.");
     r = req(
         "PUT", base + "/arrays/1",
         R"({"dimensions": [{"name": "x", "end": 3}, {"name": "y", "type": "int64", "begin": 0, "end": 0}],)"
