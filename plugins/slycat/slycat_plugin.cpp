@@ -1,7 +1,7 @@
 // The slycat endpoint plugin: Slycat's projects and models over the entities store role, and
-// their arraysets over the arrays store role (creating arraysets and arrays, listing their
-// metadata; data reads and writes come later). Every route is served with and without the /api prefix, as
-// Slycat's samples use both. See docs/slycat.md.
+// their arraysets over the arrays store role (arraysets and arrays, data read and written through
+// Hyperchunks, metadata queries, storage shared between models). Every route is served with and
+// without the /api prefix, as Slycat's samples use both. See docs/slycat.md.
 #include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
 #include <strata/endpoint_plugin.h>

@@ -141,7 +141,7 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
     if (key.rfind("server.", 0) == 0) continue;  // the test picks address and port
     cfg[key] = value;
   }
-  ASSERT_EQ(cfg["plugins.load"], "admin, hdf");
+  ASSERT_EQ(cfg["plugins.load"], "admin, hdf, slycat");
   // Writes need a user on this configuration: one in a users file.
   cfg["auth.usersFile"] = "users";
   ServerProcess server(cfg, false);
@@ -157,6 +157,23 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
   EXPECT_EQ(server.get("/?domain=/test/tall.h5").status, 200);
   EXPECT_GT(fs::file_size(fs::path(server.dir()) / "var/hdf/test/tall.h5"), 0u);
   EXPECT_TRUE(fs::exists(fs::path(server.dir()) / "var/db/CURRENT"));
+
+  // Slycat: nothing without a user; a user's arrayset is an .h5 file under var/hdf/slycat.
+  EXPECT_EQ(server.request("POST", "/api/projects", R"({"name": "p"})").status, 401);
+  const std::map<std::string, std::string> alice{{"Authorization", basicAuth("alice", "wonder")}};
+  auto r = server.request("POST", "/api/projects", R"({"name": "p"})", alice);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string pid = r.body.substr(7, 32);
+  r = server.request("POST", "/api/projects/" + pid + "/models",
+                     R"({"model-type": "generic", "name": "m", "marking": ""})", alice);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string mid = r.body.substr(7, 32);
+  EXPECT_EQ(server.request("PUT", "/api/models/" + mid + "/arraysets/a", R"({"input": true})", alice).status,
+            200);
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(server.dir()) / "var/hdf/slycat"))
+    files += e.path().extension() == ".h5" ? 1 : 0;
+  EXPECT_EQ(files, 1u);
 }
 
 }  // namespace
