@@ -8,6 +8,9 @@
 #                                                              (strata_slycat_store_bench)
 #   b. binary PUT .../data of the same 64 MiB (multipart,    vs ArrayStore::write of the same
 #      byteorder=little)                                        bytes in-process
+#   and for a and b the loopback ceilings of the same run: plain Poco sending the 64 MiB from
+#   memory (strata_poco_baseline GET /big/raw) and receiving the same multipart upload (PUT
+#   /upload), which bound any HTTP figure whatever the store does
 #   c. JSON GET .../data of the same hyperslice, MB/s of JSON and of values
 #   d. on a 10^6-row float64 attribute: order:rank(a0, "asc")/0:100, and statistics= (the first
 #      computes and caches the distinct values, the second reads the cache)
@@ -37,10 +40,11 @@ SMALL=1000000
 
 require_tools cmake curl awk /usr/bin/python3
 log "building in $BUILD_DIR"
-cmake --build "$BUILD_DIR" --target strata-server strata_all_plugins strata_slycat_store_bench >&2
+cmake --build "$BUILD_DIR" --target strata-server strata_all_plugins strata_slycat_store_bench strata_poco_baseline >&2
 BUILD_ABS=$(cd "$BUILD_DIR" && pwd)
 SERVER_BIN=$BUILD_ABS/bin/strata-server
 STORE_BIN=$BUILD_ABS/bin/strata_slycat_store_bench
+BASELINE_BIN=$BUILD_ABS/bin/strata_poco_baseline
 PLUGIN_DIR=$BUILD_ABS/lib/strata/plugins
 
 wait_for_low_load
@@ -56,6 +60,11 @@ rng.uniform(-1000, 1000, small).astype("<f8").tofile(work + "/small.bin")
 with open(work + "/rows.json", "w") as f:
     f.write('{"hyperchunks": "1/0/' + "|".join(str(i * 7) for i in range(10000)) + '"}')
 PY
+# The loopback ceilings: plain Poco sending the same 64 MiB from memory (GET /big/raw) and
+# reading an upload of it and discarding it (PUT /upload, the same multipart curl command).
+"$BASELINE_BIN" "$WORK/big.bin" "$WORK/baseline.port" >"$WORK/baseline.log" 2>&1 &
+PIDS+=("$!")
+POCO="http://127.0.0.1:$(wait_for_port "$WORK/baseline.port" "$!")"
 hash=$(echo -n bench | "$SERVER_BIN" --hash-password)
 echo "bench:$hash" >"$WORK/users"
 
@@ -98,10 +107,12 @@ PROPS
   seconds -X PUT -F hyperchunks=1/0/... -F byteorder=little -F "data=@$WORK/small.bin" "$a/data" >/dev/null
 
   cpu_start "$pid"
-  put=() get=() json=()
+  put=() get=() json=() ceil_get=() ceil_put=()
   for _ in $(seq "$ROUNDS"); do
     put+=("$(seconds -X PUT -F hyperchunks=0/0/... -F byteorder=little -F "data=@$WORK/big.bin" "$a/data")")
+    ceil_put+=("$(seconds -X PUT -F hyperchunks=0/0/... -F byteorder=little -F "data=@$WORK/big.bin" "$POCO/upload")")
     get+=("$(seconds "$a/data?hyperchunks=0/0/...&byteorder=little")")
+    ceil_get+=("$(seconds "$POCO/big/raw")")
   done
   json_bytes=$(curl -sS --fail -u bench:bench "$a/data?hyperchunks=0/0/..." | wc -c)
   for _ in $(seq 3); do json+=("$(seconds "$a/data?hyperchunks=0/0/...")"); done
@@ -114,17 +125,20 @@ PROPS
   cpu_stop
   kill "$pid"
   wait "$pid" 2>/dev/null || true
-  read -r -a direct_read <<<"$("$STORE_BIN" "$PLUGIN_DIR" "$backend" "$store" "slycat/$sid" /array/0/attribute/0 "$ROUNDS" | sed -n 's/^read //p')"
-  read -r -a direct_write <<<"$("$STORE_BIN" "$PLUGIN_DIR" "$backend" "$store" "slycat/$sid" /array/0/attribute/0 "$ROUNDS" | sed -n 's/^write //p')"
+  direct=$("$STORE_BIN" "$PLUGIN_DIR" "$backend" "$store" "slycat/$sid" /array/0/attribute/0 "$ROUNDS")
+  read -r -a direct_read <<<"$(sed -n 's/^read //p' <<<"$direct")"
+  read -r -a direct_write <<<"$(sed -n 's/^write //p' <<<"$direct")"
 
   mapfile -t get_r < <(rates "$BYTES" "${get[@]}")
   mapfile -t put_r < <(rates "$BYTES" "${put[@]}")
   mapfile -t dr_r < <(rates "$BYTES" "${direct_read[@]}")
   mapfile -t dw_r < <(rates "$BYTES" "${direct_write[@]}")
+  mapfile -t cg_r < <(rates "$BYTES" "${ceil_get[@]}")
+  mapfile -t cp_r < <(rates "$BYTES" "${ceil_put[@]}")
   mapfile -t json_r < <(rates "$json_bytes" "${json[@]}")
   mapfile -t jsonv_r < <(rates "$BYTES" "${json[@]}")
-  REPORT+=("| $backend | binary GET 64 MiB: $(summary int "${get_r[@]}") MB/s | ArrayStore::read: $(summary int "${dr_r[@]}") MB/s | $(ratio "$(median "${get_r[@]}")" "$(median "${dr_r[@]}")") |")
-  REPORT+=("| $backend | binary PUT 64 MiB: $(summary int "${put_r[@]}") MB/s | ArrayStore::write: $(summary int "${dw_r[@]}") MB/s | $(ratio "$(median "${put_r[@]}")" "$(median "${dw_r[@]}")") |")
+  REPORT+=("| $backend | binary GET 64 MiB: $(summary int "${get_r[@]}") MB/s | ArrayStore::read: $(summary int "${dr_r[@]}") MB/s; socket ceiling (Poco): $(summary int "${cg_r[@]}") MB/s | $(ratio "$(median "${get_r[@]}")" "$(median "${dr_r[@]}")") of read; $(ratio "$(median "${get_r[@]}")" "$(median "${cg_r[@]}")") of ceiling |")
+  REPORT+=("| $backend | binary PUT 64 MiB: $(summary int "${put_r[@]}") MB/s | ArrayStore::write: $(summary int "${dw_r[@]}") MB/s; upload ceiling (Poco): $(summary int "${cp_r[@]}") MB/s | $(ratio "$(median "${put_r[@]}")" "$(median "${dw_r[@]}")") of write; $(ratio "$(median "${put_r[@]}")" "$(median "${cp_r[@]}")") of ceiling |")
   REPORT+=("| $backend | JSON GET 64 MiB of values ($((json_bytes / 1000000)) MB of JSON): $(summary int "${json_r[@]}") MB/s of JSON, $(summary int "${jsonv_r[@]}") MB/s of values | | |")
   REPORT+=("| $backend | order:rank(a0, \"asc\")/0:100 on 10^6 rows: first $(ms "${rank[0]}") ms, again $(ms "${rank[1]}") ms | | |")
   REPORT+=("| $backend | statistics=1/0 on 10^6 rows: first (computes, caches) $(ms "${stats[0]}") ms, cached $(ms "${stats[1]}") ms | | |")

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   try {
     strata::PluginLoader loader({argv[1]});
     strata::StoreRegistry registry(*config, loader, Poco::Logger::get("slycat_store_bench"));
+    registry.createAll();
     strata::ArrayStore& store = *registry.arrays("bench");
     std::string id = store.container(container).rootId;
     for (std::size_t pos = 1; pos < datasetPath.size();) {
