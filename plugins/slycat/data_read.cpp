@@ -463,13 +463,19 @@ class DataRead {
             evaluator_.evaluate(chunks_, item);
         }
       }
-      resolveHyperslice(info.shape, *item.hyperslice);
+      const ResolvedHyperslice r = resolveHyperslice(info.shape, *item.hyperslice);
+      binaryBytes_ +=
+          r.size() * (fast(item) ? stored(item.array, item.attribute).type->size : binarySize(type));
       if (params_.byteorder && type == "string") {
         throw BadRequest("byteorder cannot be used with string attributes (array " +
                          std::to_string(item.array) + "); leave it out to read strings as JSON.");
       }
     }
   }
+
+  // The length of a binary answer (byteorder given), known once validate() has run, so that
+  // it goes out with a Content-Length rather than chunked.
+  uint64_t binaryBytes() const { return binaryBytes_; }
 
   void write(BodyWriter& writer) {
     Output out(writer);
@@ -588,6 +594,7 @@ class DataRead {
   std::vector<Item> items_;
   Evaluator evaluator_;
   std::map<std::pair<int64_t, int64_t>, StoredAttribute> stored_;
+  uint64_t binaryBytes_ = 0;
 };
 
 void serve(Request& req, Response& res, Arraysets& arraysets, const Poco::JSON::Object& doc,
@@ -597,7 +604,7 @@ void serve(Request& req, Response& res, Arraysets& arraysets, const Poco::JSON::
   StoredArrayset set(arraysets.store(), arraysets.container(doc, req.param("aid")));
   DataRead read(set, params, Limits());
   read.validate();
-  auto writer = res.beginBody(type, -1);
+  auto writer = res.beginBody(type, params.byteorder ? static_cast<int64_t>(read.binaryBytes()) : -1);
   read.write(*writer);
   writer->close();
 }

@@ -113,6 +113,8 @@ class SlycatDataRead : public SlycatServer {
     const auto r = get(hyperchunks, "&byteorder=" + order);
     EXPECT_EQ(r.status, 200) << hyperchunks << ": " << r.body;
     EXPECT_EQ(r.header("Content-Type"), "application/octet-stream") << hyperchunks;
+    // The length is known before the body: sent as Content-Length, not chunked.
+    EXPECT_EQ(r.header("Content-Length"), std::to_string(r.body.size())) << hyperchunks;
     return r.body;
   }
   std::string error(const HttpResult& r, int status) { return errorMessage(r, status); }
