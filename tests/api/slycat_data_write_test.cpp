@@ -239,6 +239,28 @@ TEST_P(SlycatDataWrite, JsonNestedFlatScalarNullAndStrings) {
             (std::vector<std::string>{"Grüße, 日本", "", "", "", "", "", "", "", "", "été", "plain", ""}));
 }
 
+// Data that holds the delimiter's first bytes (CRLF, dashes, most of the boundary) and ends
+// with CR LF is data, not a delimiter; an upload larger than the form reader's 1 MiB blocks
+// arrives whole.
+TEST_P(SlycatDataWrite, DataLikeTheDelimiterAndLargerThanABlockArrivesWhole) {
+  const std::string tricky = "\r\n--" + kBoundary.substr(0, kBoundary.size() - 1) + "\r\n--\r\n";
+  array(0, "[{\"name\": \"r\", \"end\": " + std::to_string(tricky.size()) + "}]",
+        R"([{"name": "a", "type": "uint8"}])");
+  ok("0/0/...", tricky, "little");
+  const std::vector<double> got = numbers(0, 0);
+  ASSERT_EQ(got.size(), tricky.size());
+  for (std::size_t k = 0; k < tricky.size(); ++k)
+    EXPECT_EQ(got[k], static_cast<unsigned char>(tricky[k])) << k;
+
+  const std::size_t n = 300000;  // 2.4 MB of float64
+  array(1, "[{\"name\": \"r\", \"end\": " + std::to_string(n) + "}]",
+        R"([{"name": "x", "type": "float64"}])");
+  std::vector<double> values(n);
+  for (std::size_t k = 0; k < n; ++k) values[k] = static_cast<double>(k) * 0.5 - 7;
+  ok("1/0/...", bytesOf<double>(values, false), "little");
+  EXPECT_EQ(numbers(1, 0), values);
+}
+
 TEST_P(SlycatDataWrite, MultiChunkHyperchunksInOrder) {
   // The documentation's example in small: element 5 of array 0, attribute 1; a range of array 1;
   // a 2x2 block of array 2; two ranges of array 0, attribute 0; as contiguous bytes in order.
