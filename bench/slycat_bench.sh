@@ -137,7 +137,7 @@ PROPS
   mapfile -t cp_r < <(rates "$BYTES" "${ceil_put[@]}")
   mapfile -t json_r < <(rates "$json_bytes" "${json[@]}")
   mapfile -t jsonv_r < <(rates "$BYTES" "${json[@]}")
-  REPORT+=("| $backend | binary GET 64 MiB: $(summary int "${get_r[@]}") MB/s | ArrayStore::read: $(summary int "${dr_r[@]}") MB/s; socket ceiling (Poco): $(summary int "${cg_r[@]}") MB/s | $(ratio "$(median "${get_r[@]}")" "$(median "${dr_r[@]}")") of read; $(ratio "$(median "${get_r[@]}")" "$(median "${cg_r[@]}")") of ceiling |")
+  REPORT+=("| $backend (others took $OTHERS_PCT % of the CPU) | binary GET 64 MiB: $(summary int "${get_r[@]}") MB/s | ArrayStore::read: $(summary int "${dr_r[@]}") MB/s; socket ceiling (Poco): $(summary int "${cg_r[@]}") MB/s | $(ratio "$(median "${get_r[@]}")" "$(median "${dr_r[@]}")") of read; $(ratio "$(median "${get_r[@]}")" "$(median "${cg_r[@]}")") of ceiling |")
   REPORT+=("| $backend | binary PUT 64 MiB: $(summary int "${put_r[@]}") MB/s | ArrayStore::write: $(summary int "${dw_r[@]}") MB/s; upload ceiling (Poco): $(summary int "${cp_r[@]}") MB/s | $(ratio "$(median "${put_r[@]}")" "$(median "${dw_r[@]}")") of write; $(ratio "$(median "${put_r[@]}")" "$(median "${cp_r[@]}")") of ceiling |")
   REPORT+=("| $backend | JSON GET 64 MiB of values ($((json_bytes / 1000000)) MB of JSON): $(summary int "${json_r[@]}") MB/s of JSON, $(summary int "${jsonv_r[@]}") MB/s of values | | |")
   REPORT+=("| $backend | order:rank(a0, \"asc\")/0:100 on 10^6 rows: first $(ms "${rank[0]}") ms, again $(ms "${rank[1]}") ms | | |")
@@ -146,6 +146,7 @@ PROPS
   log "$backend done (others used $OTHERS_PCT % of the CPU)"
 done
 
+# The header's CPU share is the last backend's; each backend's first row has its own.
 report_header "### slycat_bench.sh" ", $ROUNDS rounds" " Command: \`BUILD_DIR=$BUILD_DIR bench/slycat_bench.sh\`."
 echo
 echo "| backend | through the slycat plugin (median (min–max)) | baseline, same run | ratio |"
