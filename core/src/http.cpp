@@ -11,7 +11,11 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/String.h>
 
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace strata {
@@ -202,7 +206,10 @@ void sendAll(Poco::Net::StreamSocket& socket, const char* data, std::size_t n) {
 
 }  // namespace
 
-// Gathers writes into kResponseBlockBytes blocks and sends each with one socket call.
+// Gathers writes into kResponseBlockBytes blocks and sends each with one socket call. A body
+// of more than a few blocks is sent by a second thread while the handler produces the next block
+// (two blocks in flight at most), so that reading a store and writing the socket overlap; the
+// sender's error (the client went away) reaches the handler on its next write or close.
 class SocketBodyWriter : public BodyWriter {
  public:
   SocketBodyWriter(Response& response, Poco::Net::StreamSocket* socket, bool chunked, int64_t length)
@@ -215,6 +222,11 @@ class SocketBodyWriter : public BodyWriter {
     } catch (...) {
       response_.abort();
     }
+    try {
+      stopSender();
+    } catch (...) {
+      response_.abort();
+    }
   }
   void write(const char* data, std::size_t n) override {
     if (closed_) throw std::logic_error("BodyWriter::write after close");
@@ -223,7 +235,7 @@ class SocketBodyWriter : public BodyWriter {
       throw std::logic_error("response body longer than its Content-Length");
     if (!socket_) return;  // HEAD
     response_.bytesWritten_ += n;
-    if (buffer_.empty() && n >= kResponseBlockBytes) {
+    if (!sender_.joinable() && buffer_.empty() && n >= kResponseBlockBytes && !wantsSender()) {
       emit(data, n);
       return;
     }
@@ -240,6 +252,7 @@ class SocketBodyWriter : public BodyWriter {
     closed_ = true;
     if (!socket_) return;
     flushBuffer();
+    stopSender();
     if (length_ >= 0 && written_ != static_cast<uint64_t>(length_)) {
       response_.abort();
       throw std::logic_error("response body shorter than its Content-Length");
@@ -249,11 +262,70 @@ class SocketBodyWriter : public BodyWriter {
   }
 
  private:
+  // Bodies of unknown length, or of more than four blocks, are worth a sender thread.
+  bool wantsSender() const { return length_ < 0 || length_ > static_cast<int64_t>(4 * kResponseBlockBytes); }
+
   void flushBuffer() {
     if (buffer_.empty()) return;
-    emit(buffer_.data(), buffer_.size());
+    // The second full block starts the sender: one-block bodies never start a thread.
+    if (!sender_.joinable() && buffer_.size() == kResponseBlockBytes && blocksFlushed_++ > 0 && wantsSender())
+      startSender();
+    if (!sender_.joinable()) {
+      emit(buffer_.data(), buffer_.size());
+      buffer_.clear();
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait(lock, [this] { return !hasPending_ || error_; });
+    if (error_) std::rethrow_exception(error_);
+    pending_.swap(buffer_);
     buffer_.clear();
+    hasPending_ = true;
+    ready_.notify_all();
   }
+
+  void startSender() {
+    sender_ = std::thread([this] {
+      std::vector<char> block;
+      block.reserve(kResponseBlockBytes);
+      for (;;) {
+        {
+          std::unique_lock<std::mutex> lock(mutex_);
+          ready_.wait(lock, [this] { return hasPending_ || stop_; });
+          if (!hasPending_) return;
+          block.swap(pending_);
+          pending_.clear();
+          hasPending_ = false;
+          ready_.notify_all();
+        }
+        try {
+          emit(block.data(), block.size());
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          error_ = std::current_exception();
+          ready_.notify_all();
+          return;
+        }
+      }
+    });
+  }
+
+  // Waits until every handed-off block is sent, then ends the thread; rethrows its error.
+  void stopSender() {
+    if (!sender_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      ready_.notify_all();
+    }
+    sender_.join();
+    if (error_) {
+      auto e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
   void emit(const char* data, std::size_t n) {
     if (chunked_) {
       char head[32];
@@ -272,6 +344,15 @@ class SocketBodyWriter : public BodyWriter {
   uint64_t written_ = 0;
   bool closed_ = false;
   std::vector<char> buffer_;
+  uint64_t blocksFlushed_ = 0;
+  // The sender thread and the block it is handed.
+  std::thread sender_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<char> pending_;
+  bool hasPending_ = false;
+  bool stop_ = false;
+  std::exception_ptr error_;
 };
 
 Response::Response(Poco::Net::HTTPServerResponse& raw, Poco::Net::HTTPServerRequest& request)
