@@ -12,6 +12,7 @@
 #include <Poco/String.h>
 
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <sstream>
@@ -206,10 +207,12 @@ void sendAll(Poco::Net::StreamSocket& socket, const char* data, std::size_t n) {
 
 }  // namespace
 
-// Gathers writes into kResponseBlockBytes blocks and sends each with one socket call. A body
-// of more than a few blocks is sent by a second thread while the handler produces the next block
-// (two blocks in flight at most), so that reading a store and writing the socket overlap; the
-// sender's error (the client went away) reaches the handler on its next write or close.
+// Gathers writes into kResponseBlockBytes blocks and sends each with one socket call. A body of
+// more than a few blocks is sent by a second thread while the handler produces the next ones (at
+// most kBlocksInFlight blocks queued: a store hands over pieces of up to 16 MiB, and the next
+// piece is read while the last blocks of one are sent), so that reading a store and writing the
+// socket overlap; the sender's error (the client went away) reaches the handler on its next
+// write or close.
 class SocketBodyWriter : public BodyWriter {
  public:
   SocketBodyWriter(Response& response, Poco::Net::StreamSocket* socket, bool chunked, int64_t length)
@@ -276,36 +279,43 @@ class SocketBodyWriter : public BodyWriter {
       return;
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    ready_.wait(lock, [this] { return !hasPending_ || error_; });
+    ready_.wait(lock, [this] { return queue_.size() < kBlocksInFlight || error_; });
     if (error_) std::rethrow_exception(error_);
-    pending_.swap(buffer_);
+    queue_.push_back(std::move(buffer_));
+    if (spare_.empty()) {
+      buffer_ = std::vector<char>();
+    } else {
+      buffer_ = std::move(spare_.back());
+      spare_.pop_back();
+    }
     buffer_.clear();
-    hasPending_ = true;
+    buffer_.reserve(kResponseBlockBytes);
     ready_.notify_all();
   }
 
   void startSender() {
     sender_ = std::thread([this] {
-      std::vector<char> block;
-      block.reserve(kResponseBlockBytes);
       for (;;) {
+        std::vector<char> block;
         {
           std::unique_lock<std::mutex> lock(mutex_);
-          ready_.wait(lock, [this] { return hasPending_ || stop_; });
-          if (!hasPending_) return;
-          block.swap(pending_);
-          pending_.clear();
-          hasPending_ = false;
-          ready_.notify_all();
+          ready_.wait(lock, [this] { return !queue_.empty() || stop_; });
+          if (queue_.empty()) return;
+          block = std::move(queue_.front());
+          queue_.pop_front();
         }
         try {
           emit(block.data(), block.size());
         } catch (...) {
           std::lock_guard<std::mutex> lock(mutex_);
           error_ = std::current_exception();
+          queue_.clear();
           ready_.notify_all();
           return;
         }
+        std::lock_guard<std::mutex> lock(mutex_);
+        spare_.push_back(std::move(block));
+        ready_.notify_all();
       }
     });
   }
@@ -349,8 +359,10 @@ class SocketBodyWriter : public BodyWriter {
   std::thread sender_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::vector<char> pending_;
-  bool hasPending_ = false;
+  // Blocks handed to the sender, in order, and sent blocks kept for reuse.
+  static constexpr std::size_t kBlocksInFlight = 8;
+  std::deque<std::vector<char>> queue_;
+  std::vector<std::vector<char>> spare_;
   bool stop_ = false;
   std::exception_ptr error_;
 };

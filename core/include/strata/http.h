@@ -95,8 +95,8 @@ STRATA_API Poco::Dynamic::Var parseJsonBody(const std::string& text);
 // writes 4 KiB at a time, which caps a download near 0.6 GB/s on loopback. With a known
 // length the body is sent as is; without one it is sent with chunked transfer encoding.
 // A body of unknown length or of more than four blocks is sent by a second thread from its
-// second block on, so that producing a block (reading a store) overlaps sending the previous
-// one; a send error (the client went away) is thrown by the next write() or close().
+// second block on (at most 8 blocks queued), so that producing blocks (reading a store)
+// overlaps sending them; a send error (the client went away) is thrown by the next write() or close().
 // For HEAD requests nothing is written. close() finishes the body; the destructor calls it.
 class STRATA_API BodyWriter {
  public:
