@@ -28,7 +28,7 @@
 // and unique; every other clause is a range whose targets may repeat.
 //
 // search() drives the query from one clause: the one whose index range RocksDB estimates the
-// smallest (GetApproximateSizes, memtables included; exact prefixes win ties). It scans that
+// smallest (GetApproximateSizes, memtables included; Eq clauses win ties). It scans that
 // range (narrowed by the target prefix when the clause is an exact string or boolean value),
 // and checks each new target against the other clauses and reads its sort key with one point
 // lookup each, from one snapshot. A search without clauses walks the targets of the prefix in
@@ -502,10 +502,9 @@ AnnotationPage RocksDbAnnotationStore::search(const AnnotationSearch& search) {
   // The driving clause: the smallest estimated range, exact ranges first among equals.
   std::size_t driver = 0;
   if (ranges.size() > 1) {
+    // Every range has an upper bound: its lower bound ends with a tag or a value.
     std::vector<::rocksdb::Range> rs;
-    for (const auto& r : ranges)
-      rs.emplace_back(r.lower,
-                      r.upper.empty() ? ::rocksdb::Slice("\xff\xff\xff\xff") : ::rocksdb::Slice(r.upper));
+    for (const auto& r : ranges) rs.emplace_back(r.lower, r.upper);
     std::vector<uint64_t> sizes(rs.size(), 0);
     ::rocksdb::SizeApproximationOptions options;
     options.include_memtables = true;
@@ -513,11 +512,12 @@ AnnotationPage RocksDbAnnotationStore::search(const AnnotationSearch& search) {
     db_->check(
         db_->db().GetApproximateSizes(options, index_, rs.data(), static_cast<int>(rs.size()), sizes.data()),
         "estimating an annotation query");
-    for (std::size_t i = 1; i < ranges.size(); ++i) {
-      const auto better =
-          std::make_pair(sizes[i], !ranges[i].exact) < std::make_pair(sizes[driver], !ranges[driver].exact);
-      if (better) driver = i;
-    }
+    // Among equal estimates (a fresh memtable's are coarse) an Eq clause, one value, wins.
+    const auto rank = [&](std::size_t i) {
+      return std::make_pair(sizes[i], search.clauses[i].op == AnnotationOp::Eq ? 0 : 1);
+    };
+    for (std::size_t i = 1; i < ranges.size(); ++i)
+      if (rank(i) < rank(driver)) driver = i;
   }
 
   struct Hit {

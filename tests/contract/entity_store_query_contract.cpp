@@ -1,6 +1,7 @@
 // The entities role contract, second part: the query extension (In, id prefixes, Contains,
 // IsNull, case-insensitive comparisons, dotted paths, and/or/not conditions, several sort keys
 // with nulls first or last). Run against every backend that serves the role.
+#include "contract/rocksdb_perf.h"
 #include "contract/store_contract_support.h"
 
 #include <strata/errors.h>
@@ -293,6 +294,41 @@ TEST(RocksDbEntities, PrefixListingsSurviveARestart) {
   q.idPrefix = "a/";
   q.filters.push_back(filter("id", Op::In, list({"a/2", "ab/1"})));
   EXPECT_EQ(ids(store->list("c", q)), (Ids{"a/2"}));
+}
+
+TEST(RocksDbEntities, AnIdPrefixOrAnIdListReadsOnlyItsEntities) {
+  TempDir dir;
+  const auto config = storeConfig("entities", rocksdbBackend(), dir.path());
+  {
+    OpenStores stores(config);
+    auto store = stores.registry().entities("t");
+    // 200 datasets of 10 layers each, with bodies of about 100 bytes.
+    for (int d = 0; d < 200; ++d)
+      for (int l = 0; l < 10; ++l)
+        store->create("layers", "d" + std::to_string(d) + "/l" + std::to_string(l),
+                      json(R"({"name":"a layer with a name long enough to fill a block or two","n":)" +
+                           std::to_string(l) + "}"));
+  }
+  OpenStores stores(config);
+  auto store = stores.registry().entities("t");
+  RocksDbPerf perf;
+  ASSERT_TRUE(perf.found()) << "RocksDB's get_perf_context/SetPerfLevel not found";
+  EntityPage page;
+  EntityQuery prefix;
+  prefix.idPrefix = "d42/";
+  prefix.filters.push_back(filter("n", Op::Ge, 5));
+  auto counts = perf.count([&] { page = store->list("layers", prefix); });
+  EXPECT_EQ(ids(page), (Ids{"d42/l5", "d42/l6", "d42/l7", "d42/l8", "d42/l9"}));
+  // The blocks of d42's ten layers, not the hundred or so of the whole collection.
+  EXPECT_LT(counts.blocks, 10u);
+
+  EntityQuery in;
+  in.filters.push_back(filter("id", Op::In, list({"d7/l1", "d150/l9", "d9/l99"})));
+  counts = perf.count([&] { page = store->list("layers", in); });
+  EXPECT_EQ(ids(page), (Ids{"d150/l9", "d7/l1"}));
+  // Two records found by point lookups.
+  EXPECT_LT(counts.valueBytes, 1024u);
+  EXPECT_LT(counts.blocks, 10u);
 }
 
 }  // namespace
