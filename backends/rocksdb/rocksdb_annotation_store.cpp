@@ -499,7 +499,7 @@ AnnotationPage RocksDbAnnotationStore::search(const AnnotationSearch& search) {
   SnapshotRead snap(*db_);
   const ::rocksdb::ReadOptions& ro = snap.options();
 
-  // The driving clause: the smallest estimated range, exact ranges first among equals.
+  // The driving clause: the smallest estimated range.
   std::size_t driver = 0;
   if (ranges.size() > 1) {
     // Every range has an upper bound: its lower bound ends with a tag or a value.

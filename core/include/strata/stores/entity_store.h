@@ -28,9 +28,19 @@
 //     false < true, objects and arrays by their compact JSON text.
 //   - A filter on a missing or null field never holds, except that a filter whose value is
 //     null (an empty Var) tests presence: Eq holds for missing/null fields, Ne for present
-//     ones. A filter whose value is of another kind than the field's never holds.
+//     ones; and IsNull holds exactly for missing/null fields. A filter whose value is of
+//     another kind than the field's never holds.
+//   - In holds if the field equals (as Eq) one of the listed values. Contains holds for a
+//     string field that contains the value (a non-empty string) and for an array field with
+//     an element equal to the value. caseInsensitive makes Eq, Ne, In and Contains (and the
+//     order comparisons) compare strings after Unicode lower-casing (Poco::UTF8::toLower).
+//   - A field is "id", "created", "modified" or "version" (the entity's own), or a path into
+//     the body: dots separate the members of nested objects ("owner.team.name"); a path that
+//     meets a non-object or a missing member is missing. The own names shadow body members
+//     of the same name, and a top-level member whose name holds a dot cannot be filtered on.
 //   - Sorting orders kinds null/missing < boolean < number < string < object/array, so
-//     missing fields come first in ascending order; ties break by id, ascending.
+//     missing fields come first in ascending order unless an EntityOrder says where nulls
+//     go; ties break by id, ascending.
 #include <strata/export.h>
 
 #include <Poco/Dynamic/Var.h>
@@ -61,7 +71,7 @@ struct STRATA_API EntityFilter {
   // The operand. In: the candidates, as a Poco::JSON::Array::Ptr or a std::vector<Var>.
   // IsNull: unused.
   Poco::Dynamic::Var value;
-  bool caseInsensitive = false;  // Eq, Ne, In and Contains on strings
+  bool caseInsensitive = false;  // strings compare lower-cased (every operator but IsNull)
 };
 
 // A boolean expression over filters: a filter, or the And / Or of its operands; negate is a
