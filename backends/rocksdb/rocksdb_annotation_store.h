@@ -13,12 +13,14 @@ class RocksDbAnnotationStore final : public AnnotationStore {
   RocksDbAnnotationStore(std::shared_ptr<RocksDb> db, const StoreOptions& options);
 
   void set(const std::string& target, const Annotation& annotation) override;
-  void replaceAll(const std::string& target, const std::vector<Annotation>& all) override;
+  std::string replaceAll(const std::string& target, const std::vector<Annotation>& all,
+                         const std::string& ifMatch) override;
+  AnnotationSet read(const std::string& target) override;
   std::vector<Annotation> list(const std::string& target) override;
   std::optional<Annotation> find(const std::string& target, const std::string& key) override;
   void remove(const std::string& target, const std::string& key) override;
   void removeAll(const std::string& target) override;
-  std::vector<std::string> query(const AnnotationQuery& query) override;
+  AnnotationPage search(const AnnotationSearch& search) override;
   std::vector<std::string> targets(const std::string& after, uint64_t limit) override;
 
  private:
@@ -28,7 +30,12 @@ class RocksDbAnnotationStore final : public AnnotationStore {
   void deleteOne(const std::string& target, const Annotation& stored, ::rocksdb::WriteBatch& batch);
   void put(const std::string& target, const Annotation& annotation, ::rocksdb::WriteBatch& batch);
   Annotation decode(const std::string& target, const std::string& key, const ::rocksdb::Slice& value) const;
-  std::vector<std::string> queryInOrder(const std::string& prefix, uint64_t offset, uint64_t limit);
+  // The target's etag as `ro` sees it (kNoAnnotationsEtag without annotations).
+  std::string etagOf(const std::string& target, const ::rocksdb::ReadOptions& ro);
+  // Whether the target has an annotation other than `key`.
+  bool hasOtherKeys(const std::string& target, const std::string& key);
+  std::optional<Annotation> findIn(const std::string& target, const std::string& key,
+                                   const ::rocksdb::ReadOptions& ro);
 
   std::shared_ptr<RocksDb> db_;
   std::unique_ptr<RocksDb::RoleClaim> claim_;

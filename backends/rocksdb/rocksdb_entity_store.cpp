@@ -8,8 +8,10 @@
 // mutex keyed by the entity's key: RocksDB's LOCK file makes this process the only writer,
 // so the mutex alone makes read-check-write atomic, without transactions.
 //
-// list() reads from one snapshot. Sorted by id (the key order, either way round) it streams
-// the collection's range and parses only the page, or every entity when there are filters;
+// list() reads from one snapshot, over the range of the collection and id prefix (one range
+// scan). A filter `id In [...]` turns it into one point lookup per listed id. Sorted by id (the
+// key order, either way round) it streams the range and parses only the page, or every entity
+// when there are filters or conditions;
 // the total is counted on the way. Sorted by another field it must look at every matching
 // entity: it keeps the best offset+limit sort keys in a heap (memory O(offset+limit), time
 // O(n log(offset+limit))) and then reads the page's entities again by key.
@@ -81,12 +83,6 @@ std::string encodeRecord(const std::string& etag, int64_t version, int64_t creat
   out += bodyJson;
   out += '}';
   return out;
-}
-
-bool matchesAll(const Entity& e, const std::vector<EntityFilter>& filters) {
-  for (const auto& f : filters)
-    if (!entityFilterHolds(entityField(e, f.field), f.op, f.value)) return false;
-  return true;
 }
 
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
@@ -194,35 +190,78 @@ void RocksDbEntityStore::remove(const std::string& collection, const std::string
 
 EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQuery& query) {
   requireName(collection, "collection");
+  validate(query);
+  const std::vector<EntityOrder> order = entityOrder(query);
   const std::string what = "listing collection '" + collection + "'";
   const std::string prefix = component(collection);
-  const std::string end = prefixEnd(prefix);
+  // Ids follow the collection's component raw, so the id prefix narrows the range.
+  const std::string start = prefix + query.idPrefix;
+  const std::string end = prefixEnd(start);
   ::rocksdb::ManagedSnapshot snapshot(&db_->db());
-  const ::rocksdb::Slice lower(prefix), upper(end);
+  const ::rocksdb::Slice lower(start), upper(end);
   ::rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   ro.iterate_lower_bound = &lower;
   ro.iterate_upper_bound = &upper;
+
+  // The order of the page, ties by id ascending.
+  struct Hit {
+    std::vector<EntitySortKey> keys;
+    std::string id;
+  };
+  const auto before = [&order](const Hit& a, const Hit& b) {
+    const int c = compareEntityOrder(a.keys, b.keys, order);
+    if (c != 0) return c < 0;
+    return a.id < b.id;
+  };
+
+  EntityPage page;
+  // `id In [...]`: one point lookup per listed id instead of a scan.
+  for (const auto& f : query.filters) {
+    if (f.field != "id" || f.op != EntityFilter::Op::In || f.caseInsensitive) continue;
+    std::vector<std::string> ids;
+    for (const auto& v : entityFilterList(f.value).value_or(std::vector<Poco::Dynamic::Var>{}))
+      if (v.isString()) ids.push_back(v.convert<std::string>());
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<Entity> hits;
+    for (const auto& id : ids) {
+      if (id.empty()) continue;
+      auto e = read(collection, id, entityKey(collection, id), ro.snapshot);
+      if (e && entityMatches(*e, query)) hits.push_back(std::move(*e));
+    }
+    // `hits` is in id order: a stable sort on the keys keeps ties by id.
+    std::vector<std::pair<std::vector<EntitySortKey>, std::size_t>> keyed;
+    for (std::size_t i = 0; i < hits.size(); ++i) keyed.emplace_back(entitySortKeys(hits[i], order), i);
+    std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+      return compareEntityOrder(a.first, b.first, order) < 0;
+    });
+    page.total = hits.size();
+    for (uint64_t i = query.offset; i < keyed.size() && page.items.size() < query.limit; ++i)
+      page.items.push_back(std::move(hits[keyed[i].second]));
+    return page;
+  }
+
   std::unique_ptr<::rocksdb::Iterator> it(db_->db().NewIterator(ro, cf_));
   const auto idOf = [&] {
     const ::rocksdb::Slice k = it->key();
     return std::string(k.data() + prefix.size(), k.size() - prefix.size());
   };
+  const bool unfiltered = query.filters.empty() && query.conditions.empty();
 
-  EntityPage page;
-  if (query.sortBy == "id") {
+  if (entityOrderIsById(order)) {
     // The key order is the id order: stream, counting, and keep the page.
-    const bool back = query.descending;
+    const bool back = order[0].descending;
     uint64_t index = 0;
     for (back ? it->SeekToLast() : it->SeekToFirst(); it->Valid(); back ? it->Prev() : it->Next()) {
       const bool inPage = index >= query.offset && index - query.offset < query.limit;
-      if (query.filters.empty()) {
+      if (unfiltered) {
         if (inPage) page.items.push_back(decode(collection, idOf(), it->value().ToString()));
         ++index;
         continue;
       }
       Entity e = decode(collection, idOf(), it->value().ToString());
-      if (!matchesAll(e, query.filters)) continue;
+      if (!entityMatches(e, query)) continue;
       if (inPage) page.items.push_back(std::move(e));
       ++index;
     }
@@ -231,26 +270,16 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
     return page;
   }
 
-  // Any other field: keep the best offset+limit hits; ties break by id, ascending.
-  struct Hit {
-    EntitySortKey key;
-    std::string id;
-  };
-  const bool descending = query.descending;
-  const auto before = [descending](const Hit& a, const Hit& b) {
-    const int c = compareEntitySortKeys(a.key, b.key);
-    if (c != 0) return descending ? c > 0 : c < 0;
-    return a.id < b.id;
-  };
+  // Any other order: keep the best offset+limit hits.
   // A max-heap under `before`: its top is the worst hit kept so far.
   std::priority_queue<Hit, std::vector<Hit>, decltype(before)> best(before);
   const uint64_t keep = saturatingAdd(query.offset, query.limit);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     Entity e = decode(collection, idOf(), it->value().ToString());
-    if (!matchesAll(e, query.filters)) continue;
+    if (!entityMatches(e, query)) continue;
     ++page.total;
     if (keep == 0) continue;
-    Hit hit{entitySortKey(entityField(e, query.sortBy)), std::move(e.id)};
+    Hit hit{entitySortKeys(e, order), std::move(e.id)};
     if (best.size() < keep) {
       best.push(std::move(hit));
     } else if (before(hit, best.top())) {

@@ -158,6 +158,8 @@ void FileEntityStore::remove(const std::string& collection, const std::string& i
 
 strata::EntityPage FileEntityStore::list(const std::string& collection, const strata::EntityQuery& query) {
   checkName("collection", collection);
+  strata::validate(query);
+  const auto order = strata::entityOrder(query);
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<strata::Entity> matching;
   std::error_code ec;
@@ -166,18 +168,14 @@ strata::EntityPage FileEntityStore::list(const std::string& collection, const st
     if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
     auto e = read(collection, name.substr(0, name.size() - 5));
     if (!e) continue;
-    bool holds = true;
-    for (const auto& f : query.filters)
-      holds = holds && strata::entityFilterHolds(strata::entityField(*e, f.field), f.op, f.value);
-    if (holds) matching.push_back(std::move(*e));
+    if (strata::entityMatches(*e, query)) matching.push_back(std::move(*e));
   }
-  // The contract's order: by the sort field's key, ties by id ascending.
-  std::vector<std::pair<strata::EntitySortKey, size_t>> keys;
+  // The contract's order: by the sort keys, ties by id ascending.
+  std::vector<std::pair<std::vector<strata::EntitySortKey>, size_t>> keys;
   for (size_t i = 0; i < matching.size(); ++i)
-    keys.emplace_back(strata::entitySortKey(strata::entityField(matching[i], query.sortBy)), i);
+    keys.emplace_back(strata::entitySortKeys(matching[i], order), i);
   std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
-    int c = strata::compareEntitySortKeys(a.first, b.first);
-    if (query.descending) c = -c;
+    const int c = strata::compareEntityOrder(a.first, b.first, order);
     if (c != 0) return c < 0;
     return matching[a.second].id < matching[b.second].id;
   });

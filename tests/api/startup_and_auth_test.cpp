@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 namespace strata::test {
 namespace {
 
@@ -175,6 +178,46 @@ TEST_F(AuthHttp, AdminRoutesNeedTheAdminGroup) {
   EXPECT_EQ(server_->get("/fixture/admin", {{"Authorization", basicAuth("bob", "builder")}}).status, 403);
   EXPECT_EQ(server_->get("/fixture/admin", {{"Authorization", basicAuth("alice", "wonder")}}).status, 204);
   EXPECT_EQ(server_->get("/fixture/admin").status, 401);
+}
+
+TEST_F(AuthHttp, RoutesMayTakeTheTokenFromAHeaderOrAQueryParameter) {
+  auto t = server_->request("POST", "/strata/token", "", {{"Authorization", basicAuth("bob", "builder")}});
+  ASSERT_EQ(t.status, 200) << t.body;
+  const auto token =
+      Poco::JSON::Parser().parse(t.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("token");
+
+  // /fixture/session declares the header sessionToken and the query parameter access_token.
+  auto h = server_->get("/fixture/session", {{"sessionToken", token}});
+  ASSERT_EQ(h.status, 200) << h.body;
+  EXPECT_NE(h.body.find("\"user\":\"bob\""), std::string::npos) << h.body;
+  EXPECT_NE(h.body.find("\"via\":\"bearer\""), std::string::npos) << h.body;
+  auto q = server_->get("/fixture/session?access_token=" + token);
+  ASSERT_EQ(q.status, 200) << q.body;
+  EXPECT_NE(q.body.find("\"user\":\"bob\""), std::string::npos) << q.body;
+  // The access log does not show the token (its line follows the response: wait for it).
+  for (int i = 0; i < 100 && server_->log().find("/fixture/session?access_token=") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_NE(server_->log().find("/fixture/session?access_token=REDACTED"), std::string::npos)
+      << server_->log();
+  EXPECT_EQ(server_->log().find(token), std::string::npos);
+
+  // No token anywhere: the route still needs a user. A bad token is a bad Bearer token.
+  EXPECT_EQ(server_->get("/fixture/session").status, 401);
+  EXPECT_EQ(server_->get("/fixture/session", {{"sessionToken", "garbage"}}).status, 401);
+  EXPECT_EQ(server_->get("/fixture/session?access_token=garbage").status, 401);
+  const std::string refused = "access_token=REDACTED HTTP/1.1\" 401";
+  for (int i = 0; i < 100 && server_->log().find(refused) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_NE(server_->log().find(refused), std::string::npos) << server_->log();
+  EXPECT_EQ(server_->log().find("access_token=garbage"), std::string::npos) << server_->log();
+  // The Authorization header comes first: a good one wins over a bad token elsewhere.
+  auto both = server_->get("/fixture/session?access_token=garbage",
+                           {{"Authorization", basicAuth("alice", "wonder")}, {"sessionToken", "garbage"}});
+  ASSERT_EQ(both.status, 200) << both.body;
+  EXPECT_NE(both.body.find("\"user\":\"alice\""), std::string::npos);
+  // A route that declares no other place ignores them.
+  EXPECT_EQ(server_->get("/fixture/private", {{"sessionToken", token}}).status, 401);
+  EXPECT_EQ(server_->get("/fixture/private?access_token=" + token).status, 401);
 }
 
 TEST(AnonymousAccess, AllowedByConfigButUserRoutesStillAsk) {

@@ -72,5 +72,51 @@ TEST(Annotations, LongsAndDoublesCompareExactly) {
   }
 }
 
+TEST(Annotations, BlobsAreATypeOfTheirOwnAndNeverMatch) {
+  EXPECT_STREQ(toString(AnnotationType::Blob), "BLOB");
+  EXPECT_NO_THROW(validate(Annotation{"k", AnnotationType::Blob, {AnnotationBlob{std::string("\0x", 2)}}}));
+  EXPECT_THROW(validate(Annotation{"k", AnnotationType::Blob, {std::string("x")}}), BadRequest);
+  for (auto op : {Op::Eq, Op::Ne, Op::Lt, Op::Ge})
+    EXPECT_FALSE(matches(AnnotationBlob{"x"}, op, AnnotationBlob{"x"}));
+}
+
+TEST(Annotations, SortOrderIsTotalAcrossKinds) {
+  const double nan = std::nan("");
+  // boolean < number (NaN first) < string < blob.
+  const std::vector<AnnotationValue> ordered{false,
+                                             true,
+                                             nan,
+                                             -1e300,
+                                             int64_t{-1},
+                                             0.5,
+                                             int64_t{1},
+                                             std::string(""),
+                                             std::string("a"),
+                                             AnnotationBlob{""},
+                                             AnnotationBlob{"a"}};
+  for (std::size_t i = 0; i < ordered.size(); ++i)
+    for (std::size_t j = 0; j < ordered.size(); ++j) {
+      const int c = compareAnnotationValues(ordered[i], ordered[j]);
+      EXPECT_EQ(c < 0, i < j) << i << " " << j;
+      EXPECT_EQ(c == 0, i == j) << i << " " << j;
+    }
+  EXPECT_EQ(compareAnnotationValues(int64_t{2}, 2.0), 0);
+}
+
+TEST(Annotations, ATargetSortsByItsSmallestOrLargestValueAndMissingLast) {
+  const Annotation a{"k", AnnotationType::Long, {int64_t{5}, int64_t{1}, int64_t{9}}};
+  EXPECT_EQ(annotationSortValue(&a, false), AnnotationValue(int64_t{1}));
+  EXPECT_EQ(annotationSortValue(&a, true), AnnotationValue(int64_t{9}));
+  EXPECT_FALSE(annotationSortValue(nullptr, false));
+  const std::optional<AnnotationValue> one = AnnotationValue(int64_t{1}), none;
+  for (bool descending : {false, true}) {
+    EXPECT_TRUE(annotationSortsBefore(one, "z", none, "a", descending));
+    EXPECT_FALSE(annotationSortsBefore(none, "a", one, "z", descending));
+    // Ties by target, ascending, in both directions.
+    EXPECT_TRUE(annotationSortsBefore(one, "a", one, "b", descending));
+    EXPECT_TRUE(annotationSortsBefore(none, "a", none, "b", descending));
+  }
+}
+
 }  // namespace
 }  // namespace strata

@@ -37,12 +37,26 @@ enum class Access {
   Read,
 };
 
+// Where a request may carry a token for a route besides `Authorization: Bearer <token>`, for
+// APIs whose clients send it elsewhere: header names (Synapse's `sessionToken`) and query
+// parameters (`access_token`). Only when the request has no Authorization header, the core
+// takes the first of these places that is present and not empty (headers first, each list in
+// order) and authenticates its value exactly as a Bearer token, before the access check: a bad
+// token is 401, a good one sets Request::principal(). The access log shows the values of the
+// declared query parameters as REDACTED.
+struct STRATA_API TokenPlaces {
+  std::vector<std::string> headers;
+  std::vector<std::string> queryParameters;
+};
+
 struct STRATA_API RouteOptions {
   Access access = Access::Default;
   // The body limit for this route; 0 means the server's `server.maxBodyBytes`.
   uint64_t maxBodyBytes = 0;
   // Error format; nullptr means the registering plugin's default (see setErrorRenderer).
   std::shared_ptr<const ErrorRenderer> errors;
+  // Other places of a Bearer token for this route (none by default).
+  TokenPlaces tokenPlaces;
 };
 
 struct STRATA_API RouteInfo {

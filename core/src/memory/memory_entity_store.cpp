@@ -184,6 +184,8 @@ class MemoryEntityStore final : public EntityStore {
 
   EntityPage list(const std::string& collection, const EntityQuery& query) override {
     requireName(collection, "collection");
+    validate(query);
+    const std::vector<EntityOrder> order = entityOrder(query);
     EntityPage page;
     std::vector<Snapshot> snapshots;
     {
@@ -194,26 +196,25 @@ class MemoryEntityStore final : public EntityStore {
       struct Hit {
         const std::string* id;
         const Record* record;
-        EntitySortKey sortKey;
+        std::vector<EntitySortKey> sortKeys;
       };
       std::vector<Hit> hits;
-      for (const auto& [id, record] : c->second) {
-        bool ok = true;
-        for (const auto& f : query.filters) {
-          if (!entityFilterHolds(fieldOf(id, record, f.field), f.op, f.value)) {
-            ok = false;
-            break;
-          }
-        }
-        if (ok) hits.push_back(Hit{&id, &record, entitySortKey(fieldOf(id, record, query.sortBy))});
+      // The ids with the prefix are one run of the map.
+      for (auto it = c->second.lower_bound(query.idPrefix);
+           it != c->second.end() && it->first.compare(0, query.idPrefix.size(), query.idPrefix) == 0; ++it) {
+        const auto& [id, record] = *it;
+        if (!entityMatches(id, record.created, record.modified, record.version, *record.body, query))
+          continue;
+        std::vector<EntitySortKey> keys;
+        for (const auto& o : order) keys.push_back(entitySortKey(fieldOf(id, record, o.field)));
+        hits.push_back(Hit{&id, &record, std::move(keys)});
       }
       page.total = hits.size();
-      if (query.sortBy != "id" || query.descending) {
-        // The map iterates ids in ascending order already, so a stable sort on the key alone
+      if (!entityOrderIsById(order) || order[0].descending) {
+        // The map iterates ids in ascending order already, so a stable sort on the keys alone
         // keeps ties ordered by id.
         std::stable_sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
-          const int c = compareEntitySortKeys(a.sortKey, b.sortKey);
-          return query.descending ? c > 0 : c < 0;
+          return compareEntityOrder(a.sortKeys, b.sortKeys, order) < 0;
         });
       }
       if (query.offset < hits.size()) {

@@ -27,6 +27,7 @@
 #include <Poco/URI.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <fstream>
@@ -95,6 +96,36 @@ void lingeringClose(Poco::Net::StreamSocket& socket) {
   }
 }
 
+// The token a route lets a request carry outside the Authorization header, if any.
+std::optional<std::string> tokenElsewhere(const Request& request, const TokenPlaces& places) {
+  for (const auto& name : places.headers)
+    if (auto v = request.header(name); v && !v->empty()) return v;
+  for (const auto& name : places.queryParameters)
+    if (auto v = request.query(name); v && !v->empty()) return v;
+  return std::nullopt;
+}
+
+// The request target for the logs, with the values of the query parameters that carry tokens
+// masked.
+std::string maskTokens(const std::string& uri, const std::vector<std::string>* names) {
+  if (!names || names->empty() || uri.find('?') == std::string::npos) return uri;
+  try {
+    Poco::URI parsed(uri);
+    auto params = parsed.getQueryParameters();
+    bool masked = false;
+    for (auto& [key, value] : params)
+      if (std::find(names->begin(), names->end(), key) != names->end()) {
+        value = "REDACTED";
+        masked = true;
+      }
+    if (!masked) return uri;
+    parsed.setQueryParameters(params);
+    return parsed.toString();
+  } catch (const Poco::Exception&) {
+    return uri.substr(0, uri.find('?')) + "?REDACTED";
+  }
+}
+
 }  // namespace
 
 class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
@@ -133,6 +164,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     std::string routeLabel = "unmatched";
     std::shared_ptr<const ErrorRenderer> errors = server_.router_->find("GET", {}).errors;
     std::string user;
+    const std::vector<std::string>* maskedQuery = nullptr;  // query parameters that held tokens
 
     const bool cors = server_.setCorsOrigin(req, res);
     try {
@@ -193,7 +225,11 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         routeLabel = route.pattern;
 
         std::optional<Principal> principal;
-        if (req.has("Authorization")) principal = server_.auth_->authenticate(req.get("Authorization"));
+        maskedQuery = &route.options.tokenPlaces.queryParameters;
+        if (req.has("Authorization"))
+          principal = server_.auth_->authenticate(req.get("Authorization"));
+        else if (auto token = tokenElsewhere(*request, route.options.tokenPlaces))
+          principal = server_.auth_->authenticate("Bearer " + *token);
         const bool anonymousOk = anonymousAdmitted(route.options.access, req.getMethod());
         if (!principal && !anonymousOk) throw Unauthorized("authentication required");
         if (principal && route.options.access == Access::Admin && !principal->inGroup(kAdminGroup))
@@ -209,7 +245,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     } catch (const Error& e) {
       if (e.status() >= 500)
         server_.logger_.error("%d %s (%s %s)", e.status(), std::string(e.what()), req.getMethod(),
-                              req.getURI());
+                              maskTokens(req.getURI(), maskedQuery));
       renderError(e, errors, response);
     } catch (const Poco::Net::NetException& e) {
       // Mostly a client that went away mid-transfer: not the server's fault.
@@ -231,9 +267,10 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
                              res.getStatus(), seconds, bytesIn, response.bytesWritten());
     if (server_.accessLogOn_ && server_.accessLog_.information()) {
       std::string line = req.clientAddress().host().toString() + " " + (user.empty() ? "-" : user) + " \"" +
-                         req.getMethod() + " " + req.getURI() + " " + req.getVersion() + "\" " +
-                         std::to_string(res.getStatus()) + " " + std::to_string(response.bytesWritten()) +
-                         " " + std::to_string(clock.elapsed() / 1000) + "ms";
+                         req.getMethod() + " " + maskTokens(req.getURI(), maskedQuery) + " " +
+                         req.getVersion() + "\" " + std::to_string(res.getStatus()) + " " +
+                         std::to_string(response.bytesWritten()) + " " +
+                         std::to_string(clock.elapsed() / 1000) + "ms";
       for (char& c : line)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
       server_.accessLog_.information(line);

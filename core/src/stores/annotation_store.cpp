@@ -25,6 +25,8 @@ const char* toString(AnnotationType type) {
       return "DATE";
     case AnnotationType::Boolean:
       return "BOOLEAN";
+    case AnnotationType::Blob:
+      return "BLOB";
   }
   return "?";
 }
@@ -36,6 +38,7 @@ std::optional<AnnotationType> annotationTypeFromString(const std::string& name) 
   if (upper == "LONG") return AnnotationType::Long;
   if (upper == "DATE") return AnnotationType::Date;
   if (upper == "BOOLEAN") return AnnotationType::Boolean;
+  if (upper == "BLOB") return AnnotationType::Blob;
   return std::nullopt;
 }
 
@@ -53,6 +56,8 @@ std::size_t expectedIndex(AnnotationType type) {
       return 2;
     case AnnotationType::Boolean:
       return 3;
+    case AnnotationType::Blob:
+      return 4;
   }
   return std::variant_npos;
 }
@@ -67,6 +72,8 @@ const char* kindName(const AnnotationValue& value) {
       return "an integer";
     case 3:
       return "a boolean";
+    case 4:
+      return "a blob";
   }
   return "an unknown value";
 }
@@ -136,24 +143,93 @@ void validate(const Annotation& annotation) {
   }
 }
 
-bool matches(const AnnotationValue& stored, AnnotationQuery::Op op, const AnnotationValue& operand) {
+bool matches(const AnnotationValue& stored, AnnotationOp op, const AnnotationValue& operand) {
   const auto c = compare(stored, operand);
   if (!c) return false;
   switch (op) {
-    case AnnotationQuery::Op::Eq:
+    case AnnotationOp::Eq:
       return *c == 0;
-    case AnnotationQuery::Op::Ne:
+    case AnnotationOp::Ne:
       return *c != 0;
-    case AnnotationQuery::Op::Lt:
+    case AnnotationOp::Lt:
       return *c < 0;
-    case AnnotationQuery::Op::Le:
+    case AnnotationOp::Le:
       return *c <= 0;
-    case AnnotationQuery::Op::Gt:
+    case AnnotationOp::Gt:
       return *c > 0;
-    case AnnotationQuery::Op::Ge:
+    case AnnotationOp::Ge:
       return *c >= 0;
   }
   return false;
+}
+
+namespace {
+
+// Kinds in sort order: boolean < number < string < blob.
+int sortKind(const AnnotationValue& v) {
+  switch (v.index()) {
+    case 3:
+      return 0;
+    case 1:
+    case 2:
+      return 1;
+    case 0:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+}  // namespace
+
+int compareAnnotationValues(const AnnotationValue& a, const AnnotationValue& b) {
+  const int ka = sortKind(a), kb = sortKind(b);
+  if (ka != kb) return ka < kb ? -1 : 1;
+  if (a.index() == 4) return threeWay(std::get<AnnotationBlob>(a).bytes, std::get<AnnotationBlob>(b).bytes);
+  if (auto c = compare(a, b)) return *c;
+  // Only NaN is unordered: it sorts below every number, and equal to another NaN.
+  const bool an = a.index() == 1 && std::isnan(std::get<double>(a));
+  const bool bn = b.index() == 1 && std::isnan(std::get<double>(b));
+  if (an && bn) return 0;
+  return an ? -1 : 1;
+}
+
+std::optional<AnnotationValue> annotationSortValue(const Annotation* annotation, bool descending) {
+  if (!annotation || annotation->values.empty()) return std::nullopt;
+  const AnnotationValue* best = &annotation->values.front();
+  for (const auto& v : annotation->values) {
+    const int c = compareAnnotationValues(v, *best);
+    if (descending ? c > 0 : c < 0) best = &v;
+  }
+  return *best;
+}
+
+bool annotationSortsBefore(const std::optional<AnnotationValue>& a, const std::string& ta,
+                           const std::optional<AnnotationValue>& b, const std::string& tb, bool descending) {
+  if (a && b) {
+    const int c = compareAnnotationValues(*a, *b);
+    if (c != 0) return descending ? c > 0 : c < 0;
+  } else if (a || b) {
+    return a.has_value();  // missing values last
+  }
+  return ta < tb;
+}
+
+void validate(const AnnotationSearch& search) {
+  for (const auto& c : search.clauses) {
+    if (c.key.empty()) throw BadRequest("an annotation query clause needs a non-empty key");
+    if (c.value.index() == 4) throw BadRequest("blob annotations ('" + c.key + "') cannot be queried");
+  }
+}
+
+std::string AnnotationStore::etag(const std::string& target) { return read(target).etag; }
+
+std::vector<std::string> AnnotationStore::query(const AnnotationQuery& query) {
+  AnnotationSearch s;
+  s.clauses.push_back(AnnotationClause{query.key, query.op, query.value});
+  s.offset = query.offset;
+  s.limit = query.limit;
+  return search(s).targets;
 }
 
 std::vector<std::string> AnnotationStore::targets(const std::string&, uint64_t) {

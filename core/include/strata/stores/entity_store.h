@@ -15,6 +15,12 @@
 // - Ownership: returned values are copies; the store keeps no reference to arguments.
 // - list() pages without loading a whole collection where the backend can; `total` may be
 //   computed by counting.
+// - Queries: an EntityQuery selects the entities whose id starts with `idPrefix` and for which
+//   every filter and every condition holds, orders them by its sort keys (ties by id,
+//   ascending) and returns one page and the total. entityMatches() and compareEntityOrder()
+//   below are the reference; a backend may use indexes or key ranges for what it can answer
+//   from them (rocksdb: idPrefix is one range scan, `id In` point lookups) but must return
+//   exactly what they define.
 // - Filters and sorting follow these rules, which the functions at the end of this header
 //   implement for backends to call:
 //   - Values compare within their kind only: numbers numerically (integers exactly, mixed
@@ -22,9 +28,19 @@
 //     false < true, objects and arrays by their compact JSON text.
 //   - A filter on a missing or null field never holds, except that a filter whose value is
 //     null (an empty Var) tests presence: Eq holds for missing/null fields, Ne for present
-//     ones. A filter whose value is of another kind than the field's never holds.
+//     ones; and IsNull holds exactly for missing/null fields. A filter whose value is of
+//     another kind than the field's never holds.
+//   - In holds if the field equals (as Eq) one of the listed values. Contains holds for a
+//     string field that contains the value (a non-empty string) and for an array field with
+//     an element equal to the value. caseInsensitive makes Eq, Ne, In and Contains (and the
+//     order comparisons) compare strings after Unicode lower-casing (Poco::UTF8::toLower).
+//   - A field is "id", "created", "modified" or "version" (the entity's own), or a path into
+//     the body: dots separate the members of nested objects ("owner.team.name"); a path that
+//     meets a non-object or a missing member is missing. The own names shadow body members
+//     of the same name, and a top-level member whose name holds a dot cannot be filtered on.
 //   - Sorting orders kinds null/missing < boolean < number < string < object/array, so
-//     missing fields come first in ascending order; ties break by id, ascending.
+//     missing fields come first in ascending order unless an EntityOrder says where nulls
+//     go; ties break by id, ascending.
 #include <strata/export.h>
 
 #include <Poco/Dynamic/Var.h>
@@ -48,17 +64,41 @@ struct STRATA_API Entity {
 };
 
 struct STRATA_API EntityFilter {
-  // Top-level field of the body; "id", "created", "modified" and "version" name the
-  // entity's own fields.
+  // "id", "created", "modified" or "version" (the entity's own fields), or a dotted path into
+  // the body ("name", "owner.team.name").
   std::string field;
-  enum class Op { Eq, Ne, Lt, Le, Gt, Ge } op = Op::Eq;
+  enum class Op { Eq, Ne, Lt, Le, Gt, Ge, In, Contains, IsNull } op = Op::Eq;
+  // The operand. In: the candidates, as a Poco::JSON::Array::Ptr or a std::vector<Var>.
+  // IsNull: unused.
   Poco::Dynamic::Var value;
+  bool caseInsensitive = false;  // strings compare lower-cased (every operator but IsNull)
+};
+
+// A boolean expression over filters: a filter, or the And / Or of its operands; negate is a
+// logical NOT of the whole. (UFDL's exact/contains/isnull/compare map to filters, its
+// and/or to And/Or, invert to negate.) And of nothing holds, Or of nothing does not.
+struct STRATA_API EntityCondition {
+  enum class Kind { Filter, And, Or } kind = Kind::Filter;
+  EntityFilter filter;                    // Kind::Filter
+  std::vector<EntityCondition> operands;  // And, Or
+  bool negate = false;
+};
+
+// One sort key.
+struct STRATA_API EntityOrder {
+  std::string field;  // as in EntityFilter
+  bool descending = false;
+  // Default: missing/null values are the smallest (first ascending, last descending).
+  enum class Nulls { Default, First, Last } nulls = Nulls::Default;
 };
 
 struct STRATA_API EntityQuery {
-  std::vector<EntityFilter> filters;  // all must hold
-  std::string sortBy = "id";          // a field as in EntityFilter
+  std::vector<EntityFilter> filters;        // all must hold
+  std::vector<EntityCondition> conditions;  // all must hold too
+  std::string idPrefix;                     // only entities whose id starts with it ("" = all)
+  std::string sortBy = "id";                // one sort key: a field as in EntityFilter
   bool descending = false;
+  std::vector<EntityOrder> orderBy;  // if not empty: the sort keys in turn (sortBy is ignored)
   uint64_t offset = 0;
   uint64_t limit = 100;
 };
@@ -99,6 +139,17 @@ STRATA_API Poco::Dynamic::Var entityField(const std::string& id, int64_t created
 // Whether `field op value` holds.
 STRATA_API bool entityFilterHolds(const Poco::Dynamic::Var& field, EntityFilter::Op op,
                                   const Poco::Dynamic::Var& value);
+// The same, with the filter's options (caseInsensitive).
+STRATA_API bool entityFilterHolds(const Poco::Dynamic::Var& field, const EntityFilter& filter);
+// Whether the entity (or its parts) is selected by the query: idPrefix, filters, conditions.
+STRATA_API bool entityMatches(const Entity& entity, const EntityQuery& query);
+STRATA_API bool entityMatches(const std::string& id, int64_t created, int64_t modified, int64_t version,
+                              const Poco::JSON::Object& body, const EntityQuery& query);
+// The candidates of an In filter's value (a JSON array or a vector of Vars), or nullopt.
+STRATA_API std::optional<std::vector<Poco::Dynamic::Var>> entityFilterList(const Poco::Dynamic::Var& value);
+// Throws BadRequest for a query the contract refuses: an empty field, an In whose value is
+// not a list, a Contains whose value is not a non-empty string or a scalar, an empty sort field.
+STRATA_API void validate(const EntityQuery& query);
 
 // A field's value reduced to what sorting needs: its kind, and the value itself for scalars
 // or its compact JSON text for objects and arrays, so that a key keeps no parsed body alive
@@ -110,5 +161,17 @@ struct STRATA_API EntitySortKey {
 STRATA_API EntitySortKey entitySortKey(const Poco::Dynamic::Var& value);
 // Three-way comparison (<0, 0, >0) in the ascending sort order; ties by id are the caller's.
 STRATA_API int compareEntitySortKeys(const EntitySortKey& a, const EntitySortKey& b);
+
+// The query's sort keys: orderBy, or else {sortBy, descending}.
+STRATA_API std::vector<EntityOrder> entityOrder(const EntityQuery& query);
+// An entity's sort keys under `order`, one per EntityOrder.
+STRATA_API std::vector<EntitySortKey> entitySortKeys(const Entity& entity,
+                                                     const std::vector<EntityOrder>& order);
+// Three-way comparison of two entities' sort keys under `order` (directions and nulls
+// applied); ties by id are the caller's.
+STRATA_API int compareEntityOrder(const std::vector<EntitySortKey>& a, const std::vector<EntitySortKey>& b,
+                                  const std::vector<EntityOrder>& order);
+// True if the order is by id alone (the key order of a store that keeps entities by id).
+STRATA_API bool entityOrderIsById(const std::vector<EntityOrder>& order);
 
 }  // namespace strata
