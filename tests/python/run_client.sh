@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# examples/slycat_client.py against a real server: the slycat and hdf plugins, arrays in .h5
-# files (hdf5 backend), models in RocksDB, a user of the users file. The script writes and reads
-# with Slycat's client conventions, reads the values through the hdf plugin, and opens the .h5
-# with h5py (Debian's /usr/bin/python3).
+# Runs one of the example clients (examples/*_client.py, Debian's /usr/bin/python3 with
+# python3-requests, -numpy and -h5py) against a real server started here: 127.0.0.1 on a port the
+# server picks, a users file with the user alice, and the configuration lines given.
 #
-#   slycat_client_test.sh <build dir> <source dir>
+#   run_client.sh <build dir> <source dir> KEY=VALUE... -- <script> [script args...]
+#
+# Each KEY=VALUE is a configuration line; "@WORK" in them and in the script's arguments stands
+# for the test's temporary directory. The script gets --url, --user and --password first.
 set -euo pipefail
 
 BUILD=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
+shift 2
 WORK=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -32,14 +35,20 @@ server.address = 127.0.0.1
 server.port = 0
 server.portFile = $WORK/port
 plugins.path = $BUILD/lib/strata/plugins
-plugins.load = slycat, hdf
 auth.anonymous = true
 auth.usersFile = $WORK/users
-stores.arrays.default.backend = hdf5
-stores.arrays.default.path = $WORK/hdf
-stores.entities.default.backend = rocksdb
-stores.entities.default.path = $WORK/db
 PROPS
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+  echo "${1//@WORK/$WORK}" >>"$WORK/strata.properties"
+  shift
+done
+[ "$#" -gt 1 ] || fail "usage: run_client.sh <build dir> <source dir> KEY=VALUE... -- <script> [args...]"
+shift
+script=$1
+shift
+args=()
+for a in "$@"; do args+=("${a//@WORK/$WORK}"); done
+
 "$BUILD/bin/strata-server" --config "$WORK/strata.properties" >"$WORK/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
@@ -49,5 +58,5 @@ for _ in $(seq 100); do
 done
 [ -s "$WORK/port" ] || fail "the server did not start listening"
 
-/usr/bin/python3 "$SRC/examples/slycat_client.py" --url "http://127.0.0.1:$(cat "$WORK/port")" \
-  --user alice --password wonderland --hdf --h5-root "$WORK/hdf" || fail "examples/slycat_client.py"
+/usr/bin/python3 "$SRC/$script" --url "http://127.0.0.1:$(cat "$WORK/port")" --user alice --password wonderland \
+  "${args[@]}" || fail "$script"
