@@ -52,7 +52,12 @@ strata::AnnotationClause clause(const std::string& text) {
   c.key = parts[0];
   const std::string& op = parts[1];
   using Op = strata::AnnotationOp;
-  c.op = op == "==" ? Op::Eq : op == "!=" ? Op::Ne : op == "<" ? Op::Lt : op == "<=" ? Op::Le : op == ">" ? Op::Gt : Op::Ge;
+  c.op = op == "=="   ? Op::Eq
+         : op == "!=" ? Op::Ne
+         : op == "<"  ? Op::Lt
+         : op == "<=" ? Op::Le
+         : op == ">"  ? Op::Gt
+                      : Op::Ge;
   if (parts[2] == "string")
     c.value = parts[3];
   else if (parts[2] == "long")
@@ -65,7 +70,8 @@ strata::AnnotationClause clause(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 7) die("usage: PLUGIN-DIR BACKEND PATH search PREFIX SECONDS CLAUSE... | replace TARGET SECONDS");
+  if (argc < 7)
+    die("usage: PLUGIN-DIR BACKEND PATH search PREFIX SECONDS CLAUSE... | replace TARGET SECONDS");
   const std::string backend = argv[2], path = argv[3], mode = argv[4];
   Poco::AutoPtr<Poco::Util::MapConfiguration> config = new Poco::Util::MapConfiguration;
   config->setString("stores.annotations.bench.backend", backend);

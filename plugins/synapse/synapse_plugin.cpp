@@ -24,9 +24,7 @@ class SynapsePlugin : public EndpointPlugin {
     ctx_.tokenPlaces.queryParameters = {"access_token"};
   }
 
-  void registerRoutes(RouteRegistry& routes) override {
-    routes.setErrorRenderer(synapseErrors());
-  }
+  void registerRoutes(RouteRegistry& routes) override { routes.setErrorRenderer(synapseErrors()); }
 
  private:
   Context ctx_;
