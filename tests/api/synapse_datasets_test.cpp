@@ -123,6 +123,17 @@ TEST_P(SynapseDatasets, UpdateNeedsTheEtagAndMakesANewOne) {
   // No etag: 400.
   r = req("PUT", path, R"({"name":"x"})");
   EXPECT_NE(reason(r, 400).find("Missing header 'ETag'"), std::string::npos) << r.body;
+  // An empty one counts as none (it must not make the write unconditional).
+  for (const std::string empty : {"", "\"\""}) {
+    r = req("PUT", path, R"({"name":"x"})", withEtag(kAlice, empty));
+    EXPECT_NE(reason(r, 400).find("Missing header 'ETag'"), std::string::npos) << r.body;
+    r = req("PUT", path, R"({"name":"x"})",
+            Headers{{"Authorization", kAlice.at("Authorization")}, {"If-Match", empty}});
+    EXPECT_NE(reason(r, 400).find("Missing header 'ETag'"), std::string::npos) << r.body;
+  }
+  // A stale etag with a bad body: the body is refused first (400), as 2011 decoded it first.
+  r = req("PUT", path, R"({"BOGUS":1})", withEtag(kAlice, etag));
+  EXPECT_NE(reason(r, 400).find("BOGUS"), std::string::npos);
 
   // If-Match, quoted or not, works as the ETag header.
   r = req("PUT", path, R"({"name":"quoted"})",
