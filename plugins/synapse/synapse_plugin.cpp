@@ -24,7 +24,12 @@ class SynapsePlugin : public EndpointPlugin {
     ctx_.tokenPlaces.queryParameters = {"access_token"};
   }
 
-  void registerRoutes(RouteRegistry& routes) override { routes.setErrorRenderer(synapseErrors()); }
+  void registerRoutes(RouteRegistry& routes) override {
+    routes.setErrorRenderer(synapseErrors());
+    addDatasetRoutes(routes, ctx_);
+    addLayerRoutes(routes, ctx_);
+    addSessionRoutes(routes, ctx_);
+  }
 
  private:
   Context ctx_;
