@@ -71,7 +71,9 @@ std::string layerEntityId(const std::string& datasetId, const std::string& layer
   return datasetId + "/" + layerId;
 }
 
-std::string datasetUri(const std::string& datasetId) { return std::string(kPrefix) + "/dataset/" + datasetId; }
+std::string datasetUri(const std::string& datasetId) {
+  return std::string(kPrefix) + "/dataset/" + datasetId;
+}
 std::string layerUri(const std::string& datasetId, const std::string& layerId) {
   return datasetUri(datasetId) + "/layer/" + layerId;
 }
@@ -113,7 +115,8 @@ int64_t parseDate(const Poco::Dynamic::Var& value, const std::string& field) {
     } catch (const Poco::Exception&) {
     }
   }
-  throw BadRequest("'" + field + "' must be a date: epoch milliseconds or an RFC 3339 date such as 2011-01-31 or " +
+  throw BadRequest("'" + field +
+                   "' must be a date: epoch milliseconds or an RFC 3339 date such as 2011-01-31 or " +
                    "2011-01-31T22:00:00");
 }
 
@@ -163,7 +166,8 @@ Paging parsePaging(const Request& req) {
 Poco::JSON::Object::Ptr pageJson(const std::string& basePath, const Paging& paging, uint64_t total,
                                  const Poco::JSON::Array::Ptr& results) {
   const std::string sortSuffix =
-      paging.sort == "NONE" ? "" : "&sort=" + paging.sort + "&ascending=" + (paging.ascending ? "true" : "false");
+      paging.sort == "NONE" ? ""
+                            : "&sort=" + paging.sort + "&ascending=" + (paging.ascending ? "true" : "false");
   Poco::JSON::Object::Ptr links = new Poco::JSON::Object;
   if (paging.offset > 1) {
     const uint64_t previous = paging.offset > paging.limit ? paging.offset - paging.limit : 1;

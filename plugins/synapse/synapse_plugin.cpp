@@ -26,6 +26,8 @@ class SynapsePlugin : public EndpointPlugin {
 
   void registerRoutes(RouteRegistry& routes) override {
     routes.setErrorRenderer(synapseErrors());
+    addAnnotationRoutes(routes, ctx_);
+    addQueryRoutes(routes, ctx_);
   }
 
  private:
