@@ -47,6 +47,9 @@ bool excludedMember(const std::string& name) {
          name == "preview" || name == "locations" || name == "id";
 }
 
+// Where a field is in the stored record: the creation date is the entity's own "created".
+std::string storedField(const std::string& name) { return name == "creationDate" ? "created" : name; }
+
 constexpr const char* kLayerRule =
     "java.lang.IllegalArgumentException: Layer queries must include a 'WHERE dataset.id == <the id>' clause";
 
@@ -187,7 +190,7 @@ Plan plan(const ParsedQuery& q) {
     }
     if (fields.count(c.field.name)) {
       EntityFilter f;
-      f.field = c.field.name;
+      f.field = storedField(c.field.name);
       f.op = entityOp(c.op);
       f.value = entityValue(c.value, c.field.name);
       if (p.layers && f.field == "id") {
@@ -210,8 +213,9 @@ Plan plan(const ParsedQuery& q) {
     if (p.layers && q.orderBy->qualifier == "dataset") {
       p.order = Plan::Order::None;  // every layer has the same dataset
     } else {
-      p.order = fields.count(q.orderBy->name) ? Plan::Order::Field : Plan::Order::Annotation;
-      p.orderName = q.orderBy->name;
+      const bool field = fields.count(q.orderBy->name) > 0;
+      p.order = field ? Plan::Order::Field : Plan::Order::Annotation;
+      p.orderName = field ? storedField(q.orderBy->name) : q.orderBy->name;
     }
     p.descending = q.descending;
   }

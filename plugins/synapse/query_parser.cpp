@@ -191,8 +191,8 @@ class Parser {
     }
     if (peek().kind != Tok::End) {
       std::string expected;
-      if (q.where.empty() && !q.orderBy && !haveLimit && !haveOffset) expected = "'where', ";
-      if (!q.orderBy && !haveLimit && !haveOffset) expected += "'and', 'order by', ";
+      const bool tail = q.orderBy || haveLimit || haveOffset;
+      if (!tail) expected = q.where.empty() ? "'where', 'order by', " : "'and', 'order by', ";
       if (!haveLimit) expected += "'limit', ";
       if (!haveOffset) expected += "'offset', ";
       fail(expected + "or the end of the query");
