@@ -26,6 +26,9 @@ class SynapsePlugin : public EndpointPlugin {
 
   void registerRoutes(RouteRegistry& routes) override {
     routes.setErrorRenderer(synapseErrors());
+    addDatasetRoutes(routes, ctx_);
+    addLayerRoutes(routes, ctx_);
+    addSessionRoutes(routes, ctx_);
     addAnnotationRoutes(routes, ctx_);
     addQueryRoutes(routes, ctx_);
   }
