@@ -21,7 +21,8 @@ class SynapseConcurrency : public SynapseServer {
 };
 
 TEST_P(SynapseConcurrency, SixteenWritersLoseNoIncrement) {
-  const std::string did = createDataset(R"({"name":"counter","description":"0"})")->getValue<std::string>("id");
+  const std::string did =
+      createDataset(R"({"name":"counter","description":"0"})")->getValue<std::string>("id");
   const std::string datasetPath = "/repo/v1/dataset/" + did;
   const std::string annotationsPath = datasetPath + "/annotations";
   auto r = req("PUT", annotationsPath, R"({"longAnnotations": {"count": [0]}})", withEtag(kAlice, "0"));
@@ -71,8 +72,9 @@ TEST_P(SynapseConcurrency, SixteenWritersLoseNoIncrement) {
   ASSERT_EQ(failures.load(), 0);
 
   auto check = [&] {
-    EXPECT_EQ(getObject(annotationsPath)->getObject("longAnnotations")->getArray("count")->getElement<int64_t>(0),
-              kWriters * kIncrements);
+    EXPECT_EQ(
+        getObject(annotationsPath)->getObject("longAnnotations")->getArray("count")->getElement<int64_t>(0),
+        kWriters * kIncrements);
     EXPECT_EQ(getObject(datasetPath)->getValue<std::string>("description"),
               std::to_string(kWriters * kIncrements));
   };

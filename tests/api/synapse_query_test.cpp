@@ -30,11 +30,12 @@ class SynapseQuery : public SynapseServer {
       ids_[row.name] = did;
       if (!row.species) continue;
       const std::string path = "/repo/v1/dataset/" + did + "/annotations";
-      const auto r = req("PUT", path,
-                         std::string(R"({"stringAnnotations": {"Species": [")") + row.species +
-                             R"("], "Disease": [")" + row.disease + R"("]}, "longAnnotations": {"Number of Samples": [)" +
-                             std::to_string(row.samples) + R"(]}, "dateAnnotations": {"Published": ["2011-01-15"]}})",
-                         withEtag(kAlice, "0"));
+      const auto r =
+          req("PUT", path,
+              std::string(R"({"stringAnnotations": {"Species": [")") + row.species + R"("], "Disease": [")" +
+                  row.disease + R"("]}, "longAnnotations": {"Number of Samples": [)" +
+                  std::to_string(row.samples) + R"(]}, "dateAnnotations": {"Published": ["2011-01-15"]}})",
+              withEtag(kAlice, "0"));
       ASSERT_EQ(r.status, 200) << r.body;
     }
   }
@@ -79,7 +80,8 @@ TEST_P(SynapseQuery, AllDatasetsAndTheResultShape) {
   EXPECT_EQ(row->getArray("dataset.Species")->getElement<std::string>(0), "Human");
   EXPECT_EQ(row->getArray("dataset.Number of Samples")->getElement<int64_t>(0), 300);
   EXPECT_EQ(row->getArray("dataset.Published")->getElement<int64_t>(0), 1295049600000LL);
-  for (const char* excluded : {"dataset.uri", "dataset.etag", "dataset.annotations", "dataset.layer", "uri", "id"})
+  for (const char* excluded :
+       {"dataset.uri", "dataset.etag", "dataset.annotations", "dataset.layer", "uri", "id"})
     EXPECT_FALSE(row->has(excluded)) << excluded;
 }
 
@@ -87,7 +89,8 @@ TEST_P(SynapseQuery, FieldClauses) {
   EXPECT_EQ(names(query("select * from dataset where dataset.name == \"Beta\"")), Names{"Beta"});
   EXPECT_EQ(names(query("select * from dataset where name > \"Delta\" order by name")),
             (Names{"Epsilon", "Gamma"}));
-  EXPECT_EQ(names(query("select * from dataset where dataset.id == \"" + ids_["Gamma"] + "\"")), Names{"Gamma"});
+  EXPECT_EQ(names(query("select * from dataset where dataset.id == \"" + ids_["Gamma"] + "\"")),
+            Names{"Gamma"});
   EXPECT_EQ(total(query("select * from dataset where creationDate > \"2000-01-01\"")), 5u);
   EXPECT_EQ(total(query("select * from dataset where creationDate < \"2000-01-01\"")), 0u);
   EXPECT_EQ(total(query("select * from dataset where version == \"0.0.1\" and name != \"Alpha\"")), 4u);
@@ -115,8 +118,9 @@ TEST_P(SynapseQuery, AnnotationClauses) {
   EXPECT_EQ(names(query("select * from dataset where dataset.Species == \"Human\" and dataset.Disease == "
                         "\"Cancer\" order by name desc limit 10 offset 1")),
             (Names{"Beta", "Alpha"}));
-  EXPECT_EQ(names(query("select * from dataset where \"Number of Samples\" >= 300 order by \"Number of Samples\"")),
-            (Names{"Alpha", "Delta", "Gamma"}));
+  EXPECT_EQ(
+      names(query("select * from dataset where \"Number of Samples\" >= 300 order by \"Number of Samples\"")),
+      (Names{"Alpha", "Delta", "Gamma"}));
   EXPECT_EQ(names(query("select * from dataset where dataset.\"Number of Samples\" < 300")), Names{"Beta"});
   EXPECT_EQ(total(query("select * from dataset where Species != \"Human\"")), 1u);
   EXPECT_EQ(total(query("select * from dataset where Species == \"Martian\"")), 0u);
@@ -127,10 +131,12 @@ TEST_P(SynapseQuery, AnnotationClauses) {
 }
 
 TEST_P(SynapseQuery, FieldAndAnnotationClausesTogether) {
-  EXPECT_EQ(names(query("select * from dataset where Species == \"Human\" and name != \"Alpha\" order by name")),
-            (Names{"Beta", "Delta"}));
-  auto a = query("select * from dataset where Species == \"Human\" and name != \"Alpha\" order by \"Number of "
-                 "Samples\" desc limit 1");
+  EXPECT_EQ(
+      names(query("select * from dataset where Species == \"Human\" and name != \"Alpha\" order by name")),
+      (Names{"Beta", "Delta"}));
+  auto a = query(
+      "select * from dataset where Species == \"Human\" and name != \"Alpha\" order by \"Number of "
+      "Samples\" desc limit 1");
   EXPECT_EQ(total(a), 2u);
   EXPECT_EQ(names(a), Names{"Delta"});
   a = query("select * from dataset where Disease == \"Cancer\" order by name limit 2 offset 2");
@@ -155,7 +161,8 @@ TEST_P(SynapseQuery, OrderLimitOffsetAndTotals) {
   a = query("select * from dataset order by \"Number of Samples\" limit 2 offset 4");
   EXPECT_EQ(names(a), (Names{"Gamma", "Epsilon"}));
   // the + of a form-encoded query is a space
-  const auto r = req("GET", "/repo/v1/query?query=select+*+from+dataset+where+name+==+%22Gamma%22", "", kAnonymous);
+  const auto r =
+      req("GET", "/repo/v1/query?query=select+*+from+dataset+where+name+==+%22Gamma%22", "", kAnonymous);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(names(parse(r)), Names{"Gamma"});
 }
@@ -184,7 +191,8 @@ TEST_P(SynapseQuery, LayerQueries) {
   EXPECT_EQ(total(query("select * from layer where dataset.id == \"nope\"")), 0u);
   // the rule
   const std::string rule =
-      "java.lang.IllegalArgumentException: Layer queries must include a 'WHERE dataset.id == <the id>' clause";
+      "java.lang.IllegalArgumentException: Layer queries must include a 'WHERE dataset.id == <the id>' "
+      "clause";
   EXPECT_EQ(error("select * from layer"), rule);
   EXPECT_EQ(error("select * from layer where name == \"expression\""), rule);
   EXPECT_EQ(error("select * from layer where dataset.id != \"" + did + "\""), rule);
@@ -200,9 +208,10 @@ TEST_P(SynapseQuery, Errors) {
   EXPECT_EQ(error("select * from dataset offset 0"), "pagination offset must be 1 or greater");
   EXPECT_EQ(error("select * from dataset where dataset.Species == \"Human\" & "),
             "Lexical error at line 1, column 56. Encountered: \"&\"");
-  EXPECT_EQ(error("select * from dataset where a == 1 or b == 2"),
-            "Syntax error at line 1, column 36: found 'or', expected 'and', 'order by', 'limit', 'offset', or the "
-            "end of the query");
+  EXPECT_EQ(
+      error("select * from dataset where a == 1 or b == 2"),
+      "Syntax error at line 1, column 36: found 'or', expected 'and', 'order by', 'limit', 'offset', or the "
+      "end of the query");
   EXPECT_NE(error("select * from datasets").find("column 15"), std::string::npos);
   EXPECT_NE(error("").find("empty"), std::string::npos);
   EXPECT_NE(reason(req("GET", "/repo/v1/query", "", kAnonymous), 400).find("'query' parameter"),

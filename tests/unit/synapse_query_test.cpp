@@ -175,6 +175,12 @@ TEST(SynapseQueryParser, SyntaxErrorsNameTheColumnAndWhatWasExpected) {
   EXPECT_NE(
       errorOf("select * from dataset where").find("column 28: found the end of the query, expected a field"),
       std::string::npos);
+  EXPECT_EQ(
+      errorOf("select * from dataset foo"),
+      "Syntax error at line 1, column 23: found 'foo', expected 'where', 'order by', 'limit', 'offset', or "
+      "the end of the query");
+  EXPECT_EQ(errorOf("select * from dataset order by a limit 1 \"x\""),
+            "Syntax error at line 1, column 42: found \"x\", expected 'offset', or the end of the query");
   EXPECT_NE(errorOf("select * from dataset where a").find("expected an operator"), std::string::npos);
   EXPECT_NE(errorOf("select * from dataset where a == ").find("expected a value"), std::string::npos);
   EXPECT_NE(errorOf("select * from dataset where a == b").find("column 34: found 'b', expected a value"),
