@@ -284,10 +284,10 @@ void putAnnotations(Context& ctx, Request& req, Response& res, bool layer) {
   if (!req.hasBody()) throw BadRequest("No content to map to Object due to end of input");
   const Poco::JSON::Object::Ptr body = req.jsonObject(ctx.maxJsonBytes);
   const std::vector<Annotation> all = decodeAnnotations(*body);
-  // An etag the target never had (another resource's, a stale one) fails the compare-and-set.
-  const std::string ifMatch = etag.empty() ? std::string("\x01") : etag;
+  // requestEtag() refuses an empty etag, which would make the write unconditional. An etag the
+  // target does not have (another resource's, a stale one) fails the compare-and-set.
   try {
-    ctx.annotations->replaceAll(s.target, all, ifMatch);
+    ctx.annotations->replaceAll(s.target, all, etag);
   } catch (const PreconditionFailed&) {
     throw PreconditionFailed(conflictReason(s.id));
   }

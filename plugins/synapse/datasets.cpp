@@ -72,7 +72,6 @@ void updateDataset(Context& ctx, Request& req, Response& res) {
   const Entity old = findDataset(ctx, id);
   checkWriter(req.principal(), *old.body);
   const std::string etag = requestEtag(req);
-  if (etag != old.etag) throw PreconditionFailed(conflictReason(id));
   const Poco::JSON::Object::Ptr in = readJsonBody(req, ctx.maxJsonBytes);
   Poco::JSON::Object::Ptr body = decodeModel(datasetModel(), *in);
   body->set("creator", old.body->has("creator") ? old.body->get("creator") : Poco::Dynamic::Var());

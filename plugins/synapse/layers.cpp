@@ -138,7 +138,6 @@ void updateLayer(Context& ctx, Request& req, Response& res) {
   writableDataset(ctx, req);
   const Entity old = findLayer(ctx, did, lid);
   const std::string etag = requestEtag(req);
-  if (etag != old.etag) throw PreconditionFailed(conflictReason(lid));
   const Poco::JSON::Object::Ptr in = readJsonBody(req, ctx.maxJsonBytes);
   const Poco::JSON::Object::Ptr body = decodeModel(layerModel(), *in);
   Entity e;

@@ -127,6 +127,8 @@ std::string requestEtag(const Request& req) {
   std::string e = *etag;
   if (e.rfind("W/", 0) == 0) e.erase(0, 2);
   if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
+  // An empty etag would make the store's conditional write unconditional: it counts as none.
+  if (e.empty()) throw BadRequest("Missing header 'ETag' of type [java.lang.Integer]");
   return e;
 }
 

@@ -78,7 +78,8 @@ std::string conflictReason(const std::string& id);
 int64_t parseDate(const Poco::Dynamic::Var& value, const std::string& field);
 
 // ---- ETags: the request's etag from the `ETag` header (as 2011 clients send it) or
-// `If-Match` (quoted or not). BadRequest "Missing header 'ETag'" if neither is present.
+// `If-Match` (quoted or not). BadRequest "Missing header 'ETag'" if neither is present, or if
+// the etag is empty ("" or `""`), which a conditional write would take as unconditional.
 std::string requestEtag(const Request& req);
 // Sets the ETag response header (unquoted, as in 2011).
 void setEtag(Response& res, const std::string& etag);

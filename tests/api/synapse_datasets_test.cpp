@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <regex>
 #include <sstream>
 #include <set>
@@ -121,6 +123,17 @@ TEST_P(SynapseDatasets, UpdateNeedsTheEtagAndMakesANewOne) {
   // No etag: 400.
   r = req("PUT", path, R"({"name":"x"})");
   EXPECT_NE(reason(r, 400).find("Missing header 'ETag'"), std::string::npos) << r.body;
+  // An empty one counts as none (it must not make the write unconditional).
+  for (const std::string empty : {"", "\"\""}) {
+    r = req("PUT", path, R"({"name":"x"})", withEtag(kAlice, empty));
+    EXPECT_NE(reason(r, 400).find("Missing header 'ETag'"), std::string::npos) << r.body;
+    r = req("PUT", path, R"({"name":"x"})",
+            Headers{{"Authorization", kAlice.at("Authorization")}, {"If-Match", empty}});
+    EXPECT_NE(reason(r, 400).find("Missing header 'ETag'"), std::string::npos) << r.body;
+  }
+  // A stale etag with a bad body: the body is refused first (400), as 2011 decoded it first.
+  r = req("PUT", path, R"({"BOGUS":1})", withEtag(kAlice, etag));
+  EXPECT_NE(reason(r, 400).find("BOGUS"), std::string::npos);
 
   // If-Match, quoted or not, works as the ETag header.
   r = req("PUT", path, R"({"name":"quoted"})",
@@ -139,6 +152,43 @@ TEST_P(SynapseDatasets, UpdateNeedsTheEtagAndMakesANewOne) {
   // Unknown ids.
   r = req("PUT", "/repo/v1/dataset/nosuch", R"({"name":"x"})", withEtag(kAlice, etag3));
   EXPECT_EQ(reason(r, 404), kNotFound);
+}
+
+// Writers doing GET, change, PUT with the etag and retrying on 412 lose no update.
+TEST_P(SynapseDatasets, ConcurrentWritersLoseNoUpdate) {
+  startServer();
+  const std::string id = newDataset();
+  const std::string path = "/repo/v1/dataset/" + id;
+  constexpr int kWriters = 4, kIncrements = 10;
+  std::atomic<int> conflicts{0}, failures{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < kIncrements; ++i) {
+        for (;;) {
+          const auto g = req("GET", path);
+          if (g.status != 200) {
+            ++failures;
+            return;
+          }
+          const auto d = parse(g);
+          const int n = d->has("status") ? std::stoi(d->getValue<std::string>("status")) : 0;
+          const auto r = req("PUT", path, R"({"name":"counter","status":")" + std::to_string(n + 1) + R"("})",
+                             withEtag(kAlice, g.header("ETag")));
+          if (r.status == 200) break;
+          if (r.status != 412) {
+            ++failures;
+            return;
+          }
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(getObject(path)->getValue<std::string>("status"), std::to_string(kWriters * kIncrements))
+      << conflicts.load() << " conflicts";
 }
 
 TEST_P(SynapseDatasets, OnlyTheCreatorOrAnAdminChangesAndForbiddenComesBeforePreconditionFailed) {
@@ -227,6 +277,24 @@ TEST_P(SynapseDatasets, BodiesAreStrict) {
   const auto g = getObject(path);
   EXPECT_EQ(g->getValue<std::string>("name"), "x");
   EXPECT_EQ(g->getValue<std::string>("etag"), etag);
+}
+
+TEST_P(SynapseDatasets, BodiesAreBoundedAndAnonymousReadsFollowTheConfiguration) {
+  startServer({{"plugins.synapse.maxJsonBytes", "1K"}, {"auth.anonymous", "false"}});
+  const std::string id = newDataset();
+  const std::string big = R"({"name":"big","description":")" + std::string(2000, 'x') + R"("})";
+  auto r = req("POST", "/repo/v1/dataset", big);
+  EXPECT_EQ(r.status, 413) << r.body;
+  const auto d = getObject("/repo/v1/dataset/" + id);
+  r = req("PUT", "/repo/v1/dataset/" + id, big, withEtag(kAlice, d->getValue<std::string>("etag")));
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_EQ(getObject("/repo/v1/dataset/" + id)->getValue<std::string>("etag"),
+            d->getValue<std::string>("etag"));
+  EXPECT_EQ(getObject("/repo/v1/dataset")->getValue<int>("totalNumberOfResults"), 1);
+  // Without auth.anonymous, reads need a user too.
+  EXPECT_EQ(req("GET", "/repo/v1/dataset/" + id, "", kAnonymous).status, 401);
+  EXPECT_EQ(req("GET", "/repo/v1/dataset", "", kAnonymous).status, 401);
+  EXPECT_EQ(req("GET", "/repo/v1/dataset/" + id, "", kBob).status, 200);
 }
 
 TEST_P(SynapseDatasets, DatesComeInBothFormsAndGoOutAsEpochMilliseconds) {
