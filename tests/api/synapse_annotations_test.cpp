@@ -164,6 +164,13 @@ TEST_P(SynapseAnnotations, EtagFlow) {
   // no etag: 400
   r = req("PUT", path, R"({"stringAnnotations": {"a": ["2"]}})");
   EXPECT_NE(reason(r, 400).find("Missing header 'ETag'"), std::string::npos);
+  // an empty etag counts as none (it would make the write unconditional)
+  EXPECT_NE(
+      reason(put(path, R"({"stringAnnotations": {"a": ["2"]}})", ""), 400).find("Missing header 'ETag'"),
+      std::string::npos);
+  EXPECT_NE(
+      reason(put(path, R"({"stringAnnotations": {"a": ["2"]}})", "\"\""), 400).find("Missing header 'ETag'"),
+      std::string::npos);
   // If-Match, quoted or not
   Headers h = kAlice;
   h["If-Match"] = "\"" + e1 + "\"";
