@@ -206,6 +206,11 @@ Plan plan(const ParsedQuery& q) {
                                                  ? c.value.text
                                                  : f.value.convert<std::string>());
       }
+      if (f.field == "id" && f.op == EntityFilter::Op::Eq && f.value.isString()) {
+        // `id == x` as `id In [x]`: a point lookup rather than a scan of the collection
+        f.op = EntityFilter::Op::In;
+        f.value = std::vector<Poco::Dynamic::Var>{f.value};
+      }
       if (shadowed(c.field.name))
         p.bodyFilters.push_back(std::move(f));
       else
