@@ -29,6 +29,8 @@ class SynapsePlugin : public EndpointPlugin {
     addDatasetRoutes(routes, ctx_);
     addLayerRoutes(routes, ctx_);
     addSessionRoutes(routes, ctx_);
+    addAnnotationRoutes(routes, ctx_);
+    addQueryRoutes(routes, ctx_);
   }
 
  private:
