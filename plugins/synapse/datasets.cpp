@@ -17,6 +17,7 @@ const char* const kListPath = "/repo/v1/dataset";
 // preview {"id","type","uri"} per layer.
 Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& e) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object(*e.body);
+  showStoredNames(*o);
   o->set("id", e.id);
   o->set("uri", datasetUri(e.id));
   o->set("etag", e.etag);

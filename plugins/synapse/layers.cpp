@@ -48,6 +48,7 @@ Poco::JSON::Object::Ptr layerJson(const Context& ctx, const Entity& e) {
   const std::string lid = e.id.substr(slash + 1);
   const std::string uri = layerUri(did, lid);
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object(*e.body);
+  showStoredNames(*o);
   o->set("id", lid);
   o->set("uri", uri);
   o->set("etag", e.etag);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "query_parser.h"
+#include "synapse_model.h"
 #include "synapse_common.h"
 
 namespace strata::synapse {
@@ -47,11 +48,11 @@ bool excludedMember(const std::string& name) {
          name == "preview" || name == "locations" || name == "id";
 }
 
-// Where a field is in the stored record: the creation date is the entity's own "created".
-std::string storedField(const std::string& name) { return name == "creationDate" ? "created" : name; }
-
-// A record member that an entity's own field of the same name hides from EntityQuery.
-bool shadowed(const std::string& name) { return name == "version"; }
+// Where a field is in the stored record: the creation date is the entity's own "created", the
+// record's version its `versionLabel` (synapse_model.h).
+std::string storedField(const std::string& name) {
+  return name == "creationDate" ? "created" : storedName(name);
+}
 
 constexpr const char* kLayerRule =
     "java.lang.IllegalArgumentException: Layer queries must include a 'WHERE dataset.id == <the id>' clause";
@@ -61,10 +62,6 @@ struct Plan {
   std::string datasetId;  // layer queries: the dataset
   bool empty = false;     // a clause on dataset.id that no layer of the dataset can meet
   std::vector<EntityFilter> fieldFilters;
-  // Clauses on, or the order by, a record member that the entity's own field of the same name
-  // shadows in EntityQuery ("version": the store's update count): applied here, in memory.
-  std::vector<EntityFilter> bodyFilters;
-  bool bodyOrder = false;
   std::vector<AnnotationClause> annotationClauses;
   enum class Order { None, Field, Annotation } order = Order::None;
   std::string orderName;  // an entity field or an annotation key
@@ -211,10 +208,7 @@ Plan plan(const ParsedQuery& q) {
         f.op = EntityFilter::Op::In;
         f.value = std::vector<Poco::Dynamic::Var>{f.value};
       }
-      if (shadowed(c.field.name))
-        p.bodyFilters.push_back(std::move(f));
-      else
-        p.fieldFilters.push_back(std::move(f));
+      p.fieldFilters.push_back(std::move(f));
     } else {
       AnnotationClause a;
       a.key = c.field.name;
@@ -231,7 +225,6 @@ Plan plan(const ParsedQuery& q) {
       const bool field = fields.count(q.orderBy->name) > 0;
       p.order = field ? Plan::Order::Field : Plan::Order::Annotation;
       p.orderName = field ? storedField(q.orderBy->name) : q.orderBy->name;
-      p.bodyOrder = field && shadowed(q.orderBy->name);
     }
     p.descending = q.descending;
   }
@@ -251,7 +244,6 @@ class Executor {
   // The page of entities and the total.
   std::pair<std::vector<Entity>, uint64_t> run() {
     if (p_.empty) return {{}, 0};
-    if (!p_.bodyFilters.empty() || p_.bodyOrder) return runInMemory();
     const bool noFields = p_.fieldFilters.empty();
     if (p_.annotationClauses.empty() && p_.order != Plan::Order::Annotation) {
       // Fields only: one entity query.
@@ -311,47 +303,6 @@ class Executor {
   }
 
  private:
-  // Every candidate without the shadowed clauses and order, then those here, then the page.
-  std::pair<std::vector<Entity>, uint64_t> runInMemory() {
-    Plan all = p_;
-    all.bodyFilters.clear();
-    all.offset = 0;
-    all.limit = kAll;
-    if (all.bodyOrder) {
-      all.bodyOrder = false;
-      all.order = Plan::Order::None;
-    }
-    std::vector<Entity> hits = Executor(ctx_, all).run().first;
-    auto member = [&](const Entity& e) {
-      return e.body->has(p_.orderName) ? e.body->get(p_.orderName) : Poco::Dynamic::Var();
-    };
-    std::vector<Entity> kept;
-    for (Entity& e : hits) {
-      bool ok = true;
-      for (const EntityFilter& f : p_.bodyFilters) {
-        const Poco::Dynamic::Var v = e.body->has(f.field) ? e.body->get(f.field) : Poco::Dynamic::Var();
-        ok = ok && entityFilterHolds(v, f);
-      }
-      if (ok) kept.push_back(std::move(e));
-    }
-    if (p_.bodyOrder) {
-      std::vector<std::pair<EntitySortKey, std::size_t>> keyed;
-      for (std::size_t i = 0; i < kept.size(); ++i) keyed.emplace_back(entitySortKey(member(kept[i])), i);
-      std::sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
-        const int c = compareEntitySortKeys(x.first, y.first);
-        if (c != 0) return p_.descending ? c > 0 : c < 0;
-        return kept[x.second].id < kept[y.second].id;
-      });
-      std::vector<Entity> sorted;
-      for (const auto& k : keyed) sorted.push_back(std::move(kept[k.second]));
-      kept = std::move(sorted);
-    }
-    std::vector<Entity> page;
-    for (uint64_t i = p_.offset; i < kept.size() && page.size() < p_.limit; ++i)
-      page.push_back(std::move(kept[i]));
-    return {std::move(page), kept.size()};
-  }
-
   const char* collection() const { return p_.layers ? kLayers : kDatasets; }
 
   EntityQuery entityQuery(const std::vector<Poco::Dynamic::Var>& ids, uint64_t offset, uint64_t limit) const {
@@ -365,7 +316,7 @@ class Executor {
       in.value = ids;
       q.filters.push_back(std::move(in));
     }
-    if (p_.order == Plan::Order::Field && !p_.bodyOrder) {
+    if (p_.order == Plan::Order::Field) {
       q.sortBy = p_.orderName;
       q.descending = p_.descending;
     }
@@ -402,7 +353,9 @@ Poco::JSON::Object::Ptr resultRow(const Context& ctx, const Plan& p, const Entit
   const std::string table = p.layers ? "layer." : "dataset.";
   Poco::JSON::Object::Ptr row = new Poco::JSON::Object;
   row->set(table + "id", p.layers ? e.id.substr(p.datasetId.size() + 1) : e.id);
-  for (const auto& [name, value] : *e.body) {
+  Poco::JSON::Object record(*e.body);
+  showStoredNames(record);
+  for (const auto& [name, value] : record) {
     if (excludedMember(name)) continue;
     row->set(table + name, value);
   }

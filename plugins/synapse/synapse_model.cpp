@@ -141,8 +141,8 @@ Poco::JSON::Object::Ptr decodeModel(const Model& model, const Poco::JSON::Object
     if (v.isEmpty()) {
       if (f.kind == Kind::LayerType) throw BadRequest("'type' must be one of: E G C");
       if (f.required) throw BadRequest("'" + f.name + "' is a required property for " + model.className);
-      if (f.kind == Kind::String && f.dflt) out->set(f.name, std::string(f.dflt));
-      if (f.kind == Kind::Bool) out->set(f.name, f.boolDefault);
+      if (f.kind == Kind::String && f.dflt) out->set(storedName(f.name), std::string(f.dflt));
+      if (f.kind == Kind::Bool) out->set(storedName(f.name), f.boolDefault);
       continue;
     }
     switch (f.kind) {
@@ -150,25 +150,25 @@ Poco::JSON::Object::Ptr decodeModel(const Model& model, const Poco::JSON::Object
         if (!v.isString()) throw BadRequest("'" + f.name + "' must be a string");
         if (f.required && v.extract<std::string>().empty())
           throw BadRequest("'" + f.name + "' is a required property for " + model.className);
-        out->set(f.name, v.extract<std::string>());
+        out->set(storedName(f.name), v.extract<std::string>());
         break;
       case Kind::LayerType: {
         const std::string t = v.isString() ? v.extract<std::string>() : "";
         if (t != "E" && t != "G" && t != "C") throw BadRequest("'type' must be one of: E G C");
-        out->set(f.name, t);
+        out->set(storedName(f.name), t);
         break;
       }
       case Kind::Date:
-        out->set(f.name, parseDate(v, f.name));
+        out->set(storedName(f.name), parseDate(v, f.name));
         break;
       case Kind::Bool:
         if (!isBool(v)) throw BadRequest("'" + f.name + "' must be true or false");
-        out->set(f.name, v.extract<bool>());
+        out->set(storedName(f.name), v.extract<bool>());
         break;
       case Kind::Long: {
         if (!v.isInteger() || isBool(v)) throw BadRequest("'" + f.name + "' must be an integer");
         try {
-          out->set(f.name, v.convert<int64_t>());
+          out->set(storedName(f.name), v.convert<int64_t>());
         } catch (const Poco::Exception&) {
           throw BadRequest("'" + f.name + "' must be an integer");
         }
@@ -196,6 +196,14 @@ std::string newEntityId() {
   return std::string(head) + random.substr(random.size() - 16);
 }
 
+std::string storedName(const std::string& field) { return field == "version" ? kStoredVersion : field; }
+
+void showStoredNames(Poco::JSON::Object& record) {
+  if (!record.has(kStoredVersion)) return;
+  record.set("version", record.get(kStoredVersion));
+  record.remove(kStoredVersion);
+}
+
 std::vector<EntityOrder> collectionOrder(const Model& model, const std::string& sort, bool ascending) {
   std::vector<EntityOrder> order;
   const auto key = [&](const std::string& field) {
@@ -217,6 +225,7 @@ std::vector<EntityOrder> collectionOrder(const Model& model, const std::string& 
     if (!f || f->kind == Kind::Uri || f->kind == Kind::UriList || f->kind == Kind::Previews || sort == "etag")
       throw BadRequest("cannot sort " + model.className + " by '" + sort + "': not a field of " +
                        model.className);
+    field = storedName(sort);
   }
   key(field);
   if (field != "id") key("id");

@@ -28,6 +28,15 @@ struct Model {
   const Field* find(const std::string& name) const;
 };
 
+// The entities role names the entity's own update count `version` (entity_store.h), which
+// would hide a body member of that name from filters and sorting; so the record's `version`
+// ("0.0.1") is stored as `versionLabel` and shown as `version`.
+inline constexpr const char* kStoredVersion = "versionLabel";
+// The body member a field is stored under.
+std::string storedName(const std::string& field);
+// Renames the stored members of a copy of a body back to the API's names.
+void showStoredNames(Poco::JSON::Object& record);
+
 const Model& datasetModel();
 const Model& layerModel();
 

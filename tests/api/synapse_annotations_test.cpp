@@ -258,6 +258,34 @@ TEST_P(SynapseAnnotations, BadInputIs400AndChangesNothing) {
   expectEveryType(getObject(path));
 }
 
+// Deleting a dataset deletes its annotations and its layers' annotations: a query by them
+// finds nothing afterwards (the annotation search counts what the annotations role holds).
+TEST_P(SynapseAnnotations, DeletingADatasetDeletesItsAnnotations) {
+  const std::string did = newDataset();
+  ASSERT_EQ(put(annotationsPath(did), R"({"stringAnnotations": {"Species": ["Human"]}})",
+                etagOf(annotationsPath(did)))
+                .status,
+            200);
+  const std::string lid = createLayer(did, R"({"name": "l", "type": "E"})")->getValue<std::string>("id");
+  const std::string layerPath = "/repo/v1/dataset/" + did + "/layer/" + lid + "/annotations";
+  ASSERT_EQ(put(layerPath, R"({"stringAnnotations": {"Species": ["Human"]}})", etagOf(layerPath)).status,
+            200);
+  auto count = [&](const std::string& q) {
+    const auto r = req("GET", "/repo/v1/query?query=" + q);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return parse(r)->getValue<uint64_t>("totalNumberOfResults");
+  };
+  EXPECT_EQ(count("select%20*%20from%20dataset%20where%20Species%20==%20%22Human%22"), 1u);
+  EXPECT_EQ(count("select%20*%20from%20layer%20where%20dataset.id%20==%20%22" + did +
+                  "%22%20and%20Species%20==%20%22Human%22"),
+            1u);
+  ASSERT_EQ(req("DELETE", "/repo/v1/dataset/" + did).status, 204);
+  EXPECT_EQ(count("select%20*%20from%20dataset%20where%20Species%20==%20%22Human%22"), 0u);
+  EXPECT_EQ(count("select%20*%20from%20layer%20where%20dataset.id%20==%20%22" + did +
+                  "%22%20and%20Species%20==%20%22Human%22"),
+            0u);
+}
+
 TEST_P(SynapseAnnotations, LayerAnnotations) {
   const std::string did = newDataset();
   const std::string lid = newLayer(did);

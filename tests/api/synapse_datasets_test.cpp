@@ -14,6 +14,7 @@
 #include <atomic>
 #include <thread>
 #include <regex>
+#include <map>
 #include <sstream>
 #include <set>
 #include <string>
@@ -421,6 +422,34 @@ TEST_P(SynapseDatasets, DeleteIsForGoodWithItsLayers) {
   EXPECT_EQ(getObject("/repo/v1/dataset/" + other + "/layer/" + l3)->getValue<std::string>("name"),
             "genetic");
   EXPECT_EQ(getObject("/repo/v1/dataset")->getValue<int>("totalNumberOfResults"), 1);
+}
+
+// `version` is the record's version string, stored apart from the entity store's own update
+// count: sorting by it follows the strings, however often each dataset was updated.
+TEST_P(SynapseDatasets, SortingByVersionFollowsTheRecordsVersion) {
+  startServer();
+  std::map<std::string, std::string> ids;
+  for (const char* v : {"0.0.3", "0.0.1", "0.0.2"})
+    ids[v] =
+        createDataset(std::string(R"({"name": "v", "version": ")") + v + "\"}")->getValue<std::string>("id");
+  // Update 0.0.1 several times: its update count passes the others'.
+  for (int i = 0; i < 3; ++i) {
+    auto d = getObject("/repo/v1/dataset/" + ids["0.0.1"]);
+    d->set("description", "update " + std::to_string(i));
+    std::ostringstream body;
+    d->stringify(body);
+    ASSERT_EQ(req("PUT", "/repo/v1/dataset/" + ids["0.0.1"], body.str(),
+                  withEtag(kAlice, d->getValue<std::string>("etag")))
+                  .status,
+              200);
+  }
+  auto page = getObject("/repo/v1/dataset?sort=version&ascending=true");
+  auto results = page->getArray("results");
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_EQ(results->getObject(0)->getValue<std::string>("version"), "0.0.1");
+  EXPECT_EQ(results->getObject(1)->getValue<std::string>("version"), "0.0.2");
+  EXPECT_EQ(results->getObject(2)->getValue<std::string>("version"), "0.0.3");
+  EXPECT_FALSE(results->getObject(0)->has("versionLabel"));
 }
 
 TEST_P(SynapseDatasets, SchemasDescribeTheFields) {
