@@ -17,7 +17,7 @@
 # WAIT_LOAD (bench_lib.sh), KEEP_WORK=1. The datasets are filled through the HTTP API by
 # /usr/bin/python3 (python3-requests, 8 threads, keep-alive): dataset i has string annotations
 # a0..a4 = "v" + (i * (k + 1)) % 10 and long annotations n0..n4 = (i * (k + 3)) % 1000. The
-# query is `select * from dataset where "a3" == "v7" and "n2" > 500 limit 10`.
+# query is `select * from dataset where "a3" == "v4" and "n2" > 500 limit 10`.
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -48,6 +48,7 @@ server.portFile = $WORK/server.port
 server.accessLog = false
 plugins.path = $PLUGIN_DIR
 plugins.load = admin, synapse
+plugins.admin.blobs = false
 auth.anonymous = true
 auth.usersFile = $WORK/users
 stores.entities.default.backend = rocksdb
@@ -94,7 +95,7 @@ DID=$(cat "$WORK/fill.out")
 FILL_SECONDS=$((SECONDS - FILL_START))
 log "filled in $FILL_SECONDS s; first dataset $DID"
 
-QUERY='select * from dataset where "a3" == "v7" and "n2" > 500 limit 10'
+QUERY='select * from dataset where "a3" == "v4" and "n2" > 500 limit 10'
 QUERY_URL="$BASE/repo/v1/query?query=$(/usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$QUERY")"
 TOTAL=$(curl -sS --fail "$QUERY_URL" | grep -o '"totalNumberOfResults":[0-9]*' | cut -d: -f2)
 log "the query matches $TOTAL datasets"
@@ -131,7 +132,7 @@ wait "$SERVER_PID" 2>/dev/null || true
 cp -r "$WORK/db" "$WORK/db-copy"
 search_rps=() replace_rps=()
 for _ in $(seq "$ROUNDS"); do
-  read -r rate total < <("$STORE_BIN" "$PLUGIN_DIR" rocksdb "$WORK/db-copy" search dataset/ 10 'a3:==:string:v7' 'n2:>:long:500')
+  read -r rate total < <("$STORE_BIN" "$PLUGIN_DIR" rocksdb "$WORK/db-copy" search dataset/ 10 'a3:==:string:v4' 'n2:>:long:500')
   search_rps+=("$rate")
   replace_rps+=("$("$STORE_BIN" "$PLUGIN_DIR" rocksdb "$WORK/db-copy" replace "dataset/$DID" 5)")
 done
