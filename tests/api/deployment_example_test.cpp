@@ -141,7 +141,7 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
     if (key.rfind("server.", 0) == 0) continue;  // the test picks address and port
     cfg[key] = value;
   }
-  ASSERT_EQ(cfg["plugins.load"], "admin, hdf, slycat");
+  ASSERT_EQ(cfg["plugins.load"], "admin, hdf, slycat, synapse");
   // Writes need a user on this configuration: one in a users file.
   cfg["auth.usersFile"] = "users";
   ServerProcess server(cfg, false);
@@ -174,6 +174,12 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
   for (const auto& e : fs::directory_iterator(fs::path(server.dir()) / "var/hdf/slycat"))
     files += e.path().extension() == ".h5" ? 1 : 0;
   EXPECT_EQ(files, 1u);
+
+  // Synapse: anonymous reads, no anonymous writes; a user's dataset reads back.
+  EXPECT_EQ(server.request("POST", "/repo/v1/dataset", R"({"name": "d"})").status, 401);
+  r = server.request("POST", "/repo/v1/dataset", R"({"name": "d"})", alice);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(server.get(r.header("location")).status, 200);
 }
 
 }  // namespace
