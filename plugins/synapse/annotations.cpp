@@ -190,14 +190,7 @@ Poco::JSON::Object::Ptr encodeAnnotations(const AnnotationSet& set, const std::s
                           floats = new Poco::JSON::Object, longs = new Poco::JSON::Object,
                           dates = new Poco::JSON::Object, blobs = new Poco::JSON::Object;
   for (const Annotation& a : set.annotations) {
-    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    for (const AnnotationValue& v : a.values) {
-      if (const auto* s = std::get_if<std::string>(&v)) list->add(*s);
-      if (const auto* d = std::get_if<double>(&v)) list->add(*d);
-      if (const auto* l = std::get_if<int64_t>(&v)) list->add(*l);
-      if (const auto* b = std::get_if<bool>(&v)) list->add(*b);
-      if (const auto* b = std::get_if<AnnotationBlob>(&v)) list->add(toBase64(b->bytes));
-    }
+    const Poco::JSON::Array::Ptr list = annotationValuesJson(a);
     switch (a.type) {
       case AnnotationType::String:
         strings->set(a.key, list);
@@ -317,6 +310,18 @@ void addAnnotationRoutes(RouteRegistry& routes, Context& ctx) {
   routes.add(
       "PUT", std::string(kPrefix) + "/dataset/{did}/layer/{lid}/annotations",
       [c](Request& req, Response& res) { putAnnotations(*c, req, res, true); }, writeOptions(ctx));
+}
+
+Poco::JSON::Array::Ptr annotationValuesJson(const Annotation& a) {
+  Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+  for (const AnnotationValue& v : a.values) {
+    if (const auto* s = std::get_if<std::string>(&v)) list->add(*s);
+    if (const auto* d = std::get_if<double>(&v)) list->add(*d);
+    if (const auto* l = std::get_if<int64_t>(&v)) list->add(*l);
+    if (const auto* b = std::get_if<bool>(&v)) list->add(*b);
+    if (const auto* b = std::get_if<AnnotationBlob>(&v)) list->add(toBase64(b->bytes));
+  }
+  return list;
 }
 
 }  // namespace strata::synapse

@@ -363,14 +363,7 @@ Poco::JSON::Object::Ptr resultRow(const Context& ctx, const Plan& p, const Entit
   const AnnotationSet set = ctx.annotations->read(targetOf(p, e.id));
   for (const Annotation& a : set.annotations) {
     if (a.type == AnnotationType::Blob || row->has(table + a.key)) continue;  // fields win
-    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    for (const AnnotationValue& v : a.values) {
-      if (const auto* s = std::get_if<std::string>(&v)) list->add(*s);
-      if (const auto* d = std::get_if<double>(&v)) list->add(*d);
-      if (const auto* l = std::get_if<int64_t>(&v)) list->add(*l);
-      if (const auto* b = std::get_if<bool>(&v)) list->add(*b);
-    }
-    row->set(table + a.key, list);
+    row->set(table + a.key, annotationValuesJson(a));
   }
   return row;
 }

@@ -4,6 +4,7 @@
 // and query.cpp; synapse_plugin.cpp registers them. See docs/synapse.md.
 #pragma once
 #include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <strata/error_renderer.h>
 #include <strata/http.h>
@@ -58,6 +59,9 @@ void addQueryRoutes(RouteRegistry& routes, Context& ctx);       // query.cpp
 // The stored dataset or layer; NotFound (kNotFoundReason) if there is none.
 Entity findDataset(const Context& ctx, const std::string& datasetId);
 Entity findLayer(const Context& ctx, const std::string& datasetId, const std::string& layerId);
+
+// An annotation's values as a JSON list (blobs in base64); annotations.cpp.
+Poco::JSON::Array::Ptr annotationValuesJson(const Annotation& annotation);
 
 // ---- URIs (paths under the API's prefix)
 inline constexpr const char* kPrefix = "/repo/v1";

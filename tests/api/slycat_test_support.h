@@ -46,21 +46,6 @@ inline std::string errorMessage(const HttpResult& r, int status) {
   return o->getValue<std::string>("message");
 }
 
-inline std::string urlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // The bytes of `values` as `T` in the given byte order.
 template <typename T, typename V = T>
 inline std::string bytesOf(const std::vector<V>& values, bool big) {

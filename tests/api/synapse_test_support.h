@@ -54,21 +54,6 @@ inline std::string reason(const HttpResult& r, int status) {
   return o->has("reason") ? o->getValue<std::string>("reason") : "";
 }
 
-inline std::string urlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Headers plus `ETag: <etag>` (as 2011 clients send it).
 inline Headers withEtag(const Headers& h, const std::string& etag) {
   Headers out = h;

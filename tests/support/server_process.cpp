@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <cctype>
 #include <sstream>
 #include <thread>
 #include <signal.h>
@@ -22,6 +23,21 @@ namespace strata::test {
 std::string HttpResult::header(const std::string& name) const {
   auto it = headers.find(Poco::toLower(name));
   return it == headers.end() ? "" : it->second;
+}
+
+std::string urlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::string basicAuth(const std::string& user, const std::string& password) {

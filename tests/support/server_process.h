@@ -66,4 +66,7 @@ std::pair<int, std::string> runServerExpectingExit(const std::map<std::string, s
 
 std::string basicAuth(const std::string& user, const std::string& password);
 
+// Percent-encodes everything but unreserved characters (RFC 3986), for query parameters.
+std::string urlEncode(const std::string& s);
+
 }  // namespace strata::test
