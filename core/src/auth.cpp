@@ -7,6 +7,7 @@
 #include <Poco/JWT/JWTException.h>
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -21,12 +22,14 @@
 #include <deque>
 #include <ctime>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <vector>
 
 namespace strata {
 
 Authenticator::~Authenticator() = default;
+UserDirectory::~UserDirectory() = default;
 
 namespace {
 
@@ -68,7 +71,20 @@ struct User {
   std::vector<std::string> groups;
 };
 
-class UsersAuthenticator : public Authenticator {
+// A user as the checks see it, from the users file or a directory.
+struct Found {
+  std::string hash;
+  std::vector<std::string> groups;
+  bool active = true;
+};
+
+// Claims the core writes itself; extra claims may not use them.
+const std::set<std::string>& reservedClaims() {
+  static const std::set<std::string> names = {"sub", "exp", "iat", "nbf", kTokenTypeClaim};
+  return names;
+}
+
+class UsersAuthenticator : public CoreAuthenticator {
  public:
   explicit UsersAuthenticator(const ConfigSection& cfg)
       : anonymous_(cfg.getBool("anonymous", true)),
@@ -107,9 +123,23 @@ class UsersAuthenticator : public Authenticator {
   std::string realm() const override { return realm_; }
 
   std::string issueToken(const Principal& p, int64_t ttlSeconds) const override {
+    return issueToken(p, "", Claims{}, ttlSeconds);
+  }
+
+  std::string issueToken(const Principal& p, const std::string& type, const Claims& extra,
+                         int64_t ttlSeconds) const override {
     Poco::JWT::Token token;
     token.setType("JWT");
+    for (const auto& [name, value] : extra) {
+      if (reservedClaims().count(name))
+        throw InternalError("the claim '" + name + "' is set by the core and cannot be an extra claim");
+      if (const auto* text = std::get_if<std::string>(&value))
+        token.payload().set(name, *text);
+      else
+        token.payload().set(name, static_cast<Poco::Int64>(std::get<int64_t>(value)));
+    }
     token.setSubject(p.name);
+    if (!type.empty()) token.payload().set(kTokenTypeClaim, type);
     Poco::Timestamp now;
     token.setIssuedAt(now);
     token.setExpiration(now + (ttlSeconds > 0 ? ttlSeconds : ttl_) * Poco::Timestamp::resolution());
@@ -117,30 +147,49 @@ class UsersAuthenticator : public Authenticator {
     return signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
   }
 
+  TokenClaims verifyToken(const std::string& jwt) const override { return verified(jwt).first; }
+
   std::optional<Principal> checkPassword(const std::string& user,
                                          const std::string& password) const override {
+    const std::optional<Found> found = lookup(user);
     // The same wrong credentials again (a misconfigured client retrying, a script in a loop)
-    // are refused without another PBKDF2, for kFailureMemorySeconds.
-    const std::string failure = cacheKey("failed\0" + user, password);
+    // are refused without another PBKDF2, for kFailureMemorySeconds. The key holds the hash
+    // and the active flag, so that a directory user created, given a new password or made
+    // active again meanwhile is checked afresh.
+    const char nul = '\0';
+    const std::string failure = cacheKey(
+        "failed" + (nul + user) + nul + (found ? found->hash + nul + (found->active ? '+' : '-') : ""),
+        password);
     if (recentlyFailed(failure)) return std::nullopt;
-    auto it = users_.find(user);
-    if (it == users_.end()) {
+    if (!found || !found->active || found->hash.empty()) {
       // Same cost as a real check, so that timing does not tell which users exist.
       verifyPassword(password, dummyHash());
       rememberFailure(failure);
       return std::nullopt;
     }
-    if (!cachedOk(user, it->second.hash, password)) {
-      if (!verifyPassword(password, it->second.hash)) {
+    if (!cachedOk(user, found->hash, password)) {
+      if (!verifyPassword(password, found->hash)) {
         rememberFailure(failure);
         return std::nullopt;
       }
-      remember(user, it->second.hash, password);
+      remember(user, found->hash, password);
     }
-    return Principal{user, it->second.groups, Principal::Via::Basic};
+    return Principal{user, found->groups, Principal::Via::Basic};
   }
 
-  bool hasUser(const std::string& name) const override { return users_.count(name) != 0; }
+  bool hasUser(const std::string& name) const override { return !name.empty() && lookup(name).has_value(); }
+
+  void addUserDirectory(std::shared_ptr<const UserDirectory> directory) override {
+    std::lock_guard<std::mutex> lock(directoriesMutex_);
+    auto next = std::make_shared<Directories>(*directories_);
+    next->push_back(std::move(directory));
+    directories_ = std::move(next);
+  }
+
+  void clearUserDirectories() noexcept override {
+    std::lock_guard<std::mutex> lock(directoriesMutex_);
+    directories_ = std::make_shared<Directories>();
+  }
 
  private:
   Principal basic(const std::string& cred) const {
@@ -155,21 +204,73 @@ class UsersAuthenticator : public Authenticator {
 
   Principal bearer(const std::string& jwt) const {
     if (jwt.empty()) throw Unauthorized("token_not_valid", "empty Bearer token");
+    auto [claims, user] = verified(jwt);
+    if (!claims.type.empty() && claims.type != kAccessTokenType)
+      throw Unauthorized("token_not_valid",
+                         "Token has wrong type (a '" + claims.type + "' token is not an access token)");
+    return Principal{claims.subject, user.groups, Principal::Via::Bearer};
+  }
+
+  // Signature, expiry, subject: the claims and the user, or Unauthorized.
+  std::pair<TokenClaims, Found> verified(const std::string& jwt) const {
     Poco::JWT::Token token;
     try {
       Poco::JWT::Signer signer(secret_);
       token = signer.verify(jwt);
+    } catch (const Poco::JWT::SignatureVerificationException&) {
+      throw Unauthorized("token_not_valid", "the token is not valid (bad signature)");
     } catch (const Poco::Exception&) {
-      throw Unauthorized("token_not_valid", "the token is not valid (bad signature or malformed)");
+      throw Unauthorized("token_not_valid", "the token is not valid (malformed)");
     } catch (const std::exception&) {
       throw Unauthorized("token_not_valid", "the token is not valid (malformed)");
     }
-    if (!token.payload().has("exp") || token.getExpiration() <= Poco::Timestamp())
+    TokenClaims claims;
+    try {
+      const Poco::JSON::Object& payload = token.payload();
+      if (!payload.has("exp")) throw Unauthorized("token_not_valid", "the token is not valid (no expiry)");
+      claims.expiresAt = payload.getValue<Poco::Int64>("exp");
+      if (payload.has("iat")) claims.issuedAt = payload.getValue<Poco::Int64>("iat");
+      if (!payload.has("sub") || !payload.get("sub").isString())
+        throw Unauthorized("token_not_valid", "the token is not valid (no subject)");
+      claims.subject = payload.getValue<std::string>("sub");
+      if (payload.has(kTokenTypeClaim)) {
+        const Poco::Dynamic::Var type = payload.get(kTokenTypeClaim);
+        if (!type.isString())
+          throw Unauthorized("token_not_valid", "the token is not valid (malformed type)");
+        claims.type = type.toString();
+      }
+      for (const auto& [name, value] : payload) {
+        if (reservedClaims().count(name) || value.isEmpty()) continue;
+        if (value.isString())
+          claims.extra[name] = value.toString();
+        else if (value.isInteger())
+          claims.extra[name] = static_cast<int64_t>(value.convert<Poco::Int64>());
+      }
+    } catch (const Unauthorized&) {
+      throw;
+    } catch (const std::exception&) {
+      throw Unauthorized("token_not_valid", "the token is not valid (malformed claims)");
+    }
+    if (claims.expiresAt <= Poco::Timestamp().epochTime())
       throw Unauthorized("token_not_valid", "the token has expired");
-    const std::string user = token.getSubject();
-    auto it = users_.find(user);
-    if (it == users_.end()) throw Unauthorized("token_not_valid", "the token's user no longer exists");
-    return Principal{user, it->second.groups, Principal::Via::Bearer};
+    std::optional<Found> user = lookup(claims.subject);
+    if (!user) throw Unauthorized("token_not_valid", "the token's user no longer exists");
+    if (!user->active) throw Unauthorized("token_not_valid", "the token's user is inactive");
+    return {std::move(claims), std::move(*user)};
+  }
+
+  // The users file first, then the directories in order.
+  std::optional<Found> lookup(const std::string& name) const {
+    auto it = users_.find(name);
+    if (it != users_.end()) return Found{it->second.hash, it->second.groups, true};
+    std::shared_ptr<const Directories> directories;
+    {
+      std::lock_guard<std::mutex> lock(directoriesMutex_);
+      directories = directories_;
+    }
+    for (const auto& directory : *directories)
+      if (auto user = directory->find(name)) return Found{user->passwordHash, user->groups, user->active};
+    return std::nullopt;
   }
 
   void loadUsers(const std::string& file) {
@@ -258,6 +359,9 @@ class UsersAuthenticator : public Authenticator {
   int64_t ttl_;
   std::string secret_;
   std::map<std::string, User> users_;
+  using Directories = std::vector<std::shared_ptr<const UserDirectory>>;
+  mutable std::mutex directoriesMutex_;
+  std::shared_ptr<const Directories> directories_ = std::make_shared<Directories>();
   mutable std::mutex cacheMutex_;
   mutable std::map<std::string, std::string> cache_;
   mutable std::unordered_map<std::string, int64_t> failures_;  // key -> expiry (s)
@@ -299,7 +403,7 @@ bool verifyPassword(const std::string& password, const std::string& hash) {
   return CRYPTO_memcmp(got.data(), expected.data(), expected.size()) == 0;
 }
 
-std::unique_ptr<Authenticator> makeAuthenticator(const ConfigSection& auth) {
+std::unique_ptr<CoreAuthenticator> makeAuthenticator(const ConfigSection& auth) {
   return std::make_unique<UsersAuthenticator>(auth);
 }
 

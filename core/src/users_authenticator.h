@@ -9,11 +9,21 @@
 #include <strata/auth.h>
 #include <strata/config_section.h>
 #include <strata/export.h>
+#include <strata/user_directory.h>
 
 #include <memory>
 
 namespace strata {
 
-STRATA_API std::unique_ptr<Authenticator> makeAuthenticator(const ConfigSection& auth);
+// The core's side of the authenticator: plugins' user directories come and go through it.
+class STRATA_API CoreAuthenticator : public Authenticator {
+ public:
+  // Directories are asked after the users file, in the order they were added.
+  virtual void addUserDirectory(std::shared_ptr<const UserDirectory> directory) = 0;
+  // Drops every directory (before the plugins that made them are destroyed).
+  virtual void clearUserDirectories() noexcept = 0;
+};
+
+STRATA_API std::unique_ptr<CoreAuthenticator> makeAuthenticator(const ConfigSection& auth);
 
 }  // namespace strata

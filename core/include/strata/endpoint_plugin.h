@@ -14,6 +14,7 @@
 #include <strata/stores/array_store.h>
 #include <strata/stores/blob_store.h>
 #include <strata/stores/entity_store.h>
+#include <strata/user_directory.h>
 
 #include <memory>
 #include <string>
@@ -38,6 +39,9 @@ class STRATA_API PluginContext {
   virtual std::shared_ptr<BlobStore> blobs() = 0;
   virtual std::shared_ptr<ArrayStore> arrays() = 0;
   virtual const Authenticator& authenticator() const = 0;
+  // Makes the core authenticate the users of `directory` too (see strata/user_directory.h).
+  // Only during configure().
+  virtual void addUserDirectory(std::shared_ptr<const UserDirectory> directory) = 0;
   virtual const ServerInfo& server() const = 0;
   virtual Poco::Logger& logger() const = 0;
 };

@@ -56,6 +56,11 @@ class Server::Context : public PluginContext {
   std::shared_ptr<BlobStore> blobs() override { return server_.stores_->blobs(instance("blobs")); }
   std::shared_ptr<ArrayStore> arrays() override { return server_.stores_->arrays(instance("arrays")); }
   const Authenticator& authenticator() const override { return *server_.auth_; }
+  void addUserDirectory(std::shared_ptr<const UserDirectory> directory) override {
+    if (!directory) throw InternalError("plugin '" + name_ + "' added a null user directory");
+    if (server_.http_) throw InternalError("plugin '" + name_ + "' added a user directory after configure()");
+    server_.auth_->addUserDirectory(std::move(directory));
+  }
   const ServerInfo& server() const override { return server_; }
   Poco::Logger& logger() const override { return logger_; }
 
@@ -566,6 +571,8 @@ void Server::stop() noexcept {
     logger_.error("error while stopping the HTTP server: %s", std::string(e.what()));
   }
   for (auto it = endpoints_.rbegin(); it != endpoints_.rend(); ++it) (*it)->shutdown();
+  // The directories' code lives in the plugins' modules: drop them before those go.
+  if (auth_) auth_->clearUserDirectories();
   endpoints_.clear();
   contexts_.clear();
   if (loader_) loader_->destroy("endpoint");

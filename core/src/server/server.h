@@ -13,6 +13,7 @@
 #include <strata/server_info.h>
 
 #include "router.h"
+#include "users_authenticator.h"
 
 #include <atomic>
 #include <memory>
@@ -79,7 +80,7 @@ class STRATA_API Server : public ServerInfo {
   Poco::Logger& accessLog_;
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<StoreRegistry> stores_;
-  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<CoreAuthenticator> auth_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Metrics> metrics_;
   std::vector<std::unique_ptr<Context>> contexts_;
