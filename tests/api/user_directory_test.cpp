@@ -112,6 +112,12 @@ TEST_F(UserDirectoryHttp, RefreshTokenIsNoBearerCredential) {
   EXPECT_NE(r.body.find("wrong type"), std::string::npos) << r.body;
   EXPECT_NE(r.header("www-authenticate").find("Bearer"), std::string::npos);
   EXPECT_EQ(asBearer(access).status, 200);
+  // Nor in a route's other token places.
+  EXPECT_EQ(server_->get("/fixture/session", {{"sessionToken", refresh}}).status, 401);
+  EXPECT_EQ(server_->get("/fixture/session?access_token=" + refresh).status, 401);
+  auto s = server_->get("/fixture/session", {{"sessionToken", access}});
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(json(s)->getValue<std::string>("user"), "dana");
 }
 
 TEST_F(UserDirectoryHttp, DeactivatedUserIsRefused) {
