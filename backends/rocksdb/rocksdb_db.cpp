@@ -35,6 +35,7 @@ namespace {
 const std::vector<std::string>& knownFamilies() {
   static const std::vector<std::string> names{::rocksdb::kDefaultColumnFamilyName,
                                               kEntities,
+                                              kEntitySequences,
                                               kAnnotations,
                                               kAnnotationsIndex,
                                               kBlobs,

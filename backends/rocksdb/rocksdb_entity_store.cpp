@@ -8,6 +8,19 @@
 // mutex keyed by the entity's key: RocksDB's LOCK file makes this process the only writer,
 // so the mutex alone makes read-check-write atomic, without transactions.
 //
+// apply() (an atomic batch) locks the stripes of every key it names, in ascending stripe
+// order (see striped_mutex.h), reads and checks each operation against the database and the
+// batch's own earlier writes, and then writes everything as one rocksdb::WriteBatch, which
+// RocksDB applies atomically (also across a crash: the WAL holds it whole or not at all).
+// Readers use snapshots, so they see all of a batch or none of it.
+//
+// Sequences: column family "entity_sequences", key = the sequence's name, value = the last
+// value given, in decimal. nextSequence() reads it (once; later from a cache), adds one and
+// puts the new value under one mutex before returning it: this process is the only writer,
+// so the mutex makes the increment atomic, and the put is as durable as any entity write
+// (WriteOptions.sync as configured), so a value returned is never returned again after a
+// restart. A merge operator would save the read but not tell the caller the new value.
+//
 // list() reads from one snapshot, over the range of the collection and id prefix (one range
 // scan). A filter `id In [...]` turns it into one point lookup per listed id. Sorted by id (the
 // key order, either way round) it streams the range and parses only the page, or every entity
@@ -27,6 +40,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <queue>
 #include <sstream>
 
@@ -94,7 +110,8 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
 RocksDbEntityStore::RocksDbEntityStore(std::shared_ptr<RocksDb> db, const StoreOptions& options)
     : db_(std::move(db)),
       claim_(db_->claimRole("entities", options.configPrefix)),
-      cf_(db_->family(kEntities)) {
+      cf_(db_->family(kEntities)),
+      sequencesCf_(db_->family(kEntitySequences)) {
   write_.sync = options.sync;
 }
 
@@ -302,6 +319,106 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
     page.items.push_back(std::move(*e));
   }
   return page;
+}
+
+std::vector<Entity> RocksDbEntityStore::apply(const EntityBatch& batch) {
+  validate(batch);
+  using Kind = EntityOperation::Kind;
+  const auto& ops = batch.operations;
+  if (ops.empty()) return {};
+  std::vector<std::string> ids(ops.size()), keys(ops.size());
+  std::vector<std::size_t> stripes;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    ids[i] = ops[i].kind == Kind::Create && ops[i].id.empty() ? newUuid() : ops[i].id;
+    keys[i] = entityKey(ops[i].collection, ids[i]);
+    stripes.push_back(stripes_.indexOf(keys[i]));
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  const int64_t now = nowMillis();
+
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(stripes.size());
+  for (std::size_t index : stripes) locks.emplace_back(stripes_.at(index));
+
+  // The batch's writes so far, by key: the encoded record, or nullopt once removed.
+  std::map<std::string, std::optional<std::string>> staged;
+  std::vector<std::string> results(ops.size());  // encoded records, decoded at the end
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const EntityOperation& op = ops[i];
+    const std::string label = entityOperationLabel(i, op);
+    std::optional<std::string> current;
+    if (auto it = staged.find(keys[i]); it != staged.end()) {
+      current = it->second;
+    } else {
+      std::string value;
+      const ::rocksdb::Status s = db_->db().Get(::rocksdb::ReadOptions(), cf_, keys[i], &value);
+      if (!s.IsNotFound()) {
+        db_->check(s, "reading entity '" + ids[i] + "' in collection '" + op.collection + "'");
+        current = std::move(value);
+      }
+    }
+    if (op.kind == Kind::Create) {
+      if (current) throw Conflict("exists", label + "the entity already exists");
+      results[i] = encodeRecord(newUuid(), 1, now, now, serialize(op.body));
+      staged[keys[i]] = results[i];
+      continue;
+    }
+    if (!current) throw NotFound(label + "no such entity");
+    const Entity old = decode(op.collection, ids[i], *current);
+    if (!op.ifMatch.empty() && op.ifMatch != old.etag)
+      throw PreconditionFailed("etag_mismatch", label + "the entity has changed (etag mismatch)");
+    if (op.kind == Kind::Update) {
+      results[i] = encodeRecord(newUuid(), old.version + 1, old.created, std::max(now, old.modified),
+                                serialize(op.body));
+      staged[keys[i]] = results[i];
+    } else {
+      results[i] = *current;
+      if (op.kind == Kind::Remove) staged[keys[i]] = std::nullopt;
+    }
+  }
+
+  ::rocksdb::WriteBatch writes;
+  for (const auto& [key, value] : staged) {
+    const ::rocksdb::Status s = value ? writes.Put(cf_, key, *value) : writes.Delete(cf_, key);
+    db_->check(s, "preparing a batch of entity writes");
+  }
+  db_->write(write_, writes, "writing a batch of " + std::to_string(ops.size()) + " entity operations");
+  locks.clear();
+
+  std::vector<Entity> out;
+  out.reserve(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i) out.push_back(decode(ops[i].collection, ids[i], results[i]));
+  return out;
+}
+
+int64_t RocksDbEntityStore::nextSequence(const std::string& name) {
+  if (name.empty()) throw BadRequest("a sequence needs a non-empty name");
+  const std::string what = "advancing sequence '" + name + "'";
+  std::lock_guard lock(sequenceMutex_);
+  auto it = sequences_.find(name);
+  if (it == sequences_.end()) {
+    std::string value;
+    const ::rocksdb::Status s = db_->db().Get(::rocksdb::ReadOptions(), sequencesCf_, name, &value);
+    int64_t last = 0;
+    if (!s.IsNotFound()) {
+      db_->check(s, what);
+      std::size_t used = 0;
+      try {
+        last = std::stoll(value, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != value.size() || last < 0)
+        throw InternalError("the RocksDB database at " + db_->path() +
+                            " holds a corrupt value for sequence '" + name + "'");
+    }
+    it = sequences_.emplace(name, last).first;
+  }
+  const int64_t next = it->second + 1;
+  db_->put(write_, sequencesCf_, name, std::to_string(next), what);
+  it->second = next;
+  return next;
 }
 
 std::vector<std::string> RocksDbEntityStore::collections() {

@@ -6,6 +6,9 @@
 
 #include <strata/stores/entity_store.h>
 
+#include <map>
+#include <mutex>
+
 namespace strata::rocksdb {
 
 class RocksDbEntityStore final : public EntityStore {
@@ -20,6 +23,8 @@ class RocksDbEntityStore final : public EntityStore {
   void remove(const std::string& collection, const std::string& id, const std::string& ifMatch) override;
   EntityPage list(const std::string& collection, const EntityQuery& query) override;
   std::vector<std::string> collections() override;
+  int64_t nextSequence(const std::string& name) override;
+  std::vector<Entity> apply(const EntityBatch& batch) override;
 
  private:
   // The stored record of `key`, or nullopt.
@@ -32,6 +37,9 @@ class RocksDbEntityStore final : public EntityStore {
   ::rocksdb::ColumnFamilyHandle* cf_;
   ::rocksdb::WriteOptions write_;
   StripedMutex stripes_;
+  ::rocksdb::ColumnFamilyHandle* sequencesCf_;
+  std::mutex sequenceMutex_;
+  std::map<std::string, int64_t> sequences_;  // name -> last value given (as stored)
 };
 
 }  // namespace strata::rocksdb
