@@ -36,6 +36,7 @@ const std::vector<std::string>& knownFamilies() {
   static const std::vector<std::string> names{::rocksdb::kDefaultColumnFamilyName,
                                               kEntities,
                                               kEntitySequences,
+                                              kEntityIndex,
                                               kAnnotations,
                                               kAnnotationsIndex,
                                               kBlobs,

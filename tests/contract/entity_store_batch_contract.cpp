@@ -122,8 +122,9 @@ TEST_P(EntityBatchContract, AFailingOperationLeavesNothingBehind) {
     last(batch);
     return batch;
   };
-  expectFailure<Conflict>([&] { store_->apply(attempt([](EntityBatch& x) { x.create("c", "a", json("{}")); })); },
-                          "batch operation 3 (create 'a' in 'c'): ");
+  expectFailure<Conflict>(
+      [&] { store_->apply(attempt([](EntityBatch& x) { x.create("c", "a", json("{}")); })); },
+      "batch operation 3 (create 'a' in 'c'): ");
   expectFailure<NotFound>(
       [&] { store_->apply(attempt([](EntityBatch& x) { x.update("c", "missing", json("{}")); })); },
       "batch operation 3 (update 'missing' in 'c'): ");
@@ -250,7 +251,11 @@ TEST_P(EntityBatchContract, UniqueKeysAdmitOneOfConcurrentCreators) {
     threads.emplace_back([&] {
       EntityBatch batch;
       batch.create("datasets", "", json(R"({"name":"d","version":1})"))
-          .create("datasets_unique", std::string("d\0" "1", 3), json("{}"));
+          .create("datasets_unique",
+                  std::string("d\0"
+                              "1",
+                              3),
+                  json("{}"));
       try {
         store_->apply(batch);
         ++wins;

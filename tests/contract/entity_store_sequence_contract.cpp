@@ -47,9 +47,7 @@ TEST_P(EntitySequenceContract, CountsFromOnePerName) {
   EXPECT_EQ(store_->nextSequence(std::string("datasets\0x", 10)), 1);
 }
 
-TEST_P(EntitySequenceContract, EmptyNameIsBadRequest) {
-  EXPECT_THROW(store_->nextSequence(""), BadRequest);
-}
+TEST_P(EntitySequenceContract, EmptyNameIsBadRequest) { EXPECT_THROW(store_->nextSequence(""), BadRequest); }
 
 TEST_P(EntitySequenceContract, SequencesAreNotEntities) {
   store_->nextSequence("things");

@@ -23,6 +23,18 @@ std::vector<Entity> EntityStore::apply(const EntityBatch&) {
   throw NotImplemented("this entities store applies no batches");
 }
 
+void EntityStore::declareIndex(const std::string& collection, const std::string& field) {
+  throw NotImplemented("this entities store keeps no indexes (asked for '" + field + "' in '" + collection +
+                       "')");
+}
+
+void validateIndex(const std::string& collection, const std::string& field) {
+  if (collection.empty()) throw BadRequest("an index needs a non-empty collection");
+  if (field.empty()) throw BadRequest("an index needs a non-empty field");
+  if (field == "id" || field == "created" || field == "modified" || field == "version")
+    throw BadRequest("'" + field + "' is an entity's own field, not a body field to index");
+}
+
 EntityBatch& EntityBatch::create(const std::string& collection, const std::string& id,
                                  const Poco::JSON::Object::Ptr& body) {
   operations.push_back(EntityOperation{EntityOperation::Kind::Create, collection, id, body, ""});

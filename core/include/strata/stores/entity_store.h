@@ -158,6 +158,9 @@ class STRATA_API EntityStore {
   // the entity as it was before removal, Check the entity as it is. An empty batch does
   // nothing. The base class throws NotImplemented; every backend in this tree implements it.
   virtual std::vector<Entity> apply(const EntityBatch& batch);
+  // Declares an index on a body field of a collection (see the contract above). The base
+  // class throws NotImplemented; every backend in this tree implements it.
+  virtual void declareIndex(const std::string& collection, const std::string& field);
 };
 
 // ---- batches
@@ -168,6 +171,8 @@ STRATA_API std::string entityOperationLabel(std::size_t index, const EntityOpera
 // Throws BadRequest (labelled as above) for an operation the contract refuses: an empty
 // collection, or an empty id on anything but a create.
 STRATA_API void validate(const EntityBatch& batch);
+// Throws BadRequest for an index declareIndex() refuses (see the contract above).
+STRATA_API void validateIndex(const std::string& collection, const std::string& field);
 
 // ---- the contract's filter and sort rules
 
