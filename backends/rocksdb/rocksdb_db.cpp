@@ -35,6 +35,8 @@ namespace {
 const std::vector<std::string>& knownFamilies() {
   static const std::vector<std::string> names{::rocksdb::kDefaultColumnFamilyName,
                                               kEntities,
+                                              kEntitySequences,
+                                              kEntityIndex,
                                               kAnnotations,
                                               kAnnotationsIndex,
                                               kBlobs,

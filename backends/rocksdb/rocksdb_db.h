@@ -43,6 +43,8 @@ namespace strata::rocksdb {
 
 // Column family names: one per role (and per index a role keeps).
 inline constexpr const char* kEntities = "entities";
+inline constexpr const char* kEntitySequences = "entity_sequences";
+inline constexpr const char* kEntityIndex = "entity_index";
 inline constexpr const char* kAnnotations = "annotations";
 inline constexpr const char* kAnnotationsIndex = "annotations_index";
 inline constexpr const char* kBlobs = "blobs";

@@ -12,9 +12,15 @@ namespace strata::rocksdb {
 
 class StripedMutex {
  public:
-  std::mutex& forKey(std::string_view key) {
-    return stripes_[std::hash<std::string_view>{}(key) % stripes_.size()];
+  std::mutex& forKey(std::string_view key) { return stripes_[indexOf(key)]; }
+
+  // Several keys at once (an atomic batch): lock the stripes of all of them in ascending
+  // index order, each once. A thread holds either one stripe or a set taken in that order,
+  // so no two threads wait for each other.
+  std::size_t indexOf(std::string_view key) const {
+    return std::hash<std::string_view>{}(key) % stripes_.size();
   }
+  std::mutex& at(std::size_t index) { return stripes_[index]; }
 
  private:
   std::array<std::mutex, 256> stripes_;

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <utility>
 #include <mutex>
 #include <shared_mutex>
 #include <sstream>
@@ -236,6 +238,94 @@ class MemoryEntityStore final : public EntityStore {
     return out;
   }
 
+  std::vector<Entity> apply(const EntityBatch& batch) override {
+    validate(batch);
+    using Kind = EntityOperation::Kind;
+    const auto& ops = batch.operations;
+    // Everything that needs no lock: ids, bodies, etags.
+    std::vector<std::string> ids(ops.size());
+    std::vector<Body> bodies(ops.size());
+    std::vector<std::string> etags(ops.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      ids[i] = ops[i].kind == Kind::Create && ops[i].id.empty() ? newUuid() : ops[i].id;
+      if (ops[i].kind == Kind::Create || ops[i].kind == Kind::Update) {
+        bodies[i] = copyBody(ops[i].body);
+        etags[i] = newUuid();
+      }
+    }
+    const int64_t now = nowMillis();
+    std::vector<Snapshot> out(ops.size());
+    {
+      std::unique_lock lock(mutex_);
+      // The batch's writes so far, by (collection, id); nullopt = removed. Nothing in the
+      // store changes until every operation has passed its checks.
+      std::map<std::pair<std::string, std::string>, std::optional<Record>> staged;
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        const EntityOperation& op = ops[i];
+        const auto key = std::make_pair(op.collection, ids[i]);
+        const Record* r = nullptr;
+        if (auto it = staged.find(key); it != staged.end())
+          r = it->second ? &*it->second : nullptr;
+        else
+          r = lookup(op.collection, ids[i]);
+        const std::string label = entityOperationLabel(i, op);
+        if (op.kind == Kind::Create) {
+          if (r) throw Conflict("exists", label + "the entity already exists");
+          Record created;
+          created.etag = etags[i];
+          created.version = 1;
+          created.created = created.modified = now;
+          created.body = bodies[i].parsed;
+          created.json = bodies[i].json;
+          out[i] = snapshot(op.collection, ids[i], created);
+          staged[key] = std::move(created);
+          continue;
+        }
+        if (!r) throw NotFound(label + "no such entity");
+        if (!op.ifMatch.empty() && op.ifMatch != r->etag)
+          throw PreconditionFailed("etag_mismatch", label + "the entity has changed (etag mismatch)");
+        if (op.kind == Kind::Update) {
+          Record updated = *r;
+          updated.etag = etags[i];
+          updated.version += 1;
+          updated.modified = std::max(now, r->modified);
+          updated.body = bodies[i].parsed;
+          updated.json = bodies[i].json;
+          out[i] = snapshot(op.collection, ids[i], updated);
+          staged[key] = std::move(updated);
+        } else {
+          out[i] = snapshot(op.collection, ids[i], *r);
+          if (op.kind == Kind::Remove) staged[key] = std::nullopt;
+        }
+      }
+      for (auto& [key, record] : staged) {
+        if (record) {
+          collections_[key.first][key.second] = std::move(*record);
+          continue;
+        }
+        auto c = collections_.find(key.first);
+        if (c == collections_.end()) continue;  // created and removed within the batch
+        c->second.erase(key.second);
+        if (c->second.empty()) collections_.erase(c);
+      }
+    }
+    std::vector<Entity> entities;
+    entities.reserve(out.size());
+    for (auto& s : out) entities.push_back(toEntity(std::move(s)));
+    return entities;
+  }
+
+  // Lists scan the collection's map in memory anyway: an index would save parsing nothing.
+  void declareIndex(const std::string& collection, const std::string& field) override {
+    validateIndex(collection, field);
+  }
+
+  int64_t nextSequence(const std::string& name) override {
+    if (name.empty()) throw BadRequest("a sequence needs a non-empty name");
+    std::lock_guard lock(sequenceMutex_);
+    return ++sequences_[name];
+  }
+
  private:
   Record* lookup(const std::string& collection, const std::string& id) {
     auto c = collections_.find(collection);
@@ -247,6 +337,8 @@ class MemoryEntityStore final : public EntityStore {
   std::shared_mutex mutex_;
   // Empty collections are erased, so collections() is just the keys.
   std::map<std::string, std::map<std::string, Record>> collections_;
+  std::mutex sequenceMutex_;
+  std::map<std::string, int64_t> sequences_;  // name -> last value given
 };
 
 }  // namespace

@@ -15,6 +15,70 @@ namespace strata {
 
 EntityStore::~EntityStore() = default;
 
+int64_t EntityStore::nextSequence(const std::string& name) {
+  throw NotImplemented("this entities store keeps no sequences (asked for '" + name + "')");
+}
+
+std::vector<Entity> EntityStore::apply(const EntityBatch&) {
+  throw NotImplemented("this entities store applies no batches");
+}
+
+void EntityStore::declareIndex(const std::string& collection, const std::string& field) {
+  throw NotImplemented("this entities store keeps no indexes (asked for '" + field + "' in '" + collection +
+                       "')");
+}
+
+void validateIndex(const std::string& collection, const std::string& field) {
+  if (collection.empty()) throw BadRequest("an index needs a non-empty collection");
+  if (field.empty()) throw BadRequest("an index needs a non-empty field");
+  if (field == "id" || field == "created" || field == "modified" || field == "version")
+    throw BadRequest("'" + field + "' is an entity's own field, not a body field to index");
+}
+
+EntityBatch& EntityBatch::create(const std::string& collection, const std::string& id,
+                                 const Poco::JSON::Object::Ptr& body) {
+  operations.push_back(EntityOperation{EntityOperation::Kind::Create, collection, id, body, ""});
+  return *this;
+}
+
+EntityBatch& EntityBatch::update(const std::string& collection, const std::string& id,
+                                 const Poco::JSON::Object::Ptr& body, const std::string& ifMatch) {
+  operations.push_back(EntityOperation{EntityOperation::Kind::Update, collection, id, body, ifMatch});
+  return *this;
+}
+
+EntityBatch& EntityBatch::remove(const std::string& collection, const std::string& id,
+                                 const std::string& ifMatch) {
+  operations.push_back(EntityOperation{EntityOperation::Kind::Remove, collection, id, nullptr, ifMatch});
+  return *this;
+}
+
+EntityBatch& EntityBatch::check(const std::string& collection, const std::string& id,
+                                const std::string& ifMatch) {
+  operations.push_back(EntityOperation{EntityOperation::Kind::Check, collection, id, nullptr, ifMatch});
+  return *this;
+}
+
+std::string entityOperationLabel(std::size_t index, const EntityOperation& operation) {
+  static const char* const kinds[] = {"create", "update", "remove", "check"};
+  const auto kind = static_cast<unsigned>(operation.kind);
+  return "batch operation " + std::to_string(index) + " (" + (kind < 4 ? kinds[kind] : "?") + " '" +
+         operation.id + "' in '" + operation.collection + "'): ";
+}
+
+void validate(const EntityBatch& batch) {
+  for (std::size_t i = 0; i < batch.operations.size(); ++i) {
+    const EntityOperation& op = batch.operations[i];
+    const int kind = static_cast<int>(op.kind);
+    if (kind < 0 || kind > static_cast<int>(EntityOperation::Kind::Check))
+      throw BadRequest("batch operation " + std::to_string(i) + " has an unknown kind");
+    if (op.collection.empty())
+      throw BadRequest(entityOperationLabel(i, op) + "an entity needs a non-empty collection");
+    if (op.id.empty() && op.kind != EntityOperation::Kind::Create)
+      throw BadRequest(entityOperationLabel(i, op) + "an entity needs a non-empty id");
+  }
+}
+
 Entity EntityStore::get(const std::string& collection, const std::string& id) {
   auto e = find(collection, id);
   if (!e) throw NotFound("no entity '" + id + "' in collection '" + collection + "'");

@@ -108,6 +108,31 @@ struct STRATA_API EntityPage {
   uint64_t total = 0;  // entities matching the filters
 };
 
+// One write in an EntityBatch.
+struct STRATA_API EntityOperation {
+  enum class Kind {
+    Create,  // Conflict "exists" if the id exists; an empty id asks for a UUID; ifMatch unused
+    Update,  // replaces the body (version + 1, new etag); NotFound if missing
+    Remove,  // NotFound if missing
+    Check,   // writes nothing: NotFound if missing, PreconditionFailed if ifMatch differs
+  } kind = Kind::Create;
+  std::string collection;
+  std::string id;
+  Poco::JSON::Object::Ptr body;  // Create, Update (null means {})
+  std::string ifMatch;           // Update, Remove, Check: "" = unconditional
+};
+
+struct STRATA_API EntityBatch {
+  std::vector<EntityOperation> operations;
+  // Convenience builders, appending one operation each and returning *this.
+  EntityBatch& create(const std::string& collection, const std::string& id,
+                      const Poco::JSON::Object::Ptr& body);
+  EntityBatch& update(const std::string& collection, const std::string& id,
+                      const Poco::JSON::Object::Ptr& body, const std::string& ifMatch = "");
+  EntityBatch& remove(const std::string& collection, const std::string& id, const std::string& ifMatch = "");
+  EntityBatch& check(const std::string& collection, const std::string& id, const std::string& ifMatch = "");
+};
+
 class STRATA_API EntityStore {
  public:
   virtual ~EntityStore();
@@ -124,7 +149,30 @@ class STRATA_API EntityStore {
   virtual EntityPage list(const std::string& collection, const EntityQuery& query) = 0;
   // Names of the collections holding at least one entity.
   virtual std::vector<std::string> collections() = 0;
+  // The next value of the sequence `name` (usually a collection's name, for integer ids):
+  // 1 the first time, then one more each call. BadRequest for an empty name. The base class
+  // throws NotImplemented; every backend in this tree implements it.
+  virtual int64_t nextSequence(const std::string& name);
+  // Applies every operation of the batch or none (see the contract above). Returns one entity
+  // per operation, in order: Create and Update the entity as written (its new etag), Remove
+  // the entity as it was before removal, Check the entity as it is. An empty batch does
+  // nothing. The base class throws NotImplemented; every backend in this tree implements it.
+  virtual std::vector<Entity> apply(const EntityBatch& batch);
+  // Declares an index on a body field of a collection (see the contract above). The base
+  // class throws NotImplemented; every backend in this tree implements it.
+  virtual void declareIndex(const std::string& collection, const std::string& field);
 };
+
+// ---- batches
+
+// "batch operation <index> (<kind> '<id>' in '<collection>'): ", the start of the message of
+// an error a batch operation throws (kind: create, update, remove, check).
+STRATA_API std::string entityOperationLabel(std::size_t index, const EntityOperation& operation);
+// Throws BadRequest (labelled as above) for an operation the contract refuses: an empty
+// collection, or an empty id on anything but a create.
+STRATA_API void validate(const EntityBatch& batch);
+// Throws BadRequest for an index declareIndex() refuses (see the contract above).
+STRATA_API void validateIndex(const std::string& collection, const std::string& field);
 
 // ---- the contract's filter and sort rules
 
