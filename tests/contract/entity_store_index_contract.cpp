@@ -46,14 +46,19 @@ class EntityIndexContract : public testing::TestWithParam<BackendParam> {
 
   // Entities with values of every kind under "v", "o.name" and "flag".
   void fill(const std::string& collection) {
-    const char* bodies[] = {
-        R"({"v":"a","o":{"name":"x"},"flag":true})",  R"({"v":"b","o":{"name":"y"},"flag":false})",
-        R"({"v":1,"o":{"name":"x"}})",                 R"({"v":1.0,"o":{"name":1}})",
-        R"({"v":2.5,"o":"not an object"})",             R"({"v":null,"flag":true})",
-        R"({"v":[1,2],"o":{}})",                        R"({"v":{"k":1}})",
-        R"({"v":"a\u0000b","flag":1})",                 R"({"v":-0.0})",
-        R"({"v":0})",                                   R"({"v":"A"})",
-        R"({})"};
+    const char* bodies[] = {R"({"v":"a","o":{"name":"x"},"flag":true})",
+                            R"({"v":"b","o":{"name":"y"},"flag":false})",
+                            R"({"v":1,"o":{"name":"x"}})",
+                            R"({"v":1.0,"o":{"name":1}})",
+                            R"({"v":2.5,"o":"not an object"})",
+                            R"({"v":null,"flag":true})",
+                            R"({"v":[1,2],"o":{}})",
+                            R"({"v":{"k":1}})",
+                            R"({"v":"a\u0000b","flag":1})",
+                            R"({"v":-0.0})",
+                            R"({"v":0})",
+                            R"({"v":"A"})",
+                            R"({})"};
     int i = 0;
     for (const char* body : bodies) store_->create(collection, "e" + std::to_string(10 + i++), json(body));
   }
@@ -70,11 +75,21 @@ class EntityIndexContract : public testing::TestWithParam<BackendParam> {
   void expectSameAnswers(const std::string& indexed, const std::string& plain) {
     const std::vector<EntityQuery> probes = [] {
       std::vector<EntityQuery> out;
-      const std::vector<std::pair<std::string, Var>> values{
-          {"v", std::string("a")}, {"v", 1},           {"v", 1.0},   {"v", Poco::Int64(0)},
-          {"v", -0.0},             {"v", 2.5},         {"v", true},  {"v", std::string("a\0b", 3)},
-          {"v", Var()},            {"o.name", std::string("x")},     {"o.name", 1},
-          {"flag", true},          {"flag", false},    {"flag", 1},  {"v", std::string("missing")}};
+      const std::vector<std::pair<std::string, Var>> values{{"v", std::string("a")},
+                                                            {"v", 1},
+                                                            {"v", 1.0},
+                                                            {"v", Poco::Int64(0)},
+                                                            {"v", -0.0},
+                                                            {"v", 2.5},
+                                                            {"v", true},
+                                                            {"v", std::string("a\0b", 3)},
+                                                            {"v", Var()},
+                                                            {"o.name", std::string("x")},
+                                                            {"o.name", 1},
+                                                            {"flag", true},
+                                                            {"flag", false},
+                                                            {"flag", 1},
+                                                            {"v", std::string("missing")}};
       for (const auto& [field, value] : values) {
         EntityQuery q;
         q.filters.push_back(eq(field, value));
@@ -137,7 +152,7 @@ TEST_P(EntityIndexContract, UpdatesRemovesAndBatchesKeepTheIndexRight) {
   for (const std::string c : {"idx", "plain"}) {
     fill(c);
     store_->update(c, "e10", json(R"({"v":1,"o":{"name":"y"}})"), "");  // "a" -> 1
-    store_->update(c, "e12", json(R"({"v":"a"})"), "");                  // 1 -> "a"
+    store_->update(c, "e12", json(R"({"v":"a"})"), "");                 // 1 -> "a"
     store_->remove(c, "e11", "");
     EntityBatch batch;
     batch.update(c, "e13", json(R"({"v":2.5,"flag":true})"))
