@@ -35,19 +35,8 @@ void expectFailure(const std::function<void()>& action, const std::string& start
   }
 }
 
-class EntityBatchContract : public testing::TestWithParam<BackendParam> {
+class EntityBatchContract : public EntityStoreFixture {
  protected:
-  void SetUp() override { open(); }
-  void TearDown() override { close(); }
-  void open() {
-    stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
-    store_ = stores_->registry().entities("t");
-    ASSERT_TRUE(store_);
-  }
-  void close() {
-    store_.reset();
-    stores_.reset();
-  }
   std::vector<std::string> idsIn(const std::string& collection) {
     std::vector<std::string> out;
     EntityQuery q;
@@ -55,10 +44,6 @@ class EntityBatchContract : public testing::TestWithParam<BackendParam> {
     for (const auto& e : store_->list(collection, q).items) out.push_back(e.id);
     return out;
   }
-
-  TempDir dir_;
-  std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<EntityStore> store_;
 };
 
 TEST_P(EntityBatchContract, AppliesEveryOperationAndReturnsOneEntityEach) {

@@ -50,18 +50,8 @@ void expectCode(const std::function<void()>& action, const std::string& code) {
   }
 }
 
-class EntityStoreContract : public testing::TestWithParam<BackendParam> {
+class EntityStoreContract : public EntityStoreFixture {
  protected:
-  void SetUp() override {
-    stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
-    store_ = stores_->registry().entities("t");
-    ASSERT_TRUE(store_);
-  }
-  void TearDown() override {
-    store_.reset();
-    stores_.reset();
-  }
-
   // Twelve entities e00..e11 in "things": n is a permutation of 0..10 that differs from the id
   // order (e11 has no n), group is "g<i % 3>".
   void createThings() {
@@ -83,10 +73,6 @@ class EntityStoreContract : public testing::TestWithParam<BackendParam> {
     q.limit = limit;
     return store_->list("things", q);
   }
-
-  TempDir dir_;
-  std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<EntityStore> store_;
 };
 
 TEST_P(EntityStoreContract, CreateThenGetReturnsTheEntity) {

@@ -30,20 +30,8 @@ EntityFilter eq(const std::string& field, Var value) {
   return f;
 }
 
-class EntityIndexContract : public testing::TestWithParam<BackendParam> {
+class EntityIndexContract : public EntityStoreFixture {
  protected:
-  void SetUp() override { open(); }
-  void TearDown() override { close(); }
-  void open() {
-    stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
-    store_ = stores_->registry().entities("t");
-    ASSERT_TRUE(store_);
-  }
-  void close() {
-    store_.reset();
-    stores_.reset();
-  }
-
   // Entities with values of every kind under "v", "o.name" and "flag".
   void fill(const std::string& collection) {
     const char* bodies[] = {R"({"v":"a","o":{"name":"x"},"flag":true})",
@@ -123,10 +111,6 @@ class EntityIndexContract : public testing::TestWithParam<BackendParam> {
   void declare(const std::string& collection) {
     for (const char* field : {"v", "o.name", "flag"}) store_->declareIndex(collection, field);
   }
-
-  TempDir dir_;
-  std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<EntityStore> store_;
 };
 
 TEST_P(EntityIndexContract, RefusesOwnAndEmptyFields) {

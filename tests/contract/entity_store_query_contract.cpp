@@ -58,18 +58,8 @@ EntityCondition group(EntityCondition::Kind kind, std::vector<EntityCondition> o
 
 Var list(std::vector<Var> values) { return Var(values); }
 
-class EntityQueryContract : public testing::TestWithParam<BackendParam> {
+class EntityQueryContract : public EntityStoreFixture {
  protected:
-  void SetUp() override {
-    stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
-    store_ = stores_->registry().entities("t");
-    ASSERT_TRUE(store_);
-  }
-  void TearDown() override {
-    store_.reset();
-    stores_.reset();
-  }
-
   // Datasets much as UFDL keeps them: a name, a release (UFDL's "version": that name is the
   // entity's own version here), a nested project and team, tags, and a deletion time on the
   // soft-deleted ones.
@@ -90,10 +80,6 @@ class EntityQueryContract : public testing::TestWithParam<BackendParam> {
   }
 
   EntityPage ds(EntityQuery q) { return store_->list("ds", q); }
-
-  TempDir dir_;
-  std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<EntityStore> store_;
 };
 
 TEST_P(EntityQueryContract, InOnIdsListsTheNamedEntities) {

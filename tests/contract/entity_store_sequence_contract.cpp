@@ -15,26 +15,7 @@
 namespace strata::test {
 namespace {
 
-class EntitySequenceContract : public testing::TestWithParam<BackendParam> {
- protected:
-  void SetUp() override { open(); }
-  void TearDown() override { close(); }
-
-  void open() {
-    stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
-    store_ = stores_->registry().entities("t");
-    ASSERT_TRUE(store_);
-  }
-  void close() {
-    store_.reset();
-    stores_.reset();
-  }
-  bool persistent() const { return GetParam().backend != "memory"; }
-
-  TempDir dir_;
-  std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<EntityStore> store_;
-};
+class EntitySequenceContract : public EntityStoreFixture {};
 
 TEST_P(EntitySequenceContract, CountsFromOnePerName) {
   EXPECT_EQ(store_->nextSequence("datasets"), 1);

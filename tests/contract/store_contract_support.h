@@ -11,6 +11,7 @@
 
 #include <Poco/Logger.h>
 #include <strata/stores/array_store.h>
+#include <strata/stores/entity_store.h>
 
 #include <algorithm>
 #include <cstring>
@@ -88,6 +89,29 @@ class OpenStores {
   Poco::AutoPtr<Poco::Util::MapConfiguration> config_;
   PluginLoader loader_;
   StoreRegistry registry_;
+};
+
+// A test of the entities role on one backend (the parameter): the store is opened in SetUp
+// and closed in TearDown; close() then open() reopens it on the same directory, for what must
+// survive a restart on the persistent backends.
+class EntityStoreFixture : public testing::TestWithParam<BackendParam> {
+ protected:
+  void SetUp() override { open(); }
+  void TearDown() override { close(); }
+  void open() {
+    stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
+    store_ = stores_->registry().entities("t");
+    ASSERT_TRUE(store_);
+  }
+  void close() {
+    store_.reset();
+    stores_.reset();
+  }
+  bool persistent() const { return GetParam().backend != "memory"; }
+
+  TempDir dir_;
+  std::unique_ptr<OpenStores> stores_;
+  std::shared_ptr<EntityStore> store_;
 };
 
 }  // namespace strata::test
