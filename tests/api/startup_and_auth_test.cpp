@@ -1,4 +1,5 @@
 // Start-up errors (bad configuration and plugins) and authentication over HTTP.
+#include "api/fixture_auth_server.h"
 #include "support/server_process.h"
 
 #include <Poco/JSON/Object.h>
@@ -113,28 +114,7 @@ TEST(StartupErrors, MissingConfigFile) {
   EXPECT_NE(out.find("/nonexistent/strata.properties"), std::string::npos) << out;
 }
 
-class AuthHttp : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir;
-    writeFile(dir_->file("users"), ServerProcess::usersLine("alice", "wonder", "admin") + "\n" +
-                                       ServerProcess::usersLine("bob", "builder") + "\n");
-    server_ = new ServerProcess({{"plugins.path", kPaths},
-                                 {"plugins.load", "admin, fixture"},
-                                 {"stores.blobs.default.backend", "memory"},
-                                 {"auth.usersFile", dir_->file("users")},
-                                 {"auth.anonymous", "false"},
-                                 {"auth.jwtSecret", "a-test-secret-that-is-long-enough-1234"}});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  static TempDir* dir_;
-  static ServerProcess* server_;
-};
-TempDir* AuthHttp::dir_ = nullptr;
-ServerProcess* AuthHttp::server_ = nullptr;
+class AuthHttp : public FixtureAuthServer {};
 
 TEST_F(AuthHttp, MissingCredentialsGive401WithChallenge) {
   auto r = server_->get("/fixture/hello");

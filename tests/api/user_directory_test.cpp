@@ -2,6 +2,7 @@
 // access and refresh tokens as UFDL's does): directory users log in with Basic and Bearer,
 // a deactivated user is refused, a refresh token is no Bearer credential, users-file users
 // keep working.
+#include "api/fixture_auth_server.h"
 #include "support/server_process.h"
 
 #include <Poco/JSON/Object.h>
@@ -12,29 +13,12 @@
 namespace strata::test {
 namespace {
 
-const std::string kPaths = std::string(STRATA_PLUGIN_DIR) + ", " + STRATA_FIXTURE_DIR;
-
 Poco::JSON::Object::Ptr json(const HttpResult& r) {
   return Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
 }
 
-class UserDirectoryHttp : public ::testing::Test {
+class UserDirectoryHttp : public FixtureAuthServer {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir;
-    writeFile(dir_->file("users"), ServerProcess::usersLine("alice", "wonder", "admin") + "\n" +
-                                       ServerProcess::usersLine("bob", "builder") + "\n");
-    server_ = new ServerProcess({{"plugins.path", kPaths},
-                                 {"plugins.load", "admin, fixture"},
-                                 {"stores.blobs.default.backend", "memory"},
-                                 {"auth.usersFile", dir_->file("users")},
-                                 {"auth.anonymous", "false"},
-                                 {"auth.jwtSecret", "a-test-secret-that-is-long-enough-1234"}});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
   // Creates or changes a directory user (as the admin alice).
   static void putUser(const std::string& name, const std::string& body) {
     auto r = server_->request(
@@ -55,11 +39,7 @@ class UserDirectoryHttp : public ::testing::Test {
     auto o = json(r);
     return {o->getValue<std::string>("access"), o->getValue<std::string>("refresh")};
   }
-  static TempDir* dir_;
-  static ServerProcess* server_;
 };
-TempDir* UserDirectoryHttp::dir_ = nullptr;
-ServerProcess* UserDirectoryHttp::server_ = nullptr;
 
 TEST_F(UserDirectoryHttp, DirectoryUserLogsInWithBasicAndBearer) {
   putUser("carol", R"({"password":"c4rol"})");

@@ -14,31 +14,6 @@ namespace {
 
 using Op = AnnotationQuery::Op;
 
-Annotation strings(const std::string& key, std::vector<std::string> values) {
-  Annotation a{key, AnnotationType::String, {}};
-  for (auto& v : values) a.values.emplace_back(std::move(v));
-  return a;
-}
-
-Annotation longs(const std::string& key, std::vector<int64_t> values,
-                 AnnotationType type = AnnotationType::Long) {
-  Annotation a{key, type, {}};
-  for (auto v : values) a.values.emplace_back(v);
-  return a;
-}
-
-Annotation doubles(const std::string& key, std::vector<double> values) {
-  Annotation a{key, AnnotationType::Double, {}};
-  for (auto v : values) a.values.emplace_back(v);
-  return a;
-}
-
-Annotation booleans(const std::string& key, std::vector<bool> values) {
-  Annotation a{key, AnnotationType::Boolean, {}};
-  for (bool v : values) a.values.emplace_back(v);
-  return a;
-}
-
 AnnotationQuery query(const std::string& key, Op op, AnnotationValue value, uint64_t offset = 0,
                       uint64_t limit = 100) {
   AnnotationQuery q;
@@ -58,18 +33,8 @@ std::vector<std::string> keys(const std::vector<Annotation>& all) {
 
 using Targets = std::vector<std::string>;
 
-class AnnotationStoreContract : public testing::TestWithParam<BackendParam> {
+class AnnotationStoreContract : public AnnotationStoreFixture {
  protected:
-  void SetUp() override {
-    stores_ = std::make_unique<OpenStores>(storeConfig("annotations", GetParam(), dir_.path()));
-    store_ = stores_->registry().annotations("t");
-    ASSERT_TRUE(store_);
-  }
-  void TearDown() override {
-    store_.reset();
-    stores_.reset();
-  }
-
   // t1..t6 with a LONG "size", a STRING "tag" list, a DOUBLE "score" and a BOOLEAN "ok".
   void createTargets() {
     for (int i = 1; i <= 6; ++i) {
@@ -80,10 +45,6 @@ class AnnotationStoreContract : public testing::TestWithParam<BackendParam> {
       store_->set(target, booleans("ok", {i <= 2}));
     }
   }
-
-  TempDir dir_;
-  std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<AnnotationStore> store_;
 };
 
 TEST_P(AnnotationStoreContract, EveryTypeRoundTrips) {

@@ -20,30 +20,6 @@ namespace {
 using Op = AnnotationOp;
 using Targets = std::vector<std::string>;
 
-Annotation strings(const std::string& key, std::vector<std::string> values) {
-  Annotation a{key, AnnotationType::String, {}};
-  for (auto& v : values) a.values.emplace_back(std::move(v));
-  return a;
-}
-
-Annotation longs(const std::string& key, std::vector<int64_t> values) {
-  Annotation a{key, AnnotationType::Long, {}};
-  for (auto v : values) a.values.emplace_back(v);
-  return a;
-}
-
-Annotation doubles(const std::string& key, std::vector<double> values) {
-  Annotation a{key, AnnotationType::Double, {}};
-  for (auto v : values) a.values.emplace_back(v);
-  return a;
-}
-
-Annotation blobs(const std::string& key, std::vector<std::string> values) {
-  Annotation a{key, AnnotationType::Blob, {}};
-  for (auto& v : values) a.values.emplace_back(AnnotationBlob{std::move(v)});
-  return a;
-}
-
 AnnotationClause clause(const std::string& key, Op op, AnnotationValue value) {
   return AnnotationClause{key, op, std::move(value)};
 }
@@ -80,18 +56,8 @@ class StartLine {
   std::atomic<int> waiting_;
 };
 
-class AnnotationEtagSearchContract : public testing::TestWithParam<BackendParam> {
+class AnnotationEtagSearchContract : public AnnotationStoreFixture {
  protected:
-  void SetUp() override {
-    stores_ = std::make_unique<OpenStores>(storeConfig("annotations", GetParam(), dir_.path()));
-    store_ = stores_->registry().annotations("t");
-    ASSERT_TRUE(store_);
-  }
-  void TearDown() override {
-    store_.reset();
-    stores_.reset();
-  }
-
   // dataset/d00..d19 and layer/l00..l09. Datasets: "species" Human (even) or Mouse (odd),
   // "samples" = 10 * i, "score" = i / 2.0 except for every fifth, which has none; layers have
   // "species" Human and "samples" 1000, so that only the prefix keeps them out.
@@ -107,10 +73,6 @@ class AnnotationEtagSearchContract : public testing::TestWithParam<BackendParam>
       store_->replaceAll("layer/l0" + std::to_string(i),
                          {strings("species", {"Human"}), longs("samples", {1000})});
   }
-
-  TempDir dir_;
-  std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<AnnotationStore> store_;
 };
 
 TEST_P(AnnotationEtagSearchContract, BlobsRoundTripAsBytesAndAreNeverQueried) {

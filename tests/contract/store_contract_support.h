@@ -11,6 +11,7 @@
 
 #include <Poco/Logger.h>
 #include <strata/stores/array_store.h>
+#include <strata/stores/annotation_store.h>
 #include <strata/stores/entity_store.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace strata::test {
 
@@ -91,16 +93,22 @@ class OpenStores {
   StoreRegistry registry_;
 };
 
-// A test of the entities role on one backend (the parameter): the store is opened in SetUp
-// and closed in TearDown; close() then open() reopens it on the same directory, for what must
-// survive a restart on the persistent backends.
-class EntityStoreFixture : public testing::TestWithParam<BackendParam> {
+// A test of one store role on one backend (the parameter): the store instance "t" of that role
+// is opened in SetUp and closed in TearDown; close() then open() reopens it on the same
+// directory, for what must survive a restart on the persistent backends.
+template <typename Store>
+class StoreFixture : public testing::TestWithParam<BackendParam> {
  protected:
   void SetUp() override { open(); }
   void TearDown() override { close(); }
   void open() {
-    stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
-    store_ = stores_->registry().entities("t");
+    if constexpr (std::is_same_v<Store, EntityStore>) {
+      stores_ = std::make_unique<OpenStores>(storeConfig("entities", GetParam(), dir_.path()));
+      store_ = stores_->registry().entities("t");
+    } else {
+      stores_ = std::make_unique<OpenStores>(storeConfig("annotations", GetParam(), dir_.path()));
+      store_ = stores_->registry().annotations("t");
+    }
     ASSERT_TRUE(store_);
   }
   void close() {
@@ -111,7 +119,37 @@ class EntityStoreFixture : public testing::TestWithParam<BackendParam> {
 
   TempDir dir_;
   std::unique_ptr<OpenStores> stores_;
-  std::shared_ptr<EntityStore> store_;
+  std::shared_ptr<Store> store_;
 };
+using EntityStoreFixture = StoreFixture<EntityStore>;
+using AnnotationStoreFixture = StoreFixture<AnnotationStore>;
+
+// Annotations of one key and type, for the annotations suites.
+inline Annotation strings(const std::string& key, std::vector<std::string> values) {
+  Annotation a{key, AnnotationType::String, {}};
+  for (auto& v : values) a.values.emplace_back(std::move(v));
+  return a;
+}
+inline Annotation longs(const std::string& key, std::vector<int64_t> values,
+                        AnnotationType type = AnnotationType::Long) {
+  Annotation a{key, type, {}};
+  for (auto v : values) a.values.emplace_back(v);
+  return a;
+}
+inline Annotation doubles(const std::string& key, std::vector<double> values) {
+  Annotation a{key, AnnotationType::Double, {}};
+  for (auto v : values) a.values.emplace_back(v);
+  return a;
+}
+inline Annotation booleans(const std::string& key, std::vector<bool> values) {
+  Annotation a{key, AnnotationType::Boolean, {}};
+  for (bool v : values) a.values.emplace_back(v);
+  return a;
+}
+inline Annotation blobs(const std::string& key, std::vector<std::string> values) {
+  Annotation a{key, AnnotationType::Blob, {}};
+  for (auto& v : values) a.values.emplace_back(AnnotationBlob{std::move(v)});
+  return a;
+}
 
 }  // namespace strata::test
