@@ -12,7 +12,8 @@ PACKAGES=(
   libpoco-dev libhdf5-dev librocksdb-dev libboost-dev libssl-dev rapidjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk hyperfine
-  python3-h5py python3-numpy python3-requests
+  libarchive-dev
+  python3-h5py python3-numpy python3-requests python3-jwt
 )
 
 missing=()

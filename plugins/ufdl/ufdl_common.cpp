@@ -1,0 +1,434 @@
+#include "ufdl_common.h"
+
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+#include <Poco/NumberFormatter.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Timestamp.h>
+#include <strata/errors.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace strata::ufdl {
+
+namespace {
+
+// Errors whose message is a JSON object to send as the body (DRF's field errors).
+constexpr const char* kFieldErrorsCode = "ufdl_field_errors";
+
+class UfdlErrors : public ErrorRenderer {
+ public:
+  void render(const Error& e, Response& r) const override {
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    std::string detail = e.what();
+    if (e.code() == kFieldErrorsCode) {
+      try {
+        body = Poco::JSON::Parser().parse(detail).extract<Poco::JSON::Object::Ptr>();
+        detail.clear();
+      } catch (...) {
+        body = new Poco::JSON::Object;
+      }
+    }
+    if (!detail.empty() || body->size() == 0) {
+      if (e.status() == 404) detail = kNotFoundDetail;
+      if (e.status() == 403) detail = kForbiddenDetail;
+      if (e.status() == 401 && e.code() != "token_not_valid" && e.code() != "ufdl")
+        detail = detail == "authentication required" ? kNotAuthenticatedDetail : detail;
+      body->set("detail", detail);
+      if (e.code() == "token_not_valid") body->set("code", "token_not_valid");
+    }
+    r.setStatus(e.status(), reasonPhrase(detail.empty() ? "Bad Request" : detail));
+    if (e.status() == 401) r.setHeader("WWW-Authenticate", "Bearer realm=\"api\"");
+    r.sendJson(body);
+  }
+};
+
+std::string compact(const Poco::Dynamic::Var& v) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(v, out, 0, -1);
+  return out.str();
+}
+
+}  // namespace
+
+// ---- ids and times
+
+std::string pkId(int64_t pk) {
+  std::string digits = std::to_string(pk);
+  if (digits.size() < 20) digits.insert(0, 20 - digits.size(), '0');
+  return digits;
+}
+
+int64_t parsePk(const std::string& segment) {
+  if (segment.empty() || segment.size() > 18 ||
+      !std::all_of(segment.begin(), segment.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    throw NotFound(kNotFoundDetail);
+  return std::stoll(segment);
+}
+
+std::string fileId(int64_t datasetPk, const std::string& filename) {
+  return filesPrefix(datasetPk) + filename;
+}
+std::string filesPrefix(int64_t datasetPk) { return pkId(datasetPk) + "/"; }
+
+std::string uniqueKey(std::initializer_list<std::string> parts) {
+  std::string out;
+  bool first = true;
+  for (const auto& p : parts) {
+    if (!first) out.push_back('\0');
+    out += p;
+    first = false;
+  }
+  return out;
+}
+
+std::string nowIso() {
+  Poco::Timestamp now;
+  return Poco::DateTimeFormatter::format(now, "%Y-%m-%dT%H:%M:%S.%F+00:00");
+}
+
+// ---- route options
+
+namespace {
+RouteOptions options(Access access, const Context& ctx, uint64_t maxBody) {
+  RouteOptions o;
+  o.access = access;
+  o.maxBodyBytes = maxBody ? maxBody : ctx.maxJsonBytes;
+  return o;
+}
+}  // namespace
+
+RouteOptions publicOptions(const Context& ctx, uint64_t maxBody) {
+  return options(Access::Public, ctx, maxBody);
+}
+RouteOptions readOptions(const Context& ctx, uint64_t maxBody) { return options(Access::Read, ctx, maxBody); }
+RouteOptions userOptions(const Context& ctx, uint64_t maxBody) { return options(Access::User, ctx, maxBody); }
+
+// ---- errors
+
+std::shared_ptr<const ErrorRenderer> ufdlErrors() { return std::make_shared<UfdlErrors>(); }
+
+void throwBadName(const std::string& name, const std::string& reason) {
+  throw BadRequest("ufdl", "Bad name '" + name + "': " + reason);
+}
+
+void throwFieldErrors(const Poco::JSON::Object::Ptr& errors) {
+  throw BadRequest(kFieldErrorsCode, compact(errors));
+}
+
+void throwUnknownParameters(const Poco::JSON::Object& unknown) {
+  std::string text;
+  for (const auto& [k, v] : unknown) {
+    if (!text.empty()) text += ", ";
+    text += k + "=" + (v.isString() ? v.toString() : compact(v));
+  }
+  throw UnprocessableEntity("ufdl", "Unknown parameters: " + text);
+}
+
+void FieldErrors::add(const std::string& field, const std::string& message) {
+  Poco::JSON::Array::Ptr list = errors_->getArray(field);
+  if (!list) {
+    list = new Poco::JSON::Array;
+    errors_->set(field, list);
+  }
+  list->add(message);
+}
+bool FieldErrors::empty() const { return errors_->size() == 0; }
+void FieldErrors::throwIfAny() const {
+  if (!empty()) throwFieldErrors(errors_);
+}
+
+std::string invalidPk(const Poco::Dynamic::Var& value) {
+  return "Invalid pk \"" + (value.isString() ? value.toString() : compact(value)) +
+         "\" - object does not exist.";
+}
+
+Poco::JSON::Object::Ptr jsonBody(const Context& ctx, Request& req) {
+  const std::string text = req.bodyText(ctx.maxJsonBytes);
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return new Poco::JSON::Object;
+  Poco::Dynamic::Var v;
+  try {
+    v = Poco::JSON::Parser().parse(text);
+  } catch (const Poco::Exception& e) {
+    throw BadRequest("ufdl", "JSON parse error - " + e.message());
+  }
+  if (v.type() != typeid(Poco::JSON::Object::Ptr))
+    throw BadRequest("ufdl", "JSON parse error - expected a JSON object");
+  return v.extract<Poco::JSON::Object::Ptr>();
+}
+
+// ---- callers
+
+std::optional<Entity> findUserByName(const Context& ctx, const std::string& username) {
+  if (username.empty()) return std::nullopt;
+  auto key = ctx.entities->find(kUsernames, username);
+  if (!key) return std::nullopt;
+  return ctx.entities->find(kUsers, pkId(intField(*key->body, "pk")));
+}
+
+namespace {
+
+bool inAdminGroup(const Principal& p) {
+  return std::find(p.groups.begin(), p.groups.end(), kAdminGroup) != p.groups.end();
+}
+
+// A users-file user's record, made on first use.
+Entity ensureUserRecord(const Context& ctx, const Principal& p) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (auto found = findUserByName(ctx, p.name)) return *found;
+    const int64_t pk = ctx.entities->nextSequence(kUsers);
+    const bool admin = inAdminGroup(p);
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("pk", pk);
+    body->set("username", p.name);
+    body->set("password", "");
+    body->set("first_name", "");
+    body->set("last_name", "");
+    body->set("email", "");
+    body->set("is_staff", admin);
+    body->set("is_superuser", admin);
+    body->set("is_active", true);
+    body->set("last_login", Poco::Dynamic::Var());
+    body->set("date_joined", nowIso());
+    Poco::JSON::Object::Ptr key = new Poco::JSON::Object;
+    key->set("pk", pk);
+    try {
+      return ctx.entities->apply(
+          EntityBatch().create(kUsernames, p.name, key).create(kUsers, pkId(pk), body))[1];
+    } catch (const Conflict&) {
+      // made meanwhile by a concurrent request: read it
+    }
+  }
+  throw ServiceUnavailable("the user record of '" + p.name + "' could not be made");
+}
+
+}  // namespace
+
+Caller caller(const Context& ctx, const Request& req) {
+  Caller who;
+  const Principal& p = req.principal();
+  if (p.anonymous()) return who;
+  const Entity user = ensureUserRecord(ctx, p);
+  who.anonymous = false;
+  who.pk = intField(*user.body, "pk");
+  who.username = p.name;
+  who.active = user.body->optValue<bool>("is_active", true);
+  who.staff = inAdminGroup(p) || user.body->optValue<bool>("is_staff", false) ||
+              user.body->optValue<bool>("is_superuser", false);
+  return who;
+}
+
+void requireUser(const Caller& who) {
+  if (who.anonymous) throw Unauthorized(kNotAuthenticatedDetail);
+  if (!who.active) throw Forbidden(kForbiddenDetail);
+}
+
+void requireStaff(const Caller& who) {
+  requireUser(who);
+  if (!who.staff) throw Forbidden(kForbiddenDetail);
+}
+
+namespace {
+class Directory : public UserDirectory {
+ public:
+  explicit Directory(std::shared_ptr<EntityStore> entities) : ctx_() { ctx_.entities = std::move(entities); }
+  std::optional<DirectoryUser> find(const std::string& name) const override {
+    auto user = findUserByName(ctx_, name);
+    if (!user) return std::nullopt;
+    DirectoryUser out;
+    out.name = name;
+    out.passwordHash = user->body->optValue<std::string>("password", "");
+    out.active = user->body->optValue<bool>("is_active", true);
+    return out;
+  }
+
+ private:
+  Context ctx_;
+};
+}  // namespace
+
+std::shared_ptr<const UserDirectory> makeUserDirectory(const Context& ctx) {
+  return std::make_shared<Directory>(ctx.entities);
+}
+
+// ---- teams
+
+std::optional<Level> parseLevel(const std::string& text) {
+  if (text == "R") return Level::R;
+  if (text == "X") return Level::X;
+  if (text == "W") return Level::W;
+  if (text == "A") return Level::A;
+  return std::nullopt;
+}
+
+const char* levelText(Level level) {
+  switch (level) {
+    case Level::R:
+      return "R";
+    case Level::X:
+      return "X";
+    case Level::W:
+      return "W";
+    case Level::A:
+      return "A";
+    default:
+      return "";
+  }
+}
+
+Level teamLevel(const Context& ctx, int64_t teamPk, int64_t userPk) {
+  if (userPk <= 0) return Level::None;
+  auto m = ctx.entities->find(kMemberships, pkId(teamPk) + "/" + pkId(userPk));
+  if (!m || !m->body->isNull("deletion_time")) return Level::None;
+  auto team = ctx.entities->find(kTeams, pkId(teamPk));
+  if (!team || !team->body->isNull("deletion_time")) return Level::None;
+  return parseLevel(m->body->optValue<std::string>("permissions", "")).value_or(Level::None);
+}
+
+void requireTeamLevel(const Context& ctx, const Caller& who, int64_t teamPk, Level needed) {
+  if (who.staff && who.active) return;
+  requireUser(who);
+  if (static_cast<int>(teamLevel(ctx, teamPk, who.pk)) < static_cast<int>(needed))
+    throw Forbidden(kForbiddenDetail);
+}
+
+std::vector<int64_t> teamsOf(const Context& ctx, int64_t userPk) {
+  EntityQuery q;
+  q.filters.push_back({"user", EntityFilter::Op::Eq, userPk});
+  q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  std::vector<int64_t> out;
+  for (const auto& m : listAll(ctx, kMemberships, q)) {
+    const int64_t team = intField(*m.body, "team");
+    auto t = ctx.entities->find(kTeams, pkId(team));
+    if (t && t->body->isNull("deletion_time")) out.push_back(team);
+  }
+  return out;
+}
+
+int64_t projectTeam(const Context& ctx, int64_t projectPk) {
+  return intField(*getRecord(ctx, kProjects, projectPk).body, "team");
+}
+
+// ---- records
+
+Entity getRecord(const Context& ctx, const std::string& collection, int64_t pk) {
+  auto e = ctx.entities->find(collection, pkId(pk));
+  if (!e) throw NotFound(kNotFoundDetail);
+  return *e;
+}
+
+Entity getRecord(const Context& ctx, const std::string& collection, const std::string& segment) {
+  return getRecord(ctx, collection, parsePk(segment));
+}
+
+std::vector<Entity> listAll(const Context& ctx, const std::string& collection, EntityQuery query) {
+  std::vector<Entity> out;
+  query.offset = 0;
+  query.limit = 1000;
+  for (;;) {
+    EntityPage page = ctx.entities->list(collection, query);
+    const std::size_t n = page.items.size();
+    for (auto& e : page.items) out.push_back(std::move(e));
+    if (n < query.limit) break;
+    query.offset += n;
+  }
+  return out;
+}
+
+int64_t intField(const Poco::JSON::Object& body, const std::string& name) {
+  if (!body.has(name) || body.isNull(name)) return 0;
+  try {
+    return body.get(name).convert<int64_t>();
+  } catch (const Poco::Exception&) {
+    return 0;
+  }
+}
+
+// ---- datasets and files
+
+std::vector<FileRef> listFiles(const Context& ctx, int64_t datasetPk) {
+  EntityQuery q;
+  q.idPrefix = filesPrefix(datasetPk);
+  std::vector<FileRef> out;
+  for (const auto& e : listAll(ctx, kFiles, q)) {
+    out.push_back({e.body->optValue<std::string>("filename", ""), e.body->optValue<std::string>("handle", ""),
+                   e.body->optValue<std::string>("metadata", "")});
+  }
+  return out;
+}
+
+Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("dataset", datasetPk);
+  o->set("filename", file.filename);
+  o->set("handle", file.handle);
+  o->set("metadata", file.metadata);
+  return o;
+}
+
+Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset) {
+  const Poco::JSON::Object& b = *dataset.body;
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  const int64_t pk = intField(b, "pk");
+  o->set("pk", pk);
+  o->set("name", b.get("name"));
+  o->set("version", intField(b, "dataset_version"));
+  o->set("previous_version", b.has("previous_version") ? b.get("previous_version") : Poco::Dynamic::Var(-1));
+  o->set("description", b.optValue<std::string>("description", ""));
+  o->set("project", b.get("project"));
+  o->set("licence", b.get("licence"));
+  o->set("is_public", b.optValue<bool>("is_public", false));
+  o->set("domain", b.has("domain") ? b.get("domain") : Poco::Dynamic::Var());
+  o->set("tags", b.optValue<std::string>("tags", ""));
+  o->set("creator", b.has("creator") ? b.get("creator") : Poco::Dynamic::Var());
+  o->set("creation_time", b.get("creation_time"));
+  o->set("deletion_time", b.has("deletion_time") ? b.get("deletion_time") : Poco::Dynamic::Var());
+  Poco::JSON::Object::Ptr files = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& f : listFiles(ctx, pk)) files->set(f.filename, f.handle);
+  o->set("files", files);
+  return o;
+}
+
+int64_t datasetTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
+  return projectTeam(ctx, intField(dataset, "project"));
+}
+
+std::vector<Entity> changeDataset(
+    const Context& ctx, int64_t datasetPk,
+    const std::function<Poco::JSON::Object::Ptr(const Entity& dataset, EntityBatch& batch)>& build) {
+  for (int attempt = 0; attempt < 32; ++attempt) {
+    const Entity dataset = getRecord(ctx, kDatasets, datasetPk);
+    EntityBatch batch;
+    batch.operations.emplace_back();  // the dataset's update, filled in below
+    Poco::JSON::Object::Ptr body = build(dataset, batch);
+    EntityOperation& update = batch.operations.front();
+    update.kind = EntityOperation::Kind::Update;
+    update.collection = kDatasets;
+    update.id = dataset.id;
+    update.body = body ? body : dataset.body;
+    update.ifMatch = dataset.etag;
+    try {
+      return ctx.entities->apply(batch);
+    } catch (const PreconditionFailed& e) {
+      // Only the dataset's own precondition means "changed meanwhile": retry.
+      if (std::string(e.what()).find("batch operation 0 ") != 0) throw;
+    }
+  }
+  throw ServiceUnavailable("ufdl", "the dataset is changing too often to change it now; try again");
+}
+
+void releaseBlobs(const Context& ctx, const std::vector<std::string>& handles) {
+  for (const auto& h : handles) {
+    try {
+      ctx.blobs->release(h);
+    } catch (const std::exception& e) {
+      if (ctx.logger) ctx.logger->warning("ufdl: could not release blob " + h + ": " + e.what());
+    }
+  }
+}
+
+}  // namespace strata::ufdl

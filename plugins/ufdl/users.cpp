@@ -1,0 +1,8 @@
+// Placeholder: the routes of this file are being written.
+#include "ufdl_common.h"
+
+namespace strata::ufdl {
+
+void addUserRoutes(RouteRegistry&, Context&) {}
+
+}  // namespace strata::ufdl
