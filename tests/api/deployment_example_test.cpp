@@ -141,7 +141,7 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
     if (key.rfind("server.", 0) == 0) continue;  // the test picks address and port
     cfg[key] = value;
   }
-  ASSERT_EQ(cfg["plugins.load"], "admin, hdf, slycat, synapse");
+  ASSERT_EQ(cfg["plugins.load"], "admin, hdf, slycat, synapse, ufdl");
   // Writes need a user on this configuration: one in a users file.
   cfg["auth.usersFile"] = "users";
   ServerProcess server(cfg, false);
@@ -180,6 +180,34 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
   r = server.request("POST", "/repo/v1/dataset", R"({"name": "d"})", alice);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(server.get(r.header("location")).status, 200);
+
+  // UFDL: anonymous lists see public datasets only and may not create; the users file's admin
+  // is UFDL staff; dataset files are blobs under var/ufdl-files, apart from /strata/blobs.
+  r = server.request("POST", "/v1/datasets/list");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "[]");
+  EXPECT_EQ(server.request("POST", "/v1/teams/create", R"({"name": "t"})").status, 401);
+  r = server.request("POST", "/v1/teams/create", R"({"name": "t"})", alice);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string team = std::to_string(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
+  r = server.request("POST", "/v1/projects/create", R"({"name": "p", "team": )" + team + "}", alice);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string project = std::to_string(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
+  r = server.request("POST", "/v1/datasets/create",
+                     R"({"name": "d", "project": )" + project + R"(, "licence": 1, "tags": ""})", alice);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string dataset = std::to_string(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
+  auto withFile = alice;
+  withFile["Content-Disposition"] = "attachment; filename=a.txt";
+  withFile["Content-Type"] = "application/octet-stream";
+  r = server.request("POST", "/v1/datasets/" + dataset + "/files/a.txt", "hello", withFile);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::size_t blobFiles = 0;
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(server.dir()) / "var/ufdl-files"))
+    blobFiles += e.is_regular_file() && e.file_size() == 5 ? 1 : 0;
+  EXPECT_EQ(blobFiles, 1u);
+  EXPECT_EQ(server.get("/strata/blobs", alice).body.find(r.body.substr(r.body.find("handle") + 9, 64)),
+            std::string::npos);
 }
 
 }  // namespace
