@@ -27,13 +27,13 @@
 // the stored entities.
 //
 // list() reads from one snapshot, over the range of the collection and id prefix (one range
-// scan). A filter `id In [...]` turns it into one point lookup per listed id, and an Eq
-// filter on an indexed field into one index range scan and a point lookup per entry. Sorted by id (the
-// key order, either way round) it streams the range and parses only the page, or every entity
-// when there are filters or conditions;
-// the total is counted on the way. Sorted by another field it must look at every matching
-// entity: it keeps the best offset+limit sort keys in a heap (memory O(offset+limit), time
-// O(n log(offset+limit))) and then reads the page's entities again by key.
+// scan). A filter `id In [...]` turns it into one point lookup per listed id, and an Eq or In
+// filter on an indexed field (also inside a condition: an And through one operand, an Or
+// through all, never through a negation) into index range scans and a point lookup per entry. Sorted by id
+// (the key order, either way round) it streams the range and parses only the page, or every entity when there
+// are filters or conditions; the total is counted on the way. Sorted by another field it must look at every
+// matching entity: it keeps the best offset+limit sort keys in a heap (memory O(offset+limit), time O(n
+// log(offset+limit))) and then reads the page's entities again by key.
 #include "rocksdb_entity_store.h"
 
 #include "rocksdb_keys.h"
@@ -45,6 +45,7 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -376,8 +377,10 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
   };
 
   EntityPage page;
-  // The candidate ids, if a filter names them: `id In [...]` (one point lookup per listed id
-  // instead of a scan), or an Eq filter on an indexed field (one range scan of the index).
+  // The candidate ids, if the query names them: `id In [...]` (one point lookup per listed id
+  // instead of a scan), or else an Eq or In filter on an indexed field (one index range scan per
+  // value), or else a condition answered from indexes (indexCandidates below: an Or of such
+  // filters is the union of their scans, as UFDL's visibility `is_public OR project In [...]`).
   std::optional<std::vector<std::string>> candidates;
   for (const auto& f : query.filters) {
     if (f.field != "id" || f.op != EntityFilter::Op::In || f.caseInsensitive) continue;
@@ -386,21 +389,69 @@ EntityPage RocksDbEntityStore::list(const std::string& collection, const EntityQ
       if (v.isString()) candidates->push_back(v.convert<std::string>());
     break;
   }
+  ::rocksdb::ReadOptions indexRead;  // the same snapshot, without the entity range's bounds
+  indexRead.snapshot = ro.snapshot;
+  // The ids an indexed Eq or In filter can hold for, or nullopt if the index cannot say.
+  const auto filterCandidates = [&](const EntityFilter& f) -> std::optional<std::vector<std::string>> {
+    if ((f.op != EntityFilter::Op::Eq && f.op != EntityFilter::Op::In) || f.caseInsensitive ||
+        std::find(fields.begin(), fields.end(), f.field) == fields.end())
+      return std::nullopt;
+    std::vector<Poco::Dynamic::Var> values;
+    if (f.op == EntityFilter::Op::Eq) {
+      values.push_back(f.value);
+    } else {
+      auto list = entityFilterList(f.value);
+      if (!list) return std::nullopt;
+      values = std::move(*list);
+    }
+    std::vector<std::string> keys;
+    for (const auto& v : values) {
+      const auto key = indexValue(v);
+      if (!key) return std::nullopt;  // a value the index does not hold (null, objects): scan
+      keys.push_back(*key);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    std::vector<std::string> ids;
+    for (const auto& key : keys)
+      scan(*db_, indexCf_, indexRead, indexValuePrefix(collection, f.field, key), "", what,
+           [&](const std::string& id, const ::rocksdb::Slice&) {
+             if (id.compare(0, query.idPrefix.size(), query.idPrefix) == 0) ids.push_back(id);
+             return true;
+           });
+    return ids;
+  };
+  // The same for a condition: a filter as above, an And through any of its operands, an Or
+  // through all of them (the union); never through a negation.
+  std::function<std::optional<std::vector<std::string>>(const EntityCondition&)> conditionCandidates =
+      [&](const EntityCondition& c) -> std::optional<std::vector<std::string>> {
+    if (c.negate) return std::nullopt;
+    switch (c.kind) {
+      case EntityCondition::Kind::Filter:
+        return filterCandidates(c.filter);
+      case EntityCondition::Kind::And:
+        for (const auto& operand : c.operands)
+          if (auto ids = conditionCandidates(operand)) return ids;
+        return std::nullopt;
+      case EntityCondition::Kind::Or: {
+        std::vector<std::string> all;
+        for (const auto& operand : c.operands) {
+          auto ids = conditionCandidates(operand);
+          if (!ids) return std::nullopt;
+          all.insert(all.end(), ids->begin(), ids->end());
+        }
+        return all;
+      }
+    }
+    return std::nullopt;
+  };
   for (const auto& f : query.filters) {
     if (candidates) break;
-    if (f.op != EntityFilter::Op::Eq || f.caseInsensitive ||
-        std::find(fields.begin(), fields.end(), f.field) == fields.end())
-      continue;
-    const auto value = indexValue(f.value);
-    if (!value) continue;
-    candidates.emplace();
-    ::rocksdb::ReadOptions indexRead;  // the same snapshot, without the entity range's bounds
-    indexRead.snapshot = ro.snapshot;
-    scan(*db_, indexCf_, indexRead, indexValuePrefix(collection, f.field, *value), "", what,
-         [&](const std::string& id, const ::rocksdb::Slice&) {
-           if (id.compare(0, query.idPrefix.size(), query.idPrefix) == 0) candidates->push_back(id);
-           return true;
-         });
+    candidates = filterCandidates(f);
+  }
+  for (const auto& c : query.conditions) {
+    if (candidates) break;
+    candidates = conditionCandidates(c);
   }
   if (candidates) {
     std::vector<std::string>& ids = *candidates;

@@ -189,14 +189,17 @@ TEST(DefaultConfiguration, ServesHdfDomainsFromFilesUnderVar) {
   EXPECT_EQ(server.request("POST", "/v1/teams/create", R"({"name": "t"})").status, 401);
   r = server.request("POST", "/v1/teams/create", R"({"name": "t"})", alice);
   ASSERT_EQ(r.status, 201) << r.body;
-  const std::string team = std::to_string(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
+  const std::string team = std::to_string(
+      Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
   r = server.request("POST", "/v1/projects/create", R"({"name": "p", "team": )" + team + "}", alice);
   ASSERT_EQ(r.status, 201) << r.body;
-  const std::string project = std::to_string(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
+  const std::string project = std::to_string(
+      Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
   r = server.request("POST", "/v1/datasets/create",
                      R"({"name": "d", "project": )" + project + R"(, "licence": 1, "tags": ""})", alice);
   ASSERT_EQ(r.status, 201) << r.body;
-  const std::string dataset = std::to_string(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
+  const std::string dataset = std::to_string(
+      Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("pk"));
   auto withFile = alice;
   withFile["Content-Disposition"] = "attachment; filename=a.txt";
   withFile["Content-Type"] = "application/octet-stream";

@@ -102,6 +102,54 @@ class EntityIndexContract : public EntityStoreFixture {
       prefixed.filters.push_back(eq("v", 1));
       prefixed.idPrefix = "e13";
       out.push_back(prefixed);
+      // In: from the index when every value is one it holds, else a scan; same answers.
+      for (const std::vector<Var>& list :
+           std::vector<std::vector<Var>>{{std::string("a"), 1, true},
+                                         {std::string("b"), 2.5, std::string("A")},
+                                         {Var(), std::string("a")},
+                                         {},
+                                         {1.0, Poco::Int64(0)}}) {
+        EntityQuery in;
+        in.filters.push_back(eq("v", list));
+        in.filters.back().op = EntityFilter::Op::In;
+        out.push_back(in);
+      }
+      // Conditions: an Or of indexed filters (the union), an And through one operand, an Or
+      // with a non-indexed operand, a negated Or, and an Or inside an And.
+      const auto cond = [](EntityFilter f) {
+        EntityCondition c;
+        c.filter = std::move(f);
+        return c;
+      };
+      const auto group = [](EntityCondition::Kind kind, std::vector<EntityCondition> operands, bool negate) {
+        EntityCondition c;
+        c.kind = kind;
+        c.operands = std::move(operands);
+        c.negate = negate;
+        return c;
+      };
+      EntityFilter inX = eq("o.name", std::vector<Var>{std::string("x"), std::string("y")});
+      inX.op = EntityFilter::Op::In;
+      EntityFilter contains = eq("v", std::string("a"));
+      contains.op = EntityFilter::Op::Contains;
+      for (const auto& c :
+           {group(EntityCondition::Kind::Or, {cond(eq("flag", true)), cond(inX)}, false),
+            group(EntityCondition::Kind::And, {cond(contains), cond(eq("flag", true))}, false),
+            group(EntityCondition::Kind::Or, {cond(eq("flag", true)), cond(contains)}, false),
+            group(EntityCondition::Kind::Or, {cond(eq("flag", true)), cond(eq("v", 1))}, true),
+            group(EntityCondition::Kind::And,
+                  {group(EntityCondition::Kind::Or, {cond(eq("v", std::string("b"))), cond(eq("v", 2.5))},
+                         false),
+                   cond(eq("flag", false))},
+                  false),
+            group(EntityCondition::Kind::Or, {}, false)}) {
+        EntityQuery q;
+        q.conditions.push_back(c);
+        out.push_back(q);
+        q.idPrefix = "e1";
+        q.orderBy = {{"v", true, EntityOrder::Nulls::First}};
+        out.push_back(q);
+      }
       return out;
     }();
     for (std::size_t i = 0; i < probes.size(); ++i)
