@@ -17,6 +17,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <functional>
 #include <vector>
 
 namespace strata {
@@ -26,8 +27,12 @@ namespace strata {
 class Request::LimitedStream : public std::istream {
   class Buf : public std::streambuf {
    public:
-    Buf(std::istream& in, int64_t announced, uint64_t limit)
-        : in_(in), announced_(announced), limit_(limit), buf_(64 * 1024) {}
+    Buf(std::istream& in, int64_t announced, uint64_t limit, std::function<bool()> peerClosed)
+        : in_(in),
+          announced_(announced),
+          limit_(limit),
+          peerClosed_(std::move(peerClosed)),
+          buf_(64 * 1024) {}
     uint64_t consumed() const { return total_; }
     bool done() const { return done_; }
 
@@ -55,6 +60,14 @@ class Request::LimitedStream : public std::istream {
         if (announced_ >= 0 && total_ < static_cast<uint64_t>(announced_))
           throw BadRequest("body_truncated", "the request body ended after " + std::to_string(total_) +
                                                  " of " + std::to_string(announced_) + " bytes");
+        // Poco 1.11's chunked reader ends a body cut off mid-chunk (the client went away) as
+        // if it were complete. A client that sent the last chunk waits for the answer with its
+        // connection open; one whose connection is closed at the end of the body did not
+        // finish it (or half-closed, which HTTP/1.1 clients do not do): refuse the body.
+        if (announced_ < 0 && peerClosed_ && peerClosed_())
+          throw BadRequest("body_truncated", "the chunked request body ended after " +
+                                                 std::to_string(total_) +
+                                                 " bytes without its last chunk (the connection was closed)");
         return traits_type::eof();
       }
       total_ += got;
@@ -69,14 +82,15 @@ class Request::LimitedStream : public std::istream {
     std::istream& in_;
     int64_t announced_;
     uint64_t limit_;
+    std::function<bool()> peerClosed_;
     uint64_t total_ = 0;
     bool done_ = false;
     std::vector<char> buf_;
   };
 
  public:
-  LimitedStream(std::istream& in, int64_t announced, uint64_t limit)
-      : std::istream(nullptr), buf_(in, announced, limit) {
+  LimitedStream(std::istream& in, int64_t announced, uint64_t limit, std::function<bool()> peerClosed)
+      : std::istream(nullptr), buf_(in, announced, limit, std::move(peerClosed)) {
     rdbuf(&buf_);
     // Rethrow the streambuf's own exceptions (PayloadTooLarge, BadRequest) to the reader.
     exceptions(std::ios::badbit);
@@ -122,7 +136,25 @@ std::string Request::contentType() const {
 int64_t Request::contentLength() const { return raw_.getContentLength64(); }
 
 std::istream& Request::body() {
-  if (!body_) body_ = std::make_unique<LimitedStream>(raw_.stream(), contentLength(), maxBodyBytes_);
+  if (!body_) {
+    // For chunked bodies: whether the client's side of the connection is closed (readable with
+    // nothing to read), which tells a cut-off body from a complete one (LimitedStream).
+    std::function<bool()> peerClosed;
+    if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&raw_)) {
+      peerClosed = [impl] {
+        try {
+          Poco::Net::StreamSocket& socket = impl->socket();
+          if (!socket.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ)) return false;
+          char c;
+          return socket.receiveBytes(&c, 1, MSG_PEEK) <= 0;
+        } catch (const Poco::Exception&) {
+          return true;
+        }
+      };
+    }
+    body_ =
+        std::make_unique<LimitedStream>(raw_.stream(), contentLength(), maxBodyBytes_, std::move(peerClosed));
+  }
   return *body_;
 }
 

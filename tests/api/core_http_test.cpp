@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <chrono>
 #include <thread>
 
 namespace strata::test {
@@ -208,6 +209,31 @@ TEST_F(CoreHttp, ChunkedBodyOverTheLimitIs413) {
   Poco::Net::HTTPResponse res;
   s.receiveResponse(res);
   EXPECT_EQ(res.getStatus(), 413);
+}
+
+// A chunked upload cut off mid-chunk (the client goes away) is not a complete body: nothing is
+// stored. A complete chunked upload on the next connection is.
+TEST_F(CoreHttp, ChunkedBodyCutOffMidChunkStoresNothing) {
+  const std::string before = server().get("/strata/blobs").body;
+  for (const std::string cut :
+       {"2000\r\n" + std::string(100, 'q'), "2000\r\n" + std::string(0x2000, 'q') + "\r\n",
+        "2000\r\n" + std::string(0x2000, 'q') + "\r\n10"}) {
+    Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server().port()));
+    const std::string head =
+        "POST /strata/blobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + cut;
+    s.sendBytes(head.data(), static_cast<int>(head.size()));
+    s.close();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(server().get("/strata/blobs").body, before);
+  Poco::Net::HTTPClientSession c("127.0.0.1", server().port());
+  Poco::Net::HTTPRequest req("POST", "/strata/blobs", "HTTP/1.1");
+  req.setChunkedTransferEncoding(true);
+  c.sendRequest(req) << std::string(0x2000, 'q');
+  Poco::Net::HTTPResponse res;
+  c.receiveResponse(res);
+  EXPECT_EQ(res.getStatus(), 201);
+  EXPECT_NE(server().get("/strata/blobs").body, before);
 }
 
 TEST_F(CoreHttp, OddUrlsAndHeaders) {
