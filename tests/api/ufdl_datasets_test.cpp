@@ -180,6 +180,7 @@ TEST_P(UfdlDatasets, GetUpdateDeleteFollowTeamLevels) {
             kNotUnique);
 
   // moving to another team's project needs W there too
+  EXPECT_FALSE(okObject(req("PATCH", path(d), R"({"is_public":"false"})"))->getValue<bool>("is_public"));
   const int64_t zoo = newTeam("zoo");
   addMember(zoo, "alice", "R");
   const int64_t zooProject = newProject("z1", zoo);
