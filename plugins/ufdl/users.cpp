@@ -274,6 +274,10 @@ __attribute__((weak)) const ResourceSchema& projectSchema() {
   static const ResourceSchema s = schema(kProjects, true);
   return s;
 }
+__attribute__((weak)) const ResourceSchema& datasetSchema() {
+  static const ResourceSchema s = schema(kDatasets, true);
+  return s;
+}
 __attribute__((weak)) const ResourceSchema& licenceSchema() {
   static const ResourceSchema s = schema(kLicences, false);
   return s;

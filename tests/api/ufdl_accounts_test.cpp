@@ -283,6 +283,38 @@ TEST_P(UfdlAccounts, ProjectUpdateDeleteHardReinstate) {
             201);
 }
 
+TEST_P(UfdlAccounts, ProjectDeleteCascadesToDatasets) {
+  const auto [team, project] = labWithProject();
+  const int64_t other = newProject("p2", team);
+  const int64_t d1 = newDataset("d1", project)->getValue<int64_t>("pk");
+  const int64_t d2 = newDataset("d2", project)->getValue<int64_t>("pk");
+  const int64_t kept = newDataset("d1", other)->getValue<int64_t>("pk");
+  ASSERT_EQ(req("DELETE", "/v1/datasets/" + std::to_string(d2)).status, 204);  // deleted before
+
+  EXPECT_EQ(req("DELETE", projectPath(project)).status, 204);
+  for (int64_t d : {d1, d2})
+    EXPECT_FALSE(
+        okObject(req("GET", "/v1/datasets/" + std::to_string(d), "", kRoot))->isNull("deletion_time"));
+  EXPECT_TRUE(okObject(req("GET", "/v1/datasets/" + std::to_string(kept)))->isNull("deletion_time"));
+  auto listed = parseArray(req("POST", "/v1/datasets/list", ""));
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->getObject(0)->getValue<int64_t>("pk"), kept);
+
+  // A project with datasets is not hard-deleted (they would be left without a project).
+  EXPECT_EQ(detail(req("DELETE", projectPath(project, "/hard"), "", kRoot), 400).find("datasets") !=
+                std::string::npos,
+            true);
+  // Reinstated, the project is empty of active datasets: d1's name is free in it.
+  EXPECT_TRUE(
+      okObject(req("DELETE", projectPath(project, "/reinstate"), "", kRoot))->isNull("deletion_time"));
+  EXPECT_FALSE(
+      okObject(req("GET", "/v1/datasets/" + std::to_string(d1), "", kRoot))->isNull("deletion_time"));
+  EXPECT_NE(newDataset("d1", project)->getValue<int64_t>("pk"), d1);
+  // A licence in use is not deleted.
+  EXPECT_EQ(detail(req("DELETE", "/v1/licences/1", "", kRoot), 400).find("datasets") != std::string::npos,
+            true);
+}
+
 TEST_P(UfdlAccounts, Tokens) {
   // Missing fields, wrong password (exact text), unknown user.
   EXPECT_EQ(fieldError(req("POST", "/v1/auth/obtain", R"({"password":"x"})", kAnonymous), "username"),
