@@ -105,7 +105,7 @@ inline std::optional<int64_t> pkField(const Poco::JSON::Object& body, const std:
     const std::string s = v.toString();
     if (!s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos)
       return std::stoll(s);
-    errors.add(name, invalidPk(v));
+    errors.add(name, "Incorrect type. Expected pk value, received str.");
     return std::nullopt;
   }
   const char* type = v.isBoolean() ? "bool" : v.isNumeric() ? "float" : v.isArray() ? "list" : "dict";

@@ -83,10 +83,11 @@ void createProject(Context& ctx, Request& req, Response& res) {
   requireUser(who);
   const auto in = jsonBody(ctx, req);
   FieldErrors errors;
-  const auto name = charField(*in, "name", errors, true, kNameLength);
   const auto team = teamField(ctx, *in, errors, true);
+  // The permission as soon as the team is known, before the other fields' errors.
+  if (team) requireTeamLevel(ctx, who, *team, Level::W);
+  const auto name = charField(*in, "name", errors, true, kNameLength);
   errors.throwIfAny();
-  requireTeamLevel(ctx, who, *team, Level::W);
   if (ctx.entities->find(kProjectNames, nameKeyId(*team, *name))) notUnique();
   const int64_t pk = ctx.entities->nextSequence(kProjects);
   Poco::JSON::Object::Ptr body = ordered();

@@ -126,6 +126,12 @@ TEST_P(UfdlAccounts, ProjectCreateAndRead) {
             "Invalid pk \"999\" - object does not exist.");
   EXPECT_EQ(fieldError(req("POST", "/v1/projects/create", R"({"name":"x","team":true})", kAlice), "team"),
             "Incorrect type. Expected pk value, received bool.");
+  EXPECT_EQ(fieldError(req("POST", "/v1/projects/create", R"({"name":"x","team":"abc"})", kAlice), "team"),
+            "Incorrect type. Expected pk value, received str.");
+  // The permission comes before the other fields' errors once the team is known.
+  EXPECT_EQ(
+      detail(req("POST", "/v1/projects/create", R"({"team":)" + std::to_string(team) + "}", kCarol), 403),
+      kForbidden);
 
   auto p = okObject(req("POST", "/v1/projects/create", body, kAlice), 201);
   const int64_t project = p->getValue<int64_t>("pk");
