@@ -4,7 +4,9 @@
 // blob whose SHA-256 is `handle`; every change of a dataset's files goes through changeDataset.
 // The archive routes are in archives.cpp. See docs/ufdl.md.
 #include <Poco/Logger.h>
+#include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/MessageHeader.h>
+#include <Poco/String.h>
 #include <Poco/Net/NameValueCollection.h>
 #include <strata/errors.h>
 
@@ -65,7 +67,20 @@ bool hasControlCharacters(const std::string& s) {
 }  // namespace
 
 FilenameSpec parseFilename(const std::string& given) {
-  if (hasControlCharacters(given)) throwBadName(given, "Filename may not contain control characters");
+  if (hasControlCharacters(given)) {
+    // Shown escaped (\xNN): a NUL would cut the message short in many clients.
+    std::string shown;
+    for (char c : given) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        static const char* hex = "0123456789abcdef";
+        shown += std::string("\\x") + hex[u >> 4] + hex[u & 15];
+      } else {
+        shown += c;
+      }
+    }
+    throwBadName(shown, "Filename may not contain control characters");
+  }
   FilenameSpec spec;
   spec.directory = !given.empty() && given.back() == '/';
   spec.name = normalise(given);
@@ -175,8 +190,11 @@ namespace {
 // slash from the tail, which for UFDL names a directory, so it is put back from the path.
 std::string givenFilename(Request& req) {
   std::string name = req.param("filename");
-  const std::string& path = req.path();
-  if (!path.empty() && path.back() == '/' && (name.empty() || name.back() != '/')) name += '/';
+  std::string path = req.raw().getURI();
+  path = path.substr(0, path.find_first_of("?#"));
+  const bool slash = (!path.empty() && path.back() == '/') ||
+                     (path.size() >= 3 && Poco::icompare(path.substr(path.size() - 3), "%2f") == 0);
+  if (slash && (name.empty() || name.back() != '/')) name += '/';
   return name;
 }
 

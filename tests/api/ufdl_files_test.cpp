@@ -41,11 +41,15 @@ std::set<std::string> filesUnder(const std::string& dir) {
   return out;
 }
 
+// The fs blobs store's files of a blob (relative to its directory): content and reference count.
+std::string objectFile(const std::string& handle) {
+  return "objects/" + handle.substr(0, 2) + "/" + handle.substr(2);
+}
+std::string refsFile(const std::string& handle) {
+  return "refs/" + handle.substr(0, 2) + "/" + handle.substr(2);
+}
 bool blobFileExists(const std::string& dir, const std::string& handle) {
-  for (const auto& f : filesUnder(dir))
-    if (f.size() >= handle.size() && f.compare(f.size() - handle.size(), handle.size(), handle) == 0)
-      return true;
-  return false;
+  return fs::exists(dir + "/" + objectFile(handle));
 }
 
 // An archive written with libarchive into memory: zip (stored or deflated) or tar.gz.
@@ -188,9 +192,9 @@ TEST_P(UfdlFiles, UploadAndDownloadAreByteIdenticalWithUfdlsNames) {
   EXPECT_EQ(detail(post(pk, "a/../../b", "a"), 400), "Bad name '../b': Filename may not start with '..'");
   EXPECT_EQ(detail(post(pk, "..hidden", "a"), 400), "Bad name '..hidden': Filename may not start with '..'");
   EXPECT_EQ(detail(post(pk, "a%00b", "a"), 400),
-            std::string("Bad name 'a\0b': Filename may not contain control characters", 61));
+            "Bad name 'a\\x00b': Filename may not contain control characters");
   EXPECT_EQ(detail(post(pk, "tab%09", "a"), 400),
-            "Bad name 'tab\t': Filename may not contain control characters");
+            "Bad name 'tab\\x09': Filename may not contain control characters");
   EXPECT_EQ(detail(req("POST", "/v1/datasets/" + std::to_string(pk) + "/files", "a",
                        {{"Authorization", kAlice.at("Authorization")},
                         {"Content-Type", "application/octet-stream"},
@@ -264,8 +268,6 @@ TEST_P(UfdlFiles, LimitsAndTruncatedUploadsLeaveNothing) {
 
   // A body cut short by a client that goes away: no record, no blob.
   rawRequest(headers + "Content-Length: 900\r\n\r\n", randomBytes(300, 3), true);
-  // The same with chunked transfer: a chunk cut short.
-  rawRequest(headers + "Transfer-Encoding: chunked\r\n\r\n", "200\r\n" + randomBytes(100, 4), true);
   std::set<std::string> blobsAfter;
   for (int i = 0; i < 100; ++i) {
     blobsAfter = filesUnder(blobsDir());
@@ -280,7 +282,8 @@ TEST_P(UfdlFiles, LimitsAndTruncatedUploadsLeaveNothing) {
     std::set<std::string> added;
     for (const auto& f : filesUnder(blobsDir()))
       if (!blobsBefore.count(f)) added.insert(f);
-    for (const auto& f : added) EXPECT_NE(f.find(sha256(std::string(1000, 'x'))), std::string::npos) << f;
+    const std::string small = sha256(std::string(1000, 'x'));
+    EXPECT_EQ(added, (std::set<std::string>{objectFile(small), refsFile(small)}));
   }
   EXPECT_EQ(req("GET", filesPath(pk, "keep")).body, "kept content");
 }
@@ -389,6 +392,7 @@ TEST_P(UfdlFiles, DownloadZipAndTarGz) {
   ASSERT_EQ(zip.status, 200) << zip.body;
   EXPECT_EQ(zip.header("Content-Type"), "application/data");
   EXPECT_EQ(zip.header("Content-Disposition"), "attachment; filename=\"birds.v1.zip\"");
+  EXPECT_EQ(zip.header("Transfer-Encoding"), "chunked");  // streamed, not built first
   std::string format;
   EXPECT_EQ(unpack(zip.body, &format), files);
   EXPECT_EQ(format.rfind("ZIP", 0), 0u) << format;
