@@ -65,6 +65,7 @@ class UfdlDatasets : public UfdlServer {
 };
 
 class UfdlDatasetBlobs : public UfdlDatasets {};
+class UfdlDatasetRestart : public UfdlDatasets {};
 
 // ---- create
 
@@ -510,8 +511,7 @@ TEST_P(UfdlDatasetBlobs, HardDeleteReleasesBlobReferences) {
 
 // ---- restart
 
-TEST_P(UfdlDatasets, RecordsAndKeysSurviveARestart) {
-  if (GetParam() != "rocksdb") GTEST_SKIP() << "memory stores do not persist";
+TEST_P(UfdlDatasetRestart, RecordsAndKeysSurviveARestart) {
   const auto [team, project] = labWithProject();
   const int64_t d = pkOf(newDataset("birds", project));
   const int64_t v2 = pkOf(copy(d));
@@ -530,6 +530,7 @@ TEST_P(UfdlDatasets, RecordsAndKeysSurviveARestart) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasets, ::testing::Values("memory", "rocksdb"), backendName);
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetBlobs, UFDL_BACKENDS);
+INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetRestart, ::testing::Values("rocksdb"), backendName);
 
 }  // namespace
 }  // namespace strata::test::ufdl
