@@ -378,12 +378,26 @@ ListSpec parseFilterSpec(const Context& ctx, const Poco::Dynamic::Var& body, con
     if (!schema.fields.count(k.field)) unknownField(k.field);
 
   // Pass 3: the query. Expressions are stages that must all hold; a plain exact on a local
-  // field is a filter (which an index may answer), anything else a condition.
+  // field is a filter (which an index may answer), and so is the `In` a dotted path resolves
+  // to when not inverted (an `Eq` when it names one record, so that an index on the foreign
+  // key answers it too); anything else is a condition.
   for (const auto& e : expressions) {
-    if (e.type == "exact" && !e.invert && !e.caseInsensitive && e.field.find('.') == std::string::npos)
+    const bool leaf = e.type != "and" && e.type != "or";
+    const bool dotted = e.field.find('.') != std::string::npos;
+    if (leaf && !dotted && e.type == "exact" && !e.invert && !e.caseInsensitive) {
       spec.filters.push_back(leafFilter(e, schema.fields.at(e.field)));
-    else
+    } else if (leaf && dotted && !e.invert) {
+      EntityFilter in = resolveLeaf(ctx, schema, e, splitPath(e.field), 0);
+      const auto& pks = in.value.extract<std::vector<Var>>();
+      if (pks.size() == 1) {
+        const Var pk = pks.front();
+        in.op = EntityFilter::Op::Eq;
+        in.value = pk;
+      }
+      spec.filters.push_back(in);
+    } else {
       spec.conditions.push_back(resolve(ctx, schema, e));
+    }
   }
   for (const auto& k : order) {
     EntityOrder o;

@@ -135,10 +135,19 @@ TEST_P(UfdlFilterSpec, ExactOnStringsNumbersAndBooleans) {
       {"type":"exact","field":"name","value":"x","case_insensitive":true},
       {"type":"exact","field":"name","value":"x","invert":true},
       {"type":"exact","field":"project.name","value":"x"}]})");
-  ASSERT_EQ(spec.filters.size(), 1u);
+  ASSERT_EQ(spec.filters.size(), 2u);
   EXPECT_EQ(spec.filters[0].field, "dataset_version");
   EXPECT_EQ(spec.filters[0].op, EntityFilter::Op::Eq);
-  EXPECT_EQ(spec.conditions.size(), 3u);
+  EXPECT_EQ(spec.filters[1].field, "project");  // no project is named "x": In nothing
+  EXPECT_EQ(spec.filters[1].op, EntityFilter::Op::In);
+  EXPECT_EQ(spec.conditions.size(), 2u);
+  // A dotted path naming one record becomes an Eq filter on the foreign key (indexed).
+  const ListSpec one = parse(R"({"expressions":[{"type":"exact","field":"project.name","value":"p-two"}]})");
+  ASSERT_EQ(one.filters.size(), 1u);
+  EXPECT_EQ(one.filters[0].field, "project");
+  EXPECT_EQ(one.filters[0].op, EntityFilter::Op::Eq);
+  EXPECT_EQ(one.filters[0].value.convert<int64_t>(), 2);
+  EXPECT_TRUE(one.conditions.empty());
   // Users: never the password, but the other fields.
   EXPECT_EQ(pks(R"({"expressions":[{"type":"exact","field":"username","value":"bob"}]})", userSchema()),
             V{2});
