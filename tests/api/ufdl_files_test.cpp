@@ -231,7 +231,7 @@ TEST_P(UfdlFiles, UploadAndDownloadAreByteIdenticalWithUfdlsNames) {
 }
 
 TEST_P(UfdlFiles, LimitsAndTruncatedUploadsLeaveNothing) {
-  startServer({{"plugins.ufdl.maxFileBytes", "1000"}});
+  startServer({{"plugins.ufdl.maxFileBytes", "1000"}, {"plugins.ufdl.maxArchiveBytes", "3000"}});
   const auto [team, project] = labWithProject();
   const int64_t pk = dataset("d", project);
   upload(pk, "keep", "kept content");
@@ -239,7 +239,16 @@ TEST_P(UfdlFiles, LimitsAndTruncatedUploadsLeaveNothing) {
 
   // Within the limit: fine; over it: 413 from the file's size.
   upload(pk, "small", std::string(1000, 'x'));
-  EXPECT_EQ(post(pk, "large", std::string(1001, 'x')).status, 413);
+  EXPECT_FALSE(detail(post(pk, "large", std::string(1001, 'x')), 413).empty());
+  // files-multi: the archive's own limit, and each entry's.
+  EXPECT_FALSE(detail(postZip(pk, makeZip({{"big", randomBytes(900, 1)},
+                                           {"big2", randomBytes(900, 2)},
+                                           {"big3", randomBytes(900, 3)},
+                                           {"big4", randomBytes(900, 4)}})),
+                      413)
+                   .empty());
+  EXPECT_FALSE(
+      detail(postZip(pk, makeZip({{"one", "1"}, {"huge", std::string(100000, 'h')}}, true)), 413).empty());
 
   auto rawRequest = [&](const std::string& head, const std::string& body, bool closeEarly) {
     Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
