@@ -231,7 +231,7 @@ TEST_P(UfdlFiles, UploadAndDownloadAreByteIdenticalWithUfdlsNames) {
 }
 
 TEST_P(UfdlFiles, LimitsAndTruncatedUploadsLeaveNothing) {
-  startServer({{"plugins.ufdl.maxFileBytes", "1000"}});
+  startServer({{"plugins.ufdl.maxFileBytes", "1000"}, {"plugins.ufdl.maxArchiveBytes", "3000"}});
   const auto [team, project] = labWithProject();
   const int64_t pk = dataset("d", project);
   upload(pk, "keep", "kept content");
@@ -239,7 +239,16 @@ TEST_P(UfdlFiles, LimitsAndTruncatedUploadsLeaveNothing) {
 
   // Within the limit: fine; over it: 413 from the file's size.
   upload(pk, "small", std::string(1000, 'x'));
-  EXPECT_EQ(post(pk, "large", std::string(1001, 'x')).status, 413);
+  EXPECT_FALSE(detail(post(pk, "large", std::string(1001, 'x')), 413).empty());
+  // files-multi: the archive's own limit, and each entry's.
+  EXPECT_FALSE(detail(postZip(pk, makeZip({{"big", randomBytes(900, 1)},
+                                           {"big2", randomBytes(900, 2)},
+                                           {"big3", randomBytes(900, 3)},
+                                           {"big4", randomBytes(900, 4)}})),
+                      413)
+                   .empty());
+  EXPECT_FALSE(
+      detail(postZip(pk, makeZip({{"one", "1"}, {"huge", std::string(100000, 'h')}}, true)), 413).empty());
 
   auto rawRequest = [&](const std::string& head, const std::string& body, bool closeEarly) {
     Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
@@ -470,6 +479,14 @@ TEST_P(UfdlFiles, FilesMultiIsAllOrNothing) {
   EXPECT_EQ(
       detail(postZip(pk, makeZip({{"fine.txt", "f"}, {"bomb", std::string(5000000, '\0')}}, true)), 400),
       "The archive expands to more than 4000000 bytes, the most allowed.");
+  // A bomb that lies: its central directory declares 1000 bytes, its data expands to 5 MB.
+  std::string liar = makeZip({{"fine.txt", "f"}, {"liar", std::string(5000000, '\0')}}, true);
+  const std::size_t central = liar.rfind(std::string("PK\x01\x02", 4));
+  ASSERT_NE(central, std::string::npos);
+  ASSERT_EQ(liar.substr(central + 46, 4), "liar");
+  liar.replace(central + 24, 4, std::string("\xe8\x03\0\0", 4));
+  EXPECT_EQ(detail(postZip(pk, liar), 400),
+            "The archive expands to more than 4000000 bytes, the most allowed.");
   EXPECT_EQ(
       detail(postZip(pk, makeZip({{"fine.txt", "f"}}), kAlice, false), 400).rfind("Missing filename.", 0),
       0u);
@@ -481,6 +498,57 @@ TEST_P(UfdlFiles, FilesMultiIsAllOrNothing) {
   auto none = postZip(pk, makeZip({}));
   ASSERT_EQ(none.status, 200) << none.body;
   EXPECT_EQ(parseArray(none)->size(), 0u);
+}
+
+TEST_P(UfdlFiles, ConcurrentUploadsToOneDataset) {
+  startServer();
+  const auto [team, project] = labWithProject();
+  const int64_t pk = dataset("d", project);
+  // Different names: all are recorded.
+  std::vector<std::thread> threads;
+  std::vector<int> status(8, 0);
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back(
+        [&, i] { status[i] = post(pk, "f" + std::to_string(i), randomBytes(100000, i)).status; });
+  for (auto& t : threads) t.join();
+  threads.clear();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(status[i], 200) << i;
+  EXPECT_EQ(names(pk).size(), 8u);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_TRUE(req("GET", filesPath(pk, "f" + std::to_string(i))).body == randomBytes(100000, i));
+  // One name, the same content: one wins, the others are refused and their references go.
+  const std::string same = randomBytes(300000, 99);
+  std::vector<std::string> answers(8);
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      auto r = post(pk, "same", same);
+      status[i] = r.status;
+      answers[i] = r.body;
+    });
+  for (auto& t : threads) t.join();
+  threads.clear();
+  int won = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (status[i] == 200) {
+      ++won;
+    } else {
+      EXPECT_EQ(status[i], 400);
+      EXPECT_NE(answers[i].find("Filename already in use"), std::string::npos) << answers[i];
+    }
+  }
+  EXPECT_EQ(won, 1);
+  EXPECT_TRUE(req("GET", filesPath(pk, "same")).body == same);
+  if (onFs()) EXPECT_EQ(std::stoi(readFile(blobsDir() + "/" + refsFile(sha256(same)))), 1);
+  // Directory names picked concurrently are all different.
+  std::vector<std::string> picked(8);
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      auto r = post(pk, "dir/", std::to_string(i));
+      if (r.status == 200) picked[i] = parse(r)->getValue<std::string>("filename");
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::set<std::string>(picked.begin(), picked.end()),
+            (std::set<std::string>{"dir/1", "dir/2", "dir/3", "dir/4", "dir/5", "dir/6", "dir/7", "dir/8"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlFiles, UFDL_BACKENDS);
