@@ -555,6 +555,21 @@ TEST_P(UfdlDatasetBlobs, HardDeleteReleasesBlobReferences) {
   if (fs) {
     EXPECT_TRUE(blobFileExists(blobs, h));
   }
+
+  // a hard merge moves the references: the source's go, the target's stay until it goes too
+  const int64_t d = pkOf(newDataset("d", project));
+  const std::string h2 = upload(d, "other.bin", "other content")->getValue<std::string>("handle");
+  upload(d, "again.bin", content);  // the same content as c's
+  auto m =
+      okObject(req("POST", path(c, "/merge/" + std::to_string(d)), R"({"delete":true,"hard":true})", kRoot));
+  EXPECT_EQ(m->getObject("files")->size(), 2u);
+  EXPECT_EQ(detail(req("GET", path(d), "", kRoot), 404), kNotFound);
+  EXPECT_EQ(req("GET", path(c, "/file-handles/" + h2)).body, "other content");
+  okObject(req("DELETE", path(c, "/hard"), "", kRoot));
+  if (fs) {
+    EXPECT_FALSE(blobFileExists(blobs, h));
+    EXPECT_FALSE(blobFileExists(blobs, h2));
+  }
 }
 
 // ---- restart
