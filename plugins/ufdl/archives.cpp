@@ -329,7 +329,7 @@ void filesMulti(Context& ctx, Request& req, Response& res) {
   std::vector<std::string> names;
   {
     ArchivePtr zip = openZip(spool.fd());
-    NameSet taken(listFiles(ctx, a.pk));
+    NameSet taken(ctx, a.pk);
     uint64_t declared = 0;
     while (archive_entry* e = nextEntry(zip.get())) {
       if (!isDirectoryEntry(e)) {
@@ -364,7 +364,7 @@ void filesMulti(Context& ctx, Request& req, Response& res) {
     }
     if (i != names.size()) throw BadRequest("ufdl", "Bad zip archive: its entries changed between reads");
     changeDataset(ctx, a.pk, [&](const Entity&, EntityBatch& batch) -> Poco::JSON::Object::Ptr {
-      NameSet taken(listFiles(ctx, a.pk));
+      NameSet taken(ctx, a.pk);
       for (std::size_t k = 0; k < names.size(); ++k) {
         taken.claim({names[k], false});
         batch.create(kFiles, fileId(a.pk, names[k]), fileRecord(a.pk, {names[k], handles[k], ""}));
