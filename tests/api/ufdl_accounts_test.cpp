@@ -3,6 +3,7 @@
 // texts, name clashes, soft delete cascades, restart persistence.
 #include "ufdl_test_support.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -589,6 +590,58 @@ TEST_P(UfdlAccounts, Licences) {
   EXPECT_EQ(req("DELETE", "/v1/licences/15", "", kRoot).status, 204);
   EXPECT_EQ(detail(req("GET", "/v1/licences/15", "", kRoot), 404), kNotFound);
   EXPECT_EQ(req("POST", "/v1/licences/create", body, kRoot).status, 201);  // the name is free
+}
+
+TEST_P(UfdlAccounts, ConcurrentNameClaimsAndBadInput) {
+  // Eight concurrent creates of one team name, project name and username: exactly one wins
+  // each, the others get the field error.
+  const int64_t team = newTeam("base");
+  std::vector<int> teams(8), projects(8), users(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      teams[i] = req("POST", "/v1/teams/create", R"({"name":"same"})", kRoot).status;
+      projects[i] =
+          req("POST", "/v1/projects/create", R"({"name":"same","team":)" + std::to_string(team) + "}", kRoot)
+              .status;
+      users[i] = req("POST", "/v1/users/create", R"({"username":"same","password":"pw"})", kRoot).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto* statuses : {&teams, &projects, &users}) {
+    EXPECT_EQ(std::count(statuses->begin(), statuses->end(), 201), 1);
+    EXPECT_EQ(std::count(statuses->begin(), statuses->end(), 400), 7);
+  }
+  EXPECT_EQ(parseArray(req("POST", "/v1/teams/list", "", kRoot))->size(), 2u);
+  EXPECT_EQ(parseArray(req("POST", "/v1/projects/list", "", kRoot))->size(), 1u);
+
+  // Bad bodies: malformed JSON, non-objects, over-long names, huge or odd pks.
+  for (const std::string path : {"/v1/teams/create", "/v1/projects/create", "/v1/users/create",
+                                 "/v1/licences/create", "/v1/auth/obtain"}) {
+    EXPECT_EQ(detail(req("POST", path, "{\"name\":", kRoot), 400).rfind("JSON parse error", 0), 0u) << path;
+    EXPECT_EQ(detail(req("POST", path, "[1,2]", kRoot), 400).rfind("JSON parse error", 0), 0u) << path;
+  }
+  EXPECT_EQ(fieldError(req("POST", "/v1/teams/create", R"({"name":")" + std::string(201, 'x') + "\"}", kRoot),
+                       "name"),
+            "Ensure this field has no more than 200 characters.");
+  EXPECT_EQ(req("POST", "/v1/projects/create", R"({"name":"x","team":99999999999999999999})", kRoot).status,
+            400);
+  EXPECT_EQ(fieldError(req("POST", "/v1/projects/create", R"({"name":"x","team":999999999999999999})", kRoot),
+                       "team"),
+            "Invalid pk \"999999999999999999\" - object does not exist.");
+  EXPECT_EQ(detail(req("GET", "/v1/teams/99999999999999999999", "", kRoot), 404), kNotFound);
+  EXPECT_EQ(detail(req("GET", "/v1/projects/-1", "", kRoot), 404), kNotFound);
+  EXPECT_EQ(
+      detail(req("PATCH", teamPath(team, "/memberships"), "[]", kRoot), 400).rfind("JSON parse error", 0),
+      0u);
+  EXPECT_EQ(detail(req("PATCH", teamPath(team, "/memberships"), R"({"username":"bob","method":"add","x":1})",
+                       kRoot),
+                   400)
+                .rfind("Unable to parse JSON", 0),
+            0u);
+  // Nothing of this was stored.
+  EXPECT_EQ(parseArray(req("POST", "/v1/teams/list", "", kRoot))->size(), 2u);
+  EXPECT_EQ(okObject(req("GET", teamPath(team), "", kRoot))->getArray("members")->size(), 0u);
 }
 
 TEST_P(UfdlAccounts, RestartKeepsRecordsAndSeedsOnce) {
