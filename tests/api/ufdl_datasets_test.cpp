@@ -65,6 +65,7 @@ class UfdlDatasets : public UfdlServer {
 };
 
 class UfdlDatasetBlobs : public UfdlDatasets {};
+class UfdlDatasetRestart : public UfdlDatasets {};
 
 // ---- create
 
@@ -387,6 +388,54 @@ TEST_P(UfdlDatasets, ConcurrentCopiesNeverShareAVersion) {
   EXPECT_EQ(all->size(), static_cast<std::size_t>(kThreads + 2));
 }
 
+TEST_P(UfdlDatasets, ConcurrentMergesCopiesAndUploadsOnOneDataset) {
+  const auto [team, project] = labWithProject();
+  const int64_t target = pkOf(newDataset("target", project));
+  constexpr int kSources = 4;
+  std::vector<int64_t> sources;
+  for (int i = 0; i < kSources; ++i) {
+    sources.push_back(pkOf(newDataset("s" + std::to_string(i), project)));
+    for (int f = 0; f < 3; ++f)
+      upload(sources.back(), "s" + std::to_string(i) + "/" + std::to_string(f),
+             "content " + std::to_string(i * 10 + f));
+    upload(sources.back(), "shared.txt", "shared " + std::to_string(i));  // a name clash in the target
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSources; ++i) {
+    threads.emplace_back([&, i] {
+      const auto r = req("POST", path(target, "/merge/" + std::to_string(sources[i])), R"({"delete":false})");
+      if (r.status != 200) ++failures;
+    });
+    threads.emplace_back([&, i] {
+      Headers h = kAlice;
+      h["Content-Type"] = "application/octet-stream";
+      h["Content-Disposition"] = "attachment; filename=u";
+      const auto r = server_->request("POST", path(target, "/files/up" + std::to_string(i)), "up", h);
+      if (r.status != 200) ++failures;
+    });
+    threads.emplace_back([&] {
+      const auto r = req("POST", path(target, "/copy"), "{}");
+      if (r.status != 200) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  const auto files = get(target)->getObject("files");
+  // every source's three files, four uploads, and shared.txt plus three renamed ones
+  EXPECT_EQ(files->size(), static_cast<std::size_t>(kSources * 3 + kSources + kSources));
+  for (int i = 0; i < kSources; ++i) EXPECT_TRUE(files->has("up" + std::to_string(i)));
+  EXPECT_TRUE(files->has("shared.txt"));
+  EXPECT_TRUE(files->has("shared-0003.txt"));
+  EXPECT_FALSE(files->has("shared-0004.txt"));
+  // the copies have distinct versions
+  const auto all = list(R"({"expressions":[{"type":"exact","field":"name","value":"target"}]})", kAlice);
+  std::set<int64_t> versions;
+  for (std::size_t i = 0; i < all->size(); ++i)
+    versions.insert(all->getObject(i)->getValue<int64_t>("version"));
+  EXPECT_EQ(versions, (std::set<int64_t>{1, 2, 3, 4, 5}));
+}
+
 // ---- files: copy with only_files, merge, clear, hard delete (need the files routes)
 
 TEST_P(UfdlDatasetBlobs, CopyMergeAndClearCarryFilesAndMetadata) {
@@ -510,8 +559,7 @@ TEST_P(UfdlDatasetBlobs, HardDeleteReleasesBlobReferences) {
 
 // ---- restart
 
-TEST_P(UfdlDatasets, RecordsAndKeysSurviveARestart) {
-  if (GetParam() != "rocksdb") GTEST_SKIP() << "memory stores do not persist";
+TEST_P(UfdlDatasetRestart, RecordsAndKeysSurviveARestart) {
   const auto [team, project] = labWithProject();
   const int64_t d = pkOf(newDataset("birds", project));
   const int64_t v2 = pkOf(copy(d));
@@ -530,6 +578,7 @@ TEST_P(UfdlDatasets, RecordsAndKeysSurviveARestart) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasets, ::testing::Values("memory", "rocksdb"), backendName);
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetBlobs, UFDL_BACKENDS);
+INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetRestart, ::testing::Values("rocksdb"), backendName);
 
 }  // namespace
 }  // namespace strata::test::ufdl
