@@ -1,8 +1,405 @@
-// Placeholder: the routes of this file are being written.
+// Teams and memberships (§1.7): POST /v1/teams/list|create, GET|PUT|PATCH|DELETE
+// /v1/teams/{pk}, PATCH /v1/teams/{pk}/memberships, GET /v1/teams/{pk}/permissions/{username},
+// DELETE /v1/teams/{pk}/hard|reinstate. A team is a kTeams record; its active name is a
+// kTeamNames key entity written in the same batch, so two active teams never share a name. A
+// membership is the kMemberships record pkId(team)/pkId(user), soft-deleted on removal and
+// revived on re-adding.
+#include <Poco/JSON/Array.h>
+#include <strata/errors.h>
+
+#include "accounts.h"
+#include "filter_spec.h"
 #include "ufdl_common.h"
 
 namespace strata::ufdl {
 
-void addTeamRoutes(RouteRegistry&, Context&) {}
+using namespace accounts;
+
+namespace {
+
+constexpr std::size_t kNameLength = 200;
+constexpr const char* kNameTaken = "team with this name already exists.";
+
+std::string membershipId(int64_t team, int64_t user) { return pkId(team) + "/" + pkId(user); }
+
+Poco::JSON::Object::Ptr nameKey(int64_t pk) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("pk", pk);
+  return o;
+}
+
+// The team's memberships (active ones only unless `all`), in user pk order.
+std::vector<Entity> memberships(const Context& ctx, int64_t team, bool all = false) {
+  EntityQuery q;
+  q.idPrefix = pkId(team) + "/";
+  if (!all) q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  return listAll(ctx, kMemberships, q);
+}
+
+std::string usernameOf(const Context& ctx, int64_t userPk) {
+  auto u = ctx.entities->find(kUsers, pkId(userPk));
+  return u ? u->body->optValue<std::string>("username", "") : "";
+}
+
+Poco::JSON::Object::Ptr teamJson(const Context& ctx, const Entity& team, const std::vector<Entity>& members) {
+  const Poco::JSON::Object& b = *team.body;
+  Poco::JSON::Object::Ptr o = ordered();
+  o->set("pk", intField(b, "pk"));
+  o->set("name", field(b, "name"));
+  Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+  for (const auto& m : members) {
+    const int64_t user = intField(*m.body, "user");
+    Poco::JSON::Object::Ptr u = ordered();
+    u->set("pk", user);
+    u->set("username", usernameOf(ctx, user));
+    list->add(u);
+  }
+  o->set("members", list);
+  o->set("creator", field(b, "creator"));
+  o->set("creation_time", field(b, "creation_time"));
+  o->set("deletion_time", field(b, "deletion_time"));
+  return o;
+}
+
+Poco::JSON::Object::Ptr teamJson(const Context& ctx, const Entity& team) {
+  return teamJson(ctx, team, memberships(ctx, intField(*team.body, "pk")));
+}
+
+Poco::JSON::Object::Ptr membershipJson(const Entity& m) {
+  const Poco::JSON::Object& b = *m.body;
+  Poco::JSON::Object::Ptr o = ordered();
+  o->set("user", intField(b, "user"));
+  o->set("team", intField(b, "team"));
+  o->set("permissions", field(b, "permissions"));
+  o->set("creator", field(b, "creator"));
+  o->set("creation_time", field(b, "creation_time"));
+  o->set("deletion_time", field(b, "deletion_time"));
+  return o;
+}
+
+[[noreturn]] void nameTaken() {
+  FieldErrors errors;
+  errors.add("name", kNameTaken);
+  errors.throwIfAny();
+  throw BadRequest(kNameTaken);  // not reached
+}
+
+int64_t teamPkOf(const Request& req) { return parsePk(req.param("pk")); }
+
+// ---- routes
+
+void listTeams(Context& ctx, Request& req, Response& res) {
+  const Caller who = caller(ctx, req);
+  requireUser(who);
+  std::vector<EntityCondition> extra;
+  if (!who.staff) {
+    EntityCondition own;
+    Poco::JSON::Array::Ptr pks = new Poco::JSON::Array;
+    for (int64_t t : teamsOf(ctx, who.pk)) pks->add(t);
+    own.filter = {"pk", EntityFilter::Op::In, pks};
+    extra.push_back(own);
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const auto& t : listAll(ctx, kTeams, filteredQuery(ctx, req, teamSchema(), extra)))
+    out->add(teamJson(ctx, t));
+  res.sendJson(out, 200);
+}
+
+void createTeam(Context& ctx, Request& req, Response& res) {
+  const Caller who = caller(ctx, req);
+  requireStaff(who);
+  const auto in = jsonBody(ctx, req);
+  FieldErrors errors;
+  const auto name = charField(*in, "name", errors, true, kNameLength);
+  errors.throwIfAny();
+  if (ctx.entities->find(kTeamNames, *name)) nameTaken();
+  const int64_t pk = ctx.entities->nextSequence(kTeams);
+  Poco::JSON::Object::Ptr body = ordered();
+  body->set("pk", pk);
+  body->set("name", *name);
+  body->set("creator", who.pk);
+  body->set("creation_time", nowIso());
+  body->set("deletion_time", Poco::Dynamic::Var());
+  std::vector<Entity> written;
+  try {
+    written = ctx.entities->apply(
+        EntityBatch().create(kTeamNames, *name, nameKey(pk)).create(kTeams, pkId(pk), body));
+  } catch (const Conflict& e) {
+    if (failedAt(e, 0)) nameTaken();
+    throw;
+  }
+  res.sendJson(teamJson(ctx, written[1], {}), 201);
+}
+
+void getTeam(Context& ctx, Request& req, Response& res) {
+  const Entity team = getRecord(ctx, kTeams, teamPkOf(req));
+  requireTeamLevel(ctx, caller(ctx, req), intField(*team.body, "pk"), Level::R);
+  res.sendJson(teamJson(ctx, team), 200);
+}
+
+void updateTeam(Context& ctx, Request& req, Response& res) {
+  const int64_t pk = teamPkOf(req);
+  getRecord(ctx, kTeams, pk);
+  requireTeamLevel(ctx, caller(ctx, req), pk, Level::A);
+  const auto in = jsonBody(ctx, req);
+  FieldErrors errors;
+  const auto name = charField(*in, "name", errors, isPut(req), kNameLength);
+  errors.throwIfAny();
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const Entity team = getRecord(ctx, kTeams, pk);
+    const std::string old = team.body->optValue<std::string>("name", "");
+    if (!name || *name == old) {
+      res.sendJson(teamJson(ctx, team), 200);
+      return;
+    }
+    Poco::JSON::Object::Ptr body = copyOf(team.body);
+    body->set("name", *name);
+    EntityBatch batch;
+    batch.operations.push_back(updateOp(kTeams, team, body));
+    if (isActive(team)) {
+      auto key = ctx.entities->find(kTeamNames, old);
+      batch.create(kTeamNames, *name, nameKey(pk));
+      if (key && intField(*key->body, "pk") == pk) batch.remove(kTeamNames, old, key->etag);
+    }
+    try {
+      res.sendJson(teamJson(ctx, ctx.entities->apply(batch)[0]), 200);
+      return;
+    } catch (const Conflict& e) {
+      if (failedAt(e, 1)) nameTaken();
+      throw;
+    } catch (const PreconditionFailed&) {
+      // changed meanwhile: read it again
+    } catch (const NotFound&) {
+      // the old key went meanwhile: read again
+    }
+  }
+  throw ServiceUnavailable("ufdl", "the team is changing too often to change it now; try again");
+}
+
+// Soft-deletes the team (if active) and its active memberships, and frees its name. Returns
+// the team as written.
+Entity softDeleteTeam(Context& ctx, int64_t pk) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const Entity team = getRecord(ctx, kTeams, pk);
+    if (!isActive(team)) return team;
+    const std::string when = nowIso();
+    Poco::JSON::Object::Ptr body = copyOf(team.body);
+    body->set("deletion_time", when);
+    EntityBatch batch;
+    batch.operations.push_back(updateOp(kTeams, team, body));
+    const std::string name = team.body->optValue<std::string>("name", "");
+    auto key = ctx.entities->find(kTeamNames, name);
+    if (key && intField(*key->body, "pk") == pk) batch.remove(kTeamNames, name, key->etag);
+    Entity written;
+    try {
+      written = ctx.entities->apply(batch)[0];
+    } catch (const PreconditionFailed&) {
+      continue;
+    } catch (const NotFound&) {
+      continue;
+    }
+    // The cascade: memberships deleted at the team's deletion time (reinstate revives those).
+    std::vector<EntityOperation> ops;
+    for (const auto& m : memberships(ctx, pk)) {
+      Poco::JSON::Object::Ptr mb = copyOf(m.body);
+      mb->set("deletion_time", when);
+      ops.push_back(updateOp(kMemberships, m, mb));
+      ops.back().ifMatch.clear();
+    }
+    applyInChunks(ctx, ops);
+    return written;
+  }
+  throw ServiceUnavailable("ufdl", "the team is changing too often to change it now; try again");
+}
+
+void deleteTeam(Context& ctx, Request& req, Response& res) {
+  const int64_t pk = teamPkOf(req);
+  getRecord(ctx, kTeams, pk);
+  requireTeamLevel(ctx, caller(ctx, req), pk, Level::A);
+  softDeleteTeam(ctx, pk);
+  res.sendEmpty(204);
+}
+
+void hardDeleteTeam(Context& ctx, Request& req, Response& res) {
+  const int64_t pk = teamPkOf(req);
+  getRecord(ctx, kTeams, pk);
+  requireStaff(caller(ctx, req));
+  EntityQuery projects;
+  projects.filters.push_back({"team", EntityFilter::Op::Eq, pk});
+  projects.limit = 1;
+  if (!ctx.entities->list(kProjects, projects).items.empty())
+    throw BadRequest("ufdl", "Cannot hard-delete team " + std::to_string(pk) +
+                                 ": it still has projects (hard-delete them first)");
+  // The answer: the team as it was, members included, soft-deleted first as UFDL does.
+  const std::vector<Entity> members = memberships(ctx, pk);
+  const Entity team = softDeleteTeam(ctx, pk);
+  Poco::JSON::Object::Ptr answer = teamJson(ctx, team, members);
+  std::vector<EntityOperation> ops;
+  for (const auto& m : memberships(ctx, pk, true)) {
+    EntityOperation op;
+    op.kind = EntityOperation::Kind::Remove;
+    op.collection = kMemberships;
+    op.id = m.id;
+    ops.push_back(op);
+  }
+  applyInChunks(ctx, ops);
+  try {
+    ctx.entities->remove(kTeams, pkId(pk), "");
+  } catch (const NotFound&) {
+    // removed meanwhile by a concurrent hard delete
+  }
+  res.sendJson(answer, 200);
+}
+
+void reinstateTeam(Context& ctx, Request& req, Response& res) {
+  const int64_t pk = teamPkOf(req);
+  getRecord(ctx, kTeams, pk);
+  requireStaff(caller(ctx, req));
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const Entity team = getRecord(ctx, kTeams, pk);
+    if (isActive(team)) {
+      res.sendJson(teamJson(ctx, team), 200);
+      return;
+    }
+    const std::string when = team.body->optValue<std::string>("deletion_time", "");
+    Poco::JSON::Object::Ptr body = copyOf(team.body);
+    body->set("deletion_time", Poco::Dynamic::Var());
+    EntityBatch batch;
+    batch.operations.push_back(updateOp(kTeams, team, body));
+    batch.create(kTeamNames, team.body->optValue<std::string>("name", ""), nameKey(pk));
+    // Revive the memberships that the team's deletion took with it.
+    for (const auto& m : memberships(ctx, pk, true)) {
+      if (m.body->optValue<std::string>("deletion_time", "") != when) continue;
+      Poco::JSON::Object::Ptr mb = copyOf(m.body);
+      mb->set("deletion_time", Poco::Dynamic::Var());
+      batch.operations.push_back(updateOp(kMemberships, m, mb));
+    }
+    try {
+      res.sendJson(teamJson(ctx, ctx.entities->apply(batch)[0]), 200);
+      return;
+    } catch (const Conflict& e) {
+      if (failedAt(e, 1)) nameTaken();
+      throw;
+    } catch (const PreconditionFailed&) {
+      // changed meanwhile: read again
+    }
+  }
+  throw ServiceUnavailable("ufdl", "the team is changing too often to change it now; try again");
+}
+
+// The user a memberships/permissions request names: BadName if missing or inactive.
+Entity namedUser(const Context& ctx, const std::string& username) {
+  auto user = findUserByName(ctx, username);
+  if (!user && ctx.auth && ctx.auth->hasUser(username)) {
+    // A users-file user who has not called yet: their record is made now.
+    Principal p;
+    p.name = username;
+    user = ensureUserRecord(ctx, p);
+  }
+  if (!user) throwBadName(username, "No user with this username exists");
+  if (!user->body->optValue<bool>("is_active", true)) throwBadName(username, "This user is no longer active");
+  return *user;
+}
+
+[[noreturn]] void badSpec(const std::string& reason) {
+  throw BadRequest("ufdl", "Unable to parse JSON: " + reason);
+}
+
+void changeMembership(Context& ctx, Request& req, Response& res) {
+  const int64_t pk = teamPkOf(req);
+  const Entity team0 = getRecord(ctx, kTeams, pk);
+  const Caller who = caller(ctx, req);
+  requireTeamLevel(ctx, who, pk, Level::A);
+  const auto in = jsonBody(ctx, req);
+  // ufdl-json-messages' ModifyMembershipSpec: strict.
+  for (const auto& [k, v] : *in) {
+    (void)v;
+    if (k != "username" && k != "method" && k != "permissions") badSpec("unknown key '" + k + "'");
+  }
+  if (!in->has("username") || !in->get("username").isString()) badSpec("'username' must be a string");
+  if (!in->has("method") || !in->get("method").isString()) badSpec("'method' must be a string");
+  const std::string username = in->getValue<std::string>("username");
+  const std::string method = in->getValue<std::string>("method");
+  if (method != "add" && method != "remove" && method != "update")
+    badSpec("'method' must be one of \"add\", \"remove\", \"update\"");
+  Level level = Level::R;
+  if (in->has("permissions")) {
+    const auto v = in->get("permissions");
+    const auto parsed = v.isString() ? parseLevel(v.toString()) : std::nullopt;
+    if (!parsed) badSpec("'permissions' must be one of \"R\", \"X\", \"W\", \"A\"");
+    level = *parsed;
+  }
+  const Entity user = namedUser(ctx, username);
+  const int64_t userPk = intField(*user.body, "pk");
+  const std::string teamName = team0.body->optValue<std::string>("name", "");
+  const std::string id = membershipId(pk, userPk);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto m = ctx.entities->find(kMemberships, id);
+    const bool member = m && isActive(*m);
+    try {
+      if (method == "add") {
+        if (member) throwBadName(username, "This user is already a member of team " + teamName);
+        Poco::JSON::Object::Ptr body = ordered();
+        body->set("user", userPk);
+        body->set("team", pk);
+        body->set("permissions", levelText(level));
+        body->set("creator", who.pk);
+        body->set("creation_time", nowIso());
+        body->set("deletion_time", Poco::Dynamic::Var());
+        const Entity written = m ? ctx.entities->update(kMemberships, id, body, m->etag)
+                                 : ctx.entities->create(kMemberships, id, body);
+        res.sendJson(membershipJson(written), 200);
+        return;
+      }
+      if (!member) throwBadName(username, "This user is not a member of team " + teamName);
+      Poco::JSON::Object::Ptr body = copyOf(m->body);
+      if (method == "remove")
+        body->set("deletion_time", nowIso());
+      else
+        body->set("permissions", levelText(level));
+      res.sendJson(membershipJson(ctx.entities->update(kMemberships, id, body, m->etag)), 200);
+      return;
+    } catch (const Conflict&) {
+      // added meanwhile: read again
+    } catch (const PreconditionFailed&) {
+      // changed meanwhile: read again
+    }
+  }
+  throw ServiceUnavailable("ufdl", "the membership is changing too often to change it now; try again");
+}
+
+void teamPermissions(Context& ctx, Request& req, Response& res) {
+  const int64_t pk = teamPkOf(req);
+  const Entity team = getRecord(ctx, kTeams, pk);
+  requireTeamLevel(ctx, caller(ctx, req), pk, Level::A);
+  const std::string username = req.param("username");
+  const Entity user = namedUser(ctx, username);
+  const Level level = teamLevel(ctx, pk, intField(*user.body, "pk"));
+  if (level == Level::None)
+    throwBadName(username,
+                 "This user is not a member of team " + team.body->optValue<std::string>("name", ""));
+  res.sendJson(Poco::Dynamic::Var(std::string(levelText(level))), 200);
+}
+
+}  // namespace
+
+void addTeamRoutes(RouteRegistry& routes, Context& ctx) {
+  Context* c = &ctx;
+  const RouteOptions user = userOptions(ctx);
+  auto add = [&](const char* method, const char* pattern, void (*fn)(Context&, Request&, Response&)) {
+    routes.add(
+        method, pattern, [c, fn](Request& q, Response& r) { fn(*c, q, r); }, user);
+  };
+  add("POST", "/v1/teams/list", listTeams);
+  add("POST", "/v1/teams/create", createTeam);
+  add("GET", "/v1/teams/{pk}", getTeam);
+  add("PUT", "/v1/teams/{pk}", updateTeam);
+  add("PATCH", "/v1/teams/{pk}", updateTeam);
+  add("DELETE", "/v1/teams/{pk}", deleteTeam);
+  add("PATCH", "/v1/teams/{pk}/memberships", changeMembership);
+  add("GET", "/v1/teams/{pk}/permissions/{username}", teamPermissions);
+  add("DELETE", "/v1/teams/{pk}/hard", hardDeleteTeam);
+  add("DELETE", "/v1/teams/{pk}/reinstate", reinstateTeam);
+}
 
 }  // namespace strata::ufdl

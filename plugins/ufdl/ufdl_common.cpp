@@ -176,6 +176,8 @@ bool inAdminGroup(const Principal& p) {
   return std::find(p.groups.begin(), p.groups.end(), kAdminGroup) != p.groups.end();
 }
 
+}  // namespace
+
 // A users-file user's record, made on first use.
 Entity ensureUserRecord(const Context& ctx, const Principal& p) {
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -205,8 +207,6 @@ Entity ensureUserRecord(const Context& ctx, const Principal& p) {
   }
   throw ServiceUnavailable("the user record of '" + p.name + "' could not be made");
 }
-
-}  // namespace
 
 Caller caller(const Context& ctx, const Request& req) {
   Caller who;

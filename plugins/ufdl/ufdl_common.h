@@ -166,6 +166,9 @@ void requireStaff(const Caller& who);
 std::shared_ptr<const UserDirectory> makeUserDirectory(const Context& ctx);
 // The user record of `username`, if any.
 std::optional<Entity> findUserByName(const Context& ctx, const std::string& username);
+// The record of a principal, made on first use for a users-file user (staff if in the admin
+// group). For routes that name a users-file user who has not called yet (memberships).
+Entity ensureUserRecord(const Context& ctx, const Principal& p);
 
 // ---- teams and permissions: R < X < W < A
 enum class Level { None = 0, R = 1, X = 2, W = 3, A = 4 };

@@ -7,6 +7,7 @@
 #
 # Each KEY=VALUE is a configuration line; "@WORK" in them and in the script's arguments stands
 # for the test's temporary directory. The script gets --url, --user and --password first.
+# STRATA_CLIENT_GROUPS (environment, optional): alice's groups in the users file ("admin").
 set -euo pipefail
 
 BUILD=$(cd "$1" && pwd)
@@ -29,7 +30,7 @@ fail() {
 }
 
 hash=$(echo -n 'wonderland' | "$BUILD/bin/strata-server" --hash-password) || fail "--hash-password"
-echo "alice:$hash" >"$WORK/users"
+echo "alice:$hash${STRATA_CLIENT_GROUPS:+:$STRATA_CLIENT_GROUPS}" >"$WORK/users"
 cat >"$WORK/strata.properties" <<PROPS
 server.address = 127.0.0.1
 server.port = 0
