@@ -323,7 +323,9 @@ TEST_P(UfdlFiles, DeleteReleasesTheBlobOnceUnreferenced) {
   upload(d1, "x", content);
   upload(d1, "y", content);
   upload(d2, "z", content);
-  if (onFs()) EXPECT_TRUE(blobFileExists(blobsDir(), h));
+  if (onFs()) {
+    EXPECT_TRUE(blobFileExists(blobsDir(), h));
+  }
 
   auto gone = okObject(req("DELETE", filesPath(d1, "x")));
   EXPECT_EQ(gone->getValue<std::string>("filename"), "x");
@@ -333,10 +335,14 @@ TEST_P(UfdlFiles, DeleteReleasesTheBlobOnceUnreferenced) {
   EXPECT_EQ(req("GET", filesPath(d1, "y")).body, content);
   okObject(req("DELETE", filesPath(d1, "y")));
   // Still referenced by the other dataset.
-  if (onFs()) EXPECT_TRUE(blobFileExists(blobsDir(), h));
+  if (onFs()) {
+    EXPECT_TRUE(blobFileExists(blobsDir(), h));
+  }
   EXPECT_EQ(req("GET", filesPath(d2, "z")).body, content);
   okObject(req("DELETE", filesPath(d2, "z")));
-  if (onFs()) EXPECT_FALSE(blobFileExists(blobsDir(), h));
+  if (onFs()) {
+    EXPECT_FALSE(blobFileExists(blobsDir(), h));
+  }
   EXPECT_EQ(names(d1), std::set<std::string>{});
   // The name is free again, and the content can come back.
   EXPECT_EQ(upload(d1, "x", content)->getValue<std::string>("handle"), h);
@@ -521,7 +527,9 @@ TEST_P(UfdlFiles, FilesMultiIsAllOrNothing) {
   EXPECT_EQ(detail(postZip(pk, makeZip({{"fine.txt", "f"}}), kBob), 403), kForbidden);
   EXPECT_EQ(detail(postZip(pk, makeZip({{"fine.txt", "f"}}), kAnonymous), 401), kNotAuthenticated);
   EXPECT_EQ(names(pk), before);
-  if (onFs()) EXPECT_EQ(filesUnder(blobsDir()), blobsBefore);
+  if (onFs()) {
+    EXPECT_EQ(filesUnder(blobsDir()), blobsBefore);
+  }
   // An empty zip adds nothing.
   auto none = postZip(pk, makeZip({}));
   ASSERT_EQ(none.status, 200) << none.body;
@@ -566,7 +574,9 @@ TEST_P(UfdlFiles, ConcurrentUploadsToOneDataset) {
   }
   EXPECT_EQ(won, 1);
   EXPECT_TRUE(req("GET", filesPath(pk, "same")).body == same);
-  if (onFs()) EXPECT_EQ(std::stoi(readFile(blobsDir() + "/" + refsFile(sha256(same)))), 1);
+  if (onFs()) {
+    EXPECT_EQ(std::stoi(readFile(blobsDir() + "/" + refsFile(sha256(same)))), 1);
+  }
   // Directory names picked concurrently are all different.
   std::vector<std::string> picked(8);
   for (int i = 0; i < 8; ++i)
