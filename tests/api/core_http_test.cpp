@@ -215,7 +215,7 @@ TEST_F(CoreHttp, ChunkedBodyOverTheLimitIs413) {
 // stored. A complete chunked upload on the next connection is.
 TEST_F(CoreHttp, ChunkedBodyCutOffMidChunkStoresNothing) {
   const std::string before = server().get("/strata/blobs").body;
-  for (const std::string cut :
+  for (const std::string& cut :
        {"2000\r\n" + std::string(100, 'q'), "2000\r\n" + std::string(0x2000, 'q') + "\r\n",
         "2000\r\n" + std::string(0x2000, 'q') + "\r\n10"}) {
     Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server().port()));
