@@ -99,6 +99,7 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     const Poco::Dynamic::Var v = body->get("new_name");
     if (!v.isString()) throwBadName(compactJson(v), "A dataset name must be a string");
     newName = v.toString();
+    if (newName->find('\0') != std::string::npos) throwBadName(*newName, "Null characters are not allowed");
     if (newName->find_first_not_of(" \t\r\n") == std::string::npos)
       throwBadName(*newName, "A dataset name may not be blank");
     if (newName->size() > 200) throwBadName(*newName, "A dataset name may have at most 200 characters");

@@ -94,6 +94,12 @@ TEST_P(UfdlDatasets, CreateChecksPermissionsAndFields) {
   EXPECT_EQ(fieldError(r, "project"), R"(Invalid pk "9" - object does not exist.)");
   EXPECT_EQ(fieldError(r, "licence"), "Incorrect type. Expected pk value, received str.");
   EXPECT_EQ(detail(req("POST", "/v1/datasets/create", "{not json"), 400).rfind("JSON parse error", 0), 0u);
+  EXPECT_EQ(detail(req("POST", "/v1/datasets/create", "[1]"), 400).rfind("JSON parse error", 0), 0u);
+  r = req("POST", "/v1/datasets/create",
+          R"({"name":"a\u0000b","project":)" + p + R"(,"licence":1,"tags":"  "})");
+  EXPECT_EQ(fieldError(r, "name"), "Null characters are not allowed.");
+  // names are trimmed as DRF does; blank tags are allowed
+  EXPECT_EQ(newDataset("  padded ", project)->getValue<std::string>("name"), "padded");
 
   const auto d = okObject(req("POST", "/v1/datasets/create", good), 201);
   EXPECT_EQ(d->getValue<std::string>("name"), "birds");
