@@ -644,6 +644,55 @@ TEST_P(UfdlAccounts, ConcurrentNameClaimsAndBadInput) {
   EXPECT_EQ(okObject(req("GET", teamPath(team), "", kRoot))->getArray("members")->size(), 0u);
 }
 
+TEST_P(UfdlAccounts, ListsTakeFilterSpecs) {
+  const int64_t lab = newTeam("lab");
+  const int64_t zoo = newTeam("zoo");
+  addMember(lab, "alice", "W");
+  addMember(zoo, "alice", "R");
+  newProject("p-lab", lab);
+  newProject("p-zoo", zoo);
+  ASSERT_EQ(req("DELETE", teamPath(zoo), "", kRoot).status, 204);
+
+  // Teams: deleted ones only with include_inactive (staff sees them; alice's membership went).
+  auto teams = parseArray(req("POST", "/v1/teams/list", R"({"include_inactive":true})", kRoot));
+  EXPECT_EQ(teams->size(), 2u);
+  teams = parseArray(req("POST", "/v1/teams/list", R"({"include_inactive":true})", kAlice));
+  ASSERT_EQ(teams->size(), 1u);
+  EXPECT_EQ(teams->getObject(0)->getValue<std::string>("name"), "lab");
+  // Projects by their team's name, across records.
+  auto projects = parseArray(
+      req("POST", "/v1/projects/list",
+          R"({"expressions":[{"type":"exact","field":"team.name","value":"zoo"}],"include_inactive":true})",
+          kRoot));
+  ASSERT_EQ(projects->size(), 1u);
+  EXPECT_EQ(projects->getObject(0)->getValue<std::string>("name"), "p-zoo");
+  // Users: by name, never by password; sorted.
+  auto users = parseArray(
+      req("POST", "/v1/users/list",
+          R"({"expressions":[{"type":"contains","field":"username","sub_string":"ali"}]})", kRoot));
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ(users->getObject(0)->getValue<std::string>("username"), "alice");
+  EXPECT_EQ(req("POST", "/v1/users/list",
+                R"({"expressions":[{"type":"contains","field":"password","sub_string":"pbkdf2"}]})", kRoot)
+                .status,
+            400);
+  // Licences: an element of a descriptor list; descending order.
+  auto licences = parseArray(req(
+      "POST", "/v1/licenses/list",
+      R"({"expressions":[{"type":"contains","field":"conditions","sub_string":"Network use is distribution"}]})",
+      kBob));
+  ASSERT_EQ(licences->size(), 1u);
+  EXPECT_EQ(licences->getObject(0)->getValue<std::string>("name"), "AGPL3");
+  licences = parseArray(
+      req("POST", "/v1/licences/list", R"({"order_by":[{"field":"pk","ascending":false}]})", kBob));
+  ASSERT_EQ(licences->size(), 14u);
+  EXPECT_EQ(licences->getObject(0)->getValue<std::string>("name"), "Proprietary");
+  // A bad spec is 400.
+  EXPECT_EQ(
+      detail(req("POST", "/v1/teams/list", R"({"bogus":1})", kRoot), 400).rfind("Unable to parse JSON", 0),
+      0u);
+}
+
 TEST_P(UfdlAccounts, RestartKeepsRecordsAndSeedsOnce) {
   if (GetParam() == "memory") GTEST_SKIP() << "memory stores do not outlive the server";
   const int64_t team = newTeam("lab");
