@@ -470,8 +470,11 @@ TEST_P(UfdlFiles, FilesMultiIsAllOrNothing) {
   upload(pk, "existing.txt", "e");
 
   const std::string b = randomBytes(2u << 20, 9);
-  auto ok = postZip(
-      pk, makeZip({{"m/", "", true}, {"m/a.txt", "alpha"}, {"m/b.bin", b}, {"./c//d.txt", allBytes()}, {"caf\xc3\xa9.txt", "u"}}));
+  auto ok = postZip(pk, makeZip({{"m/", "", true},
+                                 {"m/a.txt", "alpha"},
+                                 {"m/b.bin", b},
+                                 {"./c//d.txt", allBytes()},
+                                 {"caf\xc3\xa9.txt", "u"}}));
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto list = parseArray(ok);
   ASSERT_EQ(list->size(), 4u);
