@@ -297,7 +297,7 @@ void mergeDatasets(Context& ctx, Request& req, Response& res) {
         const std::vector<FileRef> targetFiles = listFiles(ctx, targetPk);
         std::map<std::string, std::string> handles0;  // the target's files: name -> handle
         for (const auto& f : targetFiles) handles0[f.filename] = f.handle;
-        NameSet names(targetFiles);
+        NameSet names(ctx, targetPk);
         std::vector<FileRef> added;
         for (const auto& f : sourceFiles) {
           auto it = handles0.find(f.filename);
