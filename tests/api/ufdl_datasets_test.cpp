@@ -94,6 +94,12 @@ TEST_P(UfdlDatasets, CreateChecksPermissionsAndFields) {
   EXPECT_EQ(fieldError(r, "project"), R"(Invalid pk "9" - object does not exist.)");
   EXPECT_EQ(fieldError(r, "licence"), "Incorrect type. Expected pk value, received str.");
   EXPECT_EQ(detail(req("POST", "/v1/datasets/create", "{not json"), 400).rfind("JSON parse error", 0), 0u);
+  EXPECT_EQ(detail(req("POST", "/v1/datasets/create", "[1]"), 400).rfind("JSON parse error", 0), 0u);
+  r = req("POST", "/v1/datasets/create",
+          R"({"name":"a\u0000b","project":)" + p + R"(,"licence":1,"tags":"  "})");
+  EXPECT_EQ(fieldError(r, "name"), "Null characters are not allowed.");
+  // names are trimmed as DRF does; blank tags are allowed
+  EXPECT_EQ(newDataset("  padded ", project)->getValue<std::string>("name"), "padded");
 
   const auto d = okObject(req("POST", "/v1/datasets/create", good), 201);
   EXPECT_EQ(d->getValue<std::string>("name"), "birds");
@@ -512,6 +518,22 @@ TEST_P(UfdlDatasetBlobs, CopyMergeAndClearCarryFilesAndMetadata) {
       req("POST", path(t, "/merge/" + std::to_string(part)), R"({"delete":true,"hard":true})", kRoot));
   EXPECT_EQ(detail(req("GET", path(part), "", kRoot), 404), kNotFound);
   EXPECT_EQ(req("GET", path(t, "/file-handles/" + hd)).body, "delta");
+
+  // UFDL's filename rules hold in the target: a file meeting a directory of the target is
+  // renamed; a file below a file of the target cannot be placed (400, nothing merged)
+  const int64_t u = pkOf(newDataset("u", project));
+  const int64_t v = pkOf(newDataset("v", project));
+  upload(u, "x/a.txt", "xa");
+  upload(u, "p", "file p");
+  upload(v, "x", "file x");
+  m = okObject(req("POST", path(u, "/merge/" + std::to_string(v)), R"({"delete":false})"));
+  EXPECT_TRUE(m->getObject("files")->has("x-0001"));
+  EXPECT_FALSE(m->getObject("files")->has("x"));
+  upload(v, "p/q", "below p");
+  EXPECT_EQ(detail(req("POST", path(u, "/merge/" + std::to_string(v)), R"({"delete":true})"), 400),
+            "Bad name 'p/q': Directory prefix is already a filename");
+  EXPECT_EQ(get(u)->getObject("files")->size(), 3u);
+  EXPECT_TRUE(get(v)->isNull("deletion_time"));
 }
 
 // Whether the fs blob store under `root` holds the content of `handle` (objects/ab/cdef...).
