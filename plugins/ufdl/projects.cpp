@@ -6,6 +6,7 @@
 #include <strata/errors.h>
 
 #include "accounts.h"
+#include "dataset_versions.h"
 #include "ufdl_common.h"
 
 namespace strata::ufdl {
@@ -169,11 +170,7 @@ void softDeleteDataset(const Context& ctx, const Entity& dataset, const std::str
       if (!isActive(d)) return nullptr;
       Poco::JSON::Object::Ptr body = copyOf(d.body);
       body->set("deletion_time", when);
-      const std::string keyId = uniqueKey({d.body->optValue<std::string>("name", ""),
-                                           std::to_string(intField(*d.body, "dataset_version")),
-                                           std::to_string(intField(*d.body, "project"))});
-      auto key = ctx.entities->find(kDatasetKeys, keyId);
-      if (key && intField(*key->body, "pk") == pk) batch.remove(kDatasetKeys, keyId, key->etag);
+      removeDatasetKey(ctx, *d.body, batch);
       return body;
     });
   } catch (const NotFound&) {
