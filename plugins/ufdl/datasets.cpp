@@ -34,23 +34,12 @@ std::string datasetKeyId(const Poco::JSON::Object& dataset) {
                       intField(dataset, "project"));
 }
 
-Poco::JSON::Object::Ptr datasetKeyBody(int64_t datasetPk) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("pk", datasetPk);
-  return o;
-}
-
 void removeDatasetKey(const Context& ctx, const Poco::JSON::Object& dataset, EntityBatch& batch) {
-  const std::string id = datasetKeyId(dataset);
-  auto key = ctx.entities->find(kDatasetKeys, id);
-  if (key && intField(*key->body, "pk") == intField(dataset, "pk")) batch.remove(kDatasetKeys, id, key->etag);
+  removeKeyOf(ctx, batch, kDatasetKeys, datasetKeyId(dataset), intField(dataset, "pk"));
 }
 
 void throwNotUnique() {
-  FieldErrors errors;
-  errors.add("non_field_errors", "The fields name, version, project must make a unique set.");
-  errors.throwIfAny();
-  throw BadRequest("ufdl", "The fields name, version, project must make a unique set.");  // not reached
+  throwFieldError("non_field_errors", "The fields name, version, project must make a unique set.");
 }
 
 int64_t owningTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
@@ -61,27 +50,9 @@ int64_t owningTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
   }
 }
 
-bool isActive(const Poco::JSON::Object& record) {
-  return !record.has("deletion_time") || record.isNull("deletion_time");
-}
-
 void requireDatasetLevel(const Context& ctx, const Caller& who, const Poco::JSON::Object& dataset,
                          Level needed) {
   requireTeamLevel(ctx, who, owningTeam(ctx, dataset), needed);
-}
-
-int batchOperationIndex(const Error& e) {
-  static const std::string prefix = "batch operation ";
-  const std::string what = e.what();
-  if (what.compare(0, prefix.size(), prefix) != 0) return -1;
-  std::size_t i = prefix.size();
-  int n = 0;
-  bool digits = false;
-  while (i < what.size() && what[i] >= '0' && what[i] <= '9' && n < 100000000) {
-    n = n * 10 + (what[i++] - '0');
-    digits = true;
-  }
-  return digits ? n : -1;
 }
 
 namespace {
@@ -216,8 +187,6 @@ DatasetFields readFields(const Context& ctx, const Poco::JSON::Object& body, boo
   return f;
 }
 
-Poco::JSON::Object::Ptr copyObject(const Poco::JSON::Object& o) { return new Poco::JSON::Object(o); }
-
 // ---- routes
 
 void createDataset(Context& ctx, Request& req, Response& res) {
@@ -250,7 +219,7 @@ void createDataset(Context& ctx, Request& req, Response& res) {
   try {
     written = ctx.entities->apply(EntityBatch()
                                       .create(kDatasets, pkId(pk), record)
-                                      .create(kDatasetKeys, datasetKeyId(*record), datasetKeyBody(pk)));
+                                      .create(kDatasetKeys, datasetKeyId(*record), keyBody(pk)));
   } catch (const Conflict&) {
     throwNotUnique();
   }
@@ -296,7 +265,9 @@ void getDataset(Context& ctx, Request& req, Response& res) {
   res.sendJson(datasetJson(ctx, d), 200);
 }
 
-void updateDataset(Context& ctx, Request& req, Response& res, bool partial) {
+// PUT (every writable field required) or PATCH (`partial`: any subset).
+void updateDataset(Context& ctx, Request& req, Response& res) {
+  const bool partial = !isPut(req);
   const Caller who = caller(ctx, req);
   const Entity d = getRecord(ctx, kDatasets, req.param("pk"));
   const int64_t pk = intField(*d.body, "pk");
@@ -313,7 +284,7 @@ void updateDataset(Context& ctx, Request& req, Response& res, bool partial) {
     written = changeDataset(ctx, pk, [&](const Entity& current, EntityBatch& batch) {
       const Poco::JSON::Object& cur = *current.body;
       requireDatasetLevel(ctx, who, cur, Level::W);  // as the dataset is now
-      Poco::JSON::Object::Ptr next = copyObject(cur);
+      Poco::JSON::Object::Ptr next = copyOf(cur);
       if (f.name) next->set("name", *f.name);
       if (f.project) next->set("project", *f.project);
       if (f.licence) next->set("licence", *f.licence);
@@ -322,7 +293,7 @@ void updateDataset(Context& ctx, Request& req, Response& res, bool partial) {
       if (f.isPublic) next->set("is_public", *f.isPublic);
       if (isActive(cur) && datasetKeyId(cur) != datasetKeyId(*next)) {
         removeDatasetKey(ctx, cur, batch);
-        batch.create(kDatasetKeys, datasetKeyId(*next), datasetKeyBody(pk));
+        batch.create(kDatasetKeys, datasetKeyId(*next), keyBody(pk));
       }
       return next;
     });
@@ -339,7 +310,7 @@ void deleteDataset(Context& ctx, Request& req, Response& res) {
   if (isActive(*d.body)) {
     changeDataset(ctx, intField(*d.body, "pk"), [&](const Entity& current, EntityBatch& batch) {
       if (!isActive(*current.body)) return Poco::JSON::Object::Ptr();  // deleted meanwhile
-      Poco::JSON::Object::Ptr next = copyObject(*current.body);
+      Poco::JSON::Object::Ptr next = copyOf(*current.body);
       next->set("deletion_time", nowIso());
       removeDatasetKey(ctx, *current.body, batch);
       return next;
@@ -366,28 +337,19 @@ void clearDataset(Context& ctx, Request& req, Response& res) {
 }  // namespace
 
 void addDatasetRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  routes.add(
-      "POST", "/v1/datasets/create", [c](Request& req, Response& res) { createDataset(*c, req, res); },
-      userOptions(ctx));
-  routes.add(
-      "POST", "/v1/datasets/list", [c](Request& req, Response& res) { listDatasets(*c, req, res); },
-      readOptions(ctx));
-  routes.add(
-      "GET", "/v1/datasets/{pk}", [c](Request& req, Response& res) { getDataset(*c, req, res); },
-      readOptions(ctx));
-  routes.add(
-      "PUT", "/v1/datasets/{pk}", [c](Request& req, Response& res) { updateDataset(*c, req, res, false); },
-      userOptions(ctx));
-  routes.add(
-      "PATCH", "/v1/datasets/{pk}", [c](Request& req, Response& res) { updateDataset(*c, req, res, true); },
-      userOptions(ctx));
-  routes.add(
-      "DELETE", "/v1/datasets/{pk}", [c](Request& req, Response& res) { deleteDataset(*c, req, res); },
-      userOptions(ctx));
-  routes.add(
-      "DELETE", "/v1/datasets/{pk}/clear", [c](Request& req, Response& res) { clearDataset(*c, req, res); },
-      userOptions(ctx));
+  addRoutes(routes, ctx, readOptions(ctx),
+            {
+                {"POST", "/v1/datasets/list", listDatasets},
+                {"GET", "/v1/datasets/{pk}", getDataset},
+            });
+  addRoutes(routes, ctx, userOptions(ctx),
+            {
+                {"POST", "/v1/datasets/create", createDataset},
+                {"PUT", "/v1/datasets/{pk}", updateDataset},
+                {"PATCH", "/v1/datasets/{pk}", updateDataset},
+                {"DELETE", "/v1/datasets/{pk}", deleteDataset},
+                {"DELETE", "/v1/datasets/{pk}/clear", clearDataset},
+            });
   addDatasetVersionRoutes(routes, ctx);
 }
 

@@ -108,6 +108,18 @@ RouteOptions publicOptions(const Context& ctx, uint64_t maxBody) {
 RouteOptions readOptions(const Context& ctx, uint64_t maxBody) { return options(Access::Read, ctx, maxBody); }
 RouteOptions userOptions(const Context& ctx, uint64_t maxBody) { return options(Access::User, ctx, maxBody); }
 
+void addRoute(RouteRegistry& routes, Context& ctx, const std::string& method, const std::string& pattern,
+              Handler handler, const RouteOptions& options) {
+  Context* c = &ctx;
+  routes.add(
+      method, pattern, [c, handler](Request& req, Response& res) { handler(*c, req, res); }, options);
+}
+
+void addRoutes(RouteRegistry& routes, Context& ctx, const RouteOptions& options,
+               std::initializer_list<RouteSpec> table) {
+  for (const auto& r : table) addRoute(routes, ctx, r.method, r.pattern, r.handler, options);
+}
+
 // ---- errors
 
 std::shared_ptr<const ErrorRenderer> ufdlErrors() { return std::make_shared<UfdlErrors>(); }
@@ -141,6 +153,15 @@ bool FieldErrors::empty() const { return errors_->size() == 0; }
 void FieldErrors::throwIfAny() const {
   if (!empty()) throwFieldErrors(errors_);
 }
+
+void throwFieldError(const std::string& field, const std::string& message) {
+  FieldErrors errors;
+  errors.add(field, message);
+  errors.throwIfAny();
+  throw BadRequest("ufdl", message);  // not reached
+}
+
+void throwBadSpec(const std::string& reason) { throw BadRequest("ufdl", "Unable to parse JSON: " + reason); }
 
 std::string invalidPk(const Poco::Dynamic::Var& value) {
   return "Invalid pk \"" + (value.isString() ? value.toString() : compact(value)) +
@@ -178,29 +199,31 @@ bool inAdminGroup(const Principal& p) {
 
 }  // namespace
 
+Poco::JSON::Object::Ptr newUserRecord(int64_t pk, const std::string& username, bool staff) {
+  Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  body->set("pk", pk);
+  body->set("username", username);
+  body->set("password", "");
+  body->set("first_name", "");
+  body->set("last_name", "");
+  body->set("email", "");
+  body->set("is_staff", staff);
+  body->set("is_superuser", staff);
+  body->set("is_active", true);
+  body->set("last_login", Poco::Dynamic::Var());
+  body->set("date_joined", nowIso());
+  return body;
+}
+
 // A users-file user's record, made on first use.
 Entity ensureUserRecord(const Context& ctx, const Principal& p) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     if (auto found = findUserByName(ctx, p.name)) return *found;
     const int64_t pk = ctx.entities->nextSequence(kUsers);
-    const bool admin = inAdminGroup(p);
-    Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    body->set("pk", pk);
-    body->set("username", p.name);
-    body->set("password", "");
-    body->set("first_name", "");
-    body->set("last_name", "");
-    body->set("email", "");
-    body->set("is_staff", admin);
-    body->set("is_superuser", admin);
-    body->set("is_active", true);
-    body->set("last_login", Poco::Dynamic::Var());
-    body->set("date_joined", nowIso());
-    Poco::JSON::Object::Ptr key = new Poco::JSON::Object;
-    key->set("pk", pk);
+    const Poco::JSON::Object::Ptr body = newUserRecord(pk, p.name, inAdminGroup(p));
     try {
       return ctx.entities->apply(
-          EntityBatch().create(kUsernames, p.name, key).create(kUsers, pkId(pk), body))[1];
+          EntityBatch().create(kUsernames, p.name, keyBody(pk)).create(kUsers, pkId(pk), body))[1];
     } catch (const Conflict&) {
       // made meanwhile by a concurrent request: read it
     }
@@ -283,9 +306,9 @@ const char* levelText(Level level) {
 Level teamLevel(const Context& ctx, int64_t teamPk, int64_t userPk) {
   if (userPk <= 0) return Level::None;
   auto m = ctx.entities->find(kMemberships, pkId(teamPk) + "/" + pkId(userPk));
-  if (!m || !m->body->isNull("deletion_time")) return Level::None;
+  if (!m || !isActive(*m)) return Level::None;
   auto team = ctx.entities->find(kTeams, pkId(teamPk));
-  if (!team || !team->body->isNull("deletion_time")) return Level::None;
+  if (!team || !isActive(*team)) return Level::None;
   return parseLevel(m->body->optValue<std::string>("permissions", "")).value_or(Level::None);
 }
 
@@ -304,7 +327,7 @@ std::vector<int64_t> teamsOf(const Context& ctx, int64_t userPk) {
   for (const auto& m : listAll(ctx, kMemberships, q)) {
     const int64_t team = intField(*m.body, "team");
     auto t = ctx.entities->find(kTeams, pkId(team));
-    if (t && t->body->isNull("deletion_time")) out.push_back(team);
+    if (t && isActive(*t)) out.push_back(team);
   }
   return out;
 }
@@ -346,6 +369,54 @@ int64_t intField(const Poco::JSON::Object& body, const std::string& name) {
   } catch (const Poco::Exception&) {
     return 0;
   }
+}
+
+bool isActive(const Poco::JSON::Object& record) {
+  return !record.has("deletion_time") || record.isNull("deletion_time");
+}
+bool isActive(const Entity& record) { return isActive(*record.body); }
+
+Poco::JSON::Object::Ptr copyOf(const Poco::JSON::Object& body) { return new Poco::JSON::Object(body); }
+
+bool anyWith(const Context& ctx, const std::string& collection, const std::string& field, int64_t value) {
+  EntityQuery q;
+  q.filters.push_back({field, EntityFilter::Op::Eq, value});
+  q.limit = 1;
+  return !ctx.entities->list(collection, q).items.empty();
+}
+
+// ---- key entities
+
+Poco::JSON::Object::Ptr keyBody(int64_t pk) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("pk", pk);
+  return o;
+}
+
+void removeKeyOf(const Context& ctx, EntityBatch& batch, const std::string& keyCollection,
+                 const std::string& keyId, int64_t pk) {
+  auto key = ctx.entities->find(keyCollection, keyId);
+  if (key && intField(*key->body, "pk") == pk) batch.remove(keyCollection, keyId, key->etag);
+}
+
+// ---- batches and retries
+
+int batchOperationIndex(const Error& e) {
+  static const std::string prefix = "batch operation ";
+  const std::string what = e.what();
+  if (what.compare(0, prefix.size(), prefix) != 0) return -1;
+  std::size_t i = prefix.size();
+  int n = 0;
+  bool digits = false;
+  while (i < what.size() && what[i] >= '0' && what[i] <= '9' && n < 100000000) {
+    n = n * 10 + (what[i++] - '0');
+    digits = true;
+  }
+  return digits ? n : -1;
+}
+
+std::string tooBusy(const std::string& thing, const std::string& action) {
+  return "the " + thing + " is changing too often to " + action + " now; try again";
 }
 
 // ---- datasets and files
@@ -400,7 +471,7 @@ int64_t datasetTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
 std::vector<Entity> changeDataset(
     const Context& ctx, int64_t datasetPk,
     const std::function<Poco::JSON::Object::Ptr(const Entity& dataset, EntityBatch& batch)>& build) {
-  for (int attempt = 0; attempt < 32; ++attempt) {
+  return retryOnConflict(tooBusy("dataset"), 32, [&]() -> std::optional<std::vector<Entity>> {
     const Entity dataset = getRecord(ctx, kDatasets, datasetPk);
     EntityBatch batch;
     batch.operations.emplace_back();  // the dataset's update, filled in below
@@ -415,10 +486,10 @@ std::vector<Entity> changeDataset(
       return ctx.entities->apply(batch);
     } catch (const PreconditionFailed& e) {
       // Only the dataset's own precondition means "changed meanwhile": retry.
-      if (std::string(e.what()).find("batch operation 0 ") != 0) throw;
+      if (batchOperationIndex(e) != 0) throw;
+      return std::nullopt;
     }
-  }
-  throw ServiceUnavailable("ufdl", "the dataset is changing too often to change it now; try again");
+  });
 }
 
 void releaseBlobs(const Context& ctx, const std::vector<std::string>& handles) {

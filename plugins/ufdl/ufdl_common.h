@@ -10,6 +10,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <strata/auth.h>
+#include <strata/errors.h>
 #include <strata/error_renderer.h>
 #include <strata/http.h>
 #include <strata/principal.h>
@@ -24,6 +25,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace Poco {
@@ -96,6 +99,18 @@ struct Context {
 RouteOptions publicOptions(const Context& ctx, uint64_t maxBody = 0);
 RouteOptions readOptions(const Context& ctx, uint64_t maxBody = 0);
 RouteOptions userOptions(const Context& ctx, uint64_t maxBody = 0);
+// A route handled by `handler` with the context (every route file registers its routes so).
+using Handler = void (*)(Context& ctx, Request& req, Response& res);
+void addRoute(RouteRegistry& routes, Context& ctx, const std::string& method, const std::string& pattern,
+              Handler handler, const RouteOptions& options);
+// A route table: each route with the same options.
+struct RouteSpec {
+  const char* method;
+  std::string pattern;
+  Handler handler;
+};
+void addRoutes(RouteRegistry& routes, Context& ctx, const RouteOptions& options,
+               std::initializer_list<RouteSpec> table);
 
 // The route files' entry points, called by ufdl_plugin.cpp.
 void addAuthRoutes(RouteRegistry& routes, Context& ctx);     // auth.cpp
@@ -138,12 +153,19 @@ inline constexpr const char* kNotAString = "Not a valid string.";
 inline constexpr const char* kNotAnInteger = "A valid integer is required.";
 inline constexpr const char* kNotABoolean = "Must be a valid boolean.";
 inline constexpr const char* kBlank = "This field may not be blank.";
+// 400 with one field error: {"<field>": ["<message>"]} (a taken name, a non-unique set).
+[[noreturn]] void throwFieldError(const std::string& field, const std::string& message);
+// 400 "Unable to parse JSON: <reason>" (ufdl-json-messages' strict specs).
+[[noreturn]] void throwBadSpec(const std::string& reason);
 // `Invalid pk "<v>" - object does not exist.`
 std::string invalidPk(const Poco::Dynamic::Var& value);
 
 // The request body as a JSON object, bounded by maxJsonBytes. Malformed JSON or a non-object:
 // 400 {"detail": "JSON parse error - <reason>"} (DRF's parser text). An empty body is {}.
 Poco::JSON::Object::Ptr jsonBody(const Context& ctx, Request& req);
+
+// PUT (every writable field required) or PATCH (any subset).
+inline bool isPut(const Request& req) { return req.method() == "PUT"; }
 
 // ---- who is calling
 struct Caller {
@@ -166,6 +188,9 @@ void requireStaff(const Caller& who);
 std::shared_ptr<const UserDirectory> makeUserDirectory(const Context& ctx);
 // The user record of `username`, if any.
 std::optional<Entity> findUserByName(const Context& ctx, const std::string& username);
+// A new user record in kUsers' field order: no password, names and email blank, active, joined
+// now, is_staff and is_superuser as `staff`.
+Poco::JSON::Object::Ptr newUserRecord(int64_t pk, const std::string& username, bool staff);
 // The record of a principal, made on first use for a users-file user (staff if in the admin
 // group). For routes that name a users-file user who has not called yet (memberships).
 Entity ensureUserRecord(const Context& ctx, const Principal& p);
@@ -191,6 +216,42 @@ Entity getRecord(const Context& ctx, const std::string& collection, const std::s
 std::vector<Entity> listAll(const Context& ctx, const std::string& collection, EntityQuery query);
 // Integer field of a body (0 if missing or null).
 int64_t intField(const Poco::JSON::Object& body, const std::string& name);
+// Whether a soft-deletable record is active: its deletion_time is null or missing.
+bool isActive(const Poco::JSON::Object& record);
+bool isActive(const Entity& record);
+// A copy of a record body to change (a stored body is never changed in place).
+Poco::JSON::Object::Ptr copyOf(const Poco::JSON::Object& body);
+// Whether any record of `collection` has `field` equal to `value` (a record still in use).
+bool anyWith(const Context& ctx, const std::string& collection, const std::string& field, int64_t value);
+
+// ---- key entities: a record's unique name (or name set) is the id of a key entity {"pk": <pk>}
+// written in the same batch as the record, so that creating a taken one fails with Conflict.
+Poco::JSON::Object::Ptr keyBody(int64_t pk);
+// Appends the removal of the key entity `keyId` to `batch` if it exists and is the record
+// `pk`'s (an inactive record, or one whose key another record took since, has none).
+void removeKeyOf(const Context& ctx, EntityBatch& batch, const std::string& keyCollection,
+                 const std::string& keyId, int64_t pk);
+
+// ---- batches and retries
+// The index of the batch operation an error of EntityStore::apply names ("batch operation <n>
+// (...)", as the core labels them), or -1.
+int batchOperationIndex(const Error& e);
+// The 503 text when a record keeps changing under a write: "the <thing> is changing too often
+// to <action> now; try again".
+std::string tooBusy(const std::string& thing, const std::string& action = "change it");
+// Runs `attempt` until it returns a value, at most `attempts` times: an attempt returns
+// std::nullopt when what it read changed meanwhile (a lost conditional write), to read again.
+// After the last, 503 ServiceUnavailable with `busy` (tooBusy). Exceptions propagate.
+template <class F>
+auto retryOnConflict(const std::string& busy, int attempts, F&& attempt) ->
+    typename std::invoke_result_t<F&>::value_type {
+  for (int i = 0; i < attempts; ++i) {
+    if (auto done = attempt()) return std::move(*done);
+  }
+  throw ServiceUnavailable("ufdl", busy);
+}
+// How often the accounts routes read a record again before giving up.
+inline constexpr int kChangeAttempts = 8;
 
 // ---- datasets and their files
 struct FileRef {
