@@ -18,8 +18,6 @@
 
 namespace strata::ufdl::accounts {
 
-inline constexpr const char* kNotNull = "This field may not be null.";
-
 // A new JSON object that keeps its keys in insertion order (UFDL's field order).
 inline Poco::JSON::Object::Ptr ordered() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
@@ -67,59 +65,16 @@ inline std::optional<std::string> charField(const Poco::JSON::Object& body, cons
   return text;
 }
 
-// DRF's BooleanField: true/false, 1/0 and DRF's words ("true", "yes", "on", "1", ...).
+// DRF's BooleanField (boolValue) and PrimaryKeyRelatedField (pkValue) on a body's field.
 inline std::optional<bool> boolField(const Poco::JSON::Object& body, const std::string& name,
                                      FieldErrors& errors, bool required = false) {
   const auto value = given(body, name, errors, required);
-  if (!value) return std::nullopt;
-  const Poco::Dynamic::Var& v = *value;
-  if (v.isBoolean()) return v.extract<bool>();
-  if (v.isInteger() && !v.isBoolean()) {
-    const int64_t n = v.convert<int64_t>();
-    if (n == 0 || n == 1) return n == 1;
-  }
-  if (v.isString()) {
-    static const std::vector<std::string> yes{"t",    "T",    "y",    "Y",  "yes", "Yes", "YES",
-                                              "true", "True", "TRUE", "on", "On",  "ON",  "1"};
-    static const std::vector<std::string> no{"f",     "F",     "n",     "N",   "no",  "No",  "NO",
-                                             "false", "False", "FALSE", "off", "Off", "OFF", "0"};
-    const std::string s = v.toString();
-    for (const auto& w : yes)
-      if (s == w) return true;
-    for (const auto& w : no)
-      if (s == w) return false;
-  }
-  errors.add(name, v.isEmpty() ? kNotNull : kNotABoolean);
-  return std::nullopt;
+  return value ? boolValue(*value, name, errors) : std::nullopt;
 }
-
-// DRF's PrimaryKeyRelatedField, the type half: an integer or a string of digits. Existence is
-// the caller's (invalidPk).
 inline std::optional<int64_t> pkField(const Poco::JSON::Object& body, const std::string& name,
                                       FieldErrors& errors, bool required) {
   const auto value = given(body, name, errors, required);
-  if (!value) return std::nullopt;
-  const Poco::Dynamic::Var& v = *value;
-  if (v.isEmpty()) {
-    errors.add(name, kNotNull);
-    return std::nullopt;
-  }
-  if (v.isInteger() && !v.isBoolean()) return v.convert<int64_t>();
-  if (v.isString()) {
-    const std::string s = v.toString();
-    if (!s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos)
-      return std::stoll(s);
-    errors.add(name, "Incorrect type. Expected pk value, received str.");
-    return std::nullopt;
-  }
-  const char* type = v.isBoolean() ? "bool" : v.isNumeric() ? "float" : v.isArray() ? "list" : "dict";
-  errors.add(name, std::string("Incorrect type. Expected pk value, received ") + type + ".");
-  return std::nullopt;
-}
-
-// A record's field or null.
-inline Poco::Dynamic::Var field(const Poco::JSON::Object& body, const std::string& name) {
-  return body.has(name) ? body.get(name) : Poco::Dynamic::Var();
+  return value ? pkValue(*value, name, errors) : std::nullopt;
 }
 
 // Applies batches of at most 500 operations each (for cascades over many records).

@@ -75,7 +75,7 @@ int64_t maxActiveVersion(const Context& ctx, const std::string& name, int64_t pr
   EntityQuery q;
   q.filters.push_back({"name", EntityFilter::Op::Eq, name});
   q.filters.push_back({"project", EntityFilter::Op::Eq, project});
-  q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  q.filters.push_back(activeOnly());
   int64_t max = 0;
   for (const auto& d : listAll(ctx, kDatasets, q)) max = std::max(max, intField(*d.body, "dataset_version"));
   return max;
@@ -154,9 +154,7 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     record->set("is_public", source.body->optValue<bool>("is_public", false));
     record->set("domain", source.body->has("domain") ? source.body->get("domain") : Poco::Dynamic::Var());
     record->set("tags", source.body->optValue<std::string>("tags", ""));
-    record->set("creator", who.pk);
-    record->set("creation_time", nowIso());
-    record->set("deletion_time", Poco::Dynamic::Var());
+    setCreated(*record, who.pk);
 
     EntityBatch batch;
     batch.create(kDatasets, pkId(pk), record);

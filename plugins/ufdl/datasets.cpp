@@ -65,21 +65,8 @@ struct DatasetFields {
   std::optional<bool> isPublic;
 };
 
-constexpr const char* kNull = "This field may not be null.";
-
 bool isArray(const Poco::Dynamic::Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
 bool isObject(const Poco::Dynamic::Var& v) { return v.type() == typeid(Poco::JSON::Object::Ptr); }
-
-// Python's name of a JSON value's type, as DRF's messages print it.
-std::string pythonType(const Poco::Dynamic::Var& v) {
-  if (v.isEmpty()) return "NoneType";
-  if (v.isBoolean()) return "bool";
-  if (v.isString()) return "str";
-  if (isArray(v)) return "list";
-  if (isObject(v)) return "dict";
-  if (v.isInteger()) return "int";
-  return "float";
-}
 
 std::size_t utf8Length(const std::string& s) {
   std::size_t n = 0;
@@ -92,7 +79,7 @@ std::size_t utf8Length(const std::string& s) {
 std::optional<std::string> stringValue(const Poco::Dynamic::Var& v, const std::string& field, bool blank,
                                        std::size_t maxLength, FieldErrors& errors) {
   if (v.isEmpty()) {
-    errors.add(field, kNull);
+    errors.add(field, kNotNull);
     return std::nullopt;
   }
   if (v.isBoolean() || isArray(v) || isObject(v) || !(v.isString() || v.isNumeric())) {
@@ -120,51 +107,16 @@ std::optional<std::string> stringValue(const Poco::Dynamic::Var& v, const std::s
 
 // A PrimaryKeyRelatedField: an integer (or a string of digits) naming an existing record of
 // `collection`; soft-deleted records do not count.
-std::optional<int64_t> pkValue(const Context& ctx, const Poco::Dynamic::Var& v, const std::string& field,
-                               const std::string& collection, FieldErrors& errors) {
-  if (v.isEmpty()) {
-    errors.add(field, kNull);
-    return std::nullopt;
-  }
-  const bool digits = v.isString() && !v.toString().empty() && v.toString().size() <= 18 &&
-                      v.toString().find_first_not_of("0123456789") == std::string::npos;
-  if (v.isBoolean() || !(v.isInteger() || digits)) {
-    errors.add(field, "Incorrect type. Expected pk value, received " + pythonType(v) + ".");
-    return std::nullopt;
-  }
-  int64_t pk = 0;
-  try {
-    pk = digits ? std::stoll(v.toString()) : v.convert<int64_t>();
-  } catch (...) {
-    errors.add(field, invalidPk(v));
-    return std::nullopt;
-  }
-  auto record = pk > 0 ? ctx.entities->find(collection, pkId(pk)) : std::nullopt;
+std::optional<int64_t> relatedPk(const Context& ctx, const Poco::Dynamic::Var& v, const std::string& field,
+                                 const std::string& collection, FieldErrors& errors) {
+  const auto pk = pkValue(v, field, errors);
+  if (!pk) return std::nullopt;
+  auto record = *pk > 0 ? ctx.entities->find(collection, pkId(*pk)) : std::nullopt;
   if (!record || !isActive(*record->body)) {
     errors.add(field, invalidPk(v));
     return std::nullopt;
   }
   return pk;
-}
-
-// A BooleanField, with DRF's accepted spellings.
-std::optional<bool> boolValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors) {
-  static const std::set<std::string> yes = {"t",    "T",    "y",    "Y",  "yes", "Yes", "YES",
-                                            "true", "True", "TRUE", "on", "On",  "ON",  "1"};
-  static const std::set<std::string> no = {"f",     "F",     "n",     "N",   "no",  "No",  "NO",
-                                           "false", "False", "FALSE", "off", "Off", "OFF", "0"};
-  if (v.isEmpty()) {
-    errors.add(field, kNull);
-    return std::nullopt;
-  }
-  if (v.isBoolean()) return v.extract<bool>();
-  if (v.isString() || v.isInteger()) {
-    const std::string s = v.toString();
-    if (yes.count(s)) return true;
-    if (no.count(s)) return false;
-  }
-  errors.add(field, kNotABoolean);
-  return std::nullopt;
 }
 
 // Reads the writable fields of a create (all required ones), a PUT (likewise) or a PATCH
@@ -178,8 +130,8 @@ DatasetFields readFields(const Context& ctx, const Poco::JSON::Object& body, boo
     return false;
   };
   if (present("name", true)) f.name = stringValue(body.get("name"), "name", false, 200, errors);
-  if (present("project", true)) f.project = pkValue(ctx, body.get("project"), "project", kProjects, errors);
-  if (present("licence", true)) f.licence = pkValue(ctx, body.get("licence"), "licence", kLicences, errors);
+  if (present("project", true)) f.project = relatedPk(ctx, body.get("project"), "project", kProjects, errors);
+  if (present("licence", true)) f.licence = relatedPk(ctx, body.get("licence"), "licence", kLicences, errors);
   if (present("tags", true)) f.tags = stringValue(body.get("tags"), "tags", true, 0, errors);
   if (present("description", false))
     f.description = stringValue(body.get("description"), "description", true, 0, errors);
@@ -212,9 +164,7 @@ void createDataset(Context& ctx, Request& req, Response& res) {
   record->set("is_public", f.isPublic.value_or(false));
   record->set("domain", Poco::Dynamic::Var());
   record->set("tags", *f.tags);
-  record->set("creator", who.pk);
-  record->set("creation_time", nowIso());
-  record->set("deletion_time", Poco::Dynamic::Var());
+  setCreated(*record, who.pk);
   std::vector<Entity> written;
   try {
     written = ctx.entities->apply(EntityBatch()

@@ -308,7 +308,7 @@ void setMetadata(Context& ctx, Request& req, Response& res) {
   const Poco::JSON::Object::Ptr body = jsonBody(ctx, req);
   FieldErrors errors;
   if (!body->has("metadata") || body->isNull("metadata"))
-    errors.add("metadata", body->has("metadata") ? "This field may not be null." : kRequired);
+    errors.add("metadata", body->has("metadata") ? kNotNull : kRequired);
   else if (!body->get("metadata").isString())
     errors.add("metadata", kNotAString);
   errors.throwIfAny();

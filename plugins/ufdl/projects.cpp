@@ -33,9 +33,7 @@ Poco::JSON::Object::Ptr projectJson(const Entity& e) {
   o->set("pk", intField(b, "pk"));
   o->set("name", field(b, "name"));
   o->set("team", intField(b, "team"));
-  o->set("creator", field(b, "creator"));
-  o->set("creation_time", field(b, "creation_time"));
-  o->set("deletion_time", field(b, "deletion_time"));
+  copyCreated(*o, b);
   return o;
 }
 
@@ -80,9 +78,7 @@ void createProject(Context& ctx, Request& req, Response& res) {
   body->set("pk", pk);
   body->set("name", *name);
   body->set("team", *team);
-  body->set("creator", who.pk);
-  body->set("creation_time", nowIso());
-  body->set("deletion_time", Poco::Dynamic::Var());
+  setCreated(*body, who.pk);
   res.sendJson(projectJson(createWithKey(ctx, kProject, pk, body, nameKeyId(*team, *name))), 201);
 }
 
@@ -141,7 +137,7 @@ Entity softDeleteProject(Context& ctx, int64_t pk) {
   return softDelete(ctx, kProject, pk, nameKeyOf, [&](const std::string& when) {
     EntityQuery q;
     q.filters.push_back({"project", EntityFilter::Op::Eq, pk});
-    q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+    q.filters.push_back(activeOnly());
     for (const auto& d : listAll(ctx, kDatasets, q)) softDeleteDataset(ctx, d, when);
   });
 }

@@ -26,7 +26,7 @@ std::string membershipId(int64_t team, int64_t user) { return pkId(team) + "/" +
 std::vector<Entity> memberships(const Context& ctx, int64_t team, bool all = false) {
   EntityQuery q;
   q.idPrefix = pkId(team) + "/";
-  if (!all) q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  if (!all) q.filters.push_back(activeOnly());
   return listAll(ctx, kMemberships, q);
 }
 
@@ -49,9 +49,7 @@ Poco::JSON::Object::Ptr teamJson(const Context& ctx, const Entity& team, const s
     list->add(u);
   }
   o->set("members", list);
-  o->set("creator", field(b, "creator"));
-  o->set("creation_time", field(b, "creation_time"));
-  o->set("deletion_time", field(b, "deletion_time"));
+  copyCreated(*o, b);
   return o;
 }
 
@@ -65,9 +63,7 @@ Poco::JSON::Object::Ptr membershipJson(const Entity& m) {
   o->set("user", intField(b, "user"));
   o->set("team", intField(b, "team"));
   o->set("permissions", field(b, "permissions"));
-  o->set("creator", field(b, "creator"));
-  o->set("creation_time", field(b, "creation_time"));
-  o->set("deletion_time", field(b, "deletion_time"));
+  copyCreated(*o, b);
   return o;
 }
 
@@ -102,9 +98,7 @@ void createTeam(Context& ctx, Request& req, Response& res) {
   Poco::JSON::Object::Ptr body = ordered();
   body->set("pk", pk);
   body->set("name", *name);
-  body->set("creator", who.pk);
-  body->set("creation_time", nowIso());
-  body->set("deletion_time", Poco::Dynamic::Var());
+  setCreated(*body, who.pk);
   res.sendJson(teamJson(ctx, createWithKey(ctx, kTeam, pk, body, *name), {}), 201);
 }
 
@@ -249,9 +243,7 @@ void changeMembership(Context& ctx, Request& req, Response& res) {
             body->set("user", userPk);
             body->set("team", pk);
             body->set("permissions", levelText(level));
-            body->set("creator", who.pk);
-            body->set("creation_time", nowIso());
-            body->set("deletion_time", Poco::Dynamic::Var());
+            setCreated(*body, who.pk);
             return m ? ctx.entities->update(kMemberships, id, body, m->etag)
                      : ctx.entities->create(kMemberships, id, body);
           }

@@ -11,6 +11,7 @@
 #include <strata/errors.h>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 namespace strata::ufdl {
@@ -168,6 +169,54 @@ std::string invalidPk(const Poco::Dynamic::Var& value) {
          "\" - object does not exist.";
 }
 
+std::string pythonType(const Poco::Dynamic::Var& v) {
+  if (v.isEmpty()) return "NoneType";
+  if (v.isBoolean()) return "bool";
+  if (v.isString()) return "str";
+  if (v.type() == typeid(Poco::JSON::Array::Ptr)) return "list";
+  if (v.type() == typeid(Poco::JSON::Object::Ptr)) return "dict";
+  if (v.isInteger()) return "int";
+  return "float";
+}
+
+std::optional<bool> boolValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors) {
+  static const std::set<std::string> yes = {"t",    "T",    "y",    "Y",  "yes", "Yes", "YES",
+                                            "true", "True", "TRUE", "on", "On",  "ON",  "1"};
+  static const std::set<std::string> no = {"f",     "F",     "n",     "N",   "no",  "No",  "NO",
+                                           "false", "False", "FALSE", "off", "Off", "OFF", "0"};
+  if (v.isEmpty()) {
+    errors.add(field, kNotNull);
+    return std::nullopt;
+  }
+  if (v.isBoolean()) return v.extract<bool>();
+  if (v.isString() || v.isInteger()) {
+    const std::string s = v.toString();
+    if (yes.count(s)) return true;
+    if (no.count(s)) return false;
+  }
+  errors.add(field, kNotABoolean);
+  return std::nullopt;
+}
+
+std::optional<int64_t> pkValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors) {
+  if (v.isEmpty()) {
+    errors.add(field, kNotNull);
+    return std::nullopt;
+  }
+  const bool digits = v.isString() && !v.toString().empty() && v.toString().size() <= 18 &&
+                      v.toString().find_first_not_of("0123456789") == std::string::npos;
+  if (v.isBoolean() || !(v.isInteger() || digits)) {
+    errors.add(field, "Incorrect type. Expected pk value, received " + pythonType(v) + ".");
+    return std::nullopt;
+  }
+  try {
+    return digits ? std::stoll(v.toString()) : v.convert<int64_t>();
+  } catch (...) {
+    errors.add(field, invalidPk(v));  // beyond 64 bits: no such record
+    return std::nullopt;
+  }
+}
+
 Poco::JSON::Object::Ptr jsonBody(const Context& ctx, Request& req) {
   const std::string text = req.bodyText(ctx.maxJsonBytes);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return new Poco::JSON::Object;
@@ -322,7 +371,7 @@ void requireTeamLevel(const Context& ctx, const Caller& who, int64_t teamPk, Lev
 std::vector<int64_t> teamsOf(const Context& ctx, int64_t userPk) {
   EntityQuery q;
   q.filters.push_back({"user", EntityFilter::Op::Eq, userPk});
-  q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  q.filters.push_back(activeOnly());
   std::vector<int64_t> out;
   for (const auto& m : listAll(ctx, kMemberships, q)) {
     const int64_t team = intField(*m.body, "team");
@@ -377,6 +426,24 @@ bool isActive(const Poco::JSON::Object& record) {
 bool isActive(const Entity& record) { return isActive(*record.body); }
 
 Poco::JSON::Object::Ptr copyOf(const Poco::JSON::Object& body) { return new Poco::JSON::Object(body); }
+
+Poco::Dynamic::Var field(const Poco::JSON::Object& body, const std::string& name) {
+  return body.has(name) ? body.get(name) : Poco::Dynamic::Var();
+}
+
+EntityFilter activeOnly() { return {"deletion_time", EntityFilter::Op::IsNull, {}}; }
+
+void setCreated(Poco::JSON::Object& record, int64_t creator) {
+  record.set("creator", creator);
+  record.set("creation_time", nowIso());
+  record.set("deletion_time", Poco::Dynamic::Var());
+}
+
+void copyCreated(Poco::JSON::Object& out, const Poco::JSON::Object& record) {
+  out.set("creator", field(record, "creator"));
+  out.set("creation_time", field(record, "creation_time"));
+  out.set("deletion_time", field(record, "deletion_time"));
+}
 
 bool anyWith(const Context& ctx, const std::string& collection, const std::string& field, int64_t value) {
   EntityQuery q;
@@ -453,11 +520,9 @@ Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset) {
   o->set("project", b.get("project"));
   o->set("licence", b.get("licence"));
   o->set("is_public", b.optValue<bool>("is_public", false));
-  o->set("domain", b.has("domain") ? b.get("domain") : Poco::Dynamic::Var());
+  o->set("domain", field(b, "domain"));
   o->set("tags", b.optValue<std::string>("tags", ""));
-  o->set("creator", b.has("creator") ? b.get("creator") : Poco::Dynamic::Var());
-  o->set("creation_time", b.get("creation_time"));
-  o->set("deletion_time", b.has("deletion_time") ? b.get("deletion_time") : Poco::Dynamic::Var());
+  copyCreated(*o, b);
   Poco::JSON::Object::Ptr files = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
   for (const auto& f : listFiles(ctx, pk)) files->set(f.filename, f.handle);
   o->set("files", files);

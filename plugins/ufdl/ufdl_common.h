@@ -153,6 +153,15 @@ inline constexpr const char* kNotAString = "Not a valid string.";
 inline constexpr const char* kNotAnInteger = "A valid integer is required.";
 inline constexpr const char* kNotABoolean = "Must be a valid boolean.";
 inline constexpr const char* kBlank = "This field may not be blank.";
+inline constexpr const char* kNotNull = "This field may not be null.";
+// Python's name of a JSON value's type, as DRF's messages print it ("str", "dict", ...).
+std::string pythonType(const Poco::Dynamic::Var& v);
+// DRF's fields on a value that is there (null: kNotNull), adding an error and returning
+// nullopt when it is invalid. BooleanField: true/false, 0/1 and DRF's words ("yes", "on", ...).
+std::optional<bool> boolValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors);
+// PrimaryKeyRelatedField, the type half: an integer or a string of digits ("Incorrect type.
+// Expected pk value, received <type>."). Existence is the caller's (invalidPk).
+std::optional<int64_t> pkValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors);
 // 400 with one field error: {"<field>": ["<message>"]} (a taken name, a non-unique set).
 [[noreturn]] void throwFieldError(const std::string& field, const std::string& message);
 // 400 "Unable to parse JSON: <reason>" (ufdl-json-messages' strict specs).
@@ -221,6 +230,14 @@ bool isActive(const Poco::JSON::Object& record);
 bool isActive(const Entity& record);
 // A copy of a record body to change (a stored body is never changed in place).
 Poco::JSON::Object::Ptr copyOf(const Poco::JSON::Object& body);
+// A record's field, or null if it has none.
+Poco::Dynamic::Var field(const Poco::JSON::Object& body, const std::string& name);
+// The filter "active records only" (deletion_time null).
+EntityFilter activeOnly();
+// A new record's creator (a user pk), creation_time (now) and deletion_time (null).
+void setCreated(Poco::JSON::Object& record, int64_t creator);
+// creator, creation_time and deletion_time of a record into its JSON (null when missing).
+void copyCreated(Poco::JSON::Object& out, const Poco::JSON::Object& record);
 // Whether any record of `collection` has `field` equal to `value` (a record still in use).
 bool anyWith(const Context& ctx, const std::string& collection, const std::string& field, int64_t value);
 
