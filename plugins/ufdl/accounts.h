@@ -21,14 +21,6 @@ namespace strata::ufdl::accounts {
 // A new JSON object that keeps its keys in insertion order (UFDL's field order).
 inline Poco::JSON::Object::Ptr ordered() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
-// The value of a body field if it is there; nullopt when absent (with kRequired if `required`).
-inline std::optional<Poco::Dynamic::Var> given(const Poco::JSON::Object& body, const std::string& name,
-                                               FieldErrors& errors, bool required) {
-  if (body.has(name)) return body.get(name);
-  if (required) errors.add(name, kRequired);
-  return std::nullopt;
-}
-
 // DRF's CharField: strings, and numbers (written as text); not booleans, null or containers.
 // Whitespace is trimmed, then blank and max_length are checked. nullopt (with an error added)
 // when invalid or (if `required`) missing; nullopt without an error when absent and optional.

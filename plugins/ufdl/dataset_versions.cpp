@@ -12,14 +12,12 @@
 // exactly one wins; the others compute it again.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Stringifier.h>
 #include <strata/errors.h>
 
 #include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,12 +31,8 @@ namespace {
 
 constexpr int kAttempts = 64;  // retries of a copy or merge whose snapshot went stale
 
-std::string compactJson(const Poco::Dynamic::Var& v) {
-  if (v.isEmpty()) return "None";
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(v, out, 0, -1);
-  return out.str();
-}
+// A value as UFDL's messages print it: compact JSON, or Python's None for null.
+std::string shown(const Poco::Dynamic::Var& v) { return v.isEmpty() ? "None" : compactJson(v); }
 
 // The dataset's JSON with `files` from a snapshot rather than read again.
 Poco::JSON::Object::Ptr datasetJsonWith(const Context& ctx, const Entity& dataset,
@@ -97,7 +91,7 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
   std::optional<std::string> newName;
   if (body->has("new_name") && !body->isNull("new_name")) {
     const Poco::Dynamic::Var v = body->get("new_name");
-    if (!v.isString()) throwBadName(compactJson(v), "A dataset name must be a string");
+    if (!v.isString()) throwBadName(shown(v), "A dataset name must be a string");
     newName = v.toString();
     if (newName->find('\0') != std::string::npos) throwBadName(*newName, "Null characters are not allowed");
     if (newName->find_first_not_of(" \t\r\n") == std::string::npos)
@@ -109,8 +103,8 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     const Poco::Dynamic::Var v = body->get("only_files");
     const auto badType = [&] {
       throw BadRequest(
-          "ufdl", "The type passed to copy parameter 'only_files' should be 'list of str', but received " +
-                      compactJson(v));
+          "ufdl",
+          "The type passed to copy parameter 'only_files' should be 'list of str', but received " + shown(v));
     };
     if (v.type() != typeid(Poco::JSON::Array::Ptr)) badType();
     onlyFiles.emplace();
@@ -251,7 +245,7 @@ std::pair<bool, bool> readMergeSpec(const Poco::JSON::Object& body) {
   if (!body.has("delete")) throwBadSpec("'delete' is a required property");
   const auto flag = [&](const std::string& key) {
     const Poco::Dynamic::Var v = body.get(key);
-    if (!v.isBoolean()) throwBadSpec(compactJson(v) + " is not of type 'boolean' ('" + key + "')");
+    if (!v.isBoolean()) throwBadSpec(shown(v) + " is not of type 'boolean' ('" + key + "')");
     return v.extract<bool>();
   };
   const bool del = flag("delete");

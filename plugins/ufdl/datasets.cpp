@@ -124,18 +124,17 @@ std::optional<int64_t> relatedPk(const Context& ctx, const Poco::Dynamic::Var& v
 DatasetFields readFields(const Context& ctx, const Poco::JSON::Object& body, bool partial,
                          FieldErrors& errors) {
   DatasetFields f;
-  auto present = [&](const std::string& name, bool required) {
-    if (body.has(name)) return true;
-    if (required && !partial) errors.add(name, kRequired);
-    return false;
-  };
-  if (present("name", true)) f.name = stringValue(body.get("name"), "name", false, 200, errors);
-  if (present("project", true)) f.project = relatedPk(ctx, body.get("project"), "project", kProjects, errors);
-  if (present("licence", true)) f.licence = relatedPk(ctx, body.get("licence"), "licence", kLicences, errors);
-  if (present("tags", true)) f.tags = stringValue(body.get("tags"), "tags", true, 0, errors);
-  if (present("description", false))
-    f.description = stringValue(body.get("description"), "description", true, 0, errors);
-  if (present("is_public", false)) f.isPublic = boolValue(body.get("is_public"), "is_public", errors);
+  // Required fields: for a create and a PUT, not a PATCH.
+  const bool required = !partial;
+  if (auto v = given(body, "name", errors, required)) f.name = stringValue(*v, "name", false, 200, errors);
+  if (auto v = given(body, "project", errors, required))
+    f.project = relatedPk(ctx, *v, "project", kProjects, errors);
+  if (auto v = given(body, "licence", errors, required))
+    f.licence = relatedPk(ctx, *v, "licence", kLicences, errors);
+  if (auto v = given(body, "tags", errors, required)) f.tags = stringValue(*v, "tags", true, 0, errors);
+  if (auto v = given(body, "description", errors, false))
+    f.description = stringValue(*v, "description", true, 0, errors);
+  if (auto v = given(body, "is_public", errors, false)) f.isPublic = boolValue(*v, "is_public", errors);
   return f;
 }
 

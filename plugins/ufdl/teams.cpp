@@ -192,13 +192,7 @@ void reinstateTeam(Context& ctx, Request& req, Response& res) {
 
 // The user a memberships/permissions request names: BadName if missing or inactive.
 Entity namedUser(const Context& ctx, const std::string& username) {
-  auto user = findUserByName(ctx, username);
-  if (!user && ctx.auth && ctx.auth->hasUser(username)) {
-    // A users-file user who has not called yet: their record is made now.
-    Principal p;
-    p.name = username;
-    user = ensureUserRecord(ctx, p);
-  }
+  auto user = findOrMakeUser(ctx, username);
   if (!user) throwBadName(username, "No user with this username exists");
   if (!user->body->optValue<bool>("is_active", true)) throwBadName(username, "This user is no longer active");
   return *user;

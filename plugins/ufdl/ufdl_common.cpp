@@ -48,13 +48,13 @@ class UfdlErrors : public ErrorRenderer {
   }
 };
 
-std::string compact(const Poco::Dynamic::Var& v) {
+}  // namespace
+
+std::string compactJson(const Poco::Dynamic::Var& v) {
   std::ostringstream out;
   Poco::JSON::Stringifier::stringify(v, out, 0, -1);
   return out.str();
 }
-
-}  // namespace
 
 // ---- ids and times
 
@@ -130,14 +130,14 @@ void throwBadName(const std::string& name, const std::string& reason) {
 }
 
 void throwFieldErrors(const Poco::JSON::Object::Ptr& errors) {
-  throw BadRequest(kFieldErrorsCode, compact(errors));
+  throw BadRequest(kFieldErrorsCode, compactJson(errors));
 }
 
 void throwUnknownParameters(const Poco::JSON::Object& unknown) {
   std::string text;
   for (const auto& [k, v] : unknown) {
     if (!text.empty()) text += ", ";
-    text += k + "=" + (v.isString() ? v.toString() : compact(v));
+    text += k + "=" + (v.isString() ? v.toString() : compactJson(v));
   }
   throw UnprocessableEntity("ufdl", "Unknown parameters: " + text);
 }
@@ -165,8 +165,15 @@ void throwFieldError(const std::string& field, const std::string& message) {
 void throwBadSpec(const std::string& reason) { throw BadRequest("ufdl", "Unable to parse JSON: " + reason); }
 
 std::string invalidPk(const Poco::Dynamic::Var& value) {
-  return "Invalid pk \"" + (value.isString() ? value.toString() : compact(value)) +
+  return "Invalid pk \"" + (value.isString() ? value.toString() : compactJson(value)) +
          "\" - object does not exist.";
+}
+
+std::optional<Poco::Dynamic::Var> given(const Poco::JSON::Object& body, const std::string& name,
+                                        FieldErrors& errors, bool required) {
+  if (body.has(name)) return body.get(name);
+  if (required) errors.add(name, kRequired);
+  return std::nullopt;
 }
 
 std::string pythonType(const Poco::Dynamic::Var& v) {
@@ -278,6 +285,14 @@ Entity ensureUserRecord(const Context& ctx, const Principal& p) {
     }
   }
   throw ServiceUnavailable("the user record of '" + p.name + "' could not be made");
+}
+
+std::optional<Entity> findOrMakeUser(const Context& ctx, const std::string& username) {
+  if (auto user = findUserByName(ctx, username)) return user;
+  if (!ctx.auth || !ctx.auth->hasUser(username)) return std::nullopt;
+  Principal p;
+  p.name = username;
+  return ensureUserRecord(ctx, p);
 }
 
 Caller caller(const Context& ctx, const Request& req) {

@@ -156,6 +156,9 @@ inline constexpr const char* kBlank = "This field may not be blank.";
 inline constexpr const char* kNotNull = "This field may not be null.";
 // Python's name of a JSON value's type, as DRF's messages print it ("str", "dict", ...).
 std::string pythonType(const Poco::Dynamic::Var& v);
+// The value of a body field if it is there; nullopt when absent (with kRequired if `required`).
+std::optional<Poco::Dynamic::Var> given(const Poco::JSON::Object& body, const std::string& name,
+                                        FieldErrors& errors, bool required);
 // DRF's fields on a value that is there (null: kNotNull), adding an error and returning
 // nullopt when it is invalid. BooleanField: true/false, 0/1 and DRF's words ("yes", "on", ...).
 std::optional<bool> boolValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors);
@@ -166,6 +169,8 @@ std::optional<int64_t> pkValue(const Poco::Dynamic::Var& v, const std::string& f
 [[noreturn]] void throwFieldError(const std::string& field, const std::string& message);
 // 400 "Unable to parse JSON: <reason>" (ufdl-json-messages' strict specs).
 [[noreturn]] void throwBadSpec(const std::string& reason);
+// A value as compact JSON (`{"a":1}`, `[1,2]`, `"x"`), as DRF's messages quote it.
+std::string compactJson(const Poco::Dynamic::Var& v);
 // `Invalid pk "<v>" - object does not exist.`
 std::string invalidPk(const Poco::Dynamic::Var& value);
 
@@ -203,6 +208,10 @@ Poco::JSON::Object::Ptr newUserRecord(int64_t pk, const std::string& username, b
 // The record of a principal, made on first use for a users-file user (staff if in the admin
 // group). For routes that name a users-file user who has not called yet (memberships).
 Entity ensureUserRecord(const Context& ctx, const Principal& p);
+
+// The user record of `username`; a users-file user who has not called yet gets theirs now
+// (ensureUserRecord). nullopt if there is no such user.
+std::optional<Entity> findOrMakeUser(const Context& ctx, const std::string& username);
 
 // ---- teams and permissions: R < X < W < A
 enum class Level { None = 0, R = 1, X = 2, W = 3, A = 4 };

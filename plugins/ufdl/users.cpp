@@ -94,12 +94,7 @@ void decodeUser(const Context& ctx, const Poco::JSON::Object& in, Poco::JSON::Ob
 Entity userOf(const Context& ctx, const std::string& segment) {
   if (!segment.empty() && segment.find_first_not_of("0123456789") == std::string::npos)
     return getRecord(ctx, kUsers, segment);
-  if (auto user = findUserByName(ctx, segment)) return *user;
-  if (ctx.auth->hasUser(segment)) {
-    Principal p;
-    p.name = segment;
-    return ensureUserRecord(ctx, p);
-  }
+  if (auto user = findOrMakeUser(ctx, segment)) return *user;
   throw NotFound(kNotFoundDetail);
 }
 
