@@ -18,9 +18,6 @@
 
 namespace strata::ufdl::accounts {
 
-// A new JSON object that keeps its keys in insertion order (UFDL's field order).
-inline Poco::JSON::Object::Ptr ordered() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
-
 // DRF's CharField: strings, and numbers (written as text); not booleans, null or containers.
 // Whitespace is trimmed, then blank and max_length are checked. nullopt (with an error added)
 // when invalid or (if `required`) missing; nullopt without an error when absent and optional.
@@ -115,6 +112,20 @@ inline Entity createWithKey(const Context& ctx, const KeyedKind& kind, int64_t p
   }
 }
 
+// Applies a batch whose operation 0 updates a record of `kind` and operation 1 creates its
+// new key: the record as written; kind.taken() when the key exists; nullopt when the record
+// changed meanwhile (its etag), to read again.
+inline std::optional<Entity> applyKeyed(const Context& ctx, const KeyedKind& kind, const EntityBatch& batch) {
+  try {
+    return ctx.entities->apply(batch)[0];
+  } catch (const Conflict& e) {
+    if (batchOperationIndex(e) == 1) kind.taken();
+    throw;
+  } catch (const PreconditionFailed&) {
+    return std::nullopt;
+  }
+}
+
 // Writes `body` over `record` (conditional on its etag) and, when the key id changes from
 // `oldKey` to `newKey` on an active record, moves its key entity in the same batch
 // (kind.taken() when the new key exists). nullopt when the record or its old key changed
@@ -130,12 +141,7 @@ inline std::optional<Entity> writeWithKey(const Context& ctx, const KeyedKind& k
     removeKeyOf(ctx, batch, kind.keys, oldKey, pk);
   }
   try {
-    return ctx.entities->apply(batch)[0];
-  } catch (const Conflict& e) {
-    if (batchOperationIndex(e) == 1) kind.taken();
-    throw;
-  } catch (const PreconditionFailed&) {
-    return std::nullopt;  // changed meanwhile
+    return applyKeyed(ctx, kind, batch);
   } catch (const NotFound&) {
     return std::nullopt;  // the old key went meanwhile
   }
@@ -184,14 +190,7 @@ inline Entity reinstate(const Context& ctx, const KeyedKind& kind, int64_t pk,
     batch.operations.push_back(updateOp(kind.collection, record, body));
     batch.create(kind.keys, keyId(*record.body), keyBody(pk));
     revive(record, batch);
-    try {
-      return ctx.entities->apply(batch)[0];
-    } catch (const Conflict& e) {
-      if (batchOperationIndex(e) == 1) kind.taken();
-      throw;
-    } catch (const PreconditionFailed&) {
-      return std::nullopt;  // changed meanwhile
-    }
+    return applyKeyed(ctx, kind, batch);
   });
 }
 

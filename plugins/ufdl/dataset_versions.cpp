@@ -34,16 +34,6 @@ constexpr int kAttempts = 64;  // retries of a copy or merge whose snapshot went
 // A value as UFDL's messages print it: compact JSON, or Python's None for null.
 std::string shown(const Poco::Dynamic::Var& v) { return v.isEmpty() ? "None" : compactJson(v); }
 
-// The dataset's JSON with `files` from a snapshot rather than read again.
-Poco::JSON::Object::Ptr datasetJsonWith(const Context& ctx, const Entity& dataset,
-                                        const std::vector<FileRef>& files) {
-  Poco::JSON::Object::Ptr o = datasetJson(ctx, dataset);
-  Poco::JSON::Object::Ptr map = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  for (const auto& f : files) map->set(f.filename, f.handle);
-  o->set("files", map);
-  return o;
-}
-
 // Takes one blob reference per handle; if one is gone (its last file was removed since the
 // files were read), gives back those taken and returns false.
 bool addRefs(const Context& ctx, const std::vector<std::string>& handles, std::vector<std::string>& taken) {
@@ -137,7 +127,7 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     const std::string name = newName.value_or(source.body->optValue<std::string>("name", ""));
     const int64_t project = intField(*source.body, "project");
     const int64_t version = newName ? 1 : maxActiveVersion(ctx, name, project) + 1;
-    Poco::JSON::Object::Ptr record = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    Poco::JSON::Object::Ptr record = ordered();
     record->set("pk", pk);
     record->set("name", name);
     record->set("dataset_version", version);
@@ -166,7 +156,7 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     if (!addRefs(ctx, handles, taken)) return std::nullopt;
     try {
       const auto written = ctx.entities->apply(batch);
-      return datasetJsonWith(ctx, written[0], files);
+      return datasetJson(written[0], files);
     } catch (const Conflict& e) {
       releaseBlobs(ctx, taken);
       if (batchOperationIndex(e) != 1) throw;
@@ -347,7 +337,7 @@ void hardDeleteDataset(Context& ctx, Request& req, Response& res) {
   const auto answer = retryOnConflict(tooBusy("dataset", "delete it"), kAttempts, [&]() -> Answer {
     const Entity d = getRecord(ctx, kDatasets, pk);
     const std::vector<FileRef> files = listFiles(ctx, pk);
-    const Poco::JSON::Object::Ptr asItWas = datasetJsonWith(ctx, d, files);
+    const Poco::JSON::Object::Ptr asItWas = datasetJson(d, files);
     EntityBatch batch;
     batch.remove(kDatasets, d.id, d.etag);
     removeDatasetKey(ctx, *d.body, batch);

@@ -152,7 +152,7 @@ void createDataset(Context& ctx, Request& req, Response& res) {
   errors.throwIfAny();
 
   const int64_t pk = ctx.entities->nextSequence(kDatasets);
-  Poco::JSON::Object::Ptr record = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr record = ordered();
   record->set("pk", pk);
   record->set("name", *f.name);
   record->set("dataset_version", 1);

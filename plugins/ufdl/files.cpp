@@ -207,7 +207,7 @@ void sendBlob(const Context& ctx, Response& res, const std::string& handle) {
 }
 
 Poco::JSON::Object::Ptr filenameHandle(const std::string& filename, const std::string& handle) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr o = ordered();
   o->set("filename", filename);
   o->set("handle", handle);
   return o;
@@ -331,7 +331,7 @@ void getMetadata(Context& ctx, Request& req, Response& res) {
 
 void getAllMetadata(Context& ctx, Request& req, Response& res) {
   const DatasetAccess a = accessDataset(ctx, req, Level::R);
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr o = ordered();
   for (const auto& f : listFiles(ctx, a.pk)) o->set(f.filename, f.metadata);
   res.sendJson(o);
 }

@@ -256,7 +256,7 @@ bool inAdminGroup(const Principal& p) {
 }  // namespace
 
 Poco::JSON::Object::Ptr newUserRecord(int64_t pk, const std::string& username, bool staff) {
-  Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr body = ordered();
   body->set("pk", pk);
   body->set("username", username);
   body->set("password", "");
@@ -515,7 +515,7 @@ std::vector<FileRef> listFiles(const Context& ctx, int64_t datasetPk) {
 }
 
 Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr o = ordered();
   o->set("dataset", datasetPk);
   o->set("filename", file.filename);
   o->set("handle", file.handle);
@@ -524,8 +524,12 @@ Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file) {
 }
 
 Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset) {
+  return datasetJson(dataset, listFiles(ctx, intField(*dataset.body, "pk")));
+}
+
+Poco::JSON::Object::Ptr datasetJson(const Entity& dataset, const std::vector<FileRef>& files) {
   const Poco::JSON::Object& b = *dataset.body;
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr o = ordered();
   const int64_t pk = intField(b, "pk");
   o->set("pk", pk);
   o->set("name", b.get("name"));
@@ -538,9 +542,9 @@ Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset) {
   o->set("domain", field(b, "domain"));
   o->set("tags", b.optValue<std::string>("tags", ""));
   copyCreated(*o, b);
-  Poco::JSON::Object::Ptr files = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  for (const auto& f : listFiles(ctx, pk)) files->set(f.filename, f.handle);
-  o->set("files", files);
+  Poco::JSON::Object::Ptr map = ordered();
+  for (const auto& f : files) map->set(f.filename, f.handle);
+  o->set("files", map);
   return o;
 }
 

@@ -124,6 +124,9 @@ void addFileRoutes(RouteRegistry& routes, Context& ctx);     // files.cpp, archi
 void declareIndexes(Context& ctx);
 void seedLicences(Context& ctx);
 
+// A new JSON object that keeps its keys in insertion order (UFDL's field order).
+inline Poco::JSON::Object::Ptr ordered() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
+
 // ---- errors: {"detail": "..."} with the status of the strata error; field errors
 // {"<field>": ["<msg>", ...]}; token errors add "code": "token_not_valid".
 std::shared_ptr<const ErrorRenderer> ufdlErrors();
@@ -291,6 +294,8 @@ Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file);
 // The dataset as UFDL shows it (§1.2's field order, `version` from dataset_version, `files`
 // {filename: handle}).
 Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset);
+// The same with `files` from a snapshot rather than read again.
+Poco::JSON::Object::Ptr datasetJson(const Entity& dataset, const std::vector<FileRef>& files);
 // The owning team of a dataset record (through its project).
 int64_t datasetTeam(const Context& ctx, const Poco::JSON::Object& dataset);
 // Applies `build`'s operations together with an update of the dataset conditional on the etag
