@@ -19,6 +19,22 @@ std::string datasetKeyId(const Poco::JSON::Object& dataset);
 // Appends the removal of the dataset's key entity to `batch` if it exists and is this
 // dataset's (a dataset made before keys were kept, or a soft-deleted one, has none).
 void removeDatasetKey(const Context& ctx, const Poco::JSON::Object& dataset, EntityBatch& batch);
+// The fields of a new dataset record (kDatasets' layout, ufdl_common.h).
+struct NewDataset {
+  int64_t pk = 0;
+  std::string name;
+  int64_t version = 1;
+  int64_t previousVersion = -1;
+  std::string description;
+  int64_t project = 0;
+  Poco::Dynamic::Var licence;
+  bool isPublic = false;
+  Poco::Dynamic::Var domain;  // null: a core dataset
+  std::string tags;
+};
+// The record of a new dataset in kDatasets' field order, made by `creator` now, active.
+Poco::JSON::Object::Ptr datasetRecord(const NewDataset& d, int64_t creator);
+
 // 400 {"non_field_errors": ["The fields name, version, project must make a unique set."]}.
 [[noreturn]] void throwNotUnique();
 

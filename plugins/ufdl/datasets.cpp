@@ -34,6 +34,22 @@ std::string datasetKeyId(const Poco::JSON::Object& dataset) {
                       intField(dataset, "project"));
 }
 
+Poco::JSON::Object::Ptr datasetRecord(const NewDataset& d, int64_t creator) {
+  Poco::JSON::Object::Ptr record = ordered();
+  record->set("pk", d.pk);
+  record->set("name", d.name);
+  record->set("dataset_version", d.version);
+  record->set("previous_version", d.previousVersion);
+  record->set("description", d.description);
+  record->set("project", d.project);
+  record->set("licence", d.licence);
+  record->set("is_public", d.isPublic);
+  record->set("domain", d.domain);
+  record->set("tags", d.tags);
+  setCreated(*record, creator);
+  return record;
+}
+
 void removeDatasetKey(const Context& ctx, const Poco::JSON::Object& dataset, EntityBatch& batch) {
   removeKeyOf(ctx, batch, kDatasetKeys, datasetKeyId(dataset), intField(dataset, "pk"));
 }
@@ -152,18 +168,15 @@ void createDataset(Context& ctx, Request& req, Response& res) {
   errors.throwIfAny();
 
   const int64_t pk = ctx.entities->nextSequence(kDatasets);
-  Poco::JSON::Object::Ptr record = ordered();
-  record->set("pk", pk);
-  record->set("name", *f.name);
-  record->set("dataset_version", 1);
-  record->set("previous_version", -1);
-  record->set("description", f.description.value_or(""));
-  record->set("project", *f.project);
-  record->set("licence", *f.licence);
-  record->set("is_public", f.isPublic.value_or(false));
-  record->set("domain", Poco::Dynamic::Var());
-  record->set("tags", *f.tags);
-  setCreated(*record, who.pk);
+  NewDataset d;
+  d.pk = pk;
+  d.name = *f.name;
+  d.description = f.description.value_or("");
+  d.project = *f.project;
+  d.licence = *f.licence;
+  d.isPublic = f.isPublic.value_or(false);
+  d.tags = *f.tags;
+  const Poco::JSON::Object::Ptr record = datasetRecord(d, who.pk);
   std::vector<Entity> written;
   try {
     written = ctx.entities->apply(EntityBatch()

@@ -251,10 +251,7 @@ void changeSubdescriptors(Context& ctx, Request& req, Response& res) {
   getRecord(ctx, kLicences, pk);
   requireStaff(caller(ctx, req));
   const auto in = jsonBody(ctx, req);
-  for (const auto& [k, v] : *in) {
-    (void)v;
-    if (k != "type" && k != "method" && k != "names") throwBadSpec("unknown key '" + k + "'");
-  }
+  requireOnlyKeys(*in, {"type", "method", "names"});
   const std::string type =
       in->has("type") && in->get("type").isString() ? in->getValue<std::string>("type") : "";
   if (catalogue(type).empty())

@@ -205,10 +205,7 @@ void changeMembership(Context& ctx, Request& req, Response& res) {
   requireTeamLevel(ctx, who, pk, Level::A);
   const auto in = jsonBody(ctx, req);
   // ufdl-json-messages' ModifyMembershipSpec: strict.
-  for (const auto& [k, v] : *in) {
-    (void)v;
-    if (k != "username" && k != "method" && k != "permissions") throwBadSpec("unknown key '" + k + "'");
-  }
+  requireOnlyKeys(*in, {"username", "method", "permissions"});
   if (!in->has("username") || !in->get("username").isString()) throwBadSpec("'username' must be a string");
   if (!in->has("method") || !in->get("method").isString()) throwBadSpec("'method' must be a string");
   const std::string username = in->getValue<std::string>("username");

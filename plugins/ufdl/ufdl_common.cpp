@@ -169,6 +169,13 @@ std::string invalidPk(const Poco::Dynamic::Var& value) {
          "\" - object does not exist.";
 }
 
+void requireOnlyKeys(const Poco::JSON::Object& spec, std::initializer_list<const char*> keys) {
+  for (const auto& entry : spec) {
+    if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return entry.first == k; }))
+      throwBadSpec("unknown key '" + entry.first + "'");
+  }
+}
+
 std::optional<Poco::Dynamic::Var> given(const Poco::JSON::Object& body, const std::string& name,
                                         FieldErrors& errors, bool required) {
   if (body.has(name)) return body.get(name);

@@ -174,6 +174,8 @@ std::optional<int64_t> pkValue(const Poco::Dynamic::Var& v, const std::string& f
 [[noreturn]] void throwBadSpec(const std::string& reason);
 // A value as compact JSON (`{"a":1}`, `[1,2]`, `"x"`), as DRF's messages quote it.
 std::string compactJson(const Poco::Dynamic::Var& v);
+// throwBadSpec("unknown key '<k>'") for a key of `spec` not in `keys` (a strict spec).
+void requireOnlyKeys(const Poco::JSON::Object& spec, std::initializer_list<const char*> keys);
 // `Invalid pk "<v>" - object does not exist.`
 std::string invalidPk(const Poco::Dynamic::Var& value);
 
