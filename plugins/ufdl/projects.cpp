@@ -91,7 +91,7 @@ void getProject(Context& ctx, Request& req, Response& res) {
 void updateProject(Context& ctx, Request& req, Response& res) {
   const int64_t pk = projectPkOf(req);
   const Caller who = caller(ctx, req);
-  requireTeamLevel(ctx, who, intField(*getRecord(ctx, kProjects, pk).body, "team"), Level::W);
+  requireTeamLevel(ctx, who, projectTeam(ctx, pk), Level::W);
   const auto in = jsonBody(ctx, req);
   FieldErrors errors;
   const auto name = charField(*in, "name", errors, isPut(req), kNameLength);
@@ -144,7 +144,7 @@ Entity softDeleteProject(Context& ctx, int64_t pk) {
 
 void deleteProject(Context& ctx, Request& req, Response& res) {
   const int64_t pk = projectPkOf(req);
-  requireTeamLevel(ctx, caller(ctx, req), intField(*getRecord(ctx, kProjects, pk).body, "team"), Level::W);
+  requireTeamLevel(ctx, caller(ctx, req), projectTeam(ctx, pk), Level::W);
   softDeleteProject(ctx, pk);
   res.sendEmpty(204);
 }

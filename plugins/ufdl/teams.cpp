@@ -20,12 +20,10 @@ namespace {
 constexpr std::size_t kNameLength = 200;
 constexpr const char* kNameTaken = "team with this name already exists.";
 
-std::string membershipId(int64_t team, int64_t user) { return pkId(team) + "/" + pkId(user); }
-
 // The team's memberships (active ones only unless `all`), in user pk order.
 std::vector<Entity> memberships(const Context& ctx, int64_t team, bool all = false) {
   EntityQuery q;
-  q.idPrefix = pkId(team) + "/";
+  q.idPrefix = childPrefix(team);
   if (!all) q.filters.push_back(activeOnly());
   return listAll(ctx, kMemberships, q);
 }

@@ -74,7 +74,9 @@ int64_t parsePk(const std::string& segment) {
 std::string fileId(int64_t datasetPk, const std::string& filename) {
   return filesPrefix(datasetPk) + filename;
 }
-std::string filesPrefix(int64_t datasetPk) { return pkId(datasetPk) + "/"; }
+std::string filesPrefix(int64_t datasetPk) { return childPrefix(datasetPk); }
+std::string childPrefix(int64_t parentPk) { return pkId(parentPk) + "/"; }
+std::string membershipId(int64_t teamPk, int64_t userPk) { return childPrefix(teamPk) + pkId(userPk); }
 
 std::string uniqueKey(std::initializer_list<std::string> parts) {
   std::string out;
@@ -376,7 +378,7 @@ const char* levelText(Level level) {
 
 Level teamLevel(const Context& ctx, int64_t teamPk, int64_t userPk) {
   if (userPk <= 0) return Level::None;
-  auto m = ctx.entities->find(kMemberships, pkId(teamPk) + "/" + pkId(userPk));
+  auto m = ctx.entities->find(kMemberships, membershipId(teamPk, userPk));
   if (!m || !isActive(*m)) return Level::None;
   auto team = ctx.entities->find(kTeams, pkId(teamPk));
   if (!team || !isActive(*team)) return Level::None;

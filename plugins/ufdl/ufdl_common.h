@@ -70,6 +70,10 @@ std::string pkId(int64_t pk);  // 20 digits, zero-padded: id order is numeric or
 int64_t parsePk(const std::string& segment);
 std::string fileId(int64_t datasetPk, const std::string& filename);
 std::string filesPrefix(int64_t datasetPk);
+// The id range of records kept under a parent (a team's memberships, a dataset's files):
+// pkId(parent) + "/".
+std::string childPrefix(int64_t parentPk);
+std::string membershipId(int64_t teamPk, int64_t userPk);
 // The id of a uniqueness key entity: the parts joined by '\0'.
 std::string uniqueKey(std::initializer_list<std::string> parts);
 // Now, as DRF writes it in UTC: "2021-05-03T11:22:33.123456+00:00".
