@@ -1,7 +1,7 @@
 // What the accounts routes (users.cpp, teams.cpp, projects.cpp, licences.cpp, auth.cpp) share:
-// DRF's field decoding (CharField, BooleanField, PrimaryKeyRelatedField) with its error texts,
-// batch helpers, and the life of records whose name is unique (create, rename, soft delete,
-// reinstate, hard delete). Header-only, private to the ufdl plugin.
+// DRF's fields on a body (CharField; BooleanField and PrimaryKeyRelatedField over ufdl_common's
+// boolValue/pkValue), batch helpers, `list` answers, and the life of records whose name is unique (create,
+// rename, soft delete, reinstate, hard delete). Header-only, private to the ufdl plugin.
 #pragma once
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

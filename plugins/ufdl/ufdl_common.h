@@ -1,6 +1,8 @@
-// What every part of the ufdl plugin shares: where UFDL's records live in the entities role, the
-// error format and texts of UFDL (Django REST Framework's), who the caller is and what a team
-// membership lets them do, dataset records and their files. The routes are in auth.cpp,
+// What every part of the ufdl plugin shares, each thing once: where UFDL's records live in the
+// entities role, route tables, the error format and texts of UFDL (Django REST Framework's) and
+// DRF's field decoding, who the caller is and what a team membership lets them do, record
+// helpers (activity, copies, key entities of unique names), batch errors and the retry of a
+// write that lost to a concurrent change, dataset records and their files. The routes are in auth.cpp,
 // users.cpp, teams.cpp, projects.cpp, licences.cpp (accounts), datasets.cpp,
 // dataset_versions.cpp (copy, merge, deletes), files.cpp and archives.cpp; filter_spec.cpp
 // turns a `list` body into entity-store conditions; ufdl_plugin.cpp registers everything. See
