@@ -339,9 +339,7 @@ class EntryBuf : public std::streambuf {
 void filesMulti(Context& ctx, Request& req, Response& res) {
   const DatasetAccess a = accessDataset(ctx, req, Level::W);
   requireUploadFilename(req);
-  if (req.contentLength() >= 0 && static_cast<uint64_t>(req.contentLength()) > ctx.maxArchiveBytes)
-    throw PayloadTooLarge("ufdl", "The archive is larger than the largest allowed (" +
-                                      std::to_string(ctx.maxArchiveBytes) + " bytes).");
+  requireDeclaredSize(req, ctx.maxArchiveBytes, "archive");
   SpoolFile spool(ctx.spoolDirectory);
   spool.fill(req);
   const Utf8Names utf8;
@@ -398,25 +396,16 @@ void filesMulti(Context& ctx, Request& req, Response& res) {
     throw;
   }
   Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (std::size_t k = 0; k < names.size(); ++k) {
-    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    o->set("filename", names[k]);
-    o->set("handle", handles[k]);
-    out->add(o);
-  }
+  for (std::size_t k = 0; k < names.size(); ++k) out->add(filenameHandle(names[k], handles[k]));
   res.sendJson(out);
 }
 
 }  // namespace
 
 void addArchiveRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  routes.add(
-      "POST", "/v1/datasets/{pk}/download", [c](Request& req, Response& res) { download(*c, req, res); },
-      userOptions(ctx));
-  routes.add(
-      "POST", "/v1/datasets/{pk}/files-multi", [c](Request& req, Response& res) { filesMulti(*c, req, res); },
-      userOptions(ctx, ctx.maxArchiveBytes));
+  addRoute(routes, ctx, "POST", "/v1/datasets/{pk}/download", download, userOptions(ctx));
+  addRoute(routes, ctx, "POST", "/v1/datasets/{pk}/files-multi", filesMulti,
+           userOptions(ctx, ctx.maxArchiveBytes));
 }
 
 }  // namespace strata::ufdl

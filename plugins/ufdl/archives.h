@@ -57,9 +57,16 @@ DatasetAccess accessDataset(const Context& ctx, Request& req, Level needed);
 // (what DRF's FileUploadParser requires).
 void requireUploadFilename(Request& req);
 
+// 413 "The <what> is larger than the largest allowed (<max> bytes)." when the request's
+// Content-Length says more than `max` (before any of the body is read).
+void requireDeclaredSize(Request& req, uint64_t max, const std::string& what);
+
 // Sends the blob as the whole response body (application/data), read in 1 MiB blocks. A
 // failure after the first byte aborts the response (the client sees a truncated transfer).
 void sendBlob(const Context& ctx, Response& res, const std::string& handle);
+
+// {"filename": ..., "handle": ...}: what an upload answers for each file it added.
+Poco::JSON::Object::Ptr filenameHandle(const std::string& filename, const std::string& handle);
 
 // The download and files-multi routes (archives.cpp), called by addFileRoutes.
 void addArchiveRoutes(RouteRegistry& routes, Context& ctx);

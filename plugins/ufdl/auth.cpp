@@ -24,7 +24,7 @@ constexpr std::size_t kTokenLength = 16384;
 void stampLogin(const Context& ctx, const Entity& user) {
   Entity current = user;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    Poco::JSON::Object::Ptr body = copyOf(current.body);
+    Poco::JSON::Object::Ptr body = copyOf(*current.body);
     body->set("last_login", nowIso());
     try {
       ctx.entities->update(kUsers, current.id, body, current.etag);
@@ -95,14 +95,12 @@ void verify(Context& ctx, Request& req, Response& res) {
 }  // namespace
 
 void addAuthRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  const RouteOptions open = publicOptions(ctx);
-  routes.add(
-      "POST", "/v1/auth/obtain", [c](Request& q, Response& r) { obtain(*c, q, r); }, open);
-  routes.add(
-      "POST", "/v1/auth/refresh", [c](Request& q, Response& r) { refresh(*c, q, r); }, open);
-  routes.add(
-      "POST", "/v1/auth/verify", [c](Request& q, Response& r) { verify(*c, q, r); }, open);
+  addRoutes(routes, ctx, publicOptions(ctx),
+            {
+                {"POST", "/v1/auth/obtain", obtain},
+                {"POST", "/v1/auth/refresh", refresh},
+                {"POST", "/v1/auth/verify", verify},
+            });
 }
 
 }  // namespace strata::ufdl

@@ -12,14 +12,12 @@
 // exactly one wins; the others compute it again.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Stringifier.h>
 #include <strata/errors.h>
 
 #include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,22 +31,8 @@ namespace {
 
 constexpr int kAttempts = 64;  // retries of a copy or merge whose snapshot went stale
 
-std::string compactJson(const Poco::Dynamic::Var& v) {
-  if (v.isEmpty()) return "None";
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(v, out, 0, -1);
-  return out.str();
-}
-
-// The dataset's JSON with `files` from a snapshot rather than read again.
-Poco::JSON::Object::Ptr datasetJsonWith(const Context& ctx, const Entity& dataset,
-                                        const std::vector<FileRef>& files) {
-  Poco::JSON::Object::Ptr o = datasetJson(ctx, dataset);
-  Poco::JSON::Object::Ptr map = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  for (const auto& f : files) map->set(f.filename, f.handle);
-  o->set("files", map);
-  return o;
-}
+// A value as UFDL's messages print it: compact JSON, or Python's None for null.
+std::string shown(const Poco::Dynamic::Var& v) { return v.isEmpty() ? "None" : compactJson(v); }
 
 // Takes one blob reference per handle; if one is gone (its last file was removed since the
 // files were read), gives back those taken and returns false.
@@ -75,7 +59,7 @@ int64_t maxActiveVersion(const Context& ctx, const std::string& name, int64_t pr
   EntityQuery q;
   q.filters.push_back({"name", EntityFilter::Op::Eq, name});
   q.filters.push_back({"project", EntityFilter::Op::Eq, project});
-  q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  q.filters.push_back(activeOnly());
   int64_t max = 0;
   for (const auto& d : listAll(ctx, kDatasets, q)) max = std::max(max, intField(*d.body, "dataset_version"));
   return max;
@@ -97,7 +81,7 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
   std::optional<std::string> newName;
   if (body->has("new_name") && !body->isNull("new_name")) {
     const Poco::Dynamic::Var v = body->get("new_name");
-    if (!v.isString()) throwBadName(compactJson(v), "A dataset name must be a string");
+    if (!v.isString()) throwBadName(shown(v), "A dataset name must be a string");
     newName = v.toString();
     if (newName->find('\0') != std::string::npos) throwBadName(*newName, "Null characters are not allowed");
     if (newName->find_first_not_of(" \t\r\n") == std::string::npos)
@@ -109,8 +93,8 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     const Poco::Dynamic::Var v = body->get("only_files");
     const auto badType = [&] {
       throw BadRequest(
-          "ufdl", "The type passed to copy parameter 'only_files' should be 'list of str', but received " +
-                      compactJson(v));
+          "ufdl",
+          "The type passed to copy parameter 'only_files' should be 'list of str', but received " + shown(v));
     };
     if (v.type() != typeid(Poco::JSON::Array::Ptr)) badType();
     onlyFiles.emplace();
@@ -121,7 +105,8 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
   }
 
   const int64_t pk = ctx.entities->nextSequence(kDatasets);
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  using Answer = std::optional<Poco::JSON::Object::Ptr>;
+  const auto answer = retryOnConflict(tooBusy("dataset", "copy it"), kAttempts, [&]() -> Answer {
     const Entity source = getRecord(ctx, kDatasets, sourcePk);
     requireDatasetLevel(ctx, who, *source.body, Level::W);  // as the source is now
     const std::vector<FileRef> all = listFiles(ctx, sourcePk);
@@ -142,24 +127,22 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     const std::string name = newName.value_or(source.body->optValue<std::string>("name", ""));
     const int64_t project = intField(*source.body, "project");
     const int64_t version = newName ? 1 : maxActiveVersion(ctx, name, project) + 1;
-    Poco::JSON::Object::Ptr record = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    record->set("pk", pk);
-    record->set("name", name);
-    record->set("dataset_version", version);
-    record->set("previous_version", newName ? -1 : intField(*source.body, "dataset_version"));
-    record->set("description", source.body->optValue<std::string>("description", ""));
-    record->set("project", project);
-    record->set("licence", source.body->get("licence"));
-    record->set("is_public", source.body->optValue<bool>("is_public", false));
-    record->set("domain", source.body->has("domain") ? source.body->get("domain") : Poco::Dynamic::Var());
-    record->set("tags", source.body->optValue<std::string>("tags", ""));
-    record->set("creator", who.pk);
-    record->set("creation_time", nowIso());
-    record->set("deletion_time", Poco::Dynamic::Var());
+    NewDataset d;
+    d.pk = pk;
+    d.name = name;
+    d.version = version;
+    d.previousVersion = newName ? -1 : intField(*source.body, "dataset_version");
+    d.description = source.body->optValue<std::string>("description", "");
+    d.project = project;
+    d.licence = source.body->get("licence");
+    d.isPublic = source.body->optValue<bool>("is_public", false);
+    d.domain = field(*source.body, "domain");
+    d.tags = source.body->optValue<std::string>("tags", "");
+    const Poco::JSON::Object::Ptr record = datasetRecord(d, who.pk);
 
     EntityBatch batch;
     batch.create(kDatasets, pkId(pk), record);
-    batch.create(kDatasetKeys, datasetKeyId(name, version, project), datasetKeyBody(pk));
+    batch.create(kDatasetKeys, datasetKeyId(name, version, project), keyBody(pk));
     std::vector<std::string> handles;
     for (const auto& f : files) {
       batch.create(kFiles, fileId(pk, f.filename), fileRecord(pk, f));
@@ -170,19 +153,19 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     const int checkIndex = static_cast<int>(batch.operations.size()) - 1;
 
     std::vector<std::string> taken;
-    if (!addRefs(ctx, handles, taken)) continue;
+    if (!addRefs(ctx, handles, taken)) return std::nullopt;
     try {
       const auto written = ctx.entities->apply(batch);
-      res.sendJson(datasetJsonWith(ctx, written[0], files), 200);
-      return;
+      return datasetJson(written[0], files);
     } catch (const Conflict& e) {
       releaseBlobs(ctx, taken);
       if (batchOperationIndex(e) != 1) throw;
       if (newName) throwBadName(*newName, "New dataset name is already taken");
-      // another copy took this version: compute the next one again
+      return std::nullopt;  // another copy took this version: compute the next one again
     } catch (const PreconditionFailed& e) {
       releaseBlobs(ctx, taken);
       if (batchOperationIndex(e) != checkIndex) throw;
+      return std::nullopt;
     } catch (const NotFound& e) {
       releaseBlobs(ctx, taken);
       if (batchOperationIndex(e) != checkIndex) throw;
@@ -191,8 +174,8 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
       releaseBlobs(ctx, taken);
       throw;
     }
-  }
-  throw ServiceUnavailable("ufdl", "the dataset is changing too often to copy it now; try again");
+  });
+  res.sendJson(answer, 200);
 }
 
 // ---- merge
@@ -246,16 +229,13 @@ struct StaleSnapshot {};
 
 // Reads MergeSpec {"delete": bool, "hard"?: bool} as UFDL's strict parser does.
 std::pair<bool, bool> readMergeSpec(const Poco::JSON::Object& body) {
-  const auto fail = [](const std::string& reason) {
-    throw BadRequest("ufdl", "Unable to parse JSON: " + reason);
-  };
   for (const auto& [k, v] : body)
     if (k != "delete" && k != "hard")
-      fail("Additional properties are not allowed ('" + k + "' was unexpected)");
-  if (!body.has("delete")) fail("'delete' is a required property");
+      throwBadSpec("Additional properties are not allowed ('" + k + "' was unexpected)");
+  if (!body.has("delete")) throwBadSpec("'delete' is a required property");
   const auto flag = [&](const std::string& key) {
     const Poco::Dynamic::Var v = body.get(key);
-    if (!v.isBoolean()) fail(compactJson(v) + " is not of type 'boolean' ('" + key + "')");
+    if (!v.isBoolean()) throwBadSpec(shown(v) + " is not of type 'boolean' ('" + key + "')");
     return v.extract<bool>();
   };
   const bool del = flag("delete");
@@ -280,7 +260,8 @@ void mergeDatasets(Context& ctx, Request& req, Response& res) {
   const auto [del, hard] = readMergeSpec(*jsonBody(ctx, req));
   if (del && hard) requireStaff(who);  // UFDL lets any writer hard-delete here
 
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  const std::string busy = "the datasets are changing too often to merge them now; try again";
+  const Entity merged = retryOnConflict(busy, kAttempts, [&]() -> std::optional<Entity> {
     std::vector<std::string> taken;          // references for the files added to the target
     std::vector<std::string> sourceHandles;  // references of the source's files, if hard-deleted
     std::vector<Entity> written;
@@ -318,7 +299,7 @@ void mergeDatasets(Context& ctx, Request& req, Response& res) {
             sourceHandles.push_back(f.handle);
           }
         } else if (del && isActive(*source.body)) {
-          Poco::JSON::Object::Ptr next = new Poco::JSON::Object(*source.body);
+          Poco::JSON::Object::Ptr next = copyOf(*source.body);
           next->set("deletion_time", nowIso());
           batch.update(kDatasets, source.id, next, source.etag);
           removeDatasetKey(ctx, *source.body, batch);
@@ -328,24 +309,23 @@ void mergeDatasets(Context& ctx, Request& req, Response& res) {
         return Poco::JSON::Object::Ptr();
       });
     } catch (const StaleSnapshot&) {
-      continue;
+      return std::nullopt;
     } catch (const Error& e) {
       releaseBlobs(ctx, taken);
       // The source (or a file) changed between reading and writing: merge again.
       const bool stale = batchOperationIndex(e) > 0 &&
                          (dynamic_cast<const PreconditionFailed*>(&e) || dynamic_cast<const NotFound*>(&e) ||
                           dynamic_cast<const Conflict*>(&e));
-      if (stale) continue;
+      if (stale) return std::nullopt;
       throw;
     } catch (...) {
       releaseBlobs(ctx, taken);
       throw;
     }
     releaseBlobs(ctx, sourceHandles);  // the hard-deleted source's references
-    res.sendJson(datasetJson(ctx, written[0]), 200);
-    return;
-  }
-  throw ServiceUnavailable("ufdl", "the datasets are changing too often to merge them now; try again");
+    return written[0];
+  });
+  res.sendJson(datasetJson(ctx, merged), 200);
 }
 
 // ---- hard delete and reinstate (staff only)
@@ -353,10 +333,11 @@ void mergeDatasets(Context& ctx, Request& req, Response& res) {
 void hardDeleteDataset(Context& ctx, Request& req, Response& res) {
   requireStaff(caller(ctx, req));
   const int64_t pk = parsePk(req.param("pk"));
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  using Answer = std::optional<Poco::JSON::Object::Ptr>;
+  const auto answer = retryOnConflict(tooBusy("dataset", "delete it"), kAttempts, [&]() -> Answer {
     const Entity d = getRecord(ctx, kDatasets, pk);
     const std::vector<FileRef> files = listFiles(ctx, pk);
-    const Poco::JSON::Object::Ptr answer = datasetJsonWith(ctx, d, files);  // as it was
+    const Poco::JSON::Object::Ptr asItWas = datasetJson(d, files);
     EntityBatch batch;
     batch.remove(kDatasets, d.id, d.etag);
     removeDatasetKey(ctx, *d.body, batch);
@@ -368,16 +349,15 @@ void hardDeleteDataset(Context& ctx, Request& req, Response& res) {
     try {
       ctx.entities->apply(batch);
     } catch (const PreconditionFailed&) {
-      continue;  // changed meanwhile: read it again
+      return std::nullopt;  // changed meanwhile: read it again
     } catch (const NotFound& e) {
       if (batchOperationIndex(e) <= 0) throw NotFound(kNotFoundDetail);
-      continue;
+      return std::nullopt;
     }
     releaseBlobs(ctx, handles);  // one reference per removed file (UFDL leaks them)
-    res.sendJson(answer, 200);
-    return;
-  }
-  throw ServiceUnavailable("ufdl", "the dataset is changing too often to delete it now; try again");
+    return asItWas;
+  });
+  res.sendJson(answer, 200);
 }
 
 void reinstateDataset(Context& ctx, Request& req, Response& res) {
@@ -391,9 +371,9 @@ void reinstateDataset(Context& ctx, Request& req, Response& res) {
   try {
     written = changeDataset(ctx, intField(*d.body, "pk"), [&](const Entity& current, EntityBatch& batch) {
       if (isActive(*current.body)) return Poco::JSON::Object::Ptr();
-      Poco::JSON::Object::Ptr next = new Poco::JSON::Object(*current.body);
+      Poco::JSON::Object::Ptr next = copyOf(*current.body);
       next->set("deletion_time", Poco::Dynamic::Var());
-      batch.create(kDatasetKeys, datasetKeyId(*next), datasetKeyBody(intField(*next, "pk")));
+      batch.create(kDatasetKeys, datasetKeyId(*next), keyBody(intField(*next, "pk")));
       return next;
     });
   } catch (const Conflict&) {
@@ -405,19 +385,13 @@ void reinstateDataset(Context& ctx, Request& req, Response& res) {
 }  // namespace
 
 void addDatasetVersionRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  routes.add(
-      "POST", "/v1/datasets/{pk}/copy", [c](Request& req, Response& res) { copyDataset(*c, req, res); },
-      userOptions(ctx));
-  routes.add(
-      "POST", "/v1/datasets/{pk}/merge/{other}",
-      [c](Request& req, Response& res) { mergeDatasets(*c, req, res); }, userOptions(ctx));
-  routes.add(
-      "DELETE", "/v1/datasets/{pk}/hard",
-      [c](Request& req, Response& res) { hardDeleteDataset(*c, req, res); }, userOptions(ctx));
-  routes.add(
-      "DELETE", "/v1/datasets/{pk}/reinstate",
-      [c](Request& req, Response& res) { reinstateDataset(*c, req, res); }, userOptions(ctx));
+  addRoutes(routes, ctx, userOptions(ctx),
+            {
+                {"POST", "/v1/datasets/{pk}/copy", copyDataset},
+                {"POST", "/v1/datasets/{pk}/merge/{other}", mergeDatasets},
+                {"DELETE", "/v1/datasets/{pk}/hard", hardDeleteDataset},
+                {"DELETE", "/v1/datasets/{pk}/reinstate", reinstateDataset},
+            });
 }
 
 }  // namespace strata::ufdl

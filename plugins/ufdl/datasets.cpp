@@ -34,23 +34,28 @@ std::string datasetKeyId(const Poco::JSON::Object& dataset) {
                       intField(dataset, "project"));
 }
 
-Poco::JSON::Object::Ptr datasetKeyBody(int64_t datasetPk) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("pk", datasetPk);
-  return o;
+Poco::JSON::Object::Ptr datasetRecord(const NewDataset& d, int64_t creator) {
+  Poco::JSON::Object::Ptr record = ordered();
+  record->set("pk", d.pk);
+  record->set("name", d.name);
+  record->set("dataset_version", d.version);
+  record->set("previous_version", d.previousVersion);
+  record->set("description", d.description);
+  record->set("project", d.project);
+  record->set("licence", d.licence);
+  record->set("is_public", d.isPublic);
+  record->set("domain", d.domain);
+  record->set("tags", d.tags);
+  setCreated(*record, creator);
+  return record;
 }
 
 void removeDatasetKey(const Context& ctx, const Poco::JSON::Object& dataset, EntityBatch& batch) {
-  const std::string id = datasetKeyId(dataset);
-  auto key = ctx.entities->find(kDatasetKeys, id);
-  if (key && intField(*key->body, "pk") == intField(dataset, "pk")) batch.remove(kDatasetKeys, id, key->etag);
+  removeKeyOf(ctx, batch, kDatasetKeys, datasetKeyId(dataset), intField(dataset, "pk"));
 }
 
 void throwNotUnique() {
-  FieldErrors errors;
-  errors.add("non_field_errors", "The fields name, version, project must make a unique set.");
-  errors.throwIfAny();
-  throw BadRequest("ufdl", "The fields name, version, project must make a unique set.");  // not reached
+  throwFieldError("non_field_errors", "The fields name, version, project must make a unique set.");
 }
 
 int64_t owningTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
@@ -61,27 +66,9 @@ int64_t owningTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
   }
 }
 
-bool isActive(const Poco::JSON::Object& record) {
-  return !record.has("deletion_time") || record.isNull("deletion_time");
-}
-
 void requireDatasetLevel(const Context& ctx, const Caller& who, const Poco::JSON::Object& dataset,
                          Level needed) {
   requireTeamLevel(ctx, who, owningTeam(ctx, dataset), needed);
-}
-
-int batchOperationIndex(const Error& e) {
-  static const std::string prefix = "batch operation ";
-  const std::string what = e.what();
-  if (what.compare(0, prefix.size(), prefix) != 0) return -1;
-  std::size_t i = prefix.size();
-  int n = 0;
-  bool digits = false;
-  while (i < what.size() && what[i] >= '0' && what[i] <= '9' && n < 100000000) {
-    n = n * 10 + (what[i++] - '0');
-    digits = true;
-  }
-  return digits ? n : -1;
 }
 
 namespace {
@@ -94,21 +81,8 @@ struct DatasetFields {
   std::optional<bool> isPublic;
 };
 
-constexpr const char* kNull = "This field may not be null.";
-
 bool isArray(const Poco::Dynamic::Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
 bool isObject(const Poco::Dynamic::Var& v) { return v.type() == typeid(Poco::JSON::Object::Ptr); }
-
-// Python's name of a JSON value's type, as DRF's messages print it.
-std::string pythonType(const Poco::Dynamic::Var& v) {
-  if (v.isEmpty()) return "NoneType";
-  if (v.isBoolean()) return "bool";
-  if (v.isString()) return "str";
-  if (isArray(v)) return "list";
-  if (isObject(v)) return "dict";
-  if (v.isInteger()) return "int";
-  return "float";
-}
 
 std::size_t utf8Length(const std::string& s) {
   std::size_t n = 0;
@@ -121,7 +95,7 @@ std::size_t utf8Length(const std::string& s) {
 std::optional<std::string> stringValue(const Poco::Dynamic::Var& v, const std::string& field, bool blank,
                                        std::size_t maxLength, FieldErrors& errors) {
   if (v.isEmpty()) {
-    errors.add(field, kNull);
+    errors.add(field, kNotNull);
     return std::nullopt;
   }
   if (v.isBoolean() || isArray(v) || isObject(v) || !(v.isString() || v.isNumeric())) {
@@ -149,26 +123,11 @@ std::optional<std::string> stringValue(const Poco::Dynamic::Var& v, const std::s
 
 // A PrimaryKeyRelatedField: an integer (or a string of digits) naming an existing record of
 // `collection`; soft-deleted records do not count.
-std::optional<int64_t> pkValue(const Context& ctx, const Poco::Dynamic::Var& v, const std::string& field,
-                               const std::string& collection, FieldErrors& errors) {
-  if (v.isEmpty()) {
-    errors.add(field, kNull);
-    return std::nullopt;
-  }
-  const bool digits = v.isString() && !v.toString().empty() && v.toString().size() <= 18 &&
-                      v.toString().find_first_not_of("0123456789") == std::string::npos;
-  if (v.isBoolean() || !(v.isInteger() || digits)) {
-    errors.add(field, "Incorrect type. Expected pk value, received " + pythonType(v) + ".");
-    return std::nullopt;
-  }
-  int64_t pk = 0;
-  try {
-    pk = digits ? std::stoll(v.toString()) : v.convert<int64_t>();
-  } catch (...) {
-    errors.add(field, invalidPk(v));
-    return std::nullopt;
-  }
-  auto record = pk > 0 ? ctx.entities->find(collection, pkId(pk)) : std::nullopt;
+std::optional<int64_t> relatedPk(const Context& ctx, const Poco::Dynamic::Var& v, const std::string& field,
+                                 const std::string& collection, FieldErrors& errors) {
+  const auto pk = pkValue(v, field, errors);
+  if (!pk) return std::nullopt;
+  auto record = *pk > 0 ? ctx.entities->find(collection, pkId(*pk)) : std::nullopt;
   if (!record || !isActive(*record->body)) {
     errors.add(field, invalidPk(v));
     return std::nullopt;
@@ -176,47 +135,24 @@ std::optional<int64_t> pkValue(const Context& ctx, const Poco::Dynamic::Var& v, 
   return pk;
 }
 
-// A BooleanField, with DRF's accepted spellings.
-std::optional<bool> boolValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors) {
-  static const std::set<std::string> yes = {"t",    "T",    "y",    "Y",  "yes", "Yes", "YES",
-                                            "true", "True", "TRUE", "on", "On",  "ON",  "1"};
-  static const std::set<std::string> no = {"f",     "F",     "n",     "N",   "no",  "No",  "NO",
-                                           "false", "False", "FALSE", "off", "Off", "OFF", "0"};
-  if (v.isEmpty()) {
-    errors.add(field, kNull);
-    return std::nullopt;
-  }
-  if (v.isBoolean()) return v.extract<bool>();
-  if (v.isString() || v.isInteger()) {
-    const std::string s = v.toString();
-    if (yes.count(s)) return true;
-    if (no.count(s)) return false;
-  }
-  errors.add(field, kNotABoolean);
-  return std::nullopt;
-}
-
 // Reads the writable fields of a create (all required ones), a PUT (likewise) or a PATCH
 // (`partial`: any subset). Read-only and unknown fields are ignored, as DRF does.
 DatasetFields readFields(const Context& ctx, const Poco::JSON::Object& body, bool partial,
                          FieldErrors& errors) {
   DatasetFields f;
-  auto present = [&](const std::string& name, bool required) {
-    if (body.has(name)) return true;
-    if (required && !partial) errors.add(name, kRequired);
-    return false;
-  };
-  if (present("name", true)) f.name = stringValue(body.get("name"), "name", false, 200, errors);
-  if (present("project", true)) f.project = pkValue(ctx, body.get("project"), "project", kProjects, errors);
-  if (present("licence", true)) f.licence = pkValue(ctx, body.get("licence"), "licence", kLicences, errors);
-  if (present("tags", true)) f.tags = stringValue(body.get("tags"), "tags", true, 0, errors);
-  if (present("description", false))
-    f.description = stringValue(body.get("description"), "description", true, 0, errors);
-  if (present("is_public", false)) f.isPublic = boolValue(body.get("is_public"), "is_public", errors);
+  // Required fields: for a create and a PUT, not a PATCH.
+  const bool required = !partial;
+  if (auto v = given(body, "name", errors, required)) f.name = stringValue(*v, "name", false, 200, errors);
+  if (auto v = given(body, "project", errors, required))
+    f.project = relatedPk(ctx, *v, "project", kProjects, errors);
+  if (auto v = given(body, "licence", errors, required))
+    f.licence = relatedPk(ctx, *v, "licence", kLicences, errors);
+  if (auto v = given(body, "tags", errors, required)) f.tags = stringValue(*v, "tags", true, 0, errors);
+  if (auto v = given(body, "description", errors, false))
+    f.description = stringValue(*v, "description", true, 0, errors);
+  if (auto v = given(body, "is_public", errors, false)) f.isPublic = boolValue(*v, "is_public", errors);
   return f;
 }
-
-Poco::JSON::Object::Ptr copyObject(const Poco::JSON::Object& o) { return new Poco::JSON::Object(o); }
 
 // ---- routes
 
@@ -232,25 +168,20 @@ void createDataset(Context& ctx, Request& req, Response& res) {
   errors.throwIfAny();
 
   const int64_t pk = ctx.entities->nextSequence(kDatasets);
-  Poco::JSON::Object::Ptr record = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  record->set("pk", pk);
-  record->set("name", *f.name);
-  record->set("dataset_version", 1);
-  record->set("previous_version", -1);
-  record->set("description", f.description.value_or(""));
-  record->set("project", *f.project);
-  record->set("licence", *f.licence);
-  record->set("is_public", f.isPublic.value_or(false));
-  record->set("domain", Poco::Dynamic::Var());
-  record->set("tags", *f.tags);
-  record->set("creator", who.pk);
-  record->set("creation_time", nowIso());
-  record->set("deletion_time", Poco::Dynamic::Var());
+  NewDataset d;
+  d.pk = pk;
+  d.name = *f.name;
+  d.description = f.description.value_or("");
+  d.project = *f.project;
+  d.licence = *f.licence;
+  d.isPublic = f.isPublic.value_or(false);
+  d.tags = *f.tags;
+  const Poco::JSON::Object::Ptr record = datasetRecord(d, who.pk);
   std::vector<Entity> written;
   try {
     written = ctx.entities->apply(EntityBatch()
                                       .create(kDatasets, pkId(pk), record)
-                                      .create(kDatasetKeys, datasetKeyId(*record), datasetKeyBody(pk)));
+                                      .create(kDatasetKeys, datasetKeyId(*record), keyBody(pk)));
   } catch (const Conflict&) {
     throwNotUnique();
   }
@@ -296,7 +227,9 @@ void getDataset(Context& ctx, Request& req, Response& res) {
   res.sendJson(datasetJson(ctx, d), 200);
 }
 
-void updateDataset(Context& ctx, Request& req, Response& res, bool partial) {
+// PUT (every writable field required) or PATCH (`partial`: any subset).
+void updateDataset(Context& ctx, Request& req, Response& res) {
+  const bool partial = !isPut(req);
   const Caller who = caller(ctx, req);
   const Entity d = getRecord(ctx, kDatasets, req.param("pk"));
   const int64_t pk = intField(*d.body, "pk");
@@ -313,7 +246,7 @@ void updateDataset(Context& ctx, Request& req, Response& res, bool partial) {
     written = changeDataset(ctx, pk, [&](const Entity& current, EntityBatch& batch) {
       const Poco::JSON::Object& cur = *current.body;
       requireDatasetLevel(ctx, who, cur, Level::W);  // as the dataset is now
-      Poco::JSON::Object::Ptr next = copyObject(cur);
+      Poco::JSON::Object::Ptr next = copyOf(cur);
       if (f.name) next->set("name", *f.name);
       if (f.project) next->set("project", *f.project);
       if (f.licence) next->set("licence", *f.licence);
@@ -322,7 +255,7 @@ void updateDataset(Context& ctx, Request& req, Response& res, bool partial) {
       if (f.isPublic) next->set("is_public", *f.isPublic);
       if (isActive(cur) && datasetKeyId(cur) != datasetKeyId(*next)) {
         removeDatasetKey(ctx, cur, batch);
-        batch.create(kDatasetKeys, datasetKeyId(*next), datasetKeyBody(pk));
+        batch.create(kDatasetKeys, datasetKeyId(*next), keyBody(pk));
       }
       return next;
     });
@@ -339,7 +272,7 @@ void deleteDataset(Context& ctx, Request& req, Response& res) {
   if (isActive(*d.body)) {
     changeDataset(ctx, intField(*d.body, "pk"), [&](const Entity& current, EntityBatch& batch) {
       if (!isActive(*current.body)) return Poco::JSON::Object::Ptr();  // deleted meanwhile
-      Poco::JSON::Object::Ptr next = copyObject(*current.body);
+      Poco::JSON::Object::Ptr next = copyOf(*current.body);
       next->set("deletion_time", nowIso());
       removeDatasetKey(ctx, *current.body, batch);
       return next;
@@ -366,28 +299,19 @@ void clearDataset(Context& ctx, Request& req, Response& res) {
 }  // namespace
 
 void addDatasetRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  routes.add(
-      "POST", "/v1/datasets/create", [c](Request& req, Response& res) { createDataset(*c, req, res); },
-      userOptions(ctx));
-  routes.add(
-      "POST", "/v1/datasets/list", [c](Request& req, Response& res) { listDatasets(*c, req, res); },
-      readOptions(ctx));
-  routes.add(
-      "GET", "/v1/datasets/{pk}", [c](Request& req, Response& res) { getDataset(*c, req, res); },
-      readOptions(ctx));
-  routes.add(
-      "PUT", "/v1/datasets/{pk}", [c](Request& req, Response& res) { updateDataset(*c, req, res, false); },
-      userOptions(ctx));
-  routes.add(
-      "PATCH", "/v1/datasets/{pk}", [c](Request& req, Response& res) { updateDataset(*c, req, res, true); },
-      userOptions(ctx));
-  routes.add(
-      "DELETE", "/v1/datasets/{pk}", [c](Request& req, Response& res) { deleteDataset(*c, req, res); },
-      userOptions(ctx));
-  routes.add(
-      "DELETE", "/v1/datasets/{pk}/clear", [c](Request& req, Response& res) { clearDataset(*c, req, res); },
-      userOptions(ctx));
+  addRoutes(routes, ctx, readOptions(ctx),
+            {
+                {"POST", "/v1/datasets/list", listDatasets},
+                {"GET", "/v1/datasets/{pk}", getDataset},
+            });
+  addRoutes(routes, ctx, userOptions(ctx),
+            {
+                {"POST", "/v1/datasets/create", createDataset},
+                {"PUT", "/v1/datasets/{pk}", updateDataset},
+                {"PATCH", "/v1/datasets/{pk}", updateDataset},
+                {"DELETE", "/v1/datasets/{pk}", deleteDataset},
+                {"DELETE", "/v1/datasets/{pk}/clear", clearDataset},
+            });
   addDatasetVersionRoutes(routes, ctx);
 }
 

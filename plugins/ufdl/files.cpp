@@ -176,6 +176,12 @@ void requireUploadFilename(Request& req) {
                      "filename parameter.");
 }
 
+void requireDeclaredSize(Request& req, uint64_t max, const std::string& what) {
+  if (req.contentLength() >= 0 && static_cast<uint64_t>(req.contentLength()) > max)
+    throw PayloadTooLarge(
+        "ufdl", "The " + what + " is larger than the largest allowed (" + std::to_string(max) + " bytes).");
+}
+
 void sendBlob(const Context& ctx, Response& res, const std::string& handle) {
   auto reader = ctx.blobs->open(handle);
   const uint64_t size = reader->size();
@@ -198,6 +204,13 @@ void sendBlob(const Context& ctx, Response& res, const std::string& handle) {
     if (ctx.logger) ctx.logger->warning("ufdl: sending blob " + handle + " failed: " + e.what());
     res.abort();
   }
+}
+
+Poco::JSON::Object::Ptr filenameHandle(const std::string& filename, const std::string& handle) {
+  Poco::JSON::Object::Ptr o = ordered();
+  o->set("filename", filename);
+  o->set("handle", handle);
+  return o;
 }
 
 // ---- routes
@@ -225,22 +238,13 @@ Entity fileEntity(const Context& ctx, int64_t datasetPk, const std::string& give
   throwBadName(given, "Doesn't exist");
 }
 
-Poco::JSON::Object::Ptr filenameHandle(const std::string& filename, const std::string& handle) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  o->set("filename", filename);
-  o->set("handle", handle);
-  return o;
-}
-
 void uploadFile(Context& ctx, Request& req, Response& res, const std::string& given) {
   const DatasetAccess a = accessDataset(ctx, req, Level::W);
   requireUploadFilename(req);
   const FilenameSpec spec = parseFilename(given);
   // Refuse a clash now rather than after the body; checked again when the record is made.
   NameSet(ctx, a.pk).claim(spec);
-  if (req.contentLength() >= 0 && static_cast<uint64_t>(req.contentLength()) > ctx.maxFileBytes)
-    throw PayloadTooLarge("ufdl", "The file is larger than the largest allowed (" +
-                                      std::to_string(ctx.maxFileBytes) + " bytes).");
+  requireDeclaredSize(req, ctx.maxFileBytes, "file");
   // put() leaves nothing behind when the body is short, too long or the client goes away.
   const BlobInfo blob = ctx.blobs->put(req.body(), req.contentLength(), ctx.maxFileBytes);
   std::string filename;
@@ -304,14 +308,14 @@ void setMetadata(Context& ctx, Request& req, Response& res) {
   const Poco::JSON::Object::Ptr body = jsonBody(ctx, req);
   FieldErrors errors;
   if (!body->has("metadata") || body->isNull("metadata"))
-    errors.add("metadata", body->has("metadata") ? "This field may not be null." : kRequired);
+    errors.add("metadata", body->has("metadata") ? kNotNull : kRequired);
   else if (!body->get("metadata").isString())
     errors.add("metadata", kNotAString);
   errors.throwIfAny();
   const std::string metadata = body->getValue<std::string>("metadata");
   changeDataset(ctx, a.pk, [&](const Entity&, EntityBatch& batch) -> Poco::JSON::Object::Ptr {
     const Entity file = fileEntity(ctx, a.pk, given);
-    Poco::JSON::Object::Ptr updated = new Poco::JSON::Object(*file.body);
+    Poco::JSON::Object::Ptr updated = copyOf(*file.body);
     updated->set("metadata", metadata);
     batch.update(kFiles, file.id, updated, file.etag);
     return nullptr;
@@ -327,7 +331,7 @@ void getMetadata(Context& ctx, Request& req, Response& res) {
 
 void getAllMetadata(Context& ctx, Request& req, Response& res) {
   const DatasetAccess a = accessDataset(ctx, req, Level::R);
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr o = ordered();
   for (const auto& f : listFiles(ctx, a.pk)) o->set(f.filename, f.metadata);
   res.sendJson(o);
 }
@@ -335,40 +339,37 @@ void getAllMetadata(Context& ctx, Request& req, Response& res) {
 }  // namespace
 
 void addFileRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  const std::string files = "/v1/datasets/{pk}/files/{filename...}";
+  const RouteOptions user = userOptions(ctx);
   // Uploads: the route's body limit is the largest file, refused from its Content-Length.
-  routes.add(
-      "POST", files, [c](Request& req, Response& res) { uploadFile(*c, req, res, givenFilename(req)); },
-      userOptions(ctx, ctx.maxFileBytes));
-  routes.add(
-      "GET", files, [c](Request& req, Response& res) { getFile(*c, req, res, givenFilename(req)); },
-      userOptions(ctx));
-  routes.add(
-      "DELETE", files, [c](Request& req, Response& res) { deleteFile(*c, req, res, givenFilename(req)); },
-      userOptions(ctx));
-  // `files/` with no name at all: UFDL's route takes an empty name too.
+  const RouteOptions upload = userOptions(ctx, ctx.maxFileBytes);
+  // The name as the client wrote it (givenFilename), or `files/` with no name at all: UFDL's
+  // route takes an empty name too.
+  const std::string files = "/v1/datasets/{pk}/files/{filename...}";
   const std::string none = "/v1/datasets/{pk}/files";
-  routes.add(
-      "POST", none, [c](Request& req, Response& res) { uploadFile(*c, req, res, ""); },
-      userOptions(ctx, ctx.maxFileBytes));
-  routes.add(
-      "GET", none, [c](Request& req, Response& res) { getFile(*c, req, res, ""); }, userOptions(ctx));
-  routes.add(
-      "DELETE", none, [c](Request& req, Response& res) { deleteFile(*c, req, res, ""); }, userOptions(ctx));
-
-  routes.add(
-      "GET", "/v1/datasets/{pk}/file-handles/{handle}",
-      [c](Request& req, Response& res) { getFileByHandle(*c, req, res); }, userOptions(ctx));
-  routes.add(
-      "POST", "/v1/datasets/{pk}/metadata/{filename...}",
-      [c](Request& req, Response& res) { setMetadata(*c, req, res); }, userOptions(ctx));
-  routes.add(
-      "GET", "/v1/datasets/{pk}/metadata/{filename...}",
-      [c](Request& req, Response& res) { getMetadata(*c, req, res); }, userOptions(ctx));
-  routes.add(
-      "GET", "/v1/datasets/{pk}/metadata", [c](Request& req, Response& res) { getAllMetadata(*c, req, res); },
-      userOptions(ctx));
+  addRoute(
+      routes, ctx, "POST", files,
+      [](Context& c, Request& q, Response& r) { uploadFile(c, q, r, givenFilename(q)); }, upload);
+  addRoute(
+      routes, ctx, "GET", files,
+      [](Context& c, Request& q, Response& r) { getFile(c, q, r, givenFilename(q)); }, user);
+  addRoute(
+      routes, ctx, "DELETE", files,
+      [](Context& c, Request& q, Response& r) { deleteFile(c, q, r, givenFilename(q)); }, user);
+  addRoute(
+      routes, ctx, "POST", none, [](Context& c, Request& q, Response& r) { uploadFile(c, q, r, ""); },
+      upload);
+  addRoute(
+      routes, ctx, "GET", none, [](Context& c, Request& q, Response& r) { getFile(c, q, r, ""); }, user);
+  addRoute(
+      routes, ctx, "DELETE", none, [](Context& c, Request& q, Response& r) { deleteFile(c, q, r, ""); },
+      user);
+  addRoutes(routes, ctx, user,
+            {
+                {"GET", "/v1/datasets/{pk}/file-handles/{handle}", getFileByHandle},
+                {"POST", "/v1/datasets/{pk}/metadata/{filename...}", setMetadata},
+                {"GET", "/v1/datasets/{pk}/metadata/{filename...}", getMetadata},
+                {"GET", "/v1/datasets/{pk}/metadata", getAllMetadata},
+            });
   addArchiveRoutes(routes, ctx);
 }
 

@@ -123,12 +123,6 @@ std::vector<std::string> strings(const Poco::JSON::Object& body, const std::stri
   return out;
 }
 
-Poco::JSON::Object::Ptr keyBody(int64_t pk) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("pk", pk);
-  return o;
-}
-
 Poco::JSON::Object::Ptr licenceJson(const Entity& e) {
   const Poco::JSON::Object& b = *e.body;
   Poco::JSON::Object::Ptr o = ordered();
@@ -140,12 +134,9 @@ Poco::JSON::Object::Ptr licenceJson(const Entity& e) {
   return o;
 }
 
-[[noreturn]] void nameTaken() {
-  FieldErrors errors;
-  errors.add("name", kNameTaken);
-  errors.throwIfAny();
-  throw BadRequest(kNameTaken);  // not reached
-}
+[[noreturn]] void nameTaken() { throwFieldError("name", kNameTaken); }
+
+const KeyedKind kLicence{kLicences, kLicenceNames, "licence", nameTaken};
 
 // Django's URLValidator, simplified: http(s)/ftp(s) with a host.
 bool validUrl(const std::string& text) {
@@ -174,10 +165,7 @@ void decodeLicence(const Poco::JSON::Object& in, Poco::JSON::Object& body, bool 
 
 void listLicences(Context& ctx, Request& req, Response& res) {
   requireUser(caller(ctx, req));
-  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const auto& l : listAll(ctx, kLicences, filteredQuery(ctx, req, licenceSchema())))
-    out->add(licenceJson(l));
-  res.sendJson(out, 200);
+  sendList(ctx, req, res, kLicences, licenceSchema(), licenceJson);
 }
 
 void createLicence(Context& ctx, Request& req, Response& res) {
@@ -194,20 +182,18 @@ void createLicence(Context& ctx, Request& req, Response& res) {
   if (ctx.entities->find(kLicenceNames, name)) nameTaken();
   // The sequence skips pks taken (by the seeds, should a start-up have stopped before it
   // moved the sequence past them).
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    const int64_t pk = ctx.entities->nextSequence(kLicences);
-    body->set("pk", pk);
-    try {
-      const auto written = ctx.entities->apply(
-          EntityBatch().create(kLicenceNames, name, keyBody(pk)).create(kLicences, pkId(pk), body));
-      res.sendJson(licenceJson(written[1]), 201);
-      return;
-    } catch (const Conflict& e) {
-      if (failedAt(e, 0)) nameTaken();
-      if (!failedAt(e, 1)) throw;
-    }
-  }
-  throw ServiceUnavailable("ufdl", "no free licence pk found; try again");
+  const Entity written =
+      retryOnConflict("no free licence pk found; try again", 64, [&]() -> std::optional<Entity> {
+        const int64_t pk = ctx.entities->nextSequence(kLicences);
+        body->set("pk", pk);
+        try {
+          return createWithKey(ctx, kLicence, pk, body, name);
+        } catch (const Conflict& e) {
+          if (batchOperationIndex(e) != 1) throw;
+          return std::nullopt;  // the pk is taken: the next one
+        }
+      });
+  res.sendJson(licenceJson(written), 201);
 }
 
 void getLicence(Context& ctx, Request& req, Response& res) {
@@ -220,32 +206,14 @@ void getLicence(Context& ctx, Request& req, Response& res) {
 // concurrent change. `change` edits a copy of the body (adding field errors, or throwing).
 void changeLicence(Context& ctx, Response& res, int64_t pk,
                    const std::function<void(Poco::JSON::Object& body)>& change) {
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  const Entity written = retryOnConflict(tooBusy("licence"), kChangeAttempts, [&]() -> std::optional<Entity> {
     const Entity licence = getRecord(ctx, kLicences, pk);
-    Poco::JSON::Object::Ptr body = copyOf(licence.body);
+    Poco::JSON::Object::Ptr body = copyOf(*licence.body);
     change(*body);
-    const std::string old = licence.body->optValue<std::string>("name", "");
-    const std::string name = body->optValue<std::string>("name", "");
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kLicences, licence, body));
-    if (name != old) {
-      batch.create(kLicenceNames, name, keyBody(pk));
-      auto key = ctx.entities->find(kLicenceNames, old);
-      if (key && intField(*key->body, "pk") == pk) batch.remove(kLicenceNames, old, key->etag);
-    }
-    try {
-      res.sendJson(licenceJson(ctx.entities->apply(batch)[0]), 200);
-      return;
-    } catch (const Conflict& e) {
-      if (failedAt(e, 1)) nameTaken();
-      throw;
-    } catch (const PreconditionFailed&) {
-      // changed meanwhile: read again
-    } catch (const NotFound&) {
-      // the old key went meanwhile: read again
-    }
-  }
-  throw ServiceUnavailable("ufdl", "the licence is changing too often to change it now; try again");
+    return writeWithKey(ctx, kLicence, licence, body, licence.body->optValue<std::string>("name", ""),
+                        body->optValue<std::string>("name", ""));
+  });
+  res.sendJson(licenceJson(written), 200);
 }
 
 void updateLicence(Context& ctx, Request& req, Response& res) {
@@ -265,16 +233,11 @@ void deleteLicence(Context& ctx, Request& req, Response& res) {
   const Entity licence = getRecord(ctx, kLicences, req.param("pk"));
   requireStaff(caller(ctx, req));
   const int64_t pk = intField(*licence.body, "pk");
-  EntityQuery used;
-  used.filters.push_back({"licence", EntityFilter::Op::Eq, pk});
-  used.limit = 1;
-  if (!ctx.entities->list(kDatasets, used).items.empty())
+  if (anyWith(ctx, kDatasets, "licence", pk))
     throw BadRequest("ufdl", "Cannot delete licence " + std::to_string(pk) + ": datasets use it");
   EntityBatch batch;
   batch.remove(kLicences, licence.id);
-  const std::string name = licence.body->optValue<std::string>("name", "");
-  auto key = ctx.entities->find(kLicenceNames, name);
-  if (key && intField(*key->body, "pk") == pk) batch.remove(kLicenceNames, name, key->etag);
+  removeKeyOf(ctx, batch, kLicenceNames, licence.body->optValue<std::string>("name", ""), pk);
   try {
     ctx.entities->apply(batch);
   } catch (const NotFound&) {
@@ -283,28 +246,21 @@ void deleteLicence(Context& ctx, Request& req, Response& res) {
   res.sendEmpty(204);
 }
 
-[[noreturn]] void badSpec(const std::string& reason) {
-  throw BadRequest("ufdl", "Unable to parse JSON: " + reason);
-}
-
 void changeSubdescriptors(Context& ctx, Request& req, Response& res) {
   const int64_t pk = parsePk(req.param("pk"));
   getRecord(ctx, kLicences, pk);
   requireStaff(caller(ctx, req));
   const auto in = jsonBody(ctx, req);
-  for (const auto& [k, v] : *in) {
-    (void)v;
-    if (k != "type" && k != "method" && k != "names") badSpec("unknown key '" + k + "'");
-  }
+  requireOnlyKeys(*in, {"type", "method", "names"});
   const std::string type =
       in->has("type") && in->get("type").isString() ? in->getValue<std::string>("type") : "";
   if (catalogue(type).empty())
-    badSpec("'type' must be one of \"permissions\", \"conditions\", \"limitations\", \"domains\"");
+    throwBadSpec("'type' must be one of \"permissions\", \"conditions\", \"limitations\", \"domains\"");
   const std::string method =
       in->has("method") && in->get("method").isString() ? in->getValue<std::string>("method") : "";
-  if (method != "add" && method != "remove") badSpec("'method' must be one of \"add\", \"remove\"");
+  if (method != "add" && method != "remove") throwBadSpec("'method' must be one of \"add\", \"remove\"");
   auto names = in->getArray("names");
-  if (!names) badSpec("'names' must be an array of strings and integers");
+  if (!names) throwBadSpec("'names' must be an array of strings and integers");
   const auto& known = catalogue(type);
   std::vector<std::size_t> picked;  // catalogue positions
   for (std::size_t i = 0; i < names->size(); ++i) {
@@ -319,7 +275,7 @@ void changeSubdescriptors(Context& ctx, Request& req, Response& res) {
         throwBadName(std::to_string(n), "No such " + type.substr(0, type.size() - 1));
       pos = static_cast<std::size_t>(n - 1);
     } else {
-      badSpec("'names' must be an array of strings and integers");
+      throwBadSpec("'names' must be an array of strings and integers");
     }
     picked.push_back(pos);
   }
@@ -339,20 +295,17 @@ void changeSubdescriptors(Context& ctx, Request& req, Response& res) {
 }  // namespace
 
 void addLicenceRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  const RouteOptions user = userOptions(ctx);
   for (const std::string base : {"/v1/licences", "/v1/licenses"}) {
-    auto add = [&](const char* method, const std::string& rest, void (*fn)(Context&, Request&, Response&)) {
-      routes.add(
-          method, base + rest, [c, fn](Request& q, Response& r) { fn(*c, q, r); }, user);
-    };
-    add("POST", "/list", listLicences);
-    add("POST", "/create", createLicence);
-    add("GET", "/{pk}", getLicence);
-    add("PUT", "/{pk}", updateLicence);
-    add("PATCH", "/{pk}", updateLicence);
-    add("DELETE", "/{pk}", deleteLicence);
-    add("PATCH", "/{pk}/subdescriptors", changeSubdescriptors);
+    addRoutes(routes, ctx, userOptions(ctx),
+              {
+                  {"POST", base + "/list", listLicences},
+                  {"POST", base + "/create", createLicence},
+                  {"GET", base + "/{pk}", getLicence},
+                  {"PUT", base + "/{pk}", updateLicence},
+                  {"PATCH", base + "/{pk}", updateLicence},
+                  {"DELETE", base + "/{pk}", deleteLicence},
+                  {"PATCH", base + "/{pk}/subdescriptors", changeSubdescriptors},
+              });
   }
 }
 

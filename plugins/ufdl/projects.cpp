@@ -19,12 +19,13 @@ constexpr std::size_t kNameLength = 200;
 constexpr const char* kNotUnique = "The fields name, team must make a unique set.";
 
 std::string nameKeyId(int64_t team, const std::string& name) { return uniqueKey({pkId(team), name}); }
-
-Poco::JSON::Object::Ptr keyBody(int64_t pk) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("pk", pk);
-  return o;
+std::string nameKeyOf(const Poco::JSON::Object& project) {
+  return nameKeyId(intField(project, "team"), project.optValue<std::string>("name", ""));
 }
+
+[[noreturn]] void notUnique() { throwFieldError("non_field_errors", kNotUnique); }
+
+const KeyedKind kProject{kProjects, kProjectNames, "project", notUnique};
 
 Poco::JSON::Object::Ptr projectJson(const Entity& e) {
   const Poco::JSON::Object& b = *e.body;
@@ -32,17 +33,8 @@ Poco::JSON::Object::Ptr projectJson(const Entity& e) {
   o->set("pk", intField(b, "pk"));
   o->set("name", field(b, "name"));
   o->set("team", intField(b, "team"));
-  o->set("creator", field(b, "creator"));
-  o->set("creation_time", field(b, "creation_time"));
-  o->set("deletion_time", field(b, "deletion_time"));
+  copyCreated(*o, b);
   return o;
-}
-
-[[noreturn]] void notUnique() {
-  FieldErrors errors;
-  errors.add("non_field_errors", kNotUnique);
-  errors.throwIfAny();
-  throw BadRequest(kNotUnique);  // not reached
 }
 
 // The team a body names: an existing, active team (else the field error of DRF's related field).
@@ -66,17 +58,8 @@ void listProjects(Context& ctx, Request& req, Response& res) {
   const Caller who = caller(ctx, req);
   requireUser(who);
   std::vector<EntityCondition> extra;
-  if (!who.staff) {
-    EntityCondition own;
-    Poco::JSON::Array::Ptr pks = new Poco::JSON::Array;
-    for (int64_t t : teamsOf(ctx, who.pk)) pks->add(t);
-    own.filter = {"team", EntityFilter::Op::In, pks};
-    extra.push_back(own);
-  }
-  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const auto& p : listAll(ctx, kProjects, filteredQuery(ctx, req, projectSchema(), extra)))
-    out->add(projectJson(p));
-  res.sendJson(out, 200);
+  if (!who.staff) extra.push_back(inTeamsOf(ctx, who, "team"));
+  sendList(ctx, req, res, kProjects, projectSchema(), projectJson, extra);
 }
 
 void createProject(Context& ctx, Request& req, Response& res) {
@@ -95,18 +78,8 @@ void createProject(Context& ctx, Request& req, Response& res) {
   body->set("pk", pk);
   body->set("name", *name);
   body->set("team", *team);
-  body->set("creator", who.pk);
-  body->set("creation_time", nowIso());
-  body->set("deletion_time", Poco::Dynamic::Var());
-  try {
-    const auto written = ctx.entities->apply(EntityBatch()
-                                                 .create(kProjectNames, nameKeyId(*team, *name), keyBody(pk))
-                                                 .create(kProjects, pkId(pk), body));
-    res.sendJson(projectJson(written[1]), 201);
-  } catch (const Conflict& e) {
-    if (failedAt(e, 0)) notUnique();
-    throw;
-  }
+  setCreated(*body, who.pk);
+  res.sendJson(projectJson(createWithKey(ctx, kProject, pk, body, nameKeyId(*team, *name))), 201);
 }
 
 void getProject(Context& ctx, Request& req, Response& res) {
@@ -118,7 +91,7 @@ void getProject(Context& ctx, Request& req, Response& res) {
 void updateProject(Context& ctx, Request& req, Response& res) {
   const int64_t pk = projectPkOf(req);
   const Caller who = caller(ctx, req);
-  requireTeamLevel(ctx, who, intField(*getRecord(ctx, kProjects, pk).body, "team"), Level::W);
+  requireTeamLevel(ctx, who, projectTeam(ctx, pk), Level::W);
   const auto in = jsonBody(ctx, req);
   FieldErrors errors;
   const auto name = charField(*in, "name", errors, isPut(req), kNameLength);
@@ -126,40 +99,20 @@ void updateProject(Context& ctx, Request& req, Response& res) {
   errors.throwIfAny();
   // Moving a project needs W on the team it goes to as well (UFDL checks only the current one).
   if (team) requireTeamLevel(ctx, who, *team, Level::W);
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  const Entity written = retryOnConflict(tooBusy("project"), kChangeAttempts, [&]() -> std::optional<Entity> {
     const Entity project = getRecord(ctx, kProjects, pk);
     const std::string oldName = project.body->optValue<std::string>("name", "");
     const int64_t oldTeam = intField(*project.body, "team");
     const std::string newName = name.value_or(oldName);
     const int64_t newTeam = team.value_or(oldTeam);
-    if (newName == oldName && newTeam == oldTeam) {
-      res.sendJson(projectJson(project), 200);
-      return;
-    }
-    Poco::JSON::Object::Ptr body = copyOf(project.body);
+    if (newName == oldName && newTeam == oldTeam) return project;
+    Poco::JSON::Object::Ptr body = copyOf(*project.body);
     body->set("name", newName);
     body->set("team", newTeam);
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kProjects, project, body));
-    if (isActive(project)) {
-      batch.create(kProjectNames, nameKeyId(newTeam, newName), keyBody(pk));
-      const std::string oldKey = nameKeyId(oldTeam, oldName);
-      auto key = ctx.entities->find(kProjectNames, oldKey);
-      if (key && intField(*key->body, "pk") == pk) batch.remove(kProjectNames, oldKey, key->etag);
-    }
-    try {
-      res.sendJson(projectJson(ctx.entities->apply(batch)[0]), 200);
-      return;
-    } catch (const Conflict& e) {
-      if (failedAt(e, 1)) notUnique();
-      throw;
-    } catch (const PreconditionFailed&) {
-      // changed meanwhile: read again
-    } catch (const NotFound&) {
-      // the old key went meanwhile: read again
-    }
-  }
-  throw ServiceUnavailable("ufdl", "the project is changing too often to change it now; try again");
+    return writeWithKey(ctx, kProject, project, body, nameKeyId(oldTeam, oldName),
+                        nameKeyId(newTeam, newName));
+  });
+  res.sendJson(projectJson(written), 200);
 }
 
 // Soft-deletes one dataset (if still active) and frees its (name, version, project) key.
@@ -168,7 +121,7 @@ void softDeleteDataset(const Context& ctx, const Entity& dataset, const std::str
   try {
     changeDataset(ctx, pk, [&](const Entity& d, EntityBatch& batch) -> Poco::JSON::Object::Ptr {
       if (!isActive(d)) return nullptr;
-      Poco::JSON::Object::Ptr body = copyOf(d.body);
+      Poco::JSON::Object::Ptr body = copyOf(*d.body);
       body->set("deletion_time", when);
       removeDatasetKey(ctx, *d.body, batch);
       return body;
@@ -181,38 +134,17 @@ void softDeleteDataset(const Context& ctx, const Entity& dataset, const std::str
 // Soft-deletes the project (if active) and frees its key, then its active datasets. Returns
 // the project as written.
 Entity softDeleteProject(Context& ctx, int64_t pk) {
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    const Entity project = getRecord(ctx, kProjects, pk);
-    if (!isActive(project)) return project;
-    const std::string when = nowIso();
-    Poco::JSON::Object::Ptr body = copyOf(project.body);
-    body->set("deletion_time", when);
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kProjects, project, body));
-    const std::string keyId =
-        nameKeyId(intField(*project.body, "team"), project.body->optValue<std::string>("name", ""));
-    auto key = ctx.entities->find(kProjectNames, keyId);
-    if (key && intField(*key->body, "pk") == pk) batch.remove(kProjectNames, keyId, key->etag);
-    Entity written;
-    try {
-      written = ctx.entities->apply(batch)[0];
-    } catch (const PreconditionFailed&) {
-      continue;
-    } catch (const NotFound&) {
-      continue;
-    }
+  return softDelete(ctx, kProject, pk, nameKeyOf, [&](const std::string& when) {
     EntityQuery q;
     q.filters.push_back({"project", EntityFilter::Op::Eq, pk});
-    q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+    q.filters.push_back(activeOnly());
     for (const auto& d : listAll(ctx, kDatasets, q)) softDeleteDataset(ctx, d, when);
-    return written;
-  }
-  throw ServiceUnavailable("ufdl", "the project is changing too often to change it now; try again");
+  });
 }
 
 void deleteProject(Context& ctx, Request& req, Response& res) {
   const int64_t pk = projectPkOf(req);
-  requireTeamLevel(ctx, caller(ctx, req), intField(*getRecord(ctx, kProjects, pk).body, "team"), Level::W);
+  requireTeamLevel(ctx, caller(ctx, req), projectTeam(ctx, pk), Level::W);
   softDeleteProject(ctx, pk);
   res.sendEmpty(204);
 }
@@ -221,18 +153,9 @@ void hardDeleteProject(Context& ctx, Request& req, Response& res) {
   const int64_t pk = projectPkOf(req);
   getRecord(ctx, kProjects, pk);
   requireStaff(caller(ctx, req));
-  EntityQuery datasets;
-  datasets.filters.push_back({"project", EntityFilter::Op::Eq, pk});
-  datasets.limit = 1;
-  if (!ctx.entities->list(kDatasets, datasets).items.empty())
-    throw BadRequest("ufdl", "Cannot hard-delete project " + std::to_string(pk) +
-                                 ": it still has datasets (hard-delete them first)");
+  requireNoChildren(ctx, "project", pk, kDatasets, "project", "datasets");
   const Entity project = softDeleteProject(ctx, pk);
-  try {
-    ctx.entities->remove(kProjects, pkId(pk), "");
-  } catch (const NotFound&) {
-    // removed meanwhile by a concurrent hard delete
-  }
+  removeRecord(ctx, kProjects, pk);
   res.sendJson(projectJson(project), 200);
 }
 
@@ -240,49 +163,23 @@ void reinstateProject(Context& ctx, Request& req, Response& res) {
   const int64_t pk = projectPkOf(req);
   getRecord(ctx, kProjects, pk);
   requireStaff(caller(ctx, req));
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    const Entity project = getRecord(ctx, kProjects, pk);
-    if (isActive(project)) {
-      res.sendJson(projectJson(project), 200);
-      return;
-    }
-    Poco::JSON::Object::Ptr body = copyOf(project.body);
-    body->set("deletion_time", Poco::Dynamic::Var());
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kProjects, project, body));
-    batch.create(kProjectNames,
-                 nameKeyId(intField(*project.body, "team"), project.body->optValue<std::string>("name", "")),
-                 keyBody(pk));
-    try {
-      res.sendJson(projectJson(ctx.entities->apply(batch)[0]), 200);
-      return;
-    } catch (const Conflict& e) {
-      if (failedAt(e, 1)) notUnique();
-      throw;
-    } catch (const PreconditionFailed&) {
-      // changed meanwhile: read again
-    }
-  }
-  throw ServiceUnavailable("ufdl", "the project is changing too often to change it now; try again");
+  res.sendJson(projectJson(reinstate(ctx, kProject, pk, nameKeyOf, [](const Entity&, EntityBatch&) {})), 200);
 }
 
 }  // namespace
 
 void addProjectRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  const RouteOptions user = userOptions(ctx);
-  auto add = [&](const char* method, const char* pattern, void (*fn)(Context&, Request&, Response&)) {
-    routes.add(
-        method, pattern, [c, fn](Request& q, Response& r) { fn(*c, q, r); }, user);
-  };
-  add("POST", "/v1/projects/list", listProjects);
-  add("POST", "/v1/projects/create", createProject);
-  add("GET", "/v1/projects/{pk}", getProject);
-  add("PUT", "/v1/projects/{pk}", updateProject);
-  add("PATCH", "/v1/projects/{pk}", updateProject);
-  add("DELETE", "/v1/projects/{pk}", deleteProject);
-  add("DELETE", "/v1/projects/{pk}/hard", hardDeleteProject);
-  add("DELETE", "/v1/projects/{pk}/reinstate", reinstateProject);
+  addRoutes(routes, ctx, userOptions(ctx),
+            {
+                {"POST", "/v1/projects/list", listProjects},
+                {"POST", "/v1/projects/create", createProject},
+                {"GET", "/v1/projects/{pk}", getProject},
+                {"PUT", "/v1/projects/{pk}", updateProject},
+                {"PATCH", "/v1/projects/{pk}", updateProject},
+                {"DELETE", "/v1/projects/{pk}", deleteProject},
+                {"DELETE", "/v1/projects/{pk}/hard", hardDeleteProject},
+                {"DELETE", "/v1/projects/{pk}/reinstate", reinstateProject},
+            });
 }
 
 }  // namespace strata::ufdl

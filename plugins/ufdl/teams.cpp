@@ -20,19 +20,11 @@ namespace {
 constexpr std::size_t kNameLength = 200;
 constexpr const char* kNameTaken = "team with this name already exists.";
 
-std::string membershipId(int64_t team, int64_t user) { return pkId(team) + "/" + pkId(user); }
-
-Poco::JSON::Object::Ptr nameKey(int64_t pk) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("pk", pk);
-  return o;
-}
-
 // The team's memberships (active ones only unless `all`), in user pk order.
 std::vector<Entity> memberships(const Context& ctx, int64_t team, bool all = false) {
   EntityQuery q;
-  q.idPrefix = pkId(team) + "/";
-  if (!all) q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  q.idPrefix = childPrefix(team);
+  if (!all) q.filters.push_back(activeOnly());
   return listAll(ctx, kMemberships, q);
 }
 
@@ -55,9 +47,7 @@ Poco::JSON::Object::Ptr teamJson(const Context& ctx, const Entity& team, const s
     list->add(u);
   }
   o->set("members", list);
-  o->set("creator", field(b, "creator"));
-  o->set("creation_time", field(b, "creation_time"));
-  o->set("deletion_time", field(b, "deletion_time"));
+  copyCreated(*o, b);
   return o;
 }
 
@@ -71,18 +61,15 @@ Poco::JSON::Object::Ptr membershipJson(const Entity& m) {
   o->set("user", intField(b, "user"));
   o->set("team", intField(b, "team"));
   o->set("permissions", field(b, "permissions"));
-  o->set("creator", field(b, "creator"));
-  o->set("creation_time", field(b, "creation_time"));
-  o->set("deletion_time", field(b, "deletion_time"));
+  copyCreated(*o, b);
   return o;
 }
 
-[[noreturn]] void nameTaken() {
-  FieldErrors errors;
-  errors.add("name", kNameTaken);
-  errors.throwIfAny();
-  throw BadRequest(kNameTaken);  // not reached
-}
+[[noreturn]] void nameTaken() { throwFieldError("name", kNameTaken); }
+
+const KeyedKind kTeam{kTeams, kTeamNames, "team", nameTaken};
+// A team's key id: its name.
+std::string nameKeyOf(const Poco::JSON::Object& team) { return team.optValue<std::string>("name", ""); }
 
 int64_t teamPkOf(const Request& req) { return parsePk(req.param("pk")); }
 
@@ -92,17 +79,9 @@ void listTeams(Context& ctx, Request& req, Response& res) {
   const Caller who = caller(ctx, req);
   requireUser(who);
   std::vector<EntityCondition> extra;
-  if (!who.staff) {
-    EntityCondition own;
-    Poco::JSON::Array::Ptr pks = new Poco::JSON::Array;
-    for (int64_t t : teamsOf(ctx, who.pk)) pks->add(t);
-    own.filter = {"pk", EntityFilter::Op::In, pks};
-    extra.push_back(own);
-  }
-  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const auto& t : listAll(ctx, kTeams, filteredQuery(ctx, req, teamSchema(), extra)))
-    out->add(teamJson(ctx, t));
-  res.sendJson(out, 200);
+  if (!who.staff) extra.push_back(inTeamsOf(ctx, who, "pk"));
+  sendList(
+      ctx, req, res, kTeams, teamSchema(), [&](const Entity& t) { return teamJson(ctx, t); }, extra);
 }
 
 void createTeam(Context& ctx, Request& req, Response& res) {
@@ -117,18 +96,8 @@ void createTeam(Context& ctx, Request& req, Response& res) {
   Poco::JSON::Object::Ptr body = ordered();
   body->set("pk", pk);
   body->set("name", *name);
-  body->set("creator", who.pk);
-  body->set("creation_time", nowIso());
-  body->set("deletion_time", Poco::Dynamic::Var());
-  std::vector<Entity> written;
-  try {
-    written = ctx.entities->apply(
-        EntityBatch().create(kTeamNames, *name, nameKey(pk)).create(kTeams, pkId(pk), body));
-  } catch (const Conflict& e) {
-    if (failedAt(e, 0)) nameTaken();
-    throw;
-  }
-  res.sendJson(teamJson(ctx, written[1], {}), 201);
+  setCreated(*body, who.pk);
+  res.sendJson(teamJson(ctx, createWithKey(ctx, kTeam, pk, body, *name), {}), 201);
 }
 
 void getTeam(Context& ctx, Request& req, Response& res) {
@@ -145,71 +114,31 @@ void updateTeam(Context& ctx, Request& req, Response& res) {
   FieldErrors errors;
   const auto name = charField(*in, "name", errors, isPut(req), kNameLength);
   errors.throwIfAny();
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  const Entity written = retryOnConflict(tooBusy("team"), kChangeAttempts, [&]() -> std::optional<Entity> {
     const Entity team = getRecord(ctx, kTeams, pk);
-    const std::string old = team.body->optValue<std::string>("name", "");
-    if (!name || *name == old) {
-      res.sendJson(teamJson(ctx, team), 200);
-      return;
-    }
-    Poco::JSON::Object::Ptr body = copyOf(team.body);
+    const std::string old = nameKeyOf(*team.body);
+    if (!name || *name == old) return team;
+    Poco::JSON::Object::Ptr body = copyOf(*team.body);
     body->set("name", *name);
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kTeams, team, body));
-    if (isActive(team)) {
-      auto key = ctx.entities->find(kTeamNames, old);
-      batch.create(kTeamNames, *name, nameKey(pk));
-      if (key && intField(*key->body, "pk") == pk) batch.remove(kTeamNames, old, key->etag);
-    }
-    try {
-      res.sendJson(teamJson(ctx, ctx.entities->apply(batch)[0]), 200);
-      return;
-    } catch (const Conflict& e) {
-      if (failedAt(e, 1)) nameTaken();
-      throw;
-    } catch (const PreconditionFailed&) {
-      // changed meanwhile: read it again
-    } catch (const NotFound&) {
-      // the old key went meanwhile: read again
-    }
-  }
-  throw ServiceUnavailable("ufdl", "the team is changing too often to change it now; try again");
+    return writeWithKey(ctx, kTeam, team, body, old, *name);
+  });
+  res.sendJson(teamJson(ctx, written), 200);
 }
 
 // Soft-deletes the team (if active) and its active memberships, and frees its name. Returns
 // the team as written.
 Entity softDeleteTeam(Context& ctx, int64_t pk) {
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    const Entity team = getRecord(ctx, kTeams, pk);
-    if (!isActive(team)) return team;
-    const std::string when = nowIso();
-    Poco::JSON::Object::Ptr body = copyOf(team.body);
-    body->set("deletion_time", when);
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kTeams, team, body));
-    const std::string name = team.body->optValue<std::string>("name", "");
-    auto key = ctx.entities->find(kTeamNames, name);
-    if (key && intField(*key->body, "pk") == pk) batch.remove(kTeamNames, name, key->etag);
-    Entity written;
-    try {
-      written = ctx.entities->apply(batch)[0];
-    } catch (const PreconditionFailed&) {
-      continue;
-    } catch (const NotFound&) {
-      continue;
-    }
+  return softDelete(ctx, kTeam, pk, nameKeyOf, [&](const std::string& when) {
     // The cascade: memberships deleted at the team's deletion time (reinstate revives those).
     std::vector<EntityOperation> ops;
     for (const auto& m : memberships(ctx, pk)) {
-      Poco::JSON::Object::Ptr mb = copyOf(m.body);
+      Poco::JSON::Object::Ptr mb = copyOf(*m.body);
       mb->set("deletion_time", when);
       ops.push_back(updateOp(kMemberships, m, mb));
       ops.back().ifMatch.clear();
     }
     applyInChunks(ctx, ops);
-    return written;
-  }
-  throw ServiceUnavailable("ufdl", "the team is changing too often to change it now; try again");
+  });
 }
 
 void deleteTeam(Context& ctx, Request& req, Response& res) {
@@ -224,12 +153,7 @@ void hardDeleteTeam(Context& ctx, Request& req, Response& res) {
   const int64_t pk = teamPkOf(req);
   getRecord(ctx, kTeams, pk);
   requireStaff(caller(ctx, req));
-  EntityQuery projects;
-  projects.filters.push_back({"team", EntityFilter::Op::Eq, pk});
-  projects.limit = 1;
-  if (!ctx.entities->list(kProjects, projects).items.empty())
-    throw BadRequest("ufdl", "Cannot hard-delete team " + std::to_string(pk) +
-                                 ": it still has projects (hard-delete them first)");
+  requireNoChildren(ctx, "team", pk, kProjects, "team", "projects");
   // The answer: the team as it was, members included, soft-deleted first as UFDL does.
   const std::vector<Entity> members = memberships(ctx, pk);
   const Entity team = softDeleteTeam(ctx, pk);
@@ -243,11 +167,7 @@ void hardDeleteTeam(Context& ctx, Request& req, Response& res) {
     ops.push_back(op);
   }
   applyInChunks(ctx, ops);
-  try {
-    ctx.entities->remove(kTeams, pkId(pk), "");
-  } catch (const NotFound&) {
-    // removed meanwhile by a concurrent hard delete
-  }
+  removeRecord(ctx, kTeams, pk);
   res.sendJson(answer, 200);
 }
 
@@ -255,54 +175,25 @@ void reinstateTeam(Context& ctx, Request& req, Response& res) {
   const int64_t pk = teamPkOf(req);
   getRecord(ctx, kTeams, pk);
   requireStaff(caller(ctx, req));
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    const Entity team = getRecord(ctx, kTeams, pk);
-    if (isActive(team)) {
-      res.sendJson(teamJson(ctx, team), 200);
-      return;
-    }
-    const std::string when = team.body->optValue<std::string>("deletion_time", "");
-    Poco::JSON::Object::Ptr body = copyOf(team.body);
-    body->set("deletion_time", Poco::Dynamic::Var());
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kTeams, team, body));
-    batch.create(kTeamNames, team.body->optValue<std::string>("name", ""), nameKey(pk));
+  const Entity team = reinstate(ctx, kTeam, pk, nameKeyOf, [&](const Entity& t, EntityBatch& batch) {
     // Revive the memberships that the team's deletion took with it.
+    const std::string when = t.body->optValue<std::string>("deletion_time", "");
     for (const auto& m : memberships(ctx, pk, true)) {
       if (m.body->optValue<std::string>("deletion_time", "") != when) continue;
-      Poco::JSON::Object::Ptr mb = copyOf(m.body);
+      Poco::JSON::Object::Ptr mb = copyOf(*m.body);
       mb->set("deletion_time", Poco::Dynamic::Var());
       batch.operations.push_back(updateOp(kMemberships, m, mb));
     }
-    try {
-      res.sendJson(teamJson(ctx, ctx.entities->apply(batch)[0]), 200);
-      return;
-    } catch (const Conflict& e) {
-      if (failedAt(e, 1)) nameTaken();
-      throw;
-    } catch (const PreconditionFailed&) {
-      // changed meanwhile: read again
-    }
-  }
-  throw ServiceUnavailable("ufdl", "the team is changing too often to change it now; try again");
+  });
+  res.sendJson(teamJson(ctx, team), 200);
 }
 
 // The user a memberships/permissions request names: BadName if missing or inactive.
 Entity namedUser(const Context& ctx, const std::string& username) {
-  auto user = findUserByName(ctx, username);
-  if (!user && ctx.auth && ctx.auth->hasUser(username)) {
-    // A users-file user who has not called yet: their record is made now.
-    Principal p;
-    p.name = username;
-    user = ensureUserRecord(ctx, p);
-  }
+  auto user = findOrMakeUser(ctx, username);
   if (!user) throwBadName(username, "No user with this username exists");
   if (!user->body->optValue<bool>("is_active", true)) throwBadName(username, "This user is no longer active");
   return *user;
-}
-
-[[noreturn]] void badSpec(const std::string& reason) {
-  throw BadRequest("ufdl", "Unable to parse JSON: " + reason);
 }
 
 void changeMembership(Context& ctx, Request& req, Response& res) {
@@ -312,60 +203,53 @@ void changeMembership(Context& ctx, Request& req, Response& res) {
   requireTeamLevel(ctx, who, pk, Level::A);
   const auto in = jsonBody(ctx, req);
   // ufdl-json-messages' ModifyMembershipSpec: strict.
-  for (const auto& [k, v] : *in) {
-    (void)v;
-    if (k != "username" && k != "method" && k != "permissions") badSpec("unknown key '" + k + "'");
-  }
-  if (!in->has("username") || !in->get("username").isString()) badSpec("'username' must be a string");
-  if (!in->has("method") || !in->get("method").isString()) badSpec("'method' must be a string");
+  requireOnlyKeys(*in, {"username", "method", "permissions"});
+  if (!in->has("username") || !in->get("username").isString()) throwBadSpec("'username' must be a string");
+  if (!in->has("method") || !in->get("method").isString()) throwBadSpec("'method' must be a string");
   const std::string username = in->getValue<std::string>("username");
   const std::string method = in->getValue<std::string>("method");
   if (method != "add" && method != "remove" && method != "update")
-    badSpec("'method' must be one of \"add\", \"remove\", \"update\"");
+    throwBadSpec("'method' must be one of \"add\", \"remove\", \"update\"");
   Level level = Level::R;
   if (in->has("permissions")) {
     const auto v = in->get("permissions");
     const auto parsed = v.isString() ? parseLevel(v.toString()) : std::nullopt;
-    if (!parsed) badSpec("'permissions' must be one of \"R\", \"X\", \"W\", \"A\"");
+    if (!parsed) throwBadSpec("'permissions' must be one of \"R\", \"X\", \"W\", \"A\"");
     level = *parsed;
   }
   const Entity user = namedUser(ctx, username);
   const int64_t userPk = intField(*user.body, "pk");
   const std::string teamName = team0.body->optValue<std::string>("name", "");
   const std::string id = membershipId(pk, userPk);
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    auto m = ctx.entities->find(kMemberships, id);
-    const bool member = m && isActive(*m);
-    try {
-      if (method == "add") {
-        if (member) throwBadName(username, "This user is already a member of team " + teamName);
-        Poco::JSON::Object::Ptr body = ordered();
-        body->set("user", userPk);
-        body->set("team", pk);
-        body->set("permissions", levelText(level));
-        body->set("creator", who.pk);
-        body->set("creation_time", nowIso());
-        body->set("deletion_time", Poco::Dynamic::Var());
-        const Entity written = m ? ctx.entities->update(kMemberships, id, body, m->etag)
-                                 : ctx.entities->create(kMemberships, id, body);
-        res.sendJson(membershipJson(written), 200);
-        return;
-      }
-      if (!member) throwBadName(username, "This user is not a member of team " + teamName);
-      Poco::JSON::Object::Ptr body = copyOf(m->body);
-      if (method == "remove")
-        body->set("deletion_time", nowIso());
-      else
-        body->set("permissions", levelText(level));
-      res.sendJson(membershipJson(ctx.entities->update(kMemberships, id, body, m->etag)), 200);
-      return;
-    } catch (const Conflict&) {
-      // added meanwhile: read again
-    } catch (const PreconditionFailed&) {
-      // changed meanwhile: read again
-    }
-  }
-  throw ServiceUnavailable("ufdl", "the membership is changing too often to change it now; try again");
+  const Entity written =
+      retryOnConflict(tooBusy("membership"), kChangeAttempts, [&]() -> std::optional<Entity> {
+        auto m = ctx.entities->find(kMemberships, id);
+        const bool member = m && isActive(*m);
+        try {
+          if (method == "add") {
+            if (member) throwBadName(username, "This user is already a member of team " + teamName);
+            Poco::JSON::Object::Ptr body = ordered();
+            body->set("user", userPk);
+            body->set("team", pk);
+            body->set("permissions", levelText(level));
+            setCreated(*body, who.pk);
+            return m ? ctx.entities->update(kMemberships, id, body, m->etag)
+                     : ctx.entities->create(kMemberships, id, body);
+          }
+          if (!member) throwBadName(username, "This user is not a member of team " + teamName);
+          Poco::JSON::Object::Ptr body = copyOf(*m->body);
+          if (method == "remove")
+            body->set("deletion_time", nowIso());
+          else
+            body->set("permissions", levelText(level));
+          return ctx.entities->update(kMemberships, id, body, m->etag);
+        } catch (const Conflict&) {
+          return std::nullopt;  // added meanwhile: read again
+        } catch (const PreconditionFailed&) {
+          return std::nullopt;  // changed meanwhile: read again
+        }
+      });
+  res.sendJson(membershipJson(written), 200);
 }
 
 void teamPermissions(Context& ctx, Request& req, Response& res) {
@@ -384,22 +268,19 @@ void teamPermissions(Context& ctx, Request& req, Response& res) {
 }  // namespace
 
 void addTeamRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  const RouteOptions user = userOptions(ctx);
-  auto add = [&](const char* method, const char* pattern, void (*fn)(Context&, Request&, Response&)) {
-    routes.add(
-        method, pattern, [c, fn](Request& q, Response& r) { fn(*c, q, r); }, user);
-  };
-  add("POST", "/v1/teams/list", listTeams);
-  add("POST", "/v1/teams/create", createTeam);
-  add("GET", "/v1/teams/{pk}", getTeam);
-  add("PUT", "/v1/teams/{pk}", updateTeam);
-  add("PATCH", "/v1/teams/{pk}", updateTeam);
-  add("DELETE", "/v1/teams/{pk}", deleteTeam);
-  add("PATCH", "/v1/teams/{pk}/memberships", changeMembership);
-  add("GET", "/v1/teams/{pk}/permissions/{username}", teamPermissions);
-  add("DELETE", "/v1/teams/{pk}/hard", hardDeleteTeam);
-  add("DELETE", "/v1/teams/{pk}/reinstate", reinstateTeam);
+  addRoutes(routes, ctx, userOptions(ctx),
+            {
+                {"POST", "/v1/teams/list", listTeams},
+                {"POST", "/v1/teams/create", createTeam},
+                {"GET", "/v1/teams/{pk}", getTeam},
+                {"PUT", "/v1/teams/{pk}", updateTeam},
+                {"PATCH", "/v1/teams/{pk}", updateTeam},
+                {"DELETE", "/v1/teams/{pk}", deleteTeam},
+                {"PATCH", "/v1/teams/{pk}/memberships", changeMembership},
+                {"GET", "/v1/teams/{pk}/permissions/{username}", teamPermissions},
+                {"DELETE", "/v1/teams/{pk}/hard", hardDeleteTeam},
+                {"DELETE", "/v1/teams/{pk}/reinstate", reinstateTeam},
+            });
 }
 
 }  // namespace strata::ufdl

@@ -11,6 +11,7 @@
 #include <strata/errors.h>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 namespace strata::ufdl {
@@ -47,13 +48,13 @@ class UfdlErrors : public ErrorRenderer {
   }
 };
 
-std::string compact(const Poco::Dynamic::Var& v) {
+}  // namespace
+
+std::string compactJson(const Poco::Dynamic::Var& v) {
   std::ostringstream out;
   Poco::JSON::Stringifier::stringify(v, out, 0, -1);
   return out.str();
 }
-
-}  // namespace
 
 // ---- ids and times
 
@@ -73,7 +74,9 @@ int64_t parsePk(const std::string& segment) {
 std::string fileId(int64_t datasetPk, const std::string& filename) {
   return filesPrefix(datasetPk) + filename;
 }
-std::string filesPrefix(int64_t datasetPk) { return pkId(datasetPk) + "/"; }
+std::string filesPrefix(int64_t datasetPk) { return childPrefix(datasetPk); }
+std::string childPrefix(int64_t parentPk) { return pkId(parentPk) + "/"; }
+std::string membershipId(int64_t teamPk, int64_t userPk) { return childPrefix(teamPk) + pkId(userPk); }
 
 std::string uniqueKey(std::initializer_list<std::string> parts) {
   std::string out;
@@ -108,6 +111,18 @@ RouteOptions publicOptions(const Context& ctx, uint64_t maxBody) {
 RouteOptions readOptions(const Context& ctx, uint64_t maxBody) { return options(Access::Read, ctx, maxBody); }
 RouteOptions userOptions(const Context& ctx, uint64_t maxBody) { return options(Access::User, ctx, maxBody); }
 
+void addRoute(RouteRegistry& routes, Context& ctx, const std::string& method, const std::string& pattern,
+              Handler handler, const RouteOptions& options) {
+  Context* c = &ctx;
+  routes.add(
+      method, pattern, [c, handler](Request& req, Response& res) { handler(*c, req, res); }, options);
+}
+
+void addRoutes(RouteRegistry& routes, Context& ctx, const RouteOptions& options,
+               std::initializer_list<RouteSpec> table) {
+  for (const auto& r : table) addRoute(routes, ctx, r.method, r.pattern, r.handler, options);
+}
+
 // ---- errors
 
 std::shared_ptr<const ErrorRenderer> ufdlErrors() { return std::make_shared<UfdlErrors>(); }
@@ -117,14 +132,14 @@ void throwBadName(const std::string& name, const std::string& reason) {
 }
 
 void throwFieldErrors(const Poco::JSON::Object::Ptr& errors) {
-  throw BadRequest(kFieldErrorsCode, compact(errors));
+  throw BadRequest(kFieldErrorsCode, compactJson(errors));
 }
 
 void throwUnknownParameters(const Poco::JSON::Object& unknown) {
   std::string text;
   for (const auto& [k, v] : unknown) {
     if (!text.empty()) text += ", ";
-    text += k + "=" + (v.isString() ? v.toString() : compact(v));
+    text += k + "=" + (v.isString() ? v.toString() : compactJson(v));
   }
   throw UnprocessableEntity("ufdl", "Unknown parameters: " + text);
 }
@@ -142,9 +157,80 @@ void FieldErrors::throwIfAny() const {
   if (!empty()) throwFieldErrors(errors_);
 }
 
+void throwFieldError(const std::string& field, const std::string& message) {
+  FieldErrors errors;
+  errors.add(field, message);
+  errors.throwIfAny();
+  throw BadRequest("ufdl", message);  // not reached
+}
+
+void throwBadSpec(const std::string& reason) { throw BadRequest("ufdl", "Unable to parse JSON: " + reason); }
+
 std::string invalidPk(const Poco::Dynamic::Var& value) {
-  return "Invalid pk \"" + (value.isString() ? value.toString() : compact(value)) +
+  return "Invalid pk \"" + (value.isString() ? value.toString() : compactJson(value)) +
          "\" - object does not exist.";
+}
+
+void requireOnlyKeys(const Poco::JSON::Object& spec, std::initializer_list<const char*> keys) {
+  for (const auto& entry : spec) {
+    if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return entry.first == k; }))
+      throwBadSpec("unknown key '" + entry.first + "'");
+  }
+}
+
+std::optional<Poco::Dynamic::Var> given(const Poco::JSON::Object& body, const std::string& name,
+                                        FieldErrors& errors, bool required) {
+  if (body.has(name)) return body.get(name);
+  if (required) errors.add(name, kRequired);
+  return std::nullopt;
+}
+
+std::string pythonType(const Poco::Dynamic::Var& v) {
+  if (v.isEmpty()) return "NoneType";
+  if (v.isBoolean()) return "bool";
+  if (v.isString()) return "str";
+  if (v.type() == typeid(Poco::JSON::Array::Ptr)) return "list";
+  if (v.type() == typeid(Poco::JSON::Object::Ptr)) return "dict";
+  if (v.isInteger()) return "int";
+  return "float";
+}
+
+std::optional<bool> boolValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors) {
+  static const std::set<std::string> yes = {"t",    "T",    "y",    "Y",  "yes", "Yes", "YES",
+                                            "true", "True", "TRUE", "on", "On",  "ON",  "1"};
+  static const std::set<std::string> no = {"f",     "F",     "n",     "N",   "no",  "No",  "NO",
+                                           "false", "False", "FALSE", "off", "Off", "OFF", "0"};
+  if (v.isEmpty()) {
+    errors.add(field, kNotNull);
+    return std::nullopt;
+  }
+  if (v.isBoolean()) return v.extract<bool>();
+  if (v.isString() || v.isInteger()) {
+    const std::string s = v.toString();
+    if (yes.count(s)) return true;
+    if (no.count(s)) return false;
+  }
+  errors.add(field, kNotABoolean);
+  return std::nullopt;
+}
+
+std::optional<int64_t> pkValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors) {
+  if (v.isEmpty()) {
+    errors.add(field, kNotNull);
+    return std::nullopt;
+  }
+  const bool digits = v.isString() && !v.toString().empty() && v.toString().size() <= 18 &&
+                      v.toString().find_first_not_of("0123456789") == std::string::npos;
+  if (v.isBoolean() || !(v.isInteger() || digits)) {
+    errors.add(field, "Incorrect type. Expected pk value, received " + pythonType(v) + ".");
+    return std::nullopt;
+  }
+  try {
+    return digits ? std::stoll(v.toString()) : v.convert<int64_t>();
+  } catch (...) {
+    errors.add(field, invalidPk(v));  // beyond 64 bits: no such record
+    return std::nullopt;
+  }
 }
 
 Poco::JSON::Object::Ptr jsonBody(const Context& ctx, Request& req) {
@@ -178,34 +264,44 @@ bool inAdminGroup(const Principal& p) {
 
 }  // namespace
 
+Poco::JSON::Object::Ptr newUserRecord(int64_t pk, const std::string& username, bool staff) {
+  Poco::JSON::Object::Ptr body = ordered();
+  body->set("pk", pk);
+  body->set("username", username);
+  body->set("password", "");
+  body->set("first_name", "");
+  body->set("last_name", "");
+  body->set("email", "");
+  body->set("is_staff", staff);
+  body->set("is_superuser", staff);
+  body->set("is_active", true);
+  body->set("last_login", Poco::Dynamic::Var());
+  body->set("date_joined", nowIso());
+  return body;
+}
+
 // A users-file user's record, made on first use.
 Entity ensureUserRecord(const Context& ctx, const Principal& p) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     if (auto found = findUserByName(ctx, p.name)) return *found;
     const int64_t pk = ctx.entities->nextSequence(kUsers);
-    const bool admin = inAdminGroup(p);
-    Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    body->set("pk", pk);
-    body->set("username", p.name);
-    body->set("password", "");
-    body->set("first_name", "");
-    body->set("last_name", "");
-    body->set("email", "");
-    body->set("is_staff", admin);
-    body->set("is_superuser", admin);
-    body->set("is_active", true);
-    body->set("last_login", Poco::Dynamic::Var());
-    body->set("date_joined", nowIso());
-    Poco::JSON::Object::Ptr key = new Poco::JSON::Object;
-    key->set("pk", pk);
+    const Poco::JSON::Object::Ptr body = newUserRecord(pk, p.name, inAdminGroup(p));
     try {
       return ctx.entities->apply(
-          EntityBatch().create(kUsernames, p.name, key).create(kUsers, pkId(pk), body))[1];
+          EntityBatch().create(kUsernames, p.name, keyBody(pk)).create(kUsers, pkId(pk), body))[1];
     } catch (const Conflict&) {
       // made meanwhile by a concurrent request: read it
     }
   }
   throw ServiceUnavailable("the user record of '" + p.name + "' could not be made");
+}
+
+std::optional<Entity> findOrMakeUser(const Context& ctx, const std::string& username) {
+  if (auto user = findUserByName(ctx, username)) return user;
+  if (!ctx.auth || !ctx.auth->hasUser(username)) return std::nullopt;
+  Principal p;
+  p.name = username;
+  return ensureUserRecord(ctx, p);
 }
 
 Caller caller(const Context& ctx, const Request& req) {
@@ -282,10 +378,10 @@ const char* levelText(Level level) {
 
 Level teamLevel(const Context& ctx, int64_t teamPk, int64_t userPk) {
   if (userPk <= 0) return Level::None;
-  auto m = ctx.entities->find(kMemberships, pkId(teamPk) + "/" + pkId(userPk));
-  if (!m || !m->body->isNull("deletion_time")) return Level::None;
+  auto m = ctx.entities->find(kMemberships, membershipId(teamPk, userPk));
+  if (!m || !isActive(*m)) return Level::None;
   auto team = ctx.entities->find(kTeams, pkId(teamPk));
-  if (!team || !team->body->isNull("deletion_time")) return Level::None;
+  if (!team || !isActive(*team)) return Level::None;
   return parseLevel(m->body->optValue<std::string>("permissions", "")).value_or(Level::None);
 }
 
@@ -299,12 +395,12 @@ void requireTeamLevel(const Context& ctx, const Caller& who, int64_t teamPk, Lev
 std::vector<int64_t> teamsOf(const Context& ctx, int64_t userPk) {
   EntityQuery q;
   q.filters.push_back({"user", EntityFilter::Op::Eq, userPk});
-  q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
+  q.filters.push_back(activeOnly());
   std::vector<int64_t> out;
   for (const auto& m : listAll(ctx, kMemberships, q)) {
     const int64_t team = intField(*m.body, "team");
     auto t = ctx.entities->find(kTeams, pkId(team));
-    if (t && t->body->isNull("deletion_time")) out.push_back(team);
+    if (t && isActive(*t)) out.push_back(team);
   }
   return out;
 }
@@ -348,6 +444,72 @@ int64_t intField(const Poco::JSON::Object& body, const std::string& name) {
   }
 }
 
+bool isActive(const Poco::JSON::Object& record) {
+  return !record.has("deletion_time") || record.isNull("deletion_time");
+}
+bool isActive(const Entity& record) { return isActive(*record.body); }
+
+Poco::JSON::Object::Ptr copyOf(const Poco::JSON::Object& body) { return new Poco::JSON::Object(body); }
+
+Poco::Dynamic::Var field(const Poco::JSON::Object& body, const std::string& name) {
+  return body.has(name) ? body.get(name) : Poco::Dynamic::Var();
+}
+
+EntityFilter activeOnly() { return {"deletion_time", EntityFilter::Op::IsNull, {}}; }
+
+void setCreated(Poco::JSON::Object& record, int64_t creator) {
+  record.set("creator", creator);
+  record.set("creation_time", nowIso());
+  record.set("deletion_time", Poco::Dynamic::Var());
+}
+
+void copyCreated(Poco::JSON::Object& out, const Poco::JSON::Object& record) {
+  out.set("creator", field(record, "creator"));
+  out.set("creation_time", field(record, "creation_time"));
+  out.set("deletion_time", field(record, "deletion_time"));
+}
+
+bool anyWith(const Context& ctx, const std::string& collection, const std::string& field, int64_t value) {
+  EntityQuery q;
+  q.filters.push_back({field, EntityFilter::Op::Eq, value});
+  q.limit = 1;
+  return !ctx.entities->list(collection, q).items.empty();
+}
+
+// ---- key entities
+
+Poco::JSON::Object::Ptr keyBody(int64_t pk) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("pk", pk);
+  return o;
+}
+
+void removeKeyOf(const Context& ctx, EntityBatch& batch, const std::string& keyCollection,
+                 const std::string& keyId, int64_t pk) {
+  auto key = ctx.entities->find(keyCollection, keyId);
+  if (key && intField(*key->body, "pk") == pk) batch.remove(keyCollection, keyId, key->etag);
+}
+
+// ---- batches and retries
+
+int batchOperationIndex(const Error& e) {
+  static const std::string prefix = "batch operation ";
+  const std::string what = e.what();
+  if (what.compare(0, prefix.size(), prefix) != 0) return -1;
+  std::size_t i = prefix.size();
+  int n = 0;
+  bool digits = false;
+  while (i < what.size() && what[i] >= '0' && what[i] <= '9' && n < 100000000) {
+    n = n * 10 + (what[i++] - '0');
+    digits = true;
+  }
+  return digits ? n : -1;
+}
+
+std::string tooBusy(const std::string& thing, const std::string& action) {
+  return "the " + thing + " is changing too often to " + action + " now; try again";
+}
+
 // ---- datasets and files
 
 std::vector<FileRef> listFiles(const Context& ctx, int64_t datasetPk) {
@@ -362,7 +524,7 @@ std::vector<FileRef> listFiles(const Context& ctx, int64_t datasetPk) {
 }
 
 Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr o = ordered();
   o->set("dataset", datasetPk);
   o->set("filename", file.filename);
   o->set("handle", file.handle);
@@ -371,8 +533,12 @@ Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file) {
 }
 
 Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset) {
+  return datasetJson(dataset, listFiles(ctx, intField(*dataset.body, "pk")));
+}
+
+Poco::JSON::Object::Ptr datasetJson(const Entity& dataset, const std::vector<FileRef>& files) {
   const Poco::JSON::Object& b = *dataset.body;
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  Poco::JSON::Object::Ptr o = ordered();
   const int64_t pk = intField(b, "pk");
   o->set("pk", pk);
   o->set("name", b.get("name"));
@@ -382,14 +548,12 @@ Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset) {
   o->set("project", b.get("project"));
   o->set("licence", b.get("licence"));
   o->set("is_public", b.optValue<bool>("is_public", false));
-  o->set("domain", b.has("domain") ? b.get("domain") : Poco::Dynamic::Var());
+  o->set("domain", field(b, "domain"));
   o->set("tags", b.optValue<std::string>("tags", ""));
-  o->set("creator", b.has("creator") ? b.get("creator") : Poco::Dynamic::Var());
-  o->set("creation_time", b.get("creation_time"));
-  o->set("deletion_time", b.has("deletion_time") ? b.get("deletion_time") : Poco::Dynamic::Var());
-  Poco::JSON::Object::Ptr files = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  for (const auto& f : listFiles(ctx, pk)) files->set(f.filename, f.handle);
-  o->set("files", files);
+  copyCreated(*o, b);
+  Poco::JSON::Object::Ptr map = ordered();
+  for (const auto& f : files) map->set(f.filename, f.handle);
+  o->set("files", map);
   return o;
 }
 
@@ -400,7 +564,7 @@ int64_t datasetTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
 std::vector<Entity> changeDataset(
     const Context& ctx, int64_t datasetPk,
     const std::function<Poco::JSON::Object::Ptr(const Entity& dataset, EntityBatch& batch)>& build) {
-  for (int attempt = 0; attempt < 32; ++attempt) {
+  return retryOnConflict(tooBusy("dataset"), 32, [&]() -> std::optional<std::vector<Entity>> {
     const Entity dataset = getRecord(ctx, kDatasets, datasetPk);
     EntityBatch batch;
     batch.operations.emplace_back();  // the dataset's update, filled in below
@@ -415,10 +579,10 @@ std::vector<Entity> changeDataset(
       return ctx.entities->apply(batch);
     } catch (const PreconditionFailed& e) {
       // Only the dataset's own precondition means "changed meanwhile": retry.
-      if (std::string(e.what()).find("batch operation 0 ") != 0) throw;
+      if (batchOperationIndex(e) != 0) throw;
+      return std::nullopt;
     }
-  }
-  throw ServiceUnavailable("ufdl", "the dataset is changing too often to change it now; try again");
+  });
 }
 
 void releaseBlobs(const Context& ctx, const std::vector<std::string>& handles) {

@@ -1,6 +1,8 @@
-// What every part of the ufdl plugin shares: where UFDL's records live in the entities role, the
-// error format and texts of UFDL (Django REST Framework's), who the caller is and what a team
-// membership lets them do, dataset records and their files. The routes are in auth.cpp,
+// What every part of the ufdl plugin shares, each thing once: where UFDL's records live in the
+// entities role, route tables, the error format and texts of UFDL (Django REST Framework's) and
+// DRF's field decoding, who the caller is and what a team membership lets them do, record
+// helpers (activity, copies, key entities of unique names), batch errors and the retry of a
+// write that lost to a concurrent change, dataset records and their files. The routes are in auth.cpp,
 // users.cpp, teams.cpp, projects.cpp, licences.cpp (accounts), datasets.cpp,
 // dataset_versions.cpp (copy, merge, deletes), files.cpp and archives.cpp; filter_spec.cpp
 // turns a `list` body into entity-store conditions; ufdl_plugin.cpp registers everything. See
@@ -10,6 +12,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <strata/auth.h>
+#include <strata/errors.h>
 #include <strata/error_renderer.h>
 #include <strata/http.h>
 #include <strata/principal.h>
@@ -24,6 +27,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace Poco {
@@ -67,6 +72,10 @@ std::string pkId(int64_t pk);  // 20 digits, zero-padded: id order is numeric or
 int64_t parsePk(const std::string& segment);
 std::string fileId(int64_t datasetPk, const std::string& filename);
 std::string filesPrefix(int64_t datasetPk);
+// The id range of records kept under a parent (a team's memberships, a dataset's files):
+// pkId(parent) + "/".
+std::string childPrefix(int64_t parentPk);
+std::string membershipId(int64_t teamPk, int64_t userPk);
 // The id of a uniqueness key entity: the parts joined by '\0'.
 std::string uniqueKey(std::initializer_list<std::string> parts);
 // Now, as DRF writes it in UTC: "2021-05-03T11:22:33.123456+00:00".
@@ -96,6 +105,18 @@ struct Context {
 RouteOptions publicOptions(const Context& ctx, uint64_t maxBody = 0);
 RouteOptions readOptions(const Context& ctx, uint64_t maxBody = 0);
 RouteOptions userOptions(const Context& ctx, uint64_t maxBody = 0);
+// A route handled by `handler` with the context (every route file registers its routes so).
+using Handler = void (*)(Context& ctx, Request& req, Response& res);
+void addRoute(RouteRegistry& routes, Context& ctx, const std::string& method, const std::string& pattern,
+              Handler handler, const RouteOptions& options);
+// A route table: each route with the same options.
+struct RouteSpec {
+  const char* method;
+  std::string pattern;
+  Handler handler;
+};
+void addRoutes(RouteRegistry& routes, Context& ctx, const RouteOptions& options,
+               std::initializer_list<RouteSpec> table);
 
 // The route files' entry points, called by ufdl_plugin.cpp.
 void addAuthRoutes(RouteRegistry& routes, Context& ctx);     // auth.cpp
@@ -108,6 +129,9 @@ void addFileRoutes(RouteRegistry& routes, Context& ctx);     // files.cpp, archi
 // Start-up work: indexes, the seeded licences (licences.cpp).
 void declareIndexes(Context& ctx);
 void seedLicences(Context& ctx);
+
+// A new JSON object that keeps its keys in insertion order (UFDL's field order).
+inline Poco::JSON::Object::Ptr ordered() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
 // ---- errors: {"detail": "..."} with the status of the strata error; field errors
 // {"<field>": ["<msg>", ...]}; token errors add "code": "token_not_valid".
@@ -138,12 +162,35 @@ inline constexpr const char* kNotAString = "Not a valid string.";
 inline constexpr const char* kNotAnInteger = "A valid integer is required.";
 inline constexpr const char* kNotABoolean = "Must be a valid boolean.";
 inline constexpr const char* kBlank = "This field may not be blank.";
+inline constexpr const char* kNotNull = "This field may not be null.";
+// Python's name of a JSON value's type, as DRF's messages print it ("str", "dict", ...).
+std::string pythonType(const Poco::Dynamic::Var& v);
+// The value of a body field if it is there; nullopt when absent (with kRequired if `required`).
+std::optional<Poco::Dynamic::Var> given(const Poco::JSON::Object& body, const std::string& name,
+                                        FieldErrors& errors, bool required);
+// DRF's fields on a value that is there (null: kNotNull), adding an error and returning
+// nullopt when it is invalid. BooleanField: true/false, 0/1 and DRF's words ("yes", "on", ...).
+std::optional<bool> boolValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors);
+// PrimaryKeyRelatedField, the type half: an integer or a string of digits ("Incorrect type.
+// Expected pk value, received <type>."). Existence is the caller's (invalidPk).
+std::optional<int64_t> pkValue(const Poco::Dynamic::Var& v, const std::string& field, FieldErrors& errors);
+// 400 with one field error: {"<field>": ["<message>"]} (a taken name, a non-unique set).
+[[noreturn]] void throwFieldError(const std::string& field, const std::string& message);
+// 400 "Unable to parse JSON: <reason>" (ufdl-json-messages' strict specs).
+[[noreturn]] void throwBadSpec(const std::string& reason);
+// A value as compact JSON (`{"a":1}`, `[1,2]`, `"x"`), as DRF's messages quote it.
+std::string compactJson(const Poco::Dynamic::Var& v);
+// throwBadSpec("unknown key '<k>'") for a key of `spec` not in `keys` (a strict spec).
+void requireOnlyKeys(const Poco::JSON::Object& spec, std::initializer_list<const char*> keys);
 // `Invalid pk "<v>" - object does not exist.`
 std::string invalidPk(const Poco::Dynamic::Var& value);
 
 // The request body as a JSON object, bounded by maxJsonBytes. Malformed JSON or a non-object:
 // 400 {"detail": "JSON parse error - <reason>"} (DRF's parser text). An empty body is {}.
 Poco::JSON::Object::Ptr jsonBody(const Context& ctx, Request& req);
+
+// PUT (every writable field required) or PATCH (any subset).
+inline bool isPut(const Request& req) { return req.method() == "PUT"; }
 
 // ---- who is calling
 struct Caller {
@@ -166,9 +213,16 @@ void requireStaff(const Caller& who);
 std::shared_ptr<const UserDirectory> makeUserDirectory(const Context& ctx);
 // The user record of `username`, if any.
 std::optional<Entity> findUserByName(const Context& ctx, const std::string& username);
+// A new user record in kUsers' field order: no password, names and email blank, active, joined
+// now, is_staff and is_superuser as `staff`.
+Poco::JSON::Object::Ptr newUserRecord(int64_t pk, const std::string& username, bool staff);
 // The record of a principal, made on first use for a users-file user (staff if in the admin
 // group). For routes that name a users-file user who has not called yet (memberships).
 Entity ensureUserRecord(const Context& ctx, const Principal& p);
+
+// The user record of `username`; a users-file user who has not called yet gets theirs now
+// (ensureUserRecord). nullopt if there is no such user.
+std::optional<Entity> findOrMakeUser(const Context& ctx, const std::string& username);
 
 // ---- teams and permissions: R < X < W < A
 enum class Level { None = 0, R = 1, X = 2, W = 3, A = 4 };
@@ -191,6 +245,50 @@ Entity getRecord(const Context& ctx, const std::string& collection, const std::s
 std::vector<Entity> listAll(const Context& ctx, const std::string& collection, EntityQuery query);
 // Integer field of a body (0 if missing or null).
 int64_t intField(const Poco::JSON::Object& body, const std::string& name);
+// Whether a soft-deletable record is active: its deletion_time is null or missing.
+bool isActive(const Poco::JSON::Object& record);
+bool isActive(const Entity& record);
+// A copy of a record body to change (a stored body is never changed in place).
+Poco::JSON::Object::Ptr copyOf(const Poco::JSON::Object& body);
+// A record's field, or null if it has none.
+Poco::Dynamic::Var field(const Poco::JSON::Object& body, const std::string& name);
+// The filter "active records only" (deletion_time null).
+EntityFilter activeOnly();
+// A new record's creator (a user pk), creation_time (now) and deletion_time (null).
+void setCreated(Poco::JSON::Object& record, int64_t creator);
+// creator, creation_time and deletion_time of a record into its JSON (null when missing).
+void copyCreated(Poco::JSON::Object& out, const Poco::JSON::Object& record);
+// Whether any record of `collection` has `field` equal to `value` (a record still in use).
+bool anyWith(const Context& ctx, const std::string& collection, const std::string& field, int64_t value);
+
+// ---- key entities: a record's unique name (or name set) is the id of a key entity {"pk": <pk>}
+// written in the same batch as the record, so that creating a taken one fails with Conflict.
+Poco::JSON::Object::Ptr keyBody(int64_t pk);
+// Appends the removal of the key entity `keyId` to `batch` if it exists and is the record
+// `pk`'s (an inactive record, or one whose key another record took since, has none).
+void removeKeyOf(const Context& ctx, EntityBatch& batch, const std::string& keyCollection,
+                 const std::string& keyId, int64_t pk);
+
+// ---- batches and retries
+// The index of the batch operation an error of EntityStore::apply names ("batch operation <n>
+// (...)", as the core labels them), or -1.
+int batchOperationIndex(const Error& e);
+// The 503 text when a record keeps changing under a write: "the <thing> is changing too often
+// to <action> now; try again".
+std::string tooBusy(const std::string& thing, const std::string& action = "change it");
+// Runs `attempt` until it returns a value, at most `attempts` times: an attempt returns
+// std::nullopt when what it read changed meanwhile (a lost conditional write), to read again.
+// After the last, 503 ServiceUnavailable with `busy` (tooBusy). Exceptions propagate.
+template <class F>
+auto retryOnConflict(const std::string& busy, int attempts, F&& attempt) ->
+    typename std::invoke_result_t<F&>::value_type {
+  for (int i = 0; i < attempts; ++i) {
+    if (auto done = attempt()) return std::move(*done);
+  }
+  throw ServiceUnavailable("ufdl", busy);
+}
+// How often the accounts routes read a record again before giving up.
+inline constexpr int kChangeAttempts = 8;
 
 // ---- datasets and their files
 struct FileRef {
@@ -204,6 +302,8 @@ Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file);
 // The dataset as UFDL shows it (§1.2's field order, `version` from dataset_version, `files`
 // {filename: handle}).
 Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset);
+// The same with `files` from a snapshot rather than read again.
+Poco::JSON::Object::Ptr datasetJson(const Entity& dataset, const std::vector<FileRef>& files);
 // The owning team of a dataset record (through its project).
 int64_t datasetTeam(const Context& ctx, const Poco::JSON::Object& dataset);
 // Applies `build`'s operations together with an update of the dataset conditional on the etag

@@ -44,18 +44,9 @@ Poco::JSON::Object::Ptr userJson(const Entity& e) {
 // A record made by ensureUserRecord for a users-file user: no password hash of its own.
 bool fromUsersFile(const Entity& user) { return user.body->optValue<std::string>("password", "").empty(); }
 
-Poco::JSON::Object::Ptr keyBody(int64_t pk) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("pk", pk);
-  return o;
-}
+[[noreturn]] void usernameTaken() { throwFieldError("username", kUsernameTaken); }
 
-[[noreturn]] void usernameTaken() {
-  FieldErrors errors;
-  errors.add("username", kUsernameTaken);
-  errors.throwIfAny();
-  throw BadRequest(kUsernameTaken);  // not reached
-}
+const KeyedKind kUser{kUsers, kUsernames, "user", usernameTaken};
 
 // Django's ASCII-or-Unicode username rule: word characters and @ . + - _, at most 150.
 std::optional<std::string> usernameField(const Context& ctx, const Poco::JSON::Object& in,
@@ -103,12 +94,7 @@ void decodeUser(const Context& ctx, const Poco::JSON::Object& in, Poco::JSON::Ob
 Entity userOf(const Context& ctx, const std::string& segment) {
   if (!segment.empty() && segment.find_first_not_of("0123456789") == std::string::npos)
     return getRecord(ctx, kUsers, segment);
-  if (auto user = findUserByName(ctx, segment)) return *user;
-  if (ctx.auth->hasUser(segment)) {
-    Principal p;
-    p.name = segment;
-    return ensureUserRecord(ctx, p);
-  }
+  if (auto user = findOrMakeUser(ctx, segment)) return *user;
   throw NotFound(kNotFoundDetail);
 }
 
@@ -116,26 +102,13 @@ Entity userOf(const Context& ctx, const std::string& segment) {
 
 void listUsers(Context& ctx, Request& req, Response& res) {
   requireStaff(caller(ctx, req));
-  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const auto& u : listAll(ctx, kUsers, filteredQuery(ctx, req, userSchema()))) out->add(userJson(u));
-  res.sendJson(out, 200);
+  sendList(ctx, req, res, kUsers, userSchema(), userJson);
 }
 
 void createUser(Context& ctx, Request& req, Response& res) {
   requireStaff(caller(ctx, req));
   const auto in = jsonBody(ctx, req);
-  Poco::JSON::Object::Ptr body = ordered();
-  body->set("pk", 0);
-  body->set("username", "");
-  body->set("password", "");
-  body->set("first_name", "");
-  body->set("last_name", "");
-  body->set("email", "");
-  body->set("is_staff", false);
-  body->set("is_superuser", false);
-  body->set("is_active", true);
-  body->set("last_login", Poco::Dynamic::Var());
-  body->set("date_joined", nowIso());
+  Poco::JSON::Object::Ptr body = newUserRecord(0, "", false);
   FieldErrors errors;
   std::optional<std::string> username, password;
   decodeUser(ctx, *in, *body, true, errors, username, password);
@@ -145,14 +118,7 @@ void createUser(Context& ctx, Request& req, Response& res) {
   body->set("pk", pk);
   body->set("username", *username);
   body->set("password", hashPassword(*password, ctx.passwordIterations));
-  try {
-    const auto written = ctx.entities->apply(
-        EntityBatch().create(kUsernames, *username, keyBody(pk)).create(kUsers, pkId(pk), body));
-    res.sendJson(userJson(written[1]), 201);
-  } catch (const Conflict& e) {
-    if (failedAt(e, 0)) usernameTaken();
-    throw;
-  }
+  res.sendJson(userJson(createWithKey(ctx, kUser, pk, body, *username)), 201);
 }
 
 void getUser(Context& ctx, Request& req, Response& res) {
@@ -168,9 +134,9 @@ void updateUser(Context& ctx, Request& req, Response& res) {
   requireStaff(caller(ctx, req));
   const auto in = jsonBody(ctx, req);
   const int64_t pk = intField(*found.body, "pk");
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  const Entity written = retryOnConflict(tooBusy("user"), kChangeAttempts, [&]() -> std::optional<Entity> {
     const Entity user = getRecord(ctx, kUsers, pk);
-    Poco::JSON::Object::Ptr body = copyOf(user.body);
+    Poco::JSON::Object::Ptr body = copyOf(*user.body);
     FieldErrors errors;
     std::optional<std::string> username, password;
     decodeUser(ctx, *in, *body, isPut(req), errors, username, password);
@@ -183,63 +149,42 @@ void updateUser(Context& ctx, Request& req, Response& res) {
     errors.throwIfAny();
     if (rename && ctx.auth->hasUser(*username)) usernameTaken();
     if (password) body->set("password", hashPassword(*password, ctx.passwordIterations));
-    EntityBatch batch;
-    batch.operations.push_back(updateOp(kUsers, user, body));
-    if (rename) {
-      body->set("username", *username);
-      batch.create(kUsernames, *username, keyBody(pk));
-      batch.remove(kUsernames, old);
-    }
-    try {
-      res.sendJson(userJson(ctx.entities->apply(batch)[0]), 200);
-      return;
-    } catch (const Conflict& e) {
-      if (failedAt(e, 1)) usernameTaken();
-      throw;
-    } catch (const PreconditionFailed&) {
-      // changed meanwhile: read again
-    } catch (const NotFound&) {
-      // renamed meanwhile: read again
-    }
-  }
-  throw ServiceUnavailable("ufdl", "the user is changing too often to change it now; try again");
+    if (rename) body->set("username", *username);
+    return writeWithKey(ctx, kUser, user, body, old, rename ? *username : old);
+  });
+  res.sendJson(userJson(written), 200);
 }
 
 // Deactivates the user (is_active false): their tokens and passwords stop working.
 void deleteUser(Context& ctx, Request& req, Response& res) {
   const int64_t pk = intField(*userOf(ctx, req.param("pk")).body, "pk");
   requireStaff(caller(ctx, req));
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  retryOnConflict(tooBusy("user"), kChangeAttempts, [&]() -> std::optional<Entity> {
     const Entity user = getRecord(ctx, kUsers, pk);
-    Poco::JSON::Object::Ptr body = copyOf(user.body);
+    Poco::JSON::Object::Ptr body = copyOf(*user.body);
     body->set("is_active", false);
     try {
-      ctx.entities->update(kUsers, user.id, body, user.etag);
-      res.sendEmpty(204);
-      return;
+      return ctx.entities->update(kUsers, user.id, body, user.etag);
     } catch (const PreconditionFailed&) {
-      // changed meanwhile: read again
+      return std::nullopt;  // changed meanwhile: read again
     }
-  }
-  throw ServiceUnavailable("ufdl", "the user is changing too often to change it now; try again");
+  });
+  res.sendEmpty(204);
 }
 
 }  // namespace
 
 void addUserRoutes(RouteRegistry& routes, Context& ctx) {
-  Context* c = &ctx;
-  const RouteOptions user = userOptions(ctx);
-  auto add = [&](const char* method, const char* pattern, void (*fn)(Context&, Request&, Response&)) {
-    routes.add(
-        method, pattern, [c, fn](Request& q, Response& r) { fn(*c, q, r); }, user);
-  };
-  add("POST", "/v1/users/list", listUsers);
-  add("POST", "/v1/users/create", createUser);
   // {pk}: a pk if digits only, else a username (GET /v1/users/{username}).
-  add("GET", "/v1/users/{pk}", getUser);
-  add("PUT", "/v1/users/{pk}", updateUser);
-  add("PATCH", "/v1/users/{pk}", updateUser);
-  add("DELETE", "/v1/users/{pk}", deleteUser);
+  addRoutes(routes, ctx, userOptions(ctx),
+            {
+                {"POST", "/v1/users/list", listUsers},
+                {"POST", "/v1/users/create", createUser},
+                {"GET", "/v1/users/{pk}", getUser},
+                {"PUT", "/v1/users/{pk}", updateUser},
+                {"PATCH", "/v1/users/{pk}", updateUser},
+                {"DELETE", "/v1/users/{pk}", deleteUser},
+            });
 }
 
 }  // namespace strata::ufdl

@@ -629,6 +629,11 @@ TEST_P(UfdlAccounts, ConcurrentNameClaimsAndBadInput) {
   EXPECT_EQ(fieldError(req("POST", "/v1/projects/create", R"({"name":"x","team":999999999999999999})", kRoot),
                        "team"),
             "Invalid pk \"999999999999999999\" - object does not exist.");
+  // Between 2^63 and 2^64 the parser gives an unsigned integer: no such record, not a 500.
+  EXPECT_EQ(
+      fieldError(req("POST", "/v1/projects/create", R"({"name":"x","team":10000000000000000000})", kRoot),
+                 "team"),
+      "Invalid pk \"10000000000000000000\" - object does not exist.");
   EXPECT_EQ(detail(req("GET", "/v1/teams/99999999999999999999", "", kRoot), 404), kNotFound);
   EXPECT_EQ(detail(req("GET", "/v1/projects/-1", "", kRoot), 404), kNotFound);
   EXPECT_EQ(
