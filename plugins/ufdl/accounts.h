@@ -18,40 +18,13 @@
 
 namespace strata::ufdl::accounts {
 
-// DRF's CharField: strings, and numbers (written as text); not booleans, null or containers.
-// Whitespace is trimmed, then blank and max_length are checked. nullopt (with an error added)
-// when invalid or (if `required`) missing; nullopt without an error when absent and optional.
+// DRF's CharField (charValue) on a body's field: nullopt (with an error added) when invalid or
+// (if `required`) missing; nullopt without an error when absent and optional.
 inline std::optional<std::string> charField(const Poco::JSON::Object& body, const std::string& name,
                                             FieldErrors& errors, bool required, std::size_t maxLength,
                                             bool allowBlank = false) {
   const auto value = given(body, name, errors, required);
-  if (!value) return std::nullopt;
-  const Poco::Dynamic::Var& v = *value;
-  if (v.isEmpty()) {
-    errors.add(name, kNotNull);
-    return std::nullopt;
-  }
-  std::string text;
-  if (v.isString()) {
-    text = v.toString();
-  } else if (v.isNumeric() && !v.isBoolean()) {
-    text = v.toString();
-  } else {
-    errors.add(name, kNotAString);
-    return std::nullopt;
-  }
-  const auto first = text.find_first_not_of(" \t\r\n\f\v");
-  text =
-      first == std::string::npos ? "" : text.substr(first, text.find_last_not_of(" \t\r\n\f\v") - first + 1);
-  if (text.empty() && !allowBlank) {
-    errors.add(name, kBlank);
-    return std::nullopt;
-  }
-  if (text.size() > maxLength) {
-    errors.add(name, "Ensure this field has no more than " + std::to_string(maxLength) + " characters.");
-    return std::nullopt;
-  }
-  return text;
+  return value ? charValue(*value, name, allowBlank, maxLength, errors) : std::nullopt;
 }
 
 // DRF's BooleanField (boolValue) and PrimaryKeyRelatedField (pkValue) on a body's field.

@@ -81,46 +81,6 @@ struct DatasetFields {
   std::optional<bool> isPublic;
 };
 
-bool isArray(const Poco::Dynamic::Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
-bool isObject(const Poco::Dynamic::Var& v) { return v.type() == typeid(Poco::JSON::Object::Ptr); }
-
-std::size_t utf8Length(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
-// A CharField: strings, and numbers as their text (as DRF does), trimmed; `blank` allows "".
-std::optional<std::string> stringValue(const Poco::Dynamic::Var& v, const std::string& field, bool blank,
-                                       std::size_t maxLength, FieldErrors& errors) {
-  if (v.isEmpty()) {
-    errors.add(field, kNotNull);
-    return std::nullopt;
-  }
-  if (v.isBoolean() || isArray(v) || isObject(v) || !(v.isString() || v.isNumeric())) {
-    errors.add(field, kNotAString);
-    return std::nullopt;
-  }
-  // DRF's CharField trims surrounding whitespace and refuses NUL characters.
-  std::string s = v.toString();
-  const std::size_t first = s.find_first_not_of(" \t\r\n\f\v");
-  s = first == std::string::npos ? "" : s.substr(first, s.find_last_not_of(" \t\r\n\f\v") - first + 1);
-  if (s.find('\0') != std::string::npos) {
-    errors.add(field, "Null characters are not allowed.");
-    return std::nullopt;
-  }
-  if (!blank && s.empty()) {
-    errors.add(field, kBlank);
-    return std::nullopt;
-  }
-  if (maxLength && utf8Length(s) > maxLength) {
-    errors.add(field, "Ensure this field has no more than " + std::to_string(maxLength) + " characters.");
-    return std::nullopt;
-  }
-  return s;
-}
-
 // A PrimaryKeyRelatedField: an integer (or a string of digits) naming an existing record of
 // `collection`; soft-deleted records do not count.
 std::optional<int64_t> relatedPk(const Context& ctx, const Poco::Dynamic::Var& v, const std::string& field,
@@ -142,14 +102,14 @@ DatasetFields readFields(const Context& ctx, const Poco::JSON::Object& body, boo
   DatasetFields f;
   // Required fields: for a create and a PUT, not a PATCH.
   const bool required = !partial;
-  if (auto v = given(body, "name", errors, required)) f.name = stringValue(*v, "name", false, 200, errors);
+  if (auto v = given(body, "name", errors, required)) f.name = charValue(*v, "name", false, 200, errors);
   if (auto v = given(body, "project", errors, required))
     f.project = relatedPk(ctx, *v, "project", kProjects, errors);
   if (auto v = given(body, "licence", errors, required))
     f.licence = relatedPk(ctx, *v, "licence", kLicences, errors);
-  if (auto v = given(body, "tags", errors, required)) f.tags = stringValue(*v, "tags", true, 0, errors);
+  if (auto v = given(body, "tags", errors, required)) f.tags = charValue(*v, "tags", true, 0, errors);
   if (auto v = given(body, "description", errors, false))
-    f.description = stringValue(*v, "description", true, 0, errors);
+    f.description = charValue(*v, "description", true, 0, errors);
   if (auto v = given(body, "is_public", errors, false)) f.isPublic = boolValue(*v, "is_public", errors);
   return f;
 }

@@ -247,6 +247,45 @@ Poco::JSON::Object::Ptr jsonBody(const Context& ctx, Request& req) {
   return v.extract<Poco::JSON::Object::Ptr>();
 }
 
+namespace {
+std::size_t utf8Chars(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+}  // namespace
+
+// A CharField: strings, and numbers as their text (as DRF does), trimmed; `blank` allows "".
+std::optional<std::string> charValue(const Poco::Dynamic::Var& v, const std::string& field, bool blank,
+                                     std::size_t maxLength, FieldErrors& errors) {
+  if (v.isEmpty()) {
+    errors.add(field, kNotNull);
+    return std::nullopt;
+  }
+  if (v.isBoolean() || !(v.isString() || v.isNumeric())) {
+    errors.add(field, kNotAString);
+    return std::nullopt;
+  }
+  // DRF's CharField trims surrounding whitespace and refuses NUL characters.
+  std::string s = v.toString();
+  const std::size_t first = s.find_first_not_of(" \t\r\n\f\v");
+  s = first == std::string::npos ? "" : s.substr(first, s.find_last_not_of(" \t\r\n\f\v") - first + 1);
+  if (s.find('\0') != std::string::npos) {
+    errors.add(field, "Null characters are not allowed.");
+    return std::nullopt;
+  }
+  if (!blank && s.empty()) {
+    errors.add(field, kBlank);
+    return std::nullopt;
+  }
+  if (maxLength && utf8Chars(s) > maxLength) {
+    errors.add(field, "Ensure this field has no more than " + std::to_string(maxLength) + " characters.");
+    return std::nullopt;
+  }
+  return s;
+}
+
 // ---- callers
 
 std::optional<Entity> findUserByName(const Context& ctx, const std::string& username) {

@@ -185,6 +185,12 @@ void requireOnlyKeys(const Poco::JSON::Object& spec, std::initializer_list<const
 // `Invalid pk "<v>" - object does not exist.`
 std::string invalidPk(const Poco::Dynamic::Var& value);
 
+// DRF's CharField: a string, or a number as its text (not a boolean, null, array or object),
+// trimmed of surrounding white space; NUL characters refused; "" only if `blank`; at most
+// `maxLength` characters (0: no limit). nullopt with a field error added otherwise.
+std::optional<std::string> charValue(const Poco::Dynamic::Var& v, const std::string& field, bool blank,
+                                     std::size_t maxLength, FieldErrors& errors);
+
 // The request body as a JSON object, bounded by maxJsonBytes. Malformed JSON or a non-object:
 // 400 {"detail": "JSON parse error - <reason>"} (DRF's parser text). An empty body is {}.
 Poco::JSON::Object::Ptr jsonBody(const Context& ctx, Request& req);

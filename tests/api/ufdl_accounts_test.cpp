@@ -624,6 +624,12 @@ TEST_P(UfdlAccounts, ConcurrentNameClaimsAndBadInput) {
   EXPECT_EQ(fieldError(req("POST", "/v1/teams/create", R"({"name":")" + std::string(201, 'x') + "\"}", kRoot),
                        "name"),
             "Ensure this field has no more than 200 characters.");
+  // Lengths count characters, not bytes (200 two-byte characters fit); NUL is refused.
+  std::string twoByte;
+  for (int i = 0; i < 200; ++i) twoByte += "\xc3\xa9";
+  EXPECT_EQ(req("POST", "/v1/teams/create", R"({"name":")" + twoByte + "\"}", kRoot).status, 201);
+  EXPECT_EQ(fieldError(req("POST", "/v1/teams/create", R"({"name":"a\u0000b"})", kRoot), "name"),
+            "Null characters are not allowed.");
   EXPECT_EQ(req("POST", "/v1/projects/create", R"({"name":"x","team":99999999999999999999})", kRoot).status,
             400);
   EXPECT_EQ(fieldError(req("POST", "/v1/projects/create", R"({"name":"x","team":999999999999999999})", kRoot),
@@ -644,8 +650,8 @@ TEST_P(UfdlAccounts, ConcurrentNameClaimsAndBadInput) {
                    400)
                 .rfind("Unable to parse JSON", 0),
             0u);
-  // Nothing of this was stored.
-  EXPECT_EQ(parseArray(req("POST", "/v1/teams/list", "", kRoot))->size(), 2u);
+  // Nothing of this was stored (but the team of 200 two-byte characters).
+  EXPECT_EQ(parseArray(req("POST", "/v1/teams/list", "", kRoot))->size(), 3u);
   EXPECT_EQ(okObject(req("GET", teamPath(team), "", kRoot))->getArray("members")->size(), 0u);
 }
 
