@@ -43,12 +43,11 @@ class NameSet {
   std::set<std::string> claimed_;
 };
 
-// The dataset of a `{pk}` path segment (NotFound "Not found.") and its owning team; throws
+// The dataset of a `{pk}` path segment (NotFound "Not found."); throws
 // 401/403 unless the caller has `needed` in that team or is staff.
 struct DatasetAccess {
   Entity dataset;
   int64_t pk = 0;
-  int64_t team = 0;
   Caller who;
 };
 DatasetAccess accessDataset(const Context& ctx, Request& req, Level needed);

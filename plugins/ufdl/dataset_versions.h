@@ -38,13 +38,6 @@ Poco::JSON::Object::Ptr datasetRecord(const NewDataset& d, int64_t creator);
 // 400 {"non_field_errors": ["The fields name, version, project must make a unique set."]}.
 [[noreturn]] void throwNotUnique();
 
-// The owning team of a dataset, or 0 if its project is gone (then only staff pass).
-int64_t owningTeam(const Context& ctx, const Poco::JSON::Object& dataset);
-// Staff, or an active member of the owning team with at least `needed` (else 401 for anonymous
-// callers, 403 for the others).
-void requireDatasetLevel(const Context& ctx, const Caller& who, const Poco::JSON::Object& dataset,
-                         Level needed);
-
 // The routes of dataset_versions.cpp: copy, merge, hard delete, reinstate.
 void addDatasetVersionRoutes(RouteRegistry& routes, Context& ctx);
 

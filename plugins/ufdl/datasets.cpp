@@ -58,19 +58,6 @@ void throwNotUnique() {
   throwFieldError("non_field_errors", "The fields name, version, project must make a unique set.");
 }
 
-int64_t owningTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
-  try {
-    return datasetTeam(ctx, dataset);
-  } catch (const NotFound&) {
-    return 0;
-  }
-}
-
-void requireDatasetLevel(const Context& ctx, const Caller& who, const Poco::JSON::Object& dataset,
-                         Level needed) {
-  requireTeamLevel(ctx, who, owningTeam(ctx, dataset), needed);
-}
-
 namespace {
 
 // ---- the writable fields of a dataset, as DRF's serializer validates them

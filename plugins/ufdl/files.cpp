@@ -156,9 +156,8 @@ DatasetAccess accessDataset(const Context& ctx, Request& req, Level needed) {
   DatasetAccess a;
   a.pk = parsePk(req.param("pk"));
   a.dataset = getRecord(ctx, kDatasets, a.pk);
-  a.team = datasetTeam(ctx, *a.dataset.body);
   a.who = caller(ctx, req);
-  requireTeamLevel(ctx, a.who, a.team, needed);
+  requireDatasetLevel(ctx, a.who, *a.dataset.body, needed);
   return a;
 }
 

@@ -597,7 +597,13 @@ Poco::JSON::Object::Ptr datasetJson(const Entity& dataset, const std::vector<Fil
 }
 
 int64_t datasetTeam(const Context& ctx, const Poco::JSON::Object& dataset) {
-  return projectTeam(ctx, intField(dataset, "project"));
+  auto project = ctx.entities->find(kProjects, pkId(intField(dataset, "project")));
+  return project ? intField(*project->body, "team") : 0;
+}
+
+void requireDatasetLevel(const Context& ctx, const Caller& who, const Poco::JSON::Object& dataset,
+                         Level needed) {
+  requireTeamLevel(ctx, who, datasetTeam(ctx, dataset), needed);
 }
 
 std::vector<Entity> changeDataset(

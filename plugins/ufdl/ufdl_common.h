@@ -310,8 +310,13 @@ Poco::JSON::Object::Ptr fileRecord(int64_t datasetPk, const FileRef& file);
 Poco::JSON::Object::Ptr datasetJson(const Context& ctx, const Entity& dataset);
 // The same with `files` from a snapshot rather than read again.
 Poco::JSON::Object::Ptr datasetJson(const Entity& dataset, const std::vector<FileRef>& files);
-// The owning team of a dataset record (through its project).
+// The owning team of a dataset record (through its project), or 0 if its project is gone (then
+// only staff pass the checks).
 int64_t datasetTeam(const Context& ctx, const Poco::JSON::Object& dataset);
+// Staff, or an active member of the owning team with at least `needed` (else 401 for anonymous
+// callers, 403 for the others).
+void requireDatasetLevel(const Context& ctx, const Caller& who, const Poco::JSON::Object& dataset,
+                         Level needed);
 // Applies `build`'s operations together with an update of the dataset conditional on the etag
 // that was read, so that every change of a dataset's files is serialised: when a concurrent
 // change wins, the dataset is read again and `build` runs again (up to 32 times, then 503).
