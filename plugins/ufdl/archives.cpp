@@ -7,6 +7,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <strata/errors.h>
 #include <unistd.h>
 
@@ -45,6 +46,25 @@ struct ArchiveDeleter {
   }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
+
+// While it lives, the calling thread's character type is UTF-8 (C.UTF-8), whatever the
+// process's locale: libarchive then writes names as UTF-8 (zip entries get the UTF-8 flag that
+// Python's zipfile and other readers honour) and reads names of any zip charset into UTF-8.
+class Utf8Names {
+ public:
+  Utf8Names() {
+    static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    if (utf8) previous_ = uselocale(utf8);
+  }
+  ~Utf8Names() {
+    if (previous_) uselocale(previous_);
+  }
+  Utf8Names(const Utf8Names&) = delete;
+  Utf8Names& operator=(const Utf8Names&) = delete;
+
+ private:
+  locale_t previous_ = nullptr;
+};
 
 std::string archiveError(archive* a) {
   const char* s = archive_error_string(a);
@@ -158,6 +178,7 @@ void download(Context& ctx, Request& req, Response& res) {
     if (c == '"' || c == '\\') quoted += '\\';
     quoted += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '_' : c;
   }
+  const Utf8Names utf8;
   ArchivePtr ar = newArchiveWriter(type);
   res.setHeader("Content-Disposition", "attachment; filename=\"" + quoted + "\"");
   auto out = res.beginBody("application/data", -1);
@@ -323,13 +344,14 @@ void filesMulti(Context& ctx, Request& req, Response& res) {
                                       std::to_string(ctx.maxArchiveBytes) + " bytes).");
   SpoolFile spool(ctx.spoolDirectory);
   spool.fill(req);
+  const Utf8Names utf8;
 
   // First pass: every name through the filename rules and the clash checks (against the
   // dataset's files and the archive's other entries), and the sizes the entries declare.
   std::vector<std::string> names;
   {
     ArchivePtr zip = openZip(spool.fd());
-    NameSet taken(listFiles(ctx, a.pk));
+    NameSet taken(ctx, a.pk);
     uint64_t declared = 0;
     while (archive_entry* e = nextEntry(zip.get())) {
       if (!isDirectoryEntry(e)) {
@@ -364,7 +386,7 @@ void filesMulti(Context& ctx, Request& req, Response& res) {
     }
     if (i != names.size()) throw BadRequest("ufdl", "Bad zip archive: its entries changed between reads");
     changeDataset(ctx, a.pk, [&](const Entity&, EntityBatch& batch) -> Poco::JSON::Object::Ptr {
-      NameSet taken(listFiles(ctx, a.pk));
+      NameSet taken(ctx, a.pk);
       for (std::size_t k = 0; k < names.size(); ++k) {
         taken.claim({names[k], false});
         batch.create(kFiles, fileId(a.pk, names[k]), fileRecord(a.pk, {names[k], handles[k], ""}));

@@ -23,19 +23,24 @@ FilenameSpec parseFilename(const std::string& given);
 // The normalised form of a name for looking a file up; "" if it cannot name a file.
 std::string lookupName(const std::string& given);
 
-// The names of a dataset's files, for UFDL's clash checks as names are added one by one.
+// The names of a dataset's files, for UFDL's clash checks as names are added one by one: the
+// dataset's files as the store has them now (point lookups and range scans of its file ids,
+// never the whole list) plus the names claimed through this set.
 class NameSet {
  public:
-  explicit NameSet(const std::vector<FileRef>& files);
+  NameSet(const Context& ctx, int64_t datasetPk);
   // Checks `spec` against the names so far (BadName "Filename already in use", "Filename is
   // already a directory prefix", "Directory prefix is already a filename"), picks the first
   // unused "<dir>/<n>" for a directory, adds the name and returns it.
   std::string claim(const FilenameSpec& spec);
 
  private:
+  bool isFile(const std::string& name) const;
   bool isDirectoryPrefix(const std::string& name) const;
   void checkPrefixes(const std::string& name) const;
-  std::set<std::string> names_;
+  const Context& ctx_;
+  int64_t pk_;
+  std::set<std::string> claimed_;
 };
 
 // The dataset of a `{pk}` path segment (NotFound "Not found.") and its owning team; throws

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "archives.h"
 #include "dataset_versions.h"
 #include "ufdl_common.h"
 
@@ -98,6 +99,7 @@ void copyDataset(Context& ctx, Request& req, Response& res) {
     const Poco::Dynamic::Var v = body->get("new_name");
     if (!v.isString()) throwBadName(compactJson(v), "A dataset name must be a string");
     newName = v.toString();
+    if (newName->find('\0') != std::string::npos) throwBadName(*newName, "Null characters are not allowed");
     if (newName->find_first_not_of(" \t\r\n") == std::string::npos)
       throwBadName(*newName, "A dataset name may not be blank");
     if (newName->size() > 200) throwBadName(*newName, "A dataset name may have at most 200 characters");
@@ -213,15 +215,30 @@ std::pair<std::string, std::string> splitExtension(const std::string& filename) 
   return {filename.substr(0, dot), filename.substr(dot)};
 }
 
-// base-0001.ext, base-0002.ext, ...: the first that `names` does not hold.
-std::string firstUnusedName(const std::map<std::string, std::string>& names, const std::string& filename) {
+// The name under which a source file joins the target: its own name if free, else
+// base-0001.ext, base-0002.ext, ... (the first free one). Free also means UFDL's filename rules
+// hold (no file that is a directory prefix of another, `names` checks them): a file "x" meeting
+// a directory "x/" of the target is renamed too. A file below a directory that is a file of the
+// target ("x/y" meeting the file "x") cannot be placed by renaming it: 400 BadName.
+std::string placeFile(NameSet& names, const std::string& filename) {
   const auto [base, ext] = splitExtension(filename);
-  for (int n = 1;; ++n) {
-    char digits[16];
-    std::snprintf(digits, sizeof digits, "%04d", n);
-    std::string candidate = base + "-" + digits + ext;
-    if (!names.count(candidate)) return candidate;
+  constexpr int kMaxSuffix = 100000;
+  for (int n = 0; n < kMaxSuffix; ++n) {
+    std::string candidate = filename;
+    if (n > 0) {
+      char digits[16];
+      std::snprintf(digits, sizeof digits, "%04d", n);
+      candidate = base + "-" + digits + ext;
+    }
+    try {
+      return names.claim({candidate, false});
+    } catch (const BadRequest& e) {
+      if (std::string(e.what()).find("Directory prefix is already a filename") != std::string::npos)
+        throwBadName(filename, "Directory prefix is already a filename");
+      // in use, or a directory of the target: the next candidate
+    }
   }
+  throwBadName(filename, "Filename already in use");
 }
 
 // A blob of the source went while the merge was being prepared: read both again.
@@ -277,18 +294,15 @@ void mergeDatasets(Context& ctx, Request& req, Response& res) {
         const Entity source = getRecord(ctx, kDatasets, sourcePk);
         requireDatasetLevel(ctx, who, *source.body, Level::W);
         const std::vector<FileRef> sourceFiles = listFiles(ctx, sourcePk);
-        std::map<std::string, std::string> names;  // the target's files: name -> handle
-        for (const auto& f : listFiles(ctx, targetPk)) names[f.filename] = f.handle;
+        const std::vector<FileRef> targetFiles = listFiles(ctx, targetPk);
+        std::map<std::string, std::string> handles0;  // the target's files: name -> handle
+        for (const auto& f : targetFiles) handles0[f.filename] = f.handle;
+        NameSet names(ctx, targetPk);
         std::vector<FileRef> added;
         for (const auto& f : sourceFiles) {
-          auto it = names.find(f.filename);
-          std::string name = f.filename;
-          if (it != names.end()) {
-            if (it->second == f.handle) continue;  // same content: the target's file stays
-            name = firstUnusedName(names, f.filename);
-          }
-          names[name] = f.handle;
-          added.push_back({name, f.handle, f.metadata});
+          auto it = handles0.find(f.filename);
+          if (it != handles0.end() && it->second == f.handle) continue;  // same content: the target's stays
+          added.push_back({placeFile(names, f.filename), f.handle, f.metadata});
         }
         std::vector<std::string> handles;
         for (const auto& f : added) handles.push_back(f.handle);

@@ -117,7 +117,7 @@ std::size_t utf8Length(const std::string& s) {
   return n;
 }
 
-// A CharField: strings, and numbers as their text (as DRF does); `blank` allows "".
+// A CharField: strings, and numbers as their text (as DRF does), trimmed; `blank` allows "".
 std::optional<std::string> stringValue(const Poco::Dynamic::Var& v, const std::string& field, bool blank,
                                        std::size_t maxLength, FieldErrors& errors) {
   if (v.isEmpty()) {
@@ -128,8 +128,15 @@ std::optional<std::string> stringValue(const Poco::Dynamic::Var& v, const std::s
     errors.add(field, kNotAString);
     return std::nullopt;
   }
-  const std::string s = v.toString();
-  if (!blank && s.find_first_not_of(" \t\r\n") == std::string::npos) {
+  // DRF's CharField trims surrounding whitespace and refuses NUL characters.
+  std::string s = v.toString();
+  const std::size_t first = s.find_first_not_of(" \t\r\n\f\v");
+  s = first == std::string::npos ? "" : s.substr(first, s.find_last_not_of(" \t\r\n\f\v") - first + 1);
+  if (s.find('\0') != std::string::npos) {
+    errors.add(field, "Null characters are not allowed.");
+    return std::nullopt;
+  }
+  if (!blank && s.empty()) {
     errors.add(field, kBlank);
     return std::nullopt;
   }

@@ -95,19 +95,25 @@ std::string lookupName(const std::string& given) {
   return n.rfind("..", 0) == 0 ? "" : n;
 }
 
-NameSet::NameSet(const std::vector<FileRef>& files) {
-  for (const auto& f : files) names_.insert(f.filename);
+NameSet::NameSet(const Context& ctx, int64_t datasetPk) : ctx_(ctx), pk_(datasetPk) {}
+
+bool NameSet::isFile(const std::string& name) const {
+  return claimed_.count(name) || ctx_.entities->find(kFiles, fileId(pk_, name)).has_value();
 }
 
 bool NameSet::isDirectoryPrefix(const std::string& name) const {
   const std::string prefix = name + "/";
-  auto it = names_.lower_bound(prefix);
-  return it != names_.end() && it->compare(0, prefix.size(), prefix) == 0;
+  auto it = claimed_.lower_bound(prefix);
+  if (it != claimed_.end() && it->compare(0, prefix.size(), prefix) == 0) return true;
+  EntityQuery q;
+  q.idPrefix = fileId(pk_, prefix);
+  q.limit = 1;
+  return !ctx_.entities->list(kFiles, q).items.empty();
 }
 
 void NameSet::checkPrefixes(const std::string& name) const {
   for (std::size_t p = name.find('/'); p != std::string::npos; p = name.find('/', p + 1)) {
-    if (names_.count(name.substr(0, p))) throwBadName(name, "Directory prefix is already a filename");
+    if (isFile(name.substr(0, p))) throwBadName(name, "Directory prefix is already a filename");
   }
 }
 
@@ -115,20 +121,32 @@ std::string NameSet::claim(const FilenameSpec& spec) {
   std::string name = spec.name;
   if (spec.directory) {
     if (!name.empty()) {
-      if (names_.count(name)) throwBadName(name, "Directory prefix is already a filename");
+      if (isFile(name)) throwBadName(name, "Directory prefix is already a filename");
       checkPrefixes(name);
     }
+    // The first parts of the names under the directory, read in one range scan.
     const std::string dir = name.empty() ? "" : name + "/";
+    std::set<std::string> used;
+    auto note = [&](const std::string& file) {
+      if (file.compare(0, dir.size(), dir) == 0)
+        used.insert(file.substr(dir.size(), file.find('/', dir.size()) - dir.size()));
+    };
+    EntityQuery q;
+    q.idPrefix = fileId(pk_, dir);
+    for (const auto& e : listAll(ctx_, kFiles, q)) note(e.body->optValue<std::string>("filename", ""));
+    for (const auto& c : claimed_) note(c);
     for (uint64_t n = 1;; ++n) {
-      name = dir + std::to_string(n);
-      if (!names_.count(name) && !isDirectoryPrefix(name)) break;
+      if (!used.count(std::to_string(n))) {
+        name = dir + std::to_string(n);
+        break;
+      }
     }
   } else {
-    if (names_.count(name)) throwBadName(name, "Filename already in use");
+    if (isFile(name)) throwBadName(name, "Filename already in use");
     if (isDirectoryPrefix(name)) throwBadName(name, "Filename is already a directory prefix");
     checkPrefixes(name);
   }
-  names_.insert(name);
+  claimed_.insert(name);
   return name;
 }
 
@@ -219,7 +237,7 @@ void uploadFile(Context& ctx, Request& req, Response& res, const std::string& gi
   requireUploadFilename(req);
   const FilenameSpec spec = parseFilename(given);
   // Refuse a clash now rather than after the body; checked again when the record is made.
-  NameSet(listFiles(ctx, a.pk)).claim(spec);
+  NameSet(ctx, a.pk).claim(spec);
   if (req.contentLength() >= 0 && static_cast<uint64_t>(req.contentLength()) > ctx.maxFileBytes)
     throw PayloadTooLarge("ufdl", "The file is larger than the largest allowed (" +
                                       std::to_string(ctx.maxFileBytes) + " bytes).");
@@ -228,7 +246,7 @@ void uploadFile(Context& ctx, Request& req, Response& res, const std::string& gi
   std::string filename;
   try {
     changeDataset(ctx, a.pk, [&](const Entity&, EntityBatch& batch) -> Poco::JSON::Object::Ptr {
-      NameSet names(listFiles(ctx, a.pk));
+      NameSet names(ctx, a.pk);
       filename = names.claim(spec);
       batch.create(kFiles, fileId(a.pk, filename), fileRecord(a.pk, {filename, blob.id, ""}));
       return nullptr;
@@ -263,11 +281,13 @@ void deleteFile(Context& ctx, Request& req, Response& res, const std::string& gi
 void getFileByHandle(Context& ctx, Request& req, Response& res) {
   const DatasetAccess a = accessDataset(ctx, req, Level::R);
   const std::string& handle = req.param("handle");
-  for (const auto& f : listFiles(ctx, a.pk)) {
-    if (f.handle == handle) {
-      sendBlob(ctx, res, handle);
-      return;
-    }
+  EntityQuery q;
+  q.idPrefix = filesPrefix(a.pk);
+  q.filters.push_back({"handle", EntityFilter::Op::Eq, handle});
+  q.limit = 1;
+  if (!ctx.entities->list(kFiles, q).items.empty()) {
+    sendBlob(ctx, res, handle);
+    return;
   }
   throw NotFound(kNotFoundDetail);
 }

@@ -242,45 +242,4 @@ void addUserRoutes(RouteRegistry& routes, Context& ctx) {
   add("DELETE", "/v1/users/{pk}", deleteUser);
 }
 
-// Until filter_spec.cpp is complete: no filters, active records only.
-__attribute__((weak)) ListSpec parseFilterSpec(const Context&, const Poco::Dynamic::Var&,
-                                               const ResourceSchema&) {
-  return {};
-}
-__attribute__((weak)) EntityQuery listQuery(const ListSpec&, const ResourceSchema& schema,
-                                            const std::vector<EntityCondition>& extra) {
-  EntityQuery q;
-  if (schema.softDelete) q.filters.push_back({"deletion_time", EntityFilter::Op::IsNull, {}});
-  q.conditions = extra;
-  return q;
-}
-namespace {
-ResourceSchema schema(const char* c, bool soft) {
-  ResourceSchema s;
-  s.collection = c;
-  s.softDelete = soft;
-  return s;
-}
-}  // namespace
-__attribute__((weak)) const ResourceSchema& userSchema() {
-  static const ResourceSchema s = schema(kUsers, false);
-  return s;
-}
-__attribute__((weak)) const ResourceSchema& teamSchema() {
-  static const ResourceSchema s = schema(kTeams, true);
-  return s;
-}
-__attribute__((weak)) const ResourceSchema& projectSchema() {
-  static const ResourceSchema s = schema(kProjects, true);
-  return s;
-}
-__attribute__((weak)) const ResourceSchema& datasetSchema() {
-  static const ResourceSchema s = schema(kDatasets, true);
-  return s;
-}
-__attribute__((weak)) const ResourceSchema& licenceSchema() {
-  static const ResourceSchema s = schema(kLicences, false);
-  return s;
-}
-
 }  // namespace strata::ufdl

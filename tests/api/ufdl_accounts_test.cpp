@@ -644,8 +644,132 @@ TEST_P(UfdlAccounts, ConcurrentNameClaimsAndBadInput) {
   EXPECT_EQ(okObject(req("GET", teamPath(team), "", kRoot))->getArray("members")->size(), 0u);
 }
 
-TEST_P(UfdlAccounts, RestartKeepsRecordsAndSeedsOnce) {
-  if (GetParam() == "memory") GTEST_SKIP() << "memory stores do not outlive the server";
+TEST_P(UfdlAccounts, ListsTakeFilterSpecs) {
+  const int64_t lab = newTeam("lab");
+  const int64_t zoo = newTeam("zoo");
+  addMember(lab, "alice", "W");
+  addMember(zoo, "alice", "R");
+  newProject("p-lab", lab);
+  newProject("p-zoo", zoo);
+  ASSERT_EQ(req("DELETE", teamPath(zoo), "", kRoot).status, 204);
+
+  // Teams: deleted ones only with include_inactive (staff sees them; alice's membership went).
+  auto teams = parseArray(req("POST", "/v1/teams/list", R"({"include_inactive":true})", kRoot));
+  EXPECT_EQ(teams->size(), 2u);
+  teams = parseArray(req("POST", "/v1/teams/list", R"({"include_inactive":true})", kAlice));
+  ASSERT_EQ(teams->size(), 1u);
+  EXPECT_EQ(teams->getObject(0)->getValue<std::string>("name"), "lab");
+  // Projects by their team's name, across records.
+  auto projects = parseArray(
+      req("POST", "/v1/projects/list",
+          R"({"expressions":[{"type":"exact","field":"team.name","value":"zoo"}],"include_inactive":true})",
+          kRoot));
+  ASSERT_EQ(projects->size(), 1u);
+  EXPECT_EQ(projects->getObject(0)->getValue<std::string>("name"), "p-zoo");
+  // Users: by name, never by password; sorted.
+  auto users = parseArray(
+      req("POST", "/v1/users/list",
+          R"({"expressions":[{"type":"contains","field":"username","sub_string":"ali"}]})", kRoot));
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ(users->getObject(0)->getValue<std::string>("username"), "alice");
+  EXPECT_EQ(req("POST", "/v1/users/list",
+                R"({"expressions":[{"type":"contains","field":"password","sub_string":"pbkdf2"}]})", kRoot)
+                .status,
+            400);
+  // Licences: an element of a descriptor list; descending order.
+  auto licences = parseArray(req(
+      "POST", "/v1/licenses/list",
+      R"({"expressions":[{"type":"contains","field":"conditions","sub_string":"Network use is distribution"}]})",
+      kBob));
+  ASSERT_EQ(licences->size(), 1u);
+  EXPECT_EQ(licences->getObject(0)->getValue<std::string>("name"), "AGPL3");
+  licences = parseArray(
+      req("POST", "/v1/licences/list", R"({"order_by":[{"field":"pk","ascending":false}]})", kBob));
+  ASSERT_EQ(licences->size(), 14u);
+  EXPECT_EQ(licences->getObject(0)->getValue<std::string>("name"), "Proprietary");
+  // A bad spec is 400.
+  EXPECT_EQ(
+      detail(req("POST", "/v1/teams/list", R"({"bogus":1})", kRoot), 400).rfind("Unable to parse JSON", 0),
+      0u);
+}
+
+TEST_P(UfdlAccounts, EveryRouteRefusesAnonymousCallersAndOutsiders) {
+  const int64_t team = newTeam("lab");
+  addMember(team, "alice", "A");
+  addMember(team, "bob", "X");
+  const int64_t project = newProject("p1", team);
+  const int64_t alicePk = okObject(req("GET", "/v1/users/alice"))->getValue<int64_t>("pk");
+  const std::string t = teamPath(team), p = projectPath(project), u = "/v1/users/" + std::to_string(alicePk);
+  const std::string member = R"({"username":"bob","method":"update","permissions":"W"})";
+  const std::string teamBody = R"({"name":"p9","team":)" + std::to_string(team) + "}";
+  struct Call {
+    std::string method, path, body;
+  };
+  // Carol is no member and no staff: 403 everywhere (the pk exists, so no 404 first).
+  const std::vector<Call> guarded{
+      {"POST", "/v1/teams/create", R"({"name":"x"})"},
+      {"GET", t, ""},
+      {"PUT", t, R"({"name":"x"})"},
+      {"PATCH", t, R"({"name":"x"})"},
+      {"DELETE", t, ""},
+      {"PATCH", t + "/memberships", member},
+      {"GET", t + "/permissions/bob", ""},
+      {"DELETE", t + "/hard", ""},
+      {"DELETE", t + "/reinstate", ""},
+      {"POST", "/v1/projects/create", teamBody},
+      {"GET", p, ""},
+      {"PUT", p, teamBody},
+      {"PATCH", p, R"({"name":"x"})"},
+      {"DELETE", p, ""},
+      {"DELETE", p + "/hard", ""},
+      {"DELETE", p + "/reinstate", ""},
+      {"POST", "/v1/users/list", ""},
+      {"POST", "/v1/users/create", R"({"username":"x","password":"y"})"},
+      {"GET", u, ""},
+      {"GET", "/v1/users/alice", ""},
+      {"PUT", u, R"({"username":"alice","password":"y"})"},
+      {"PATCH", u, R"({"first_name":"x"})"},
+      {"DELETE", u, ""},
+      {"POST", "/v1/licences/create", R"({"name":"x","url":"https://x.org"})"},
+      {"PUT", "/v1/licences/1", R"({"name":"x","url":"https://x.org"})"},
+      {"PATCH", "/v1/licenses/1", R"({"name":"x"})"},
+      {"DELETE", "/v1/licences/1", ""},
+      {"PATCH", "/v1/licences/1/subdescriptors", R"({"type":"domains","method":"add","names":["ic"]})"},
+  };
+  for (const auto& c : guarded) {
+    EXPECT_EQ(detail(req(c.method, c.path, c.body, kCarol), 403), kForbidden) << c.method << " " << c.path;
+    EXPECT_EQ(detail(req(c.method, c.path, c.body, kAnonymous), 401), kNotAuthenticated)
+        << c.method << " " << c.path;
+  }
+  for (const std::string list :
+       {"/v1/teams/list", "/v1/projects/list", "/v1/licences/list", "/v1/licenses/list"})
+    EXPECT_EQ(detail(req("POST", list, "", kAnonymous), 401), kNotAuthenticated) << list;
+  EXPECT_EQ(detail(req("GET", "/v1/licences/1", "", kAnonymous), 401), kNotAuthenticated);
+  // Level boundaries: X reads but does not write a project; W does not administer the team.
+  EXPECT_EQ(req("GET", p, "", kBob).status, 200);
+  EXPECT_EQ(detail(req("PATCH", p, R"({"name":"x"})", kBob), 403), kForbidden);
+  EXPECT_EQ(detail(req("DELETE", p, "", kBob), 403), kForbidden);
+  EXPECT_EQ(detail(req("POST", "/v1/projects/create", teamBody, kBob), 403), kForbidden);
+  okObject(membership(team, member, kAlice));
+  EXPECT_EQ(okObject(req("PATCH", p, R"({"name":"p2"})", kBob))->getValue<std::string>("name"), "p2");
+  EXPECT_EQ(detail(req("PATCH", t, R"({"name":"x"})", kBob), 403), kForbidden);
+  EXPECT_EQ(detail(req("PATCH", t + "/memberships", member, kBob), 403), kForbidden);
+  EXPECT_EQ(detail(req("GET", t + "/permissions/bob", "", kBob), 403), kForbidden);
+  // Team admins (A) are not staff: hard delete and reinstate stay staff-only.
+  EXPECT_EQ(detail(req("DELETE", p + "/hard", "", kAlice), 403), kForbidden);
+  EXPECT_EQ(detail(req("DELETE", t + "/reinstate", "", kAlice), 403), kForbidden);
+  // Nothing changed on the way.
+  auto got = okObject(req("GET", t, "", kRoot));
+  EXPECT_EQ(got->getValue<std::string>("name"), "lab");
+  EXPECT_TRUE(got->isNull("deletion_time"));
+  EXPECT_EQ(okObject(req("GET", "/v1/licences/1", "", kRoot))->getValue<std::string>("name"), "AGPL3");
+  EXPECT_TRUE(okObject(req("GET", "/v1/users/alice", "", kRoot))->getValue<bool>("is_active"));
+}
+
+// Restarts need a store that outlives the server: rocksdb only.
+class UfdlAccountsRestart : public UfdlAccounts {};
+
+TEST_P(UfdlAccountsRestart, RecordsSurviveAndLicencesAreSeededOnce) {
   const int64_t team = newTeam("lab");
   addMember(team, "alice", "W");
   const int64_t project = newProject("p1", team);
@@ -673,6 +797,7 @@ TEST_P(UfdlAccounts, RestartKeepsRecordsAndSeedsOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlAccounts, ::testing::Values("memory", "rocksdb"), backendName);
+INSTANTIATE_TEST_SUITE_P(Backends, UfdlAccountsRestart, ::testing::Values("rocksdb"), backendName);
 
 }  // namespace
 }  // namespace strata::test::ufdl

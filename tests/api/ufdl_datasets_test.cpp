@@ -65,6 +65,7 @@ class UfdlDatasets : public UfdlServer {
 };
 
 class UfdlDatasetBlobs : public UfdlDatasets {};
+class UfdlDatasetRestart : public UfdlDatasets {};
 
 // ---- create
 
@@ -93,6 +94,12 @@ TEST_P(UfdlDatasets, CreateChecksPermissionsAndFields) {
   EXPECT_EQ(fieldError(r, "project"), R"(Invalid pk "9" - object does not exist.)");
   EXPECT_EQ(fieldError(r, "licence"), "Incorrect type. Expected pk value, received str.");
   EXPECT_EQ(detail(req("POST", "/v1/datasets/create", "{not json"), 400).rfind("JSON parse error", 0), 0u);
+  EXPECT_EQ(detail(req("POST", "/v1/datasets/create", "[1]"), 400).rfind("JSON parse error", 0), 0u);
+  r = req("POST", "/v1/datasets/create",
+          R"({"name":"a\u0000b","project":)" + p + R"(,"licence":1,"tags":"  "})");
+  EXPECT_EQ(fieldError(r, "name"), "Null characters are not allowed.");
+  // names are trimmed as DRF does; blank tags are allowed
+  EXPECT_EQ(newDataset("  padded ", project)->getValue<std::string>("name"), "padded");
 
   const auto d = okObject(req("POST", "/v1/datasets/create", good), 201);
   EXPECT_EQ(d->getValue<std::string>("name"), "birds");
@@ -387,6 +394,54 @@ TEST_P(UfdlDatasets, ConcurrentCopiesNeverShareAVersion) {
   EXPECT_EQ(all->size(), static_cast<std::size_t>(kThreads + 2));
 }
 
+TEST_P(UfdlDatasets, ConcurrentMergesCopiesAndUploadsOnOneDataset) {
+  const auto [team, project] = labWithProject();
+  const int64_t target = pkOf(newDataset("target", project));
+  constexpr int kSources = 4;
+  std::vector<int64_t> sources;
+  for (int i = 0; i < kSources; ++i) {
+    sources.push_back(pkOf(newDataset("s" + std::to_string(i), project)));
+    for (int f = 0; f < 3; ++f)
+      upload(sources.back(), "s" + std::to_string(i) + "/" + std::to_string(f),
+             "content " + std::to_string(i * 10 + f));
+    upload(sources.back(), "shared.txt", "shared " + std::to_string(i));  // a name clash in the target
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSources; ++i) {
+    threads.emplace_back([&, i] {
+      const auto r = req("POST", path(target, "/merge/" + std::to_string(sources[i])), R"({"delete":false})");
+      if (r.status != 200) ++failures;
+    });
+    threads.emplace_back([&, i] {
+      Headers h = kAlice;
+      h["Content-Type"] = "application/octet-stream";
+      h["Content-Disposition"] = "attachment; filename=u";
+      const auto r = server_->request("POST", path(target, "/files/up" + std::to_string(i)), "up", h);
+      if (r.status != 200) ++failures;
+    });
+    threads.emplace_back([&] {
+      const auto r = req("POST", path(target, "/copy"), "{}");
+      if (r.status != 200) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  const auto files = get(target)->getObject("files");
+  // every source's three files, four uploads, and shared.txt plus three renamed ones
+  EXPECT_EQ(files->size(), static_cast<std::size_t>(kSources * 3 + kSources + kSources));
+  for (int i = 0; i < kSources; ++i) EXPECT_TRUE(files->has("up" + std::to_string(i)));
+  EXPECT_TRUE(files->has("shared.txt"));
+  EXPECT_TRUE(files->has("shared-0003.txt"));
+  EXPECT_FALSE(files->has("shared-0004.txt"));
+  // the copies have distinct versions
+  const auto all = list(R"({"expressions":[{"type":"exact","field":"name","value":"target"}]})", kAlice);
+  std::set<int64_t> versions;
+  for (std::size_t i = 0; i < all->size(); ++i)
+    versions.insert(all->getObject(i)->getValue<int64_t>("version"));
+  EXPECT_EQ(versions, (std::set<int64_t>{1, 2, 3, 4, 5}));
+}
+
 // ---- files: copy with only_files, merge, clear, hard delete (need the files routes)
 
 TEST_P(UfdlDatasetBlobs, CopyMergeAndClearCarryFilesAndMetadata) {
@@ -463,6 +518,22 @@ TEST_P(UfdlDatasetBlobs, CopyMergeAndClearCarryFilesAndMetadata) {
       req("POST", path(t, "/merge/" + std::to_string(part)), R"({"delete":true,"hard":true})", kRoot));
   EXPECT_EQ(detail(req("GET", path(part), "", kRoot), 404), kNotFound);
   EXPECT_EQ(req("GET", path(t, "/file-handles/" + hd)).body, "delta");
+
+  // UFDL's filename rules hold in the target: a file meeting a directory of the target is
+  // renamed; a file below a file of the target cannot be placed (400, nothing merged)
+  const int64_t u = pkOf(newDataset("u", project));
+  const int64_t v = pkOf(newDataset("v", project));
+  upload(u, "x/a.txt", "xa");
+  upload(u, "p", "file p");
+  upload(v, "x", "file x");
+  m = okObject(req("POST", path(u, "/merge/" + std::to_string(v)), R"({"delete":false})"));
+  EXPECT_TRUE(m->getObject("files")->has("x-0001"));
+  EXPECT_FALSE(m->getObject("files")->has("x"));
+  upload(v, "p/q", "below p");
+  EXPECT_EQ(detail(req("POST", path(u, "/merge/" + std::to_string(v)), R"({"delete":true})"), 400),
+            "Bad name 'p/q': Directory prefix is already a filename");
+  EXPECT_EQ(get(u)->getObject("files")->size(), 3u);
+  EXPECT_TRUE(get(v)->isNull("deletion_time"));
 }
 
 // Whether the fs blob store under `root` holds the content of `handle` (objects/ab/cdef...).
@@ -506,12 +577,26 @@ TEST_P(UfdlDatasetBlobs, HardDeleteReleasesBlobReferences) {
   if (fs) {
     EXPECT_TRUE(blobFileExists(blobs, h));
   }
+
+  // a hard merge moves the references: the source's go, the target's stay until it goes too
+  const int64_t d = pkOf(newDataset("d", project));
+  const std::string h2 = upload(d, "other.bin", "other content")->getValue<std::string>("handle");
+  upload(d, "again.bin", content);  // the same content as c's
+  auto m =
+      okObject(req("POST", path(c, "/merge/" + std::to_string(d)), R"({"delete":true,"hard":true})", kRoot));
+  EXPECT_EQ(m->getObject("files")->size(), 2u);
+  EXPECT_EQ(detail(req("GET", path(d), "", kRoot), 404), kNotFound);
+  EXPECT_EQ(req("GET", path(c, "/file-handles/" + h2)).body, "other content");
+  okObject(req("DELETE", path(c, "/hard"), "", kRoot));
+  if (fs) {
+    EXPECT_FALSE(blobFileExists(blobs, h));
+    EXPECT_FALSE(blobFileExists(blobs, h2));
+  }
 }
 
 // ---- restart
 
-TEST_P(UfdlDatasets, RecordsAndKeysSurviveARestart) {
-  if (GetParam() != "rocksdb") GTEST_SKIP() << "memory stores do not persist";
+TEST_P(UfdlDatasetRestart, RecordsAndKeysSurviveARestart) {
   const auto [team, project] = labWithProject();
   const int64_t d = pkOf(newDataset("birds", project));
   const int64_t v2 = pkOf(copy(d));
@@ -530,6 +615,7 @@ TEST_P(UfdlDatasets, RecordsAndKeysSurviveARestart) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasets, ::testing::Values("memory", "rocksdb"), backendName);
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetBlobs, UFDL_BACKENDS);
+INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetRestart, ::testing::Values("rocksdb"), backendName);
 
 }  // namespace
 }  // namespace strata::test::ufdl

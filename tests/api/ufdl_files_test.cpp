@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <locale.h>
 #include <set>
 #include <thread>
 
@@ -32,6 +33,13 @@ std::string allBytes() {
   return s;
 }
 
+// A filename for a URL path: percent-encoded but for unreserved characters and '/'.
+std::string encodePath(const std::string& name) {
+  std::string out;
+  for (char c : name) out += c == '/' ? std::string("/") : urlEncode(std::string(1, c));
+  return out;
+}
+
 // Every regular file under `dir` (relative paths), for "nothing left behind" checks.
 std::set<std::string> filesUnder(const std::string& dir) {
   std::set<std::string> out;
@@ -52,6 +60,12 @@ bool blobFileExists(const std::string& dir, const std::string& handle) {
   return fs::exists(dir + "/" + objectFile(handle));
 }
 
+// Archive names in UTF-8 in this thread (as the server does).
+void utf8Names() {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  if (utf8) uselocale(utf8);
+}
+
 // An archive written with libarchive into memory: zip (stored or deflated) or tar.gz.
 struct ArchiveEntry {
   std::string name;
@@ -63,6 +77,7 @@ la_ssize_t appendTo(archive*, void* data, const void* buf, size_t n) {
   return static_cast<la_ssize_t>(n);
 }
 std::string makeZip(const std::vector<ArchiveEntry>& entries, bool deflate = false) {
+  utf8Names();
   std::string out;
   archive* a = archive_write_new();
   archive_write_set_format_zip(a);
@@ -86,6 +101,7 @@ std::string makeZip(const std::vector<ArchiveEntry>& entries, bool deflate = fal
 
 // The regular entries of an archive in memory (any format libarchive reads), name -> bytes.
 std::map<std::string, std::string> unpack(const std::string& bytes, std::string* format = nullptr) {
+  utf8Names();
   std::map<std::string, std::string> out;
   archive* a = archive_read_new();
   archive_read_support_format_all(a);
@@ -394,8 +410,10 @@ TEST_P(UfdlFiles, DownloadZipAndTarGz) {
   const std::map<std::string, std::string> files = {{"img/1.jpg", randomBytes(3u << 20, 5)},
                                                     {"img/2.jpg", allBytes()},
                                                     {"labels.txt", "a,b\n"},
+                                                    {"caf\xc3\xa9/\xc3\xbc ber.txt", "unicode"},
                                                     {"zero", ""}};
-  for (const auto& [name, content] : files) upload(pk, name, content);
+  for (const auto& [name, content] : files)
+    EXPECT_EQ(okObject(post(pk, encodePath(name), content))->getValue<std::string>("filename"), name);
 
   auto zip = req("POST", base + "/download", R"({"filetype":"zip"})", kBob);
   ASSERT_EQ(zip.status, 200) << zip.body;
@@ -405,6 +423,12 @@ TEST_P(UfdlFiles, DownloadZipAndTarGz) {
   std::string format;
   EXPECT_EQ(unpack(zip.body, &format), files);
   EXPECT_EQ(format.rfind("ZIP", 0), 0u) << format;
+  // The UTF-8 flag (bit 11) on the entry whose name is not ASCII, for readers like Python's.
+  const std::size_t at = zip.body.find("caf\xc3\xa9/");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_GE(at, 30u);
+  EXPECT_EQ(zip.body.substr(at - 30, 4), std::string("PK\x03\x04", 4));
+  EXPECT_NE(static_cast<unsigned char>(zip.body[at - 30 + 7]) & 0x08, 0);
   // The default is zip; annotations_args is accepted and ignored.
   auto dflt = req("POST", base + "/download", R"({"params":{"annotations_args":["to-coco"]}})");
   ASSERT_EQ(dflt.status, 200) << dflt.body;
@@ -446,11 +470,15 @@ TEST_P(UfdlFiles, FilesMultiIsAllOrNothing) {
   upload(pk, "existing.txt", "e");
 
   const std::string b = randomBytes(2u << 20, 9);
-  auto ok = postZip(
-      pk, makeZip({{"m/", "", true}, {"m/a.txt", "alpha"}, {"m/b.bin", b}, {"./c//d.txt", allBytes()}}));
+  auto ok = postZip(pk, makeZip({{"m/", "", true},
+                                 {"m/a.txt", "alpha"},
+                                 {"m/b.bin", b},
+                                 {"./c//d.txt", allBytes()},
+                                 {"caf\xc3\xa9.txt", "u"}}));
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto list = parseArray(ok);
-  ASSERT_EQ(list->size(), 3u);
+  ASSERT_EQ(list->size(), 4u);
+  EXPECT_EQ(list->getObject(3)->getValue<std::string>("filename"), "caf\xc3\xa9.txt");
   EXPECT_EQ(list->getObject(0)->getValue<std::string>("filename"), "m/a.txt");
   EXPECT_EQ(list->getObject(0)->getValue<std::string>("handle"), sha256("alpha"));
   EXPECT_EQ(list->getObject(1)->getValue<std::string>("filename"), "m/b.bin");
