@@ -7,6 +7,9 @@
 // expressions, an `and` inside an `and`, an `or` inside an `or`, and (unlike UFDL, which
 // answers 500) unknown fields are 400 {"detail": "Unable to parse JSON: ..."} or
 // {"detail": "Unknown field '<f>'"}.
+// `order_by` takes the record's own fields only; without `nulls_first`, nulls sort as on
+// PostgreSQL (last ascending, first descending). Without `order_by`, records come by pk.
+// declareIndexes() (ufdl_common.h) is in filter_spec.cpp, next to the filters it serves.
 #pragma once
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>
