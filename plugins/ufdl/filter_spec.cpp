@@ -94,7 +94,8 @@ const ResourceSchema& datasetSchema() {
 // - datasets by "project" (the visibility of a non-staff caller's list, `project In ...` after a
 //   `project.team...` path, copies and the unique (name, version, project) checks), by "name"
 //   (clients find the versions of a dataset by name) and by "is_public" (anonymous callers
-//   see public datasets only);
+//   see public datasets only; with "project", the visibility of other callers is the union of
+//   two index lookups) and by "licence" (a licence in use cannot be deleted);
 // - projects by "team" (a team's projects, the resolution of `project.team...` paths);
 // - memberships by "user" (teamsOf: the teams of a caller, on every list) and "team" (a
 //   team's members).
@@ -105,6 +106,7 @@ void declareIndexes(Context& ctx) {
   ctx.entities->declareIndex(kDatasets, "project");
   ctx.entities->declareIndex(kDatasets, "name");
   ctx.entities->declareIndex(kDatasets, "is_public");
+  ctx.entities->declareIndex(kDatasets, "licence");
   ctx.entities->declareIndex(kProjects, "team");
   ctx.entities->declareIndex(kMemberships, "user");
   ctx.entities->declareIndex(kMemberships, "team");
