@@ -93,7 +93,7 @@ class EntityIndexContract : public EntityStoreFixture {
       out.push_back(paged);
       EntityQuery sorted;
       sorted.filters.push_back(eq("v", 1));
-      sorted.sortBy = "modified";
+      sorted.sortBy = "o.name";  // a body field: the two collections' own times differ
       sorted.descending = true;
       sorted.limit = 1;
       sorted.offset = 1;
