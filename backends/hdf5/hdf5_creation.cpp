@@ -24,6 +24,15 @@ H5Z_SO_scale_type_t scaleTypeOf(const std::string& name, const Datatype& type) {
   throw BadRequest("unknown scaleoffset scaleType '" + name + "'");
 }
 
+// A filter's name for error messages: hdf5-json's class and the id.
+std::string filterLabel(int id) {
+  const char* cls = id == H5Z_FILTER_SZIP   ? "H5Z_FILTER_SZIP"
+                    : id == H5Z_FILTER_NBIT ? "H5Z_FILTER_NBIT"
+                    : id == 32000           ? "H5Z_FILTER_LZF"
+                                            : nullptr;
+  return cls ? std::string(cls) + " (" + std::to_string(id) + ")" : std::to_string(id);
+}
+
 const char* scaleTypeName(unsigned v) {
   switch (v) {
     case H5Z_SO_FLOAT_DSCALE:
@@ -143,13 +152,26 @@ void addFilter(hid_t dcpl, const Filter& filter, const Datatype& type) {
                         "adding the scaleoffset filter");
       return;
     case Filter::Kind::Other: {
-      if (H5Zfilter_avail(static_cast<H5Z_filter_t>(filter.id)) <= 0) {
-        throw BadRequest("filter " + std::to_string(filter.id) +
-                         " is not available in this server's HDF5 library");
+      const auto id = static_cast<H5Z_filter_t>(filter.id);
+      const std::string name = filterLabel(filter.id);
+      if (H5Zfilter_avail(id) <= 0) {
+        throw BadRequest("filter " + name + " is not available in this server's HDF5 library" +
+                         (filter.id == 32000 ? " (its HDF5 plugin is not installed)" : ""));
       }
-      check<BadRequest>(H5Pset_filter(dcpl, static_cast<H5Z_filter_t>(filter.id), H5Z_FLAG_MANDATORY,
-                                      filter.parameters.size(), filter.parameters.data()),
-                        "adding filter " + std::to_string(filter.id));
+      unsigned config = 0;
+      if (H5Zget_filter_info(id, &config) >= 0 && !(config & H5Z_FILTER_CONFIG_ENCODE_ENABLED))
+        throw BadRequest("filter " + name + " can only decode in this server's HDF5 library");
+      if (filter.id == H5Z_FILTER_SZIP) {
+        // [options mask, pixels per block]; H5Pset_szip adds the options HDF5 needs.
+        if (filter.parameters.size() < 2)
+          throw BadRequest("filter " + name + " needs a coding and pixelsPerBlock");
+        check<BadRequest>(H5Pset_szip(dcpl, filter.parameters[0], filter.parameters[1]),
+                          "adding filter " + name);
+        return;
+      }
+      check<BadRequest>(
+          H5Pset_filter(dcpl, id, H5Z_FLAG_MANDATORY, filter.parameters.size(), filter.parameters.data()),
+          "adding filter " + name);
       return;
     }
   }

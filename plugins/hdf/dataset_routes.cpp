@@ -4,6 +4,9 @@
 #include <strata/arrays/validation.h>
 #include <strata/errors.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "responses.h"
 #include "routes.h"
 #include "values.h"
@@ -41,8 +44,50 @@ void parseMaxdims(const Object& body, Shape& shape) {
   }
 }
 
+// SZIP's coding options (H5_SZIP_EC_OPTION_MASK, H5_SZIP_NN_OPTION_MASK in H5public.h). An
+// SZIP filter is a Filter::Kind::Other with id 4 and parameters [options mask, pixels per
+// block], plus [bits per pixel, pixels per scanline] when HDF5 reports a file's filter.
+constexpr unsigned kSzipEc = 4, kSzipNn = 32;
+
+// The hdf5-json filter classes with their ids and the keys each may have besides "class",
+// "id" and "name" (docs/hdf.md, "Filters").
+struct FilterClass {
+  const char* cls;
+  const char* name;  // the short name h5py and h5pyd use
+  int id;
+  std::vector<std::string> keys;
+};
+
+const std::vector<FilterClass>& filterClasses() {
+  static const std::vector<FilterClass> classes = {
+      {"H5Z_FILTER_DEFLATE", "deflate", 1, {"level"}},
+      {"H5Z_FILTER_SHUFFLE", "shuffle", 2, {}},
+      {"H5Z_FILTER_FLETCHER32", "fletcher32", 3, {}},
+      {"H5Z_FILTER_SZIP", "szip", 4, {"bitsPerPixel", "coding", "pixelsPerBlock", "pixelsPerScanline"}},
+      {"H5Z_FILTER_NBIT", "nbit", 5, {}},
+      {"H5Z_FILTER_SCALEOFFSET", "scaleoffset", 6, {"scaleType", "scaleOffset"}},
+      {"H5Z_FILTER_LZF", "lzf", 32000, {}},
+      {"H5Z_FILTER_USER", "user", -1, {"parameters"}},
+  };
+  return classes;
+}
+
+const FilterClass* filterClassNamed(const std::string& name) {
+  for (const auto& c : filterClasses())
+    if (name == c.cls || name == c.name) return &c;
+  if (name == "gzip") return &filterClasses()[0];  // h5py's name for deflate
+  return nullptr;
+}
+
+const FilterClass* filterClassOf(int id) {
+  for (const auto& c : filterClasses())
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+// A filter of creationProperties.filters: an hdf5-json filter object, a class or short name
+// ("gzip", "H5Z_FILTER_SHUFFLE") or an id. Unknown filters, keys and values are 400s.
 Filter parseFilter(const Var& v) {
-  Filter f;
   std::string cls;
   int64_t id = -1;
   Object::Ptr o;
@@ -53,7 +98,9 @@ Filter parseFilter(const Var& v) {
       cls = o->getValue<std::string>("class");
     }
     if (o->has("id")) id = static_cast<int64_t>(toCount(o->get("id"), "a filter id"));
-    if (cls.empty() && o->has("name") && o->get("name").isString()) cls = o->getValue<std::string>("name");
+    if (o->has("name") && !o->get("name").isString())
+      throw BadRequest("Bad Request: a filter's name must be a string");
+    if (cls.empty() && o->has("name")) cls = o->getValue<std::string>("name");
   } else if (v.isString()) {
     cls = v.convert<std::string>();
   } else if (v.isInteger()) {
@@ -61,57 +108,98 @@ Filter parseFilter(const Var& v) {
   } else {
     throw BadRequest("Bad Request: a filter must be an object, a name or an id");
   }
-  auto is = [&](const char* a, const char* b, int n) {
-    return cls == a || cls == b || (cls.empty() && id == n);
-  };
-  if (is("H5Z_FILTER_DEFLATE", "deflate", 1) || cls == "gzip") {
-    f.kind = Filter::Kind::Deflate;
-    f.id = 1;
-    if (o && o->has("level")) {
-      const uint64_t level = toCount(o->get("level"), "the deflate level");
-      if (level > 9) throw BadRequest("Bad Request: the deflate level must be 0..9");
-      f.level = static_cast<int>(level);
-    }
-  } else if (is("H5Z_FILTER_SHUFFLE", "shuffle", 2)) {
-    f.kind = Filter::Kind::Shuffle;
-    f.id = 2;
-  } else if (is("H5Z_FILTER_FLETCHER32", "fletcher32", 3)) {
-    f.kind = Filter::Kind::Fletcher32;
-    f.id = 3;
-  } else if (is("H5Z_FILTER_SCALEOFFSET", "scaleoffset", 6)) {
-    f.kind = Filter::Kind::ScaleOffset;
-    f.id = 6;
-    f.scaleType = "H5Z_SO_INT";
-    if (o && o->has("scaleType")) {
-      if (!o->get("scaleType").isString()) throw BadRequest("Bad Request: scaleType must be a string");
-      f.scaleType = o->getValue<std::string>("scaleType");
-      if (f.scaleType != "H5Z_SO_INT" && f.scaleType != "H5Z_SO_FLOAT_DSCALE" &&
-          f.scaleType != "H5Z_SO_FLOAT_ESCALE")
-        throw BadRequest("Bad Request: unknown scaleType '" + f.scaleType + "'");
-    }
-    if (o && o->has("scaleOffset")) {
-      const Var so = o->get("scaleOffset");
-      if (!so.isInteger()) throw BadRequest("Bad Request: scaleOffset must be an integer");
-      f.scaleOffset = so.convert<int>();
+  const FilterClass* fc = nullptr;
+  if (!cls.empty()) {
+    fc = filterClassNamed(cls);
+    if (!fc) throw BadRequest("Bad Request: unknown filter '" + cls + "'");
+    if (fc->id < 0) {
+      if (id <= 0) throw BadRequest("Bad Request: an H5Z_FILTER_USER filter needs its numeric id");
+      if (filterClassOf(static_cast<int>(id)))
+        fc = filterClassOf(static_cast<int>(id));  // a known filter given as a user filter
+    } else if (id >= 0 && id != fc->id) {
+      throw BadRequest("Bad Request: filter '" + cls + "' has id " + std::to_string(fc->id) + ", not " +
+                       std::to_string(id));
     }
   } else {
-    static const std::pair<const char*, int> known[] = {{"H5Z_FILTER_SZIP", 4},    {"szip", 4},
-                                                        {"H5Z_FILTER_NBIT", 5},    {"nbit", 5},
-                                                        {"H5Z_FILTER_LZF", 32000}, {"lzf", 32000}};
-    for (const auto& [name, n] : known)
-      if (cls == name && id < 0) id = n;
-    if (id <= 0)
-      throw BadRequest("Bad Request: unknown filter '" + (cls.empty() ? std::to_string(id) : cls) +
-                       "' (give its numeric id)");
-    f.kind = Filter::Kind::Other;
-    f.id = static_cast<int>(id);
-    if (o && o->has("parameters")) {
-      auto params = asArray(o->get("parameters"));
-      if (!params) throw BadRequest("Bad Request: filter parameters must be a list of integers");
-      for (std::size_t i = 0; i < params->size(); ++i)
-        f.parameters.push_back(
-            static_cast<unsigned>(toCount(params->get(static_cast<unsigned>(i)), "a filter parameter")));
+    if (id <= 0 || id > 65535)
+      throw BadRequest("Bad Request: a filter needs a class or an id from 1 to 65535");
+    fc = filterClassOf(static_cast<int>(id));
+  }
+  if (id > 65535) throw BadRequest("Bad Request: filter ids are at most 65535");
+  const std::string label = fc ? fc->cls : "filter " + std::to_string(id);
+  if (o) {
+    // hdf5-json's keys for this class, and "parameters" (the raw cd_values) for any filter.
+    for (const auto& key : o->getNames()) {
+      if (key == "class" || key == "id" || key == "name" || key == "parameters") continue;
+      if (!fc || std::find(fc->keys.begin(), fc->keys.end(), key) == fc->keys.end())
+        throw BadRequest("Bad Request: unknown key '" + key + "' for " + label);
     }
+  }
+  auto integer = [&](const char* key, int64_t lo, int64_t hi, int64_t dflt) -> int64_t {
+    if (!o || !o->has(key)) return dflt;
+    const Var x = o->get(key);
+    if (!x.isInteger())
+      throw BadRequest(std::string("Bad Request: ") + key + " of " + label + " must be an integer");
+    const auto n = x.convert<int64_t>();
+    if (n < lo || n > hi)
+      throw BadRequest(std::string("Bad Request: ") + key + " of " + label + " must be " +
+                       std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(n));
+    return n;
+  };
+  Filter f;
+  f.id = fc && fc->id > 0 ? fc->id : static_cast<int>(id);
+  switch (f.id) {
+    case 1:
+      f.kind = Filter::Kind::Deflate;
+      f.level = static_cast<int>(integer("level", 0, 9, 6));
+      return f;
+    case 2:
+      f.kind = Filter::Kind::Shuffle;
+      return f;
+    case 3:
+      f.kind = Filter::Kind::Fletcher32;
+      return f;
+    case 6:
+      f.kind = Filter::Kind::ScaleOffset;
+      f.scaleType = "H5Z_SO_INT";
+      if (o && o->has("scaleType")) {
+        if (!o->get("scaleType").isString()) throw BadRequest("Bad Request: scaleType must be a string");
+        f.scaleType = o->getValue<std::string>("scaleType");
+        if (f.scaleType != "H5Z_SO_INT" && f.scaleType != "H5Z_SO_FLOAT_DSCALE" &&
+            f.scaleType != "H5Z_SO_FLOAT_ESCALE")
+          throw BadRequest("Bad Request: unknown scaleType '" + f.scaleType + "'");
+      }
+      f.scaleOffset = static_cast<int>(integer("scaleOffset", 0, 64, 0));
+      return f;
+    default:
+      break;
+  }
+  f.kind = Filter::Kind::Other;
+  if (o && o->has("parameters")) {
+    auto params = asArray(o->get("parameters"));
+    if (!params) throw BadRequest("Bad Request: filter parameters must be a list of integers");
+    for (std::size_t i = 0; i < params->size(); ++i)
+      f.parameters.push_back(
+          static_cast<unsigned>(toCount(params->get(static_cast<unsigned>(i)), "a filter parameter")));
+  }
+  if (f.id == 4 && f.parameters.empty()) {
+    // h5py's default szip options are ('nn', 8).
+    unsigned coding = kSzipNn;
+    if (o && o->has("coding")) {
+      const Var c = o->get("coding");
+      const std::string name = c.isString() ? c.convert<std::string>() : "";
+      if (name == "H5_SZIP_EC_OPTION_MASK")
+        coding = kSzipEc;
+      else if (name != "H5_SZIP_NN_OPTION_MASK")
+        throw BadRequest(
+            "Bad Request: the SZIP coding must be \"H5_SZIP_EC_OPTION_MASK\" or "
+            "\"H5_SZIP_NN_OPTION_MASK\"");
+    }
+    const int64_t ppb = integer("pixelsPerBlock", 2, 32, 8);
+    if (ppb % 2) throw BadRequest("Bad Request: pixelsPerBlock of H5Z_FILTER_SZIP must be even");
+    integer("bitsPerPixel", 1, 64, 0);  // reported by HDF5, not chosen: checked, not used
+    integer("pixelsPerScanline", 1, 4294967295LL, 0);
+    f.parameters = {coding, static_cast<unsigned>(ppb)};
   }
   return f;
 }
@@ -239,15 +327,22 @@ Object::Ptr creationPropertiesJson(const DatasetInfo& ds) {
           fo->set("name", "scaleoffset");
           break;
         case Filter::Kind::Other: {
-          const char* cls = f.id == 4       ? "H5Z_FILTER_SZIP"
-                            : f.id == 5     ? "H5Z_FILTER_NBIT"
-                            : f.id == 32000 ? "H5Z_FILTER_LZF"
-                                            : "H5Z_FILTER_USER";
-          fo->set("class", cls);
+          const FilterClass* fc = filterClassOf(f.id);
+          fo->set("class", fc ? fc->cls : "H5Z_FILTER_USER");
           fo->set("id", f.id);
-          Array::Ptr params = new Array;
-          for (auto p : f.parameters) params->add(p);
-          fo->set("parameters", params);
+          if (f.id == 4 && f.parameters.size() >= 2) {
+            // hdf5-json's SZIP form; the last two are known once HDF5 has set the filter up.
+            if (f.parameters.size() >= 4) fo->set("bitsPerPixel", f.parameters[2]);
+            fo->set("coding",
+                    f.parameters[0] & kSzipEc ? "H5_SZIP_EC_OPTION_MASK" : "H5_SZIP_NN_OPTION_MASK");
+            fo->set("pixelsPerBlock", f.parameters[1]);
+            if (f.parameters.size() >= 4) fo->set("pixelsPerScanline", f.parameters[3]);
+          } else if (!fc || !f.parameters.empty()) {
+            Array::Ptr params = new Array;
+            for (auto p : f.parameters) params->add(p);
+            fo->set("parameters", params);
+          }
+          if (fc) fo->set("name", fc->name);
           break;
         }
       }

@@ -139,6 +139,9 @@ DatatypePtr intType(std::size_t bytes, bool isSigned, ByteOrder order) {
         for (std::size_t b : {1, 2, 4, 8}) v.push_back(numericType(TypeClass::Integer, b, s, o));
     return v;
   }();
+  // One byte has no byte order: 8-bit integers are always little-endian, as h5py, h5serv and
+  // HSDS report them (H5T_STD_I8LE), even when a client or a file says BE.
+  if (bytes == 1) order = ByteOrder::Little;
   std::size_t bi;
   switch (bytes) {
     case 1:
