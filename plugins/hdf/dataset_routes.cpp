@@ -127,10 +127,13 @@ Filter parseFilter(const Var& v) {
   }
   if (id > 65535) throw BadRequest("Bad Request: filter ids are at most 65535");
   const std::string label = fc ? fc->cls : "filter " + std::to_string(id);
+  const int fid = fc && fc->id > 0 ? fc->id : static_cast<int>(id);
   if (o) {
-    // hdf5-json's keys for this class, and "parameters" (the raw cd_values) for any filter.
+    // hdf5-json's keys for this class, and "parameters" (the raw cd_values) for the filters
+    // that have no typed keys of their own (szip, nbit, lzf, user filters).
+    const bool typed = fid == 1 || fid == 2 || fid == 3 || fid == 6;
     for (const auto& key : o->getNames()) {
-      if (key == "class" || key == "id" || key == "name" || key == "parameters") continue;
+      if (key == "class" || key == "id" || key == "name" || (key == "parameters" && !typed)) continue;
       if (!fc || std::find(fc->keys.begin(), fc->keys.end(), key) == fc->keys.end())
         throw BadRequest("Bad Request: unknown key '" + key + "' for " + label);
     }
@@ -147,7 +150,7 @@ Filter parseFilter(const Var& v) {
     return n;
   };
   Filter f;
-  f.id = fc && fc->id > 0 ? fc->id : static_cast<int>(id);
+  f.id = fid;
   switch (f.id) {
     case 1:
       f.kind = Filter::Kind::Deflate;
