@@ -76,6 +76,8 @@ const FilterClass* filterClassNamed(const std::string& name) {
   for (const auto& c : filterClasses())
     if (name == c.cls || name == c.name) return &c;
   if (name == "gzip") return &filterClasses()[0];  // h5py's name for deflate
+  // h5pyd writes fletcher32 as this class (with id 3).
+  if (name == "H5Z_FLETCHER_DEFLATE") return &filterClasses()[2];
   return nullptr;
 }
 
@@ -113,8 +115,14 @@ Filter parseFilter(const Var& v) {
     fc = filterClassNamed(cls);
     if (!fc) throw BadRequest("Bad Request: unknown filter '" + cls + "'");
     if (fc->id < 0) {
-      if (id <= 0) throw BadRequest("Bad Request: an H5Z_FILTER_USER filter needs its numeric id");
-      if (filterClassOf(static_cast<int>(id)))
+      // h5pyd names the compressors it has no class for: {"class": "H5Z_FILTER_USER", "name": "zstd"}.
+      const std::string name = o && o->has("name") ? o->getValue<std::string>("name") : "";
+      if (id <= 0 && !name.empty()) {
+        fc = filterClassNamed(name);
+        if (!fc || fc->id < 0) throw BadRequest("Bad Request: unknown filter '" + name + "'");
+      } else if (id <= 0) {
+        throw BadRequest("Bad Request: an H5Z_FILTER_USER filter needs its numeric id");
+      } else if (filterClassOf(static_cast<int>(id)))
         fc = filterClassOf(static_cast<int>(id));  // a known filter given as a user filter
     } else if (id >= 0 && id != fc->id) {
       throw BadRequest("Bad Request: filter '" + cls + "' has id " + std::to_string(fc->id) + ", not " +
@@ -172,7 +180,8 @@ Filter parseFilter(const Var& v) {
             f.scaleType != "H5Z_SO_FLOAT_ESCALE")
           throw BadRequest("Bad Request: unknown scaleType '" + f.scaleType + "'");
       }
-      f.scaleOffset = static_cast<int>(integer("scaleOffset", 0, 64, 0));
+      // HDF5 refuses a negative factor for H5Z_SO_INT itself (400).
+      f.scaleOffset = static_cast<int>(integer("scaleOffset", -1000, 1000, 0));
       return f;
     default:
       break;
@@ -198,9 +207,12 @@ Filter parseFilter(const Var& v) {
             "Bad Request: the SZIP coding must be \"H5_SZIP_EC_OPTION_MASK\" or "
             "\"H5_SZIP_NN_OPTION_MASK\"");
     }
-    const int64_t ppb = integer("pixelsPerBlock", 2, 32, 8);
+    // bitsPerPixel and pixelsPerScanline are HDF5's to choose (GET reports them), except that
+    // h5pyd sends its pixels per block as bitsPerPixel when it gives no pixelsPerBlock.
+    const bool h5pyd = o && o->has("bitsPerPixel") && !o->has("pixelsPerBlock");
+    const int64_t ppb = h5pyd ? integer("bitsPerPixel", 2, 32, 8) : integer("pixelsPerBlock", 2, 32, 8);
     if (ppb % 2) throw BadRequest("Bad Request: pixelsPerBlock of H5Z_FILTER_SZIP must be even");
-    integer("bitsPerPixel", 1, 64, 0);  // reported by HDF5, not chosen: checked, not used
+    integer("bitsPerPixel", 1, 64, 0);
     integer("pixelsPerScanline", 1, 4294967295LL, 0);
     f.parameters = {coding, static_cast<unsigned>(ppb)};
   }

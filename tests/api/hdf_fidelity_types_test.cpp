@@ -249,7 +249,13 @@ TEST_P(HdfApi, FiltersAreAppliedAndReportedAsGiven) {
        R"([{"class":"H5Z_FILTER_SCALEOFFSET","id":6,"scaleOffset":0,"scaleType":"H5Z_SO_INT"}])"},
       {"szip",
        R"([{"class":"H5Z_FILTER_SZIP","coding":"H5_SZIP_NN_OPTION_MASK","id":4,"pixelsPerBlock":8}])"},
-      {"names", R"(["gzip",{"class":"H5Z_FILTER_SHUFFLE","id":2,"name":"shuffle"}])"}};
+      {"names", R"(["gzip",{"class":"H5Z_FILTER_SHUFFLE","id":2,"name":"shuffle"}])"},
+      // As h5pyd sends them: fletcher32 under another class name, SZIP's pixels per block as
+      // bitsPerPixel.
+      {"h5pyd",
+       R"([{"class":"H5Z_FLETCHER_DEFLATE","id":3},{"class":"H5Z_FILTER_DEFLATE","id":1,"level":4}])"},
+      {"h5pyd_szip",
+       R"([{"bitsPerPixel":10,"class":"H5Z_FILTER_SZIP","coding":"H5_SZIP_EC_OPTION_MASK","id":4}])"}};
   std::string values = "[";
   for (int i = 0; i < 100; ++i) values += (i ? "," : "") + std::to_string(i * 3);
   values += "]";
@@ -287,6 +293,7 @@ TEST_P(HdfApi, FiltersAreAppliedAndReportedAsGiven) {
       {R"([{"class":"H5Z_FILTER_SCALEOFFSET","id":6,"scaleType":"H5Z_SO_BOGUS"}])", "scaleType"},
       {R"([{"class":"H5Z_FILTER_USER","parameters":[1]}])", "id"},
       {R"([{"class":"H5Z_FILTER_SHUFFLE","id":2,"parameters":[4]}])", "parameters"},
+      {R"([{"class":"H5Z_FILTER_USER","name":"zstd","level":3}])", "zstd"},
       {R"([true])", "filter"},
       {R"({"class":"H5Z_FILTER_DEFLATE"})", "list"}};
   for (const auto& [filters, named] : bad) {
@@ -343,6 +350,8 @@ with h5py.File(path, 'r') as f:
     assert ids(z) == [4] and z.compression == 'szip' and z.compression_opts == ('nn', 8), z.compression_opts
     assert (z[...] == np.arange(100) * 3).all() and (s[...] == np.arange(100) * 3).all()
     assert ids(f['names']) == [1, 2], ids(f['names'])
+    assert ids(f['h5pyd']) == [3, 1] and f['h5pyd'].compression_opts == 4
+    assert f['h5pyd_szip'].compression_opts == ('ec', 10), f['h5pyd_szip'].compression_opts
     assert ('lzf' in f) == )PY") +
                  (lzf ? "True" : "False") +
                  R"PY(
