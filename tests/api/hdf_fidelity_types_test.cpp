@@ -50,6 +50,8 @@ TEST_P(HdfApi, StringsKeepTheirPaddingCharacterSetAndBytes) {
     EXPECT_EQ(t->getValue<int>("length"), 4);
     auto r = get("/datasets/" + d + "/value", {{"Accept", "application/octet-stream"}});
     EXPECT_EQ(r.body, c.bytes) << c.name;
+    r = post("/datasets/" + d + "/value", R"({"points": [1, 0]})", {{"Accept", "application/octet-stream"}});
+    EXPECT_EQ(r.body, c.bytes.substr(4) + c.bytes.substr(0, 4)) << c.name;
     EXPECT_EQ(value(d), R"(["ab","wxyz"])") << c.name;
     // The stored bytes written back as they are read the same.
     ASSERT_EQ(
