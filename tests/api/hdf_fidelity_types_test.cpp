@@ -251,6 +251,7 @@ TEST_P(HdfApi, FiltersAreAppliedAndReportedAsGiven) {
        R"([{"class":"H5Z_FILTER_SCALEOFFSET","id":6,"scaleOffset":0,"scaleType":"H5Z_SO_INT"}])"},
       {"szip",
        R"([{"class":"H5Z_FILTER_SZIP","coding":"H5_SZIP_NN_OPTION_MASK","id":4,"pixelsPerBlock":8}])"},
+      {"nbit", R"([{"class":"H5Z_FILTER_NBIT","id":5}])"},
       {"names", R"(["gzip",{"class":"H5Z_FILTER_SHUFFLE","id":2,"name":"shuffle"}])"},
       // As h5pyd sends them: fletcher32 under another class name, SZIP's pixels per block as
       // bitsPerPixel.
@@ -352,6 +353,7 @@ with h5py.File(path, 'r') as f:
     assert ids(z) == [4] and z.compression == 'szip' and z.compression_opts == ('nn', 8), z.compression_opts
     assert (z[...] == np.arange(100) * 3).all() and (s[...] == np.arange(100) * 3).all()
     assert ids(f['names']) == [1, 2], ids(f['names'])
+    assert ids(f['nbit']) == [5] and (f['nbit'][...] == np.arange(100) * 3).all()
     assert ids(f['h5pyd']) == [3, 1] and f['h5pyd'].compression_opts == 4
     assert f['h5pyd_szip'].compression_opts == ('ec', 10), f['h5pyd_szip'].compression_opts
     assert ('lzf' in f) == )PY") +
