@@ -122,8 +122,9 @@ Filter parseFilter(const Var& v) {
         if (!fc || fc->id < 0) throw BadRequest("Bad Request: unknown filter '" + name + "'");
       } else if (id <= 0) {
         throw BadRequest("Bad Request: an H5Z_FILTER_USER filter needs its numeric id");
-      } else if (filterClassOf(static_cast<int>(id)))
+      } else if (filterClassOf(static_cast<int>(id))) {
         fc = filterClassOf(static_cast<int>(id));  // a known filter given as a user filter
+      }
     } else if (id >= 0 && id != fc->id) {
       throw BadRequest("Bad Request: filter '" + cls + "' has id " + std::to_string(fc->id) + ", not " +
                        std::to_string(id));
