@@ -122,7 +122,7 @@ DatasetInfo Service::dataset(Scope& s, const std::string& id, Perm perm) {
 
 namespace {
 
-// The committed datatype `id` as a type that names it.
+// The committed datatype `id` (as the store names it) as a type that names it.
 arrays::DatatypePtr committedType(Scope& s, const std::string& id) {
   auto committed = std::make_shared<arrays::Datatype>(*s.store->datatype(s.container, id));
   committed->committedId = id;
@@ -139,8 +139,7 @@ arrays::DatatypePtr Service::resolveType(Scope& s, const Poco::Dynamic::Var& jso
     // An explicit reference: a missing or deleted datatype is 404 or 410, as any object.
     const std::string id = text.substr(10);
     if (id.empty()) throw BadRequest("Bad Request: committed type reference '" + text + "' names no id");
-    object(s, id, ObjectKind::Datatype);
-    return committedType(s, id);
+    return committedType(s, object(s, id, ObjectKind::Datatype).id);
   }
   std::string problem;
   try {
@@ -148,18 +147,16 @@ arrays::DatatypePtr Service::resolveType(Scope& s, const Poco::Dynamic::Var& jso
   } catch (const BadRequest& e) {
     problem = e.what();
   }
-  // h5serv also takes a committed datatype's bare id. A string that names no object of this
-  // domain stays a bad type (400, with the type parser's message); a deleted datatype is 410.
-  std::optional<ObjectInfo> info;
+  // h5serv also takes a committed datatype's bare id. A string that names no committed
+  // datatype of this domain stays a bad type (400, with the type parser's message); a deleted
+  // datatype is 410.
+  ObjectInfo info;
   try {
-    info = s.store->object(s.container, text);
+    info = object(s, text, ObjectKind::Datatype);
   } catch (const NotFound&) {
+    throw BadRequest(problem + " (nor is it the id of a committed datatype of this domain)");
   }
-  if (!info) throw BadRequest(problem);
-  if (info->kind != ObjectKind::Datatype)
-    throw BadRequest("Bad Request: type '" + text + "' is a " + kindName(info->kind) +
-                     ", not a committed datatype");
-  return committedType(s, text);
+  return committedType(s, info.id);
 }
 
 Poco::Dynamic::Var typeJson(const arrays::Datatype& type) {
