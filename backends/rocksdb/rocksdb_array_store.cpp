@@ -255,6 +255,25 @@ RocksDbArrayStore::Dataset RocksDbArrayStore::loadDataset(const std::string& c, 
   return d;
 }
 
+void RocksDbArrayStore::requireCommitted(const std::string& c, const DatatypePtr& type,
+                                         const ::rocksdb::ReadOptions& ro) {
+  if (type && !type->committedId.empty()) findObject(c, type->committedId, ro, &kDatatypeKind);
+}
+
+DatatypePtr RocksDbArrayStore::liveType(const std::string& c, const DatatypePtr& type,
+                                        const ::rocksdb::ReadOptions& ro) {
+  if (!type || type->committedId.empty()) return type;
+  try {
+    findObject(c, type->committedId, ro, &kDatatypeKind);
+    return type;
+  } catch (const NotFound&) {
+  } catch (const Gone&) {
+  }
+  auto copy = std::make_shared<Datatype>(*type);
+  copy->committedId.clear();
+  return copy;
+}
+
 RocksDbArrayStore::ObjectDoc RocksDbArrayStore::addObject(const std::string& c, Object::Ptr record,
                                                           ObjectKind kind, ::rocksdb::WriteBatch& batch) {
   ObjectDoc doc;
@@ -520,6 +539,7 @@ DatasetInfo RocksDbArrayStore::createDataset(const std::string& c, const Dataset
   checkContainerName(c);
   std::unique_lock lock(containerLock(c));
   Object::Ptr record = requireContainer(c, ::rocksdb::ReadOptions());
+  requireCommitted(c, spec.type, ::rocksdb::ReadOptions());
   ::rocksdb::WriteBatch batch;
   ObjectDoc doc = addObject(c, record, ObjectKind::Dataset, batch);
   Object::Ptr o = doc.json;
@@ -557,7 +577,8 @@ DatasetInfo RocksDbArrayStore::dataset(const std::string& c, const std::string& 
   const SnapshotRead view(*db_);
   const ::rocksdb::ReadOptions& ro = view.options();
   requireContainer(c, ro);
-  const Dataset d = loadDataset(c, id, ro);
+  Dataset d = loadDataset(c, id, ro);
+  d.type = liveType(c, d.type, ro);
   try {
     return datasetInfo(d);
   } catch (const Poco::Exception& e) {
@@ -611,6 +632,7 @@ std::vector<AttributeInfo> RocksDbArrayStore::listAttributes(const std::string& 
                                        [&] { return decodeAttribute(name, value); }));
          return true;
        });
+  for (auto& a : out) a.type = liveType(c, a.type, ro);
   return out;
 }
 
@@ -629,8 +651,10 @@ std::string RocksDbArrayStore::attributeRecord(const std::string& c, const std::
 AttributeInfo RocksDbArrayStore::attribute(const std::string& c, const std::string& obj,
                                            const std::string& name) {
   const std::string value = attributeRecord(c, obj, name);
-  return decodeOrCorrupt(c, "attribute '" + name + "' of '" + obj + "'",
-                         [&] { return decodeAttribute(name, value); });
+  AttributeInfo a = decodeOrCorrupt(c, "attribute '" + name + "' of '" + obj + "'",
+                                    [&] { return decodeAttribute(name, value); });
+  a.type = liveType(c, a.type, ::rocksdb::ReadOptions());
+  return a;
 }
 
 std::string RocksDbArrayStore::attributeValue(const std::string& c, const std::string& obj,
@@ -664,6 +688,7 @@ void RocksDbArrayStore::createAttribute(const std::string& c, const std::string&
   if (exists && !replace)
     throw Conflict("attribute '" + info.name + "' already exists on " + kindName(doc.info.kind) + " '" + obj +
                    "'");
+  requireCommitted(c, info.type, ro);
   a.created = nowMillis();
   ::rocksdb::WriteBatch batch;
   db_->check(batch.Put(meta_, key, encodeAttribute(a, packedValue)), "batching an attribute");

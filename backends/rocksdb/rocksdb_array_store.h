@@ -90,6 +90,12 @@ class RocksDbArrayStore final : public ArrayStore {
   ObjectDoc findObject(const std::string& c, const std::string& id, const ::rocksdb::ReadOptions& ro,
                        const ObjectKind* kind = nullptr);
   Dataset loadDataset(const std::string& c, const std::string& id, const ::rocksdb::ReadOptions& ro);
+  // A type naming a committed datatype must name a live one of the container: NotFound or Gone.
+  void requireCommitted(const std::string& c, const arrays::DatatypePtr& type,
+                        const ::rocksdb::ReadOptions& ro);
+  // The type as reported: the structure alone once its committed datatype was deleted.
+  arrays::DatatypePtr liveType(const std::string& c, const arrays::DatatypePtr& type,
+                               const ::rocksdb::ReadOptions& ro);
   // A new object's document in `batch`, numbered from the container record (which the caller
   // writes). Caller holds the container lock exclusively.
   ObjectDoc addObject(const std::string& c, Poco::JSON::Object::Ptr record, ObjectKind kind,

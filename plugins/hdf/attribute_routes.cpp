@@ -40,7 +40,7 @@ Array::Ptr attributeHrefs(const Scope& sc, const Target& t, const std::string& s
 
 void describe(Object& o, const AttributeInfo& a) {
   o.set("name", a.name);
-  o.set("type", arrays::typeToJson(*a.type));
+  o.set("type", typeJson(*a.type));
   o.set("shape", shapeJson(a.shape));
   o.set("created", timestamp(a.created));
   o.set("lastModified", timestamp(a.created));

@@ -399,7 +399,7 @@ Object::Ptr datasetJson(const Scope& sc, const DatasetInfo& ds) {
   const std::string& id = ds.object.id;
   auto o = newObject();
   o->set("id", id);
-  o->set("type", arrays::typeToJson(*ds.type));
+  o->set("type", typeJson(*ds.type));
   o->set("shape", shapeJson(ds.shape));
   // As the client sent them, when it did (h5serv returns them unchanged).
   o->set("creationProperties", ds.creationProperties ? ds.creationProperties : creationPropertiesJson(ds));
@@ -526,7 +526,7 @@ void getType(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const DatasetInfo ds = s.dataset(sc, req.param("id"), Perm::Read);
   auto o = newObject();
-  o->set("type", arrays::typeToJson(*ds.type));
+  o->set("type", typeJson(*ds.type));
   o->set("hrefs", ownedHrefs(sc, ds.object.id, "/type"));
   sendJson(req, res, o);
 }
@@ -539,7 +539,9 @@ void createDatatype(Service& s, Request& req, Response& res) {
   auto body = s.body(req);
   if (!body->has("type")) throw BadRequest("Bad Request: Type not specified");
   auto link = s.linkOption(*body);
-  auto type = s.resolveType(sc, body->get("type"));
+  // A committed datatype made from another one ("datatypes/<id>") is a copy of its structure.
+  auto type = std::make_shared<arrays::Datatype>(*s.resolveType(sc, body->get("type")));
+  type->committedId.clear();
   if (link) s.requireFreeLink(sc, *link);
   ObjectInfo info = sc.store->createDatatype(sc.container, type);
   if (link) s.linkNew(sc, *link, info.id, ObjectKind::Datatype);

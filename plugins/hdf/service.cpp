@@ -120,22 +120,48 @@ DatasetInfo Service::dataset(Scope& s, const std::string& id, Perm perm) {
   return s.store->dataset(s.container, id);
 }
 
+namespace {
+
+// The committed datatype `id` (as the store names it) as a type that names it.
+arrays::DatatypePtr committedType(Scope& s, const std::string& id) {
+  auto committed = std::make_shared<arrays::Datatype>(*s.store->datatype(s.container, id));
+  committed->committedId = id;
+  return committed;
+}
+
+}  // namespace
+
 arrays::DatatypePtr Service::resolveType(Scope& s, const Poco::Dynamic::Var& json) {
-  if (json.isString()) {
-    const std::string text = json.convert<std::string>();
-    if (text.rfind("datatypes/", 0) == 0) {
-      const std::string id = text.substr(10);
-      if (id.empty()) throw BadRequest("Bad Request: committed type reference '" + text + "' names no id");
-      object(s, id, ObjectKind::Datatype);
-      auto base = s.store->datatype(s.container, id);
-      auto committed = std::make_shared<arrays::Datatype>(*base);
-      committed->committedId = id;
-      return committed;
-    }
-  } else if (json.isEmpty()) {
-    throw BadRequest("Bad Request: type is null");
+  if (json.isEmpty()) throw BadRequest("Bad Request: type is null");
+  if (!json.isString()) return arrays::typeFromJson(json);
+  const std::string text = json.convert<std::string>();
+  if (text.rfind("datatypes/", 0) == 0) {
+    // An explicit reference: a missing or deleted datatype is 404 or 410, as any object.
+    const std::string id = text.substr(10);
+    if (id.empty()) throw BadRequest("Bad Request: committed type reference '" + text + "' names no id");
+    return committedType(s, object(s, id, ObjectKind::Datatype).id);
   }
-  return arrays::typeFromJson(json);
+  std::string problem;
+  try {
+    return arrays::typeFromJson(json);  // a predefined name
+  } catch (const BadRequest& e) {
+    problem = e.what();
+  }
+  // h5serv also takes a committed datatype's bare id. A string that names no committed
+  // datatype of this domain stays a bad type (400, with the type parser's message); a deleted
+  // datatype is 410.
+  ObjectInfo info;
+  try {
+    info = object(s, text, ObjectKind::Datatype);
+  } catch (const NotFound&) {
+    throw BadRequest(problem + " (nor is it the id of a committed datatype of this domain)");
+  }
+  return committedType(s, info.id);
+}
+
+Poco::Dynamic::Var typeJson(const arrays::Datatype& type) {
+  if (!type.committedId.empty()) return "datatypes/" + type.committedId;
+  return arrays::typeToJson(type);
 }
 
 std::optional<LinkOption> Service::linkOption(const Poco::JSON::Object& body) {

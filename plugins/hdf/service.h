@@ -143,6 +143,10 @@ const std::string& checkLinkName(const std::string& name);
 // A boolean query parameter (include_links=1, replace=true): present and not 0/false.
 bool queryFlag(const Request& req, const std::string& name);
 
+// The type of a dataset or attribute as h5serv shows it: "datatypes/<id>" when it uses a
+// committed datatype (the counterpart of Service::resolveType), the type JSON otherwise.
+Poco::Dynamic::Var typeJson(const arrays::Datatype& type);
+
 // Sets Location and Content-Location of a 201 answer.
 void setLocation(Response& res, const std::string& href);
 

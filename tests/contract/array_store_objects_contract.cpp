@@ -309,6 +309,55 @@ TEST_P(ArrayStoreContract, CommittedDatatypes) {
   EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), (std::set<std::string>{t.id, other.id}));
 }
 
+TEST_P(ArrayStoreContract, CommittedDatatypeReferences) {
+  const auto type = pointType();
+  const ObjectInfo t = store_->createDatatype(c_, type);
+  auto committed = std::make_shared<Datatype>(*type);
+  committed->committedId = t.id;
+  const std::string value = pointValue(5, 1, 2, 3, "c");
+
+  // Attributes keep the reference too, listed and read alone.
+  store_->createAttribute(c_, root_, attr("a", committed, ShapeClass::Scalar), value, false);
+  EXPECT_EQ(store_->attribute(c_, root_, "a").type->committedId, t.id);
+  EXPECT_EQ(store_->listAttributes(c_, root_, {}).at(0).type->committedId, t.id);
+  const std::string d = create(spec(committed, {1}));
+  write(d, Selection::all({1}), value);
+
+  // A reference must name a live committed datatype of the container: NotFound otherwise
+  // (an unknown id, or the id of a group), and nothing is created.
+  auto bad = [&](const std::string& id) {
+    auto b = std::make_shared<Datatype>(*type);
+    b->committedId = id;
+    return b;
+  };
+  EXPECT_THROW(store_->createDataset(c_, spec(bad("nosuch"), {1})), NotFound);
+  EXPECT_THROW(store_->createDataset(c_, spec(bad(root_), {1})), NotFound);
+  EXPECT_THROW(store_->createAttribute(c_, root_, attr("b", bad("nosuch"), ShapeClass::Scalar), value, false),
+               NotFound);
+  EXPECT_EQ(store_->listObjects(c_, ObjectKind::Dataset, {}), Names{d});
+  EXPECT_EQ(store_->object(c_, root_).attributeCount, 1u);
+
+  // Deleted while in use: HDF5 keeps the type alive through the objects that use it, and so
+  // does every store. They keep its structure and values but no longer name it; new
+  // references to it are Gone.
+  store_->deleteObject(c_, t.id);
+  EXPECT_THROW(store_->datatype(c_, t.id), Gone);
+  const DatasetInfo info = store_->dataset(c_, d);
+  EXPECT_TRUE(*info.type == *type);
+  EXPECT_EQ(info.type->committedId, "");
+  EXPECT_EQ(readAll(d), value);
+  write(d, Selection::all({1}), pointValue(6, 4, 5, 6, "e"));
+  EXPECT_EQ(readAll(d), pointValue(6, 4, 5, 6, "e"));
+  const AttributeInfo a = store_->attribute(c_, root_, "a");
+  EXPECT_TRUE(*a.type == *type);
+  EXPECT_EQ(a.type->committedId, "");
+  EXPECT_EQ(store_->listAttributes(c_, root_, {}).at(0).type->committedId, "");
+  EXPECT_EQ(store_->attributeValue(c_, root_, "a"), value);
+  EXPECT_THROW(store_->createDataset(c_, spec(committed, {1})), Gone);
+  EXPECT_THROW(store_->createAttribute(c_, root_, attr("b", committed, ShapeClass::Scalar), value, false),
+               Gone);
+}
+
 // ---------------------------------------------------------------- attributes
 
 TEST_P(ArrayStoreContract, AttributesCreateListReplaceDelete) {

@@ -10,7 +10,7 @@
 #include <Poco/Version.h>
 #include <cstdint>
 
-#define STRATA_ABI_VERSION 7u
+#define STRATA_ABI_VERSION 8u
 
 #define STRATA_STR_(x) #x
 #define STRATA_STR(x) STRATA_STR_(x)

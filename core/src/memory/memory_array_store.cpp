@@ -320,6 +320,7 @@ class MemoryArrayStore final : public ArrayStore {
 
     auto cont = find(c);
     std::unique_lock lock(cont->mutex);
+    requireCommitted(*cont, spec.type);
     auto o = addObject(*cont, ObjectKind::Dataset);
     o->type = spec.type;
     o->shapeClass = spec.shape.cls;
@@ -331,13 +332,13 @@ class MemoryArrayStore final : public ArrayStore {
     o->creationProperties = jsonText(spec.creationProperties);
     o->values = std::move(values);
     cont->modified = o->created;
-    return datasetInfo(*o);
+    return datasetInfo(*cont, *o);
   }
 
   DatasetInfo dataset(const std::string& c, const std::string& id) override {
     auto cont = find(c);
     std::shared_lock lock(cont->mutex);
-    return datasetInfo(*findObject(*cont, id, ObjectKind::Dataset));
+    return datasetInfo(*cont, *findObject(*cont, id, ObjectKind::Dataset));
   }
 
   void resize(const std::string& c, const std::string& id, const std::vector<uint64_t>& dims) override {
@@ -468,6 +469,7 @@ class MemoryArrayStore final : public ArrayStore {
     for (; it != o->attributes.end(); ++it) {
       if (page.limit != 0 && out.size() >= page.limit) break;
       out.push_back(it->second.info);
+      out.back().type = liveType(*cont, out.back().type);
     }
     return out;
   }
@@ -475,7 +477,9 @@ class MemoryArrayStore final : public ArrayStore {
   AttributeInfo attribute(const std::string& c, const std::string& obj, const std::string& name) override {
     auto cont = find(c);
     std::shared_lock lock(cont->mutex);
-    return findAttribute(*findObject(*cont, obj), name).info;
+    AttributeInfo a = findAttribute(*findObject(*cont, obj), name).info;
+    a.type = liveType(*cont, a.type);
+    return a;
   }
 
   std::string attributeValue(const std::string& c, const std::string& obj, const std::string& name) override {
@@ -503,6 +507,7 @@ class MemoryArrayStore final : public ArrayStore {
     if (it != o->attributes.end() && !replace)
       throw Conflict("attribute '" + info.name + "' already exists on " + kindName(o->kind) + " '" + obj +
                      "'");
+    requireCommitted(*cont, info.type);
     a.info.created = nowMillis();
     const int64_t now = a.info.created;
     o->attributes.insert_or_assign(info.name, std::move(a));
@@ -539,11 +544,29 @@ class MemoryArrayStore final : public ArrayStore {
     return i;
   }
 
+  // A type naming a committed datatype must name a live one of the container: NotFound or
+  // Gone otherwise. Caller holds the container lock.
+  static void requireCommitted(const Container& c, const DatatypePtr& type) {
+    if (type && !type->committedId.empty()) findObject(c, type->committedId, ObjectKind::Datatype);
+  }
+
+  // The type as reported: a dataset or attribute keeps the structure of a committed type that
+  // was deleted, but no longer names it (as the hdf5 backend, where HDF5 keeps the type alive
+  // but it has no id). Caller holds the container lock.
+  static DatatypePtr liveType(const Container& c, const DatatypePtr& type) {
+    if (!type || type->committedId.empty()) return type;
+    auto it = c.objects.find(type->committedId);
+    if (it != c.objects.end() && it->second->kind == ObjectKind::Datatype) return type;
+    auto copy = std::make_shared<Datatype>(*type);
+    copy->committedId.clear();
+    return copy;
+  }
+
   // Caller holds the container lock (shared).
-  static DatasetInfo datasetInfo(const Object& o) {
+  static DatasetInfo datasetInfo(const Container& c, const Object& o) {
     DatasetInfo i;
     i.object = info(o);
-    i.type = o.type;
+    i.type = liveType(c, o.type);
     i.shape.cls = o.shapeClass;
     {
       std::shared_lock lock(o.values->mutex);

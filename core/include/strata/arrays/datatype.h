@@ -72,7 +72,9 @@ struct STRATA_API Datatype {
   std::string tag;
   // Reference
   RefKind ref = RefKind::Object;
-  // Set when the type was given as "datatypes/<id>" (a committed datatype).
+  // The id of the committed datatype a dataset's or attribute's type is (given as
+  // "datatypes/<id>" or read from a file that shares a named type); empty otherwise. Only on
+  // the top-level type. See array_store.h for what stores do with it.
   std::string committedId;
 
   bool fixedSize() const { return size != 0; }

@@ -28,6 +28,12 @@
 //   take rank-0 selections (Selection::all({})) but not points; null datasets take none.
 // - Links: the store fills in Link::kind of hard links. After deleteObject, links that led
 //   to the object either remain (following them gives Gone) or are gone, by backend.
+// - Committed datatypes used by reference: a dataset or attribute created with a type whose
+//   committedId is set uses that committed datatype (the hdf5 backend shares the type object, as
+//   HDF5 files do); NotFound or Gone unless committedId names a live datatype of the container.
+//   Its type then reports the committedId. Deleting the datatype leaves the objects that use it
+//   their structure and values (HDF5 keeps the type alive through them); their types then
+//   report an empty committedId.
 // - A rejected write (wrong size, bad selection) changes nothing.
 // - Errors: NotFound (container, object, link, attribute), Conflict (container, link or
 //   attribute exists), Gone, Forbidden, BadRequest (invalid shape, type, selection,
