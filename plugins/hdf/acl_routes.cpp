@@ -66,7 +66,7 @@ void getAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> k
   // The user's effective ACL on the object (their entry, else the default ones).
   Principal named;
   if (user != AclStore::kDefaultUser) named.name = user;
-  Acl acl = s.unownedAcl(named);
+  Acl acl = s.unownedAcl(named, sc.container);
   if (s.acls() && !sc.isToc()) {
     if (auto entry = s.acls()->applicable(sc.container, t.id, sc.root(), named.name)) acl = *entry;
   }
@@ -76,14 +76,18 @@ void getAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> k
   sendJson(req, res, o);
 }
 
+// The route is public (see addAclRoutes): as in h5serv, a malformed body is 400 before any
+// credentials are asked for; then the core's admission of writes and the ACL check.
 void putAcl(Service& s, Request& req, Response& res, std::optional<ObjectKind> kind) {
   Scope sc = s.open(req);
   const std::string& user = userOf(req);
   const AclTarget t = aclTarget(s, sc, req, kind);
   if (sc.isToc()) throw Forbidden("Forbidden: the TOC domain is read-only");
   if (!s.acls()) throw NotImplemented("ACLs are switched off on this server (plugins.hdf.acls = false)");
-  s.require(sc, t.id, Perm::UpdateAcl);
   auto body = s.body(req);
+  AclStore::validate(*body);
+  s.requireWriteAdmission(*sc.who);
+  s.require(sc, t.id, Perm::UpdateAcl);
   // h5serv: 400 "username not found". Checked after the permission, so that only those who
   // may change the ACLs learn which users exist.
   if (!s.knownUser(user))
@@ -108,8 +112,13 @@ void addAclRoutes(Service& s, RouteRegistry& routes) {
     routes.add("GET", base + "/acls", [&s, k](Request& req, Response& res) { getAcls(s, req, res, k); });
     routes.add("GET", base + "/acls/{user}",
                [&s, k](Request& req, Response& res) { getAcl(s, req, res, k); });
-    routes.add("PUT", base + "/acls/{user}",
-               [&s, k](Request& req, Response& res) { putAcl(s, req, res, k); });
+    routes.add("PUT", base + "/acls/{user}", [&s, k](Request& req, Response& res) { putAcl(s, req, res, k); },
+               {Access::Public});
+    routes.add("PUT", base + "/acls",
+               [](Request&, Response&) {
+                 throw BadRequest("Bad Request: username not provided (PUT .../acls/<user>)");
+               },
+               {Access::Public});
   }
 }
 

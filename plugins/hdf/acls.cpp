@@ -88,8 +88,7 @@ std::optional<Acl> AclStore::find(const std::string& container, const std::strin
   return std::nullopt;
 }
 
-void AclStore::set(const std::string& container, const std::string& object, const std::string& user,
-                   const Poco::JSON::Object& perms) {
+void AclStore::validate(const Poco::JSON::Object& perms) {
   bool any = false;
   for (const char* f : kFields) {
     if (!perms.has(f)) continue;
@@ -100,7 +99,11 @@ void AclStore::set(const std::string& container, const std::string& object, cons
     any = true;
   }
   if (!any) throw BadRequest("Bad Request: no acl permissions found in request body");
+}
 
+void AclStore::set(const std::string& container, const std::string& object, const std::string& user,
+                   const Poco::JSON::Object& perms) {
+  validate(perms);
   const std::string id = entityId(container, object);
   for (int attempt = 0; attempt < 20; ++attempt) {
     auto existing = entities_->find(kCollection, id);

@@ -50,6 +50,8 @@ class AclStore {
   // value is not a boolean or none of the six permissions is present.
   void set(const std::string& container, const std::string& object, const std::string& user,
            const Poco::JSON::Object& perms);
+  // The checks of set() on a body alone: BadRequest as set() would throw it.
+  static void validate(const Poco::JSON::Object& perms);
   // The entry that applies to `user` (empty: anonymous, only "default" entries apply);
   // nullopt when none does.
   std::optional<Acl> applicable(const std::string& container, const std::string& object,

@@ -123,6 +123,18 @@ Domain DomainMapper::parseDns(const std::string& rawHost, bool fromHostParam) co
       }
     }
   }
+  // h5serv writes a space of a file name as '+' in h5domain: after the literal readings, try
+  // each with its '+' taken as spaces.
+  if (d.kind == Domain::Kind::Container && host.find('+') != std::string::npos) {
+    std::vector<std::string> readings = {d.container};
+    readings.insert(readings.end(), d.alternates.begin(), d.alternates.end());
+    for (auto spaced : readings) {
+      std::replace(spaced.begin(), spaced.end(), '+', ' ');
+      if (spaced != d.container &&
+          std::find(d.alternates.begin(), d.alternates.end(), spaced) == d.alternates.end())
+        d.alternates.push_back(spaced);
+    }
+  }
   return d;
 }
 
@@ -186,6 +198,84 @@ std::string DomainMapper::dnsName(const std::string& container) const {
 std::string DomainMapper::pathName(const std::string& container) const { return "/" + container + ".h5"; }
 
 std::string DomainMapper::tocDnsName(const std::string& prefix) const { return dnsName(prefix); }
+
+std::string DomainMapper::linkDomain(const std::string& container, Domain::Style style) const {
+  if (style == Domain::Style::Path) return pathName(container);
+  std::string out = dnsName(container);
+  std::replace(out.begin(), out.end(), ' ', '+');
+  return out;
+}
+
+namespace {
+
+// "x.h5" -> "x", "x.hdf5" -> "x": the container of a file name.
+void stripHdf5Extension(std::string& name) {
+  for (const std::string ext : {".h5", ".hdf5"}) {
+    if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0) {
+      name.resize(name.size() - ext.size());
+      return;
+    }
+  }
+}
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+std::optional<std::string> DomainMapper::externalContainer(const std::string& rawTarget,
+                                                           const std::string& linking) const {
+  std::string target = Poco::trim(rawTarget);
+  if (target.rfind("hdf5:/", 0) == 0) {
+    target = target.substr(6);
+    if (target.empty() || target[0] != '/') target = "/" + target;
+  }
+  if (target.empty()) return std::nullopt;
+  // The linking container's folder: relative targets start there.
+  std::vector<std::string> folder = split(linking, '/');
+  folder.pop_back();
+  try {
+    std::vector<std::string> segments;
+    if (target.find('/') != std::string::npos) {
+      // A file path: absolute from the data root, or relative to the folder. ".." may not
+      // leave the data root.
+      if (target[0] != '/') segments = folder;
+      for (const auto& part : split(target, '/')) {
+        if (part.empty() || part == ".") continue;
+        if (part == "..") {
+          if (segments.empty()) return std::nullopt;
+          segments.pop_back();
+          continue;
+        }
+        segments.push_back(part);
+      }
+      if (segments.empty()) return std::nullopt;
+      stripHdf5Extension(segments.back());
+    } else if (inTopDomain(target)) {
+      const Domain d = parseDns(target, false);
+      if (d.kind != Domain::Kind::Container) return std::nullopt;
+      return d.container;
+    } else if (endsWith(target, ".h5") || endsWith(target, ".hdf5")) {
+      segments = folder;  // a file of the same folder
+      segments.push_back(target);
+      stripHdf5Extension(segments.back());
+    } else {
+      const std::string lower = Poco::toLower(target);
+      for (const char* tld : {".org", ".edu", ".com", ".gov", ".net", ".mil"})
+        if (endsWith(lower, tld)) return std::nullopt;  // another server's domain
+      // A DNS name relative to the folder's: "x" or "x.sub".
+      segments = folder;
+      const auto labels = split(target, '.');
+      for (auto it = labels.rbegin(); it != labels.rend(); ++it) segments.push_back(decodeLabel(*it));
+    }
+    const Domain d = fromSegments(segments, Domain::Style::Dns);
+    if (d.kind != Domain::Kind::Container) return std::nullopt;
+    return d.container;
+  } catch (const Error&) {
+    return std::nullopt;  // not a name of this server
+  }
+}
 
 bool DomainMapper::inTopDomain(const std::string& name) const {
   const std::string lower = Poco::toLower(name);

@@ -15,6 +15,7 @@
 // `domain`, the X-Hdf-domain header, X-Forwarded-Host, Host.
 #include <strata/http.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,8 @@ struct Domain {
   std::string container;
   // Further container names the same text may mean: a `?host=` value has had its "%2E"
   // decoded to "." by the query parser already, so "tall.dots.test" may be the container
-  // "test/tall.dots" as well as "test/dots/tall". In the order h5serv tries them.
+  // "test/tall.dots" as well as "test/dots/tall", in the order h5serv tries them; and a '+'
+  // in a DNS name may stand for a space (h5serv's form of a file name with spaces).
   std::vector<std::string> alternates;
   bool isToc() const { return kind == Kind::Toc; }
 };
@@ -52,6 +54,16 @@ class DomainMapper {
   std::string pathName(const std::string& container) const;
   // The DNS-style name of a TOC prefix ("" -> "hdfgroup.org", "home/u" -> "u.home.hdfgroup.org").
   std::string tocDnsName(const std::string& prefix) const;
+
+  // The `h5domain` of a link to a container, in the style the request used: the path name, or
+  // the DNS name with h5serv's '+' for a space ("a b.test.hdfgroup.org" -> "a+b.test...").
+  std::string linkDomain(const std::string& container, Domain::Style style) const;
+  // The container an external link's stored target names, or nullopt when it names none of
+  // this server (another DNS domain, a path that leaves the data root, a malformed name).
+  // The target is read as h5serv reads it: a DNS name of the top-level domain; a file path,
+  // absolute from the data root ("/test/x.h5") or relative to the linking container's folder
+  // ("x.h5", "sub/x.h5"); or a name relative to that folder's DNS name ("x", "x.sub").
+  std::optional<std::string> externalContainer(const std::string& target, const std::string& linking) const;
 
   // True if a DNS-style name lies inside the top-level domain (for external-link targets).
   bool inTopDomain(const std::string& name) const;

@@ -1,6 +1,7 @@
 // GET/PUT/DELETE / (the domain itself, or its HDF5 file) and GET /info.
 #include <Poco/JSON/Array.h>
 #include <strata/errors.h>
+#include <strata/util.h>
 
 #include "responses.h"
 #include "routes.h"
@@ -69,7 +70,7 @@ void putDomain(Service& s, Request& req, Response& res) {
   sc.store = &s.arrays();
   s.setOwner(sc);
   s.tombstones().remove(Tombstones::containerKey(sc.container));
-  s.domainsChanged();
+  s.domainsChanged(sc.container);
   sendJson(req, res, domainJson(sc), 201);
 }
 
@@ -85,7 +86,10 @@ void deleteDomain(Service& s, Request& req, Response& res) {
   res.sendEmpty(200);
 }
 
-void getInfo(Request& req, Response& res, const std::string& version) {
+// h5serv's keys, and those h5pyd's getServerInfo() callers read (hsinfo: "state", "name",
+// "username", "start_time", "node_count"; "username" and "isadmin" only when the request
+// carries credentials, as h5pyd then fills in the name it was given).
+void getInfo(Request& req, Response& res, const std::string& version, int64_t startSeconds) {
   auto o = newObject();
   o->set("h5serv_version", "0.2");
   o->set("strata_hdf_version", version);
@@ -96,6 +100,15 @@ void getInfo(Request& req, Response& res, const std::string& version) {
   o->set("greeting", "Welcome to strata's HDF REST service!");
   o->set("about", "strata serves HDF5 data through the h5serv REST API");
   o->set("documentation", "docs/hdf.md");
+  o->set("state", "READY");
+  o->set("version", version);
+  o->set("start_time", startSeconds);
+  o->set("node_count", 1);
+  const Principal& who = req.principal();
+  if (!who.anonymous()) {
+    o->set("username", who.name);
+    o->set("isadmin", who.inGroup(kAdminGroup));
+  }
   sendJson(req, res, o);
 }
 
@@ -105,7 +118,9 @@ void addDomainRoutes(Service& s, RouteRegistry& routes, const std::string& versi
   routes.add("GET", "/", [&s](Request& req, Response& res) { getDomain(s, req, res); });
   routes.add("PUT", "/", [&s](Request& req, Response& res) { putDomain(s, req, res); });
   routes.add("DELETE", "/", [&s](Request& req, Response& res) { deleteDomain(s, req, res); });
-  routes.add("GET", "/info", [version](Request& req, Response& res) { getInfo(req, res, version); },
+  const int64_t started = nowMillis() / 1000;
+  routes.add("GET", "/info",
+             [version, started](Request& req, Response& res) { getInfo(req, res, version, started); },
              {Access::Public});
 }
 

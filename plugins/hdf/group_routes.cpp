@@ -44,6 +44,16 @@ std::string linkPath(const std::string& group, const std::string& name) {
   return "groups/" + group + "/links/" + encodeSegment(name);
 }
 
+// An external link as h5serv reports it: its target as a domain name, whatever the file
+// stores (h5py writes file paths such as "other.h5"), in the style the request used. A
+// target that names no domain of this server is reported as stored. TOC links are made so.
+Link presented(Service& s, const Scope& sc, Link l) {
+  if (l.cls != LinkClass::External || sc.isToc()) return l;
+  if (auto c = s.mapper().externalContainer(l.h5domain, sc.container))
+    l.h5domain = s.mapper().linkDomain(*c, sc.domain.style);
+  return l;
+}
+
 // One entry of a links list (with href and target) or the "link" of GET .../links/{name}.
 Object::Ptr linkJson(Service& s, const Scope& sc, const std::string& group, const Link& l, bool listItem) {
   auto o = newObject();
@@ -75,7 +85,7 @@ Object::Ptr linkJson(Service& s, const Scope& sc, const std::string& group, cons
 Array::Ptr linksArray(Service& s, Scope& sc, const std::string& group, const Page& page) {
   Array::Ptr out = new Array;
   for (const auto& l : sc.store->listLinks(sc.container, group, page))
-    out->add(linkJson(s, sc, group, l, true));
+    out->add(linkJson(s, sc, group, presented(s, sc, l), true));
   return out;
 }
 
@@ -192,7 +202,7 @@ std::pair<const std::string&, const std::string&> linkParams(Service& s, Request
 void getLink(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const auto [id, name] = linkParams(s, req, sc, Perm::Read);
-  const Link l = findLink(s, sc, id, name);
+  const Link l = presented(s, sc, findLink(s, sc, id, name));
   auto o = newObject();
   o->set("link", linkJson(s, sc, id, l, false));
   const int64_t created = l.created ? l.created : sc.info.created;
@@ -264,9 +274,14 @@ void addGroupRoutes(Service& s, RouteRegistry& routes) {
   routes.add("GET", "/groups/{id}", bind(getGroup));
   routes.add("DELETE", "/groups/{id}", bind(deleteGroup));
   routes.add("GET", "/groups/{id}/links", bind(listLinks));
-  routes.add("GET", "/groups/{id}/links/{name}", bind(getLink));
-  routes.add("PUT", "/groups/{id}/links/{name}", bind(putLink));
-  routes.add("DELETE", "/groups/{id}/links/{name}", bind(deleteLink));
+  // {name...}: a name holding '/' reaches the handlers, which answer 400 as h5serv does
+  // (checkLinkName), where the router would answer 404. So does a PUT without a name.
+  routes.add("GET", "/groups/{id}/links/{name...}", bind(getLink));
+  routes.add("PUT", "/groups/{id}/links/{name...}", bind(putLink));
+  routes.add("DELETE", "/groups/{id}/links/{name...}", bind(deleteLink));
+  routes.add("PUT", "/groups/{id}/links", [](Request&, Response&) {
+    throw BadRequest("Bad Request: no link name specified (PUT /groups/<id>/links/<name>)");
+  });
 }
 
 }  // namespace strata::hdf

@@ -19,7 +19,7 @@ Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays,
       acls_(aclEntities ? std::make_unique<AclStore>(std::move(aclEntities)) : nullptr),
       tombstones_(std::move(tombstones)),
       auth_(auth),
-      toc_(arrays_, settings_.homeDir) {}
+      toc_(arrays_, settings_.homeDir, *tombstones_) {}
 
 bool Service::knownUser(const std::string& name) const {
   return name == AclStore::kDefaultUser || isKnownUser(auth_, name);
@@ -43,6 +43,13 @@ Scope Service::open(Request& req) {
     s.toc = std::make_unique<TocStore>(toc_, mapper_, *tombstones_, s.domain.style);
     s.store = s.toc.get();
     s.info = *s.toc->findContainer(s.container);
+    // A user's TOC: 404 for a name that is no user and has no domains (h5serv: 404 for
+    // a user that is not registered).
+    const std::string homes = settings_.homeDir + "/";
+    if (s.container.compare(0, homes.size(), homes) == 0 &&
+        s.container.find('/', homes.size()) == std::string::npos &&
+        !knownUser(s.container.substr(homes.size())) && s.toc->object(s.container, s.root()).linkCount == 0)
+      throw NotFound("user '" + s.container.substr(homes.size()) + "' not found");
     return s;
   }
   s.store = arrays_.get();
@@ -57,17 +64,22 @@ Scope Service::open(Request& req) {
       return s;
     }
   }
-  if (tombstones_->contains(Tombstones::containerKey(s.container)))
-    throw Gone("domain '" + s.displayName(mapper_) + "' has been deleted");
+  // A file removed from disk since the last listing gets its tombstone here (see TocIndex).
+  toc_.refresh();
+  std::vector<std::string> readings = {s.container};
+  readings.insert(readings.end(), s.domain.alternates.begin(), s.domain.alternates.end());
+  for (const auto& c : readings)
+    if (tombstones_->contains(Tombstones::containerKey(c)))
+      throw Gone("domain '" + s.displayName(mapper_) + "' has been deleted");
   throw NotFound("domain '" + s.displayName(mapper_) + "' not found");
 }
 
 void Service::require(const Scope& s, const std::string& object, Perm perm) {
   if (!acls_ || s.isToc()) return;
   const Principal& who = *s.who;
-  if (who.inGroup(kAdminGroup)) return;
+  if (who.inGroup(kAdminGroup) || ownsHome(who, s.container)) return;
   const auto entry = acls_->applicable(s.container, object, s.root(), who.name);
-  if ((entry ? *entry : unownedAcl(who)).allows(perm)) return;
+  if ((entry ? *entry : unownedAcl(who, s.container)).allows(perm)) return;
   if (who.anonymous()) throw Unauthorized("Unauthorized: this domain needs credentials");
   throw Forbidden(std::string("Access is not permitted: user '") + who.name + "' lacks '" +
                   permissionName(perm) + "' permission");
@@ -83,9 +95,19 @@ bool Service::mayWriteUnowned(const Principal& who) const {
   return false;
 }
 
-Acl Service::unownedAcl(const Principal& who) const {
-  const bool w = mayWriteUnowned(who);
+bool Service::ownsHome(const Principal& who, const std::string& container) const {
+  const std::string home = settings_.homeDir + "/" + who.name + "/";
+  return !who.anonymous() && container.compare(0, home.size(), home) == 0;
+}
+
+Acl Service::unownedAcl(const Principal& who, const std::string& container) const {
+  const bool w = mayWriteUnowned(who) || ownsHome(who, container);
   return Acl{w, true, w, w, true, w};
+}
+
+void Service::requireWriteAdmission(const Principal& who) const {
+  if (who.anonymous() && !(auth_.anonymousAllowed() && auth_.anonymousWritesAllowed()))
+    throw Unauthorized("Unauthorized: this request needs credentials");
 }
 
 void Service::requireCreateDomain(const Scope& s) const {

@@ -79,7 +79,9 @@ class Service {
   // True for "default" and for every user the server authenticates (see isKnownUser()).
   bool knownUser(const std::string& name) const;
   // After a domain was created or deleted here: the TOC shows it at once.
-  void domainsChanged() { toc_.invalidate(); }
+  // `created`: the container just created, which the TOC then knows even before it lists it
+  // (so that its file vanishing from disk is noticed).
+  void domainsChanged(const std::string& created = "") { toc_.invalidate(created); }
 
   // Resolves the request's domain without opening it (for PUT /).
   Scope address(Request& req);
@@ -88,11 +90,19 @@ class Service {
 
   // Checks the ACL that applies to the request's user on `object` (the root group for domain
   // operations), or unownedAcl() when none does: Unauthorized for anonymous requests,
-  // Forbidden for users. Members of the admin group always pass.
+  // Forbidden for users. Members of the admin group always pass, and so does a user in their
+  // own home folder.
   void require(const Scope& s, const std::string& object, Perm perm);
+  // True if `container` lies in the home folder of `who` (<homeDir>/<user>/...), which the
+  // user owns whatever its ACLs say: h5serv's data layout puts users' files there.
+  bool ownsHome(const Principal& who, const std::string& container) const;
   // What `who` may do where no ACL entry applies: read and read the ACLs; write, delete and
-  // change the ACLs only if mayWriteUnowned(who).
-  Acl unownedAcl(const Principal& who) const;
+  // change the ACLs only if mayWriteUnowned(who). Everything in the user's own home folder
+  // (`container` under <homeDir>/<user>/: files placed there, as in h5serv's data layout).
+  Acl unownedAcl(const Principal& who, const std::string& container = "") const;
+  // A write route that reads its body before any permission check (PUT .../acls/{user}, as
+  // h5serv): the core's admission of anonymous writes, made by the handler after the body.
+  void requireWriteAdmission(const Principal& who) const;
   // The admin group, unownedWriters, or anyone when auth.anonymousWrites is true.
   bool mayWriteUnowned(const Principal& who) const;
   // PUT / of a new domain: those who mayWriteUnowned anywhere, every user in their home

@@ -6,6 +6,7 @@
 #include <strata/util.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace strata::hdf {
 
@@ -35,25 +36,53 @@ constexpr int64_t kRefreshMillis = 1000;
 
 }  // namespace
 
-TocIndex::TocIndex(std::shared_ptr<ArrayStore> arrays, std::string homeDir)
-    : arrays_(std::move(arrays)), homeDir_(std::move(homeDir)), created_(nowMillis()), modified_(created_) {}
-
-std::shared_ptr<TocIndex::Snapshot> TocIndex::snapshot() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const int64_t now = nowMillis();
-  if (current_ && now - current_->taken < kRefreshMillis) return current_;
-  auto next = std::make_shared<Snapshot>();
-  next->taken = now;
-  next->containers = arrays_->listContainers();
-  std::sort(next->containers.begin(), next->containers.end());
-  if (current_ && current_->containers != next->containers) modified_ = now;
-  current_ = next;
-  return current_;
+TocIndex::TocIndex(std::shared_ptr<ArrayStore> arrays, std::string homeDir, Tombstones& tombstones)
+    : arrays_(std::move(arrays)),
+      homeDir_(std::move(homeDir)),
+      tombstones_(tombstones),
+      created_(nowMillis()),
+      modified_(created_) {
+  snapshot();
 }
 
-void TocIndex::invalidate() {
+std::shared_ptr<TocIndex::Snapshot> TocIndex::snapshot() {
+  std::vector<std::string> vanished;
+  std::shared_ptr<Snapshot> out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int64_t now = nowMillis();
+    if (current_ && now - current_->taken < kRefreshMillis) return current_;
+    auto next = std::make_shared<Snapshot>();
+    next->taken = now;
+    next->containers = arrays_->listContainers();
+    std::sort(next->containers.begin(), next->containers.end());
+    if (current_ && current_->containers != next->containers) {
+      modified_ = now;
+      std::set_difference(current_->containers.begin(), current_->containers.end(), next->containers.begin(),
+                          next->containers.end(), std::back_inserter(vanished));
+    }
+    current_ = next;
+    out = current_;
+  }
+  // Outside the lock: a tombstone may be a store write. Those deleted through the API have one.
+  for (const auto& c : vanished) {
+    const std::string key = Tombstones::containerKey(c);
+    if (!tombstones_.contains(key)) tombstones_.add(key);
+  }
+  return out;
+}
+
+void TocIndex::invalidate(const std::string& created) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (current_) current_->taken = 0;
+  if (!current_) return;
+  // A new stale snapshot (the current one may be in use): only its listing matters.
+  auto next = std::make_shared<Snapshot>();
+  next->containers = current_->containers;
+  const auto at = std::lower_bound(next->containers.begin(), next->containers.end(), created);
+  if (!created.empty() && (at == next->containers.end() || *at != created))
+    next->containers.insert(at, created);
+  current_ = next;
+  modified_ = nowMillis();
 }
 
 int64_t TocIndex::modified() {
@@ -188,7 +217,7 @@ Link TocStore::toLink(const TocIndex::Entry& e) const {
   } else {
     l.cls = LinkClass::External;
     l.h5path = "/";
-    l.h5domain = style_ == Domain::Style::Path ? mapper_.pathName(e.container) : mapper_.dnsName(e.container);
+    l.h5domain = mapper_.linkDomain(e.container, style_);
   }
   return l;
 }

@@ -23,9 +23,13 @@
 
 namespace strata::hdf {
 
+// Each refresh also compares the listing with the one before: a container that vanished
+// without this server deleting it (a .h5 file removed from disk) gets a tombstone, so that its
+// domain answers 410 from then on, as h5serv's watcher made it; the first listing is taken at
+// start-up so that this works from the beginning.
 class TocIndex {
  public:
-  TocIndex(std::shared_ptr<ArrayStore> arrays, std::string homeDir);
+  TocIndex(std::shared_ptr<ArrayStore> arrays, std::string homeDir, Tombstones& tombstones);
 
   struct Entry {
     std::string name;
@@ -45,8 +49,12 @@ class TocIndex {
   };
   std::shared_ptr<const Tree> tree(const std::string& prefix);
   int64_t created() const { return created_; }
-  // Forgets the cached listing (after this server created or deleted a domain).
-  void invalidate();
+  // Forgets the cached listing (after this server created or deleted a domain); `created`,
+  // if not empty, joins the listing the next refresh compares with.
+  void invalidate(const std::string& created = "");
+  // Lists the containers again if the listing is older than the refresh period (one second):
+  // before a missing domain answers 404, so that one removed from disk answers 410.
+  void refresh() { snapshot(); }
   int64_t modified();
 
  private:
@@ -61,6 +69,7 @@ class TocIndex {
 
   std::shared_ptr<ArrayStore> arrays_;
   std::string homeDir_;
+  Tombstones& tombstones_;
   int64_t created_;
   std::mutex mutex_;
   std::shared_ptr<Snapshot> current_;

@@ -1,5 +1,8 @@
 #include "values.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/String.h>
 #include <strata/errors.h>
@@ -79,8 +82,12 @@ Shape shapeFromJson(const Poco::JSON::Object& body) {
 Selection selectionFromText(const std::optional<std::string>& select, const Shape& shape) {
   const std::string text = select ? Poco::trim(*select) : std::string();
   if (shape.cls == ShapeClass::Scalar) {
-    if (!text.empty() && text != "[]")
-      throw BadRequest("Bad Request: select is not valid on a scalar dataset");
+    // What h5py/h5pyd users index a scalar with: nothing, (), ... (as text, with or without
+    // brackets).
+    static const char* const whole[] = {"", "[]", "()", "[()]", "...", "[...]", "Ellipsis", "[Ellipsis]"};
+    if (std::find(std::begin(whole), std::end(whole), text) == std::end(whole))
+      throw BadRequest("Bad Request: select '" + text +
+                       "' is not valid on a scalar dataset (only [], [()] or [...])");
     return Selection::all({});
   }
   if (shape.cls == ShapeClass::Null)

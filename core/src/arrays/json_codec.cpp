@@ -283,6 +283,9 @@ void forEachField(const Datatype& t, const Var& v, Fn&& fn) {
   wrongKind(t, "a list of field values", v);
 }
 
+// How a null object reference reads in JSON (h5serv's form); it is accepted on writes too.
+constexpr const char* kNullRef = "null";
+
 void checkObjectRef(const std::string& s) {
   if (s.empty()) return;  // the null reference
   const auto slash = s.find('/');
@@ -351,10 +354,14 @@ void writeFixed(const Datatype& t, const Var& v, char* dst) {
     }
     case TypeClass::Reference: {
       const std::string* s = asString(v);
-      if (!s) wrongKind(t, "a string (\"groups/<id>\", \"datasets/<id>\", \"datatypes/<id>\" or \"\")", v);
-      checkObjectRef(*s);
-      std::memcpy(dst, s->data(), s->size());
-      std::memset(dst + s->size(), 0, t.size - s->size());
+      if (!s)
+        wrongKind(t, "a string (\"groups/<id>\", \"datasets/<id>\", \"datatypes/<id>\", \"null\" or \"\")",
+                  v);
+      // "null" is how a null reference reads (h5serv's form), so it writes one too.
+      const std::string& ref = *s == kNullRef ? std::string() : *s;
+      checkObjectRef(ref);
+      std::memcpy(dst, ref.data(), ref.size());
+      std::memset(dst + ref.size(), 0, t.size - ref.size());
       return;
     }
     case TypeClass::Vlen:
@@ -422,7 +429,9 @@ Var readFixed(const Datatype& t, const char* src) {
     }
     case TypeClass::Reference: {
       const void* nul = std::memchr(src, '\0', t.size);
-      return std::string(src, nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - src) : t.size);
+      const std::size_t n = nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - src) : t.size;
+      if (n == 0) return std::string(kNullRef);  // the null reference, as h5serv reads it
+      return std::string(src, n);
     }
     case TypeClass::Vlen:
       break;
