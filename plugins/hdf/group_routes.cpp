@@ -107,7 +107,7 @@ void listGroups(Service& s, Request& req, Response& res) {
   if (ask.limit) ++ask.limit;
   Array::Ptr ids = new Array;
   for (const auto& id : sc.store->listObjects(sc.container, ObjectKind::Group, ask)) {
-    if (id == sc.root()) continue;
+    if (sc.isRoot(id)) continue;
     if (page.limit && ids->size() >= page.limit) break;
     ids->add(id);
   }
@@ -212,20 +212,19 @@ std::string nonEmptyString(const Object& body, const std::string& key) {
   return v.convert<std::string>();
 }
 
-void putLink(Service& s, Request& req, Response& res) {
-  Scope sc = s.open(req);
-  const auto [id, name] = linkParams(s, req, sc, Perm::Create);
-  auto body = s.body(req);
+// The link a PUT body describes: {"id"} (hard), {"h5path"} (soft), {"h5path", "h5domain"}
+// (external). A hard link's target must exist.
+Link linkFromBody(Scope& sc, const Object& body, const std::string& name) {
   Link l;
   l.name = name;
-  if (body->has("id")) {
+  if (body.has("id")) {
     l.cls = LinkClass::Hard;
-    l.id = nonEmptyString(*body, "id");
-  } else if (body->has("h5path")) {
-    l.h5path = nonEmptyString(*body, "h5path");
-    if (body->has("h5domain")) {
+    l.id = nonEmptyString(body, "id");
+  } else if (body.has("h5path")) {
+    l.h5path = nonEmptyString(body, "h5path");
+    if (body.has("h5domain")) {
       l.cls = LinkClass::External;
-      l.h5domain = nonEmptyString(*body, "h5domain");
+      l.h5domain = nonEmptyString(body, "h5domain");
     } else {
       l.cls = LinkClass::Soft;
     }
@@ -235,10 +234,70 @@ void putLink(Service& s, Request& req, Response& res) {
         "\"h5path\" and \"h5domain\" (external link)");
   }
   if (l.cls == LinkClass::Hard) l.kind = sc.store->object(sc.container, l.id).kind;
-  sc.store->createLink(sc.container, id, l);
-  s.tombstones().remove(Tombstones::linkKey(sc.container, id, name));
+  return l;
+}
+
+void storeLink(Service& s, Scope& sc, const std::string& group, const Link& l) {
+  sc.store->createLink(sc.container, group, l);
+  s.tombstones().remove(Tombstones::linkKey(sc.container, group, l.name));
+}
+
+void putLink(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const auto [id, name] = linkParams(s, req, sc, Perm::Create);
+  auto body = s.body(req);
+  storeLink(s, sc, id, linkFromBody(sc, *body, name));
   auto o = newObject();
   o->set("hrefs", linkHrefs(sc, id, linkPath(id, name)));
+  sendJson(req, res, o, 201);
+}
+
+// HSDS's batch read: POST /groups/{id}/links {"titles": [...]} answers {"links": [...]} in
+// the order asked; a missing link is 404 (410 if deleted here), a name asked twice 400.
+void postLinks(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Read);
+  auto body = s.body(req);
+  Array::Ptr links = new Array;
+  for (const auto& name : nameList(*body, "titles"))
+    links->add(linkJson(s, sc, id, findLink(s, sc, id, checkLinkName(name)), true));
+  auto o = newObject();
+  o->set("links", links);
+  o->set("hrefs", linkHrefs(sc, id, "groups/" + id + "/links"));
+  sendJson(req, res, o);
+}
+
+// HSDS's batch create: PUT /groups/{id}/links {"links": {name: link, ...}}. Every link is
+// checked (name, form, target, not yet existing) before any is made: 400, 404 or 409 leave
+// the group as it was.
+void putLinks(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Create);
+  auto body = s.body(req);
+  auto items = body->getObject("links");
+  if (!items || items->size() == 0)
+    throw BadRequest("Bad Request: 'links' must be a non-empty object {name: link}");
+  std::vector<Link> links;
+  for (const auto& name : items->getNames()) {
+    auto item = items->getObject(name);
+    if (!item) throw BadRequest("Bad Request: link '" + name + "' must be an object");
+    links.push_back(linkFromBody(sc, *item, checkLinkName(name)));
+    try {
+      sc.store->link(sc.container, id, name);
+    } catch (const NotFound&) {
+      continue;
+    } catch (const Gone&) {
+      continue;
+    }
+    throw Conflict("Link already exists: '" + name + "'");
+  }
+  for (const auto& l : links) storeLink(s, sc, id, l);
+  auto o = newObject();
+  o->set("hrefs", linkHrefs(sc, id, "groups/" + id + "/links"));
   sendJson(req, res, o, 201);
 }
 
@@ -264,6 +323,8 @@ void addGroupRoutes(Service& s, RouteRegistry& routes) {
   routes.add("GET", "/groups/{id}", bind(getGroup));
   routes.add("DELETE", "/groups/{id}", bind(deleteGroup));
   routes.add("GET", "/groups/{id}/links", bind(listLinks));
+  routes.add("POST", "/groups/{id}/links", bind(postLinks));
+  routes.add("PUT", "/groups/{id}/links", bind(putLinks));
   routes.add("GET", "/groups/{id}/links/{name}", bind(getLink));
   routes.add("PUT", "/groups/{id}/links/{name}", bind(putLink));
   routes.add("DELETE", "/groups/{id}/links/{name}", bind(deleteLink));

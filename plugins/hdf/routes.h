@@ -34,6 +34,13 @@ void addDatasetRoutes(Service& s, RouteRegistry& routes);
 void addValueRoutes(Service& s, RouteRegistry& routes);
 // /{groups,datasets,datatypes}/{id}/attributes[/{name}]
 void addAttributeRoutes(Service& s, RouteRegistry& routes);
+// HSDS only: /about, /domains; and the folder side of GET/PUT/DELETE / (hsds_routes.cpp).
+void addHsdsRoutes(Service& s, RouteRegistry& routes);
+Poco::JSON::Object::Ptr folderJson(Service& s, const Scope& sc);
+// HSDS's extra fields of a domain: owner, class, limits, compressors, version.
+void addHsdsDomainFields(Service& s, const Scope& sc, Poco::JSON::Object& o);
+void putFolder(Service& s, Scope& sc, Request& req, Response& res);
+void deleteFolder(Service& s, Scope& sc, Response& res);
 // /acls[/{user}], /{groups,datasets,datatypes}/{id}/acls[/{user}]
 void addAclRoutes(Service& s, RouteRegistry& routes);
 

@@ -3,11 +3,18 @@
 #include <Poco/NumberParser.h>
 #include <strata/errors.h>
 
+#include <algorithm>
+
 namespace strata::hdf {
 
 std::string Scope::displayName(const DomainMapper& mapper) const {
   if (domain.style == Domain::Style::Path) return mapper.pathName(container);
   return domain.isToc() ? mapper.tocDnsName(container) : mapper.dnsName(container);
+}
+
+void Scope::useStore(ArrayStore& base) {
+  dialectStore = std::make_unique<IdDialectStore>(base, hsds);
+  store = dialectStore.get();
 }
 
 Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays,
@@ -34,6 +41,7 @@ Scope Service::address(Request& req) {
   s.hrefs = Hrefs(s.addr);
   s.container = s.domain.container;
   s.who = &req.principal();
+  s.hsds = s.domain.style == Domain::Style::Path;
   return s;
 }
 
@@ -41,17 +49,17 @@ Scope Service::open(Request& req) {
   Scope s = address(req);
   if (s.isToc()) {
     s.toc = std::make_unique<TocStore>(toc_, mapper_, *tombstones_, s.domain.style);
-    s.store = s.toc.get();
-    s.info = *s.toc->findContainer(s.container);
+    s.useStore(*s.toc);
+    s.info = *s.store->findContainer(s.container);
     return s;
   }
-  s.store = arrays_.get();
-  if (auto info = arrays_->findContainer(s.container)) {
+  s.useStore(*arrays_);
+  if (auto info = s.store->findContainer(s.container)) {
     s.info = *info;
     return s;
   }
   for (const auto& alt : s.domain.alternates) {
-    if (auto info = arrays_->findContainer(alt)) {
+    if (auto info = s.store->findContainer(alt)) {
       s.container = alt;
       s.info = *info;
       return s;
@@ -204,6 +212,22 @@ const std::string& checkLinkName(const std::string& name) {
   if (name.find('/') != std::string::npos)
     throw BadRequest("Bad Request: invalid linkname, '/' not allowed: '" + name + "'");
   return name;
+}
+
+std::vector<std::string> nameList(const Poco::JSON::Object& body, const std::string& key) {
+  auto list = body.getArray(key);
+  if (!list || list->size() == 0)
+    throw BadRequest("Bad Request: '" + key + "' must be a non-empty list of names");
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto v = list->get(i);
+    if (!v.isString()) throw BadRequest("Bad Request: '" + key + "' must hold strings only");
+    std::string name = v.convert<std::string>();
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      throw BadRequest("Bad Request: '" + key + "' names '" + name + "' twice");
+    names.push_back(std::move(name));
+  }
+  return names;
 }
 
 bool queryFlag(const Request& req, const std::string& name) {
