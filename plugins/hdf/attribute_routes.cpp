@@ -192,6 +192,16 @@ void deleteAttribute(Service& s, Request& req, Response& res, ObjectKind kind) {
 
 }  // namespace
 
+void addIncludedAttributes(Scope& sc, const Request& req, ObjectKind kind, const std::string& id,
+                           Poco::JSON::Object& o) {
+  if (!sc.hsds || !queryFlag(req, "include_attrs")) return;
+  const Target t{kind, id, std::string(collectionName(kind)) + "/" + id};
+  auto attrs = newObject();
+  for (const auto& a : sc.store->listAttributes(sc.container, id, Page{}))
+    attrs->set(a.name, attributeJson(sc, t, a, true));
+  o.set("attributes", attrs);
+}
+
 void addAttributeRoutes(Service& s, RouteRegistry& routes) {
   for (ObjectKind kind : {ObjectKind::Group, ObjectKind::Dataset, ObjectKind::Datatype}) {
     const std::string base = std::string("/") + collectionName(kind) + "/{id}/attributes";

@@ -138,7 +138,21 @@ void getGroup(Service& s, Request& req, Response& res) {
   ObjectInfo info = s.object(sc, id, ObjectKind::Group);
   s.require(sc, id, Perm::Read);
   auto o = groupJson(sc, info);
-  if (queryFlag(req, "include_links")) o->set("links", linksArray(s, sc, id, Page{}));
+  if (queryFlag(req, "include_links")) {
+    if (sc.hsds) {
+      // HSDS: {title: link} (the form of its stored group JSON).
+      auto links = newObject();
+      for (const auto& l : sc.store->listLinks(sc.container, id, Page{})) {
+        auto item = linkJson(s, sc, id, l, false);
+        item->set("created", timestamp(l.created ? l.created : info.created));
+        links->set(l.name, item);
+      }
+      o->set("links", links);
+    } else {
+      o->set("links", linksArray(s, sc, id, Page{}));
+    }
+  }
+  addIncludedAttributes(sc, req, ObjectKind::Group, id, *o);
   sendJson(req, res, o);
 }
 

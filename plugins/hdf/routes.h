@@ -41,6 +41,10 @@ Poco::JSON::Object::Ptr folderJson(Service& s, const Scope& sc);
 void addHsdsDomainFields(Service& s, const Scope& sc, Poco::JSON::Object& o);
 void putFolder(Service& s, Scope& sc, Request& req, Response& res);
 void deleteFolder(Service& s, Scope& sc, Response& res);
+// HSDS's ?include_attrs=1 on GET of an object: "attributes": {name: attribute with value}
+// (HSDS dialect only).
+void addIncludedAttributes(Scope& sc, const Request& req, ObjectKind kind, const std::string& id,
+                           Poco::JSON::Object& o);
 // /acls[/{user}], /{groups,datasets,datatypes}/{id}/acls[/{user}]
 void addAclRoutes(Service& s, RouteRegistry& routes);
 

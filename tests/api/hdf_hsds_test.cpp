@@ -194,6 +194,44 @@ TEST_P(HdfApi, HsdsValuesAndBatchAttributes) {
             201);
   r = hs("GET", "/datasets/" + d + "/attributes/x");
   EXPECT_EQ(parse(r.body)->getValue<int>("value"), 9);
+
+  // Objects with their links and attributes in one GET, in HSDS's {name: item} form.
+  r = hs("GET", "/groups/" + root + "?include_links=1&include_attrs=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto g = parse(r.body);
+  EXPECT_EQ(g->getObject("links")->getObject("d")->getValue<std::string>("id"), d);
+  EXPECT_EQ(compact(g->getObject("attributes")->getObject("a")->get("value")), "[1,2]");
+  r = hs("GET", "/datasets/" + d + "?include_attrs=1");
+  EXPECT_EQ(compact(parse(r.body)->getObject("attributes")->getObject("y")->get("value")), "[1,2,3]");
+  r = call("GET", "/groups/" + root.substr(2) + "?include_links=1", "", {},
+           "hsdsvaluesandbatchattributes.test_user1.home.hdfgroup.org");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(parse(r.body)->getArray("links"));  // h5serv's list in the h5serv dialect
+
+  // Compound elements as packed binary, both ways.
+  r = hs("POST", "/datasets",
+         R"({"type": {"class": "H5T_COMPOUND", "fields": [{"name": "a", "type": "H5T_STD_I32LE"},
+                                                         {"name": "b", "type": "H5T_IEEE_F64LE"}]},
+             "shape": [3]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string c = parse(r.body)->getValue<std::string>("id");
+  std::string packed;
+  for (int32_t i = 1; i <= 2; ++i) {
+    const double b = i + 0.5;
+    packed.append(reinterpret_cast<const char*>(&i), 4);
+    packed.append(reinterpret_cast<const char*>(&b), 8);
+  }
+  r = hs("PUT", "/datasets/" + c + "/value?select=[1:3]", packed,
+         {{"Content-Type", "application/octet-stream"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = hs("GET", "/datasets/" + c + "/value?select=[1:3]", "", {{"Accept", "application/octet-stream"}});
+  EXPECT_EQ(r.body, packed);
+  r = hs("GET", "/datasets/" + c.substr(2) + "/value");  // JSON, by the bare id
+  EXPECT_EQ(compact(parse(r.body)->get("value")), "[[0,0],[1,1.5],[2,2.5]]");
+  EXPECT_EQ(hs("PUT", "/datasets/" + c + "/value?select=[0:3]", packed,
+               {{"Content-Type", "application/octet-stream"}})
+                .status,
+            400);  // 24 bytes for 3 elements of 12
 }
 
 TEST_P(HdfApi, HsdsFoldersAndBatchLinks) {
