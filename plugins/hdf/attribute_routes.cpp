@@ -190,6 +190,19 @@ void deleteAttribute(Service& s, Request& req, Response& res, ObjectKind kind) {
   sendJson(req, res, o);
 }
 
+// HSDS's batch delete: DELETE .../attributes?attr_names=a/b. All must exist (404 deletes
+// none); a name given twice is 400.
+void deleteAttributes(Service& s, Request& req, Response& res, ObjectKind kind) {
+  Scope sc = s.open(req);
+  const Target t = target(s, sc, req, kind, Perm::Delete);
+  const auto names = queryNameList(req, "attr_names");
+  for (const auto& name : names) sc.store->attribute(sc.container, t.id, name);
+  for (const auto& name : names) sc.store->deleteAttribute(sc.container, t.id, name);
+  auto o = newObject();
+  o->set("hrefs", attributeHrefs(sc, t, t.owner + "/attributes", true));
+  sendJson(req, res, o);
+}
+
 }  // namespace
 
 void addIncludedAttributes(Scope& sc, const Request& req, ObjectKind kind, const std::string& id,
@@ -208,6 +221,8 @@ void addAttributeRoutes(Service& s, RouteRegistry& routes) {
     routes.add("GET", base, [&s, kind](Request& req, Response& res) { listAttributes(s, req, res, kind); });
     routes.add("POST", base, [&s, kind](Request& req, Response& res) { postAttributes(s, req, res, kind); });
     routes.add("PUT", base, [&s, kind](Request& req, Response& res) { putAttributes(s, req, res, kind); });
+    routes.add("DELETE", base,
+               [&s, kind](Request& req, Response& res) { deleteAttributes(s, req, res, kind); });
     routes.add("GET", base + "/{name}",
                [&s, kind](Request& req, Response& res) { getAttribute(s, req, res, kind); });
     routes.add("PUT", base + "/{name}",

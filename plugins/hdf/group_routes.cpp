@@ -326,6 +326,24 @@ void deleteLink(Service& s, Request& req, Response& res) {
   sendJson(req, res, o);
 }
 
+// HSDS's batch delete: DELETE /groups/{id}/links?titles=a/b. All must exist (404, or 410 if
+// deleted here, deletes none); a name given twice is 400.
+void deleteLinks(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Delete);
+  const auto names = queryNameList(req, "titles");
+  for (const auto& name : names) findLink(s, sc, id, checkLinkName(name));
+  for (const auto& name : names) {
+    sc.store->deleteLink(sc.container, id, name);
+    s.tombstones().add(Tombstones::linkKey(sc.container, id, name));
+  }
+  auto o = newObject();
+  o->set("hrefs", linkHrefs(sc, id, ""));
+  sendJson(req, res, o);
+}
+
 }  // namespace
 
 void addGroupRoutes(Service& s, RouteRegistry& routes) {
@@ -339,6 +357,7 @@ void addGroupRoutes(Service& s, RouteRegistry& routes) {
   routes.add("GET", "/groups/{id}/links", bind(listLinks));
   routes.add("POST", "/groups/{id}/links", bind(postLinks));
   routes.add("PUT", "/groups/{id}/links", bind(putLinks));
+  routes.add("DELETE", "/groups/{id}/links", bind(deleteLinks));
   routes.add("GET", "/groups/{id}/links/{name}", bind(getLink));
   routes.add("PUT", "/groups/{id}/links/{name}", bind(putLink));
   routes.add("DELETE", "/groups/{id}/links/{name}", bind(deleteLink));

@@ -214,20 +214,45 @@ const std::string& checkLinkName(const std::string& name) {
   return name;
 }
 
+namespace {
+
+// BadRequest for an empty list or a name given twice.
+std::vector<std::string> distinctNames(std::vector<std::string> names, const std::string& key) {
+  if (names.empty()) throw BadRequest("Bad Request: '" + key + "' must name at least one");
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i)
+      throw BadRequest("Bad Request: '" + key + "' names '" + names[i] + "' twice");
+  return names;
+}
+
+}  // namespace
+
 std::vector<std::string> nameList(const Poco::JSON::Object& body, const std::string& key) {
   auto list = body.getArray(key);
-  if (!list || list->size() == 0)
-    throw BadRequest("Bad Request: '" + key + "' must be a non-empty list of names");
+  if (!list) throw BadRequest("Bad Request: '" + key + "' must be a non-empty list of names");
   std::vector<std::string> names;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto v = list->get(i);
     if (!v.isString()) throw BadRequest("Bad Request: '" + key + "' must hold strings only");
-    std::string name = v.convert<std::string>();
-    if (std::find(names.begin(), names.end(), name) != names.end())
-      throw BadRequest("Bad Request: '" + key + "' names '" + name + "' twice");
-    names.push_back(std::move(name));
+    names.push_back(v.convert<std::string>());
   }
-  return names;
+  return distinctNames(std::move(names), key);
+}
+
+std::vector<std::string> queryNameList(const Request& req, const std::string& key) {
+  const auto text = req.query(key);
+  if (!text || text->empty()) throw BadRequest("Bad Request: expected the query parameter '" + key + "'");
+  const auto sepParam = req.query("separator");
+  const std::string sep = sepParam && !sepParam->empty() ? *sepParam : "/";
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (true) {
+    const auto pos = text->find(sep, start);
+    names.push_back(text->substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + sep.size();
+  }
+  return distinctNames(std::move(names), key);
 }
 
 bool queryFlag(const Request& req, const std::string& name) {

@@ -153,6 +153,9 @@ const std::string& checkLinkName(const std::string& name);
 // The names of an HSDS batch request (`key`: "attr_names", "titles"): a non-empty list of
 // distinct strings; BadRequest otherwise.
 std::vector<std::string> nameList(const Poco::JSON::Object& body, const std::string& key);
+// The same from a query parameter, HSDS's `?attr_names=a/b` (names split at `?separator=`,
+// "/" by default).
+std::vector<std::string> queryNameList(const Request& req, const std::string& key);
 
 // A boolean query parameter (include_links=1, replace=true): present and not 0/false.
 bool queryFlag(const Request& req, const std::string& name);

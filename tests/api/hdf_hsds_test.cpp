@@ -194,6 +194,16 @@ TEST_P(HdfApi, HsdsValuesAndBatchAttributes) {
             201);
   r = hs("GET", "/datasets/" + d + "/attributes/x");
   EXPECT_EQ(parse(r.body)->getValue<int>("value"), 9);
+  EXPECT_EQ(
+      hs("PUT", "/groups/" + root + "/attributes",
+         R"({"attributes": {"b": {"type": "H5T_STD_I8LE", "value": 1}, "c": {"type": "H5T_STD_I8LE", "value": 2}}})")
+          .status,
+      201);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/attributes?attr_names=b/zz").status, 404);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/attributes/b").status, 200);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/attributes?attr_names=b/c").status, 200);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/attributes/b").status, 404);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/attributes/c").status, 404);
 
   // Objects with their links and attributes in one GET, in HSDS's {name: item} form.
   r = hs("GET", "/groups/" + root + "?include_links=1&include_attrs=1");
@@ -306,6 +316,15 @@ TEST_P(HdfApi, HsdsFoldersAndBatchLinks) {
       404);
   for (const char* n : {"n1", "n2", "n3", "n4"})
     EXPECT_EQ(hs("GET", "/groups/" + root + "/links/" + n).status, 404) << n;
+  // Batch delete (del g['a'], del g[['a', 'b']]): all or none.
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/links?titles=soft/nope").status, 404);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/links?titles=soft/soft").status, 400);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/links").status, 400);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/links/soft").status, 200);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/links?titles=soft|ext&separator=|").status, 200);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/links/soft").status, 410);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/links/ext").status, 410);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/links/hard").status, 200);
 
   // Deleting: the domain, then the emptied folders.
   EXPECT_EQ(hs("DELETE", "/").status, 200);
