@@ -146,6 +146,15 @@ TEST_P(HdfApi, HsdsValuesAndBatchAttributes) {
   EXPECT_EQ(r.body, bytes);
   r = hs("GET", "/datasets/" + d + "/value?select=[2,0:6:2]");
   EXPECT_EQ(compact(parse(r.body)->get("value")), "[[6,8,10]]");
+  // HSDS's coordinate lists: the listed indices of a dimension, with slices in the others.
+  r = hs("GET", "/datasets/" + d + "/value?select=[[2,1],[0,5]]");
+  EXPECT_EQ(compact(parse(r.body)->get("value")), "[[6,11],[0,5]]");
+  r = hs("GET", "/datasets/" + d + "/value?select=[1:3,[5,0]]", "", {{"Accept", "application/octet-stream"}});
+  std::string picked;
+  for (int32_t v : {5, 0, 11, 6}) picked.append(reinterpret_cast<const char*>(&v), 4);
+  EXPECT_EQ(r.body, picked);
+  for (const char* bad : {"[[1,9],0:6]", "[[1,x],0:6]", "[[1,2],0:6", "[[1],[2],[3]]", "[[-1],0:6]"})
+    EXPECT_EQ(hs("GET", std::string("/datasets/") + d + "/value?select=" + bad).status, 400) << bad;
 
   // attrs['a'] = ... one at a time, then several in one PUT; read back in one POST.
   EXPECT_EQ(hs("PUT", "/groups/" + root + "/attributes/a",
