@@ -180,6 +180,15 @@ void postValue(Service& s, Request& req, Response& res) {
   const std::string& id = req.param("id");
   const DatasetInfo ds = s.dataset(sc, id, Perm::Read);
   auto body = s.body(req);
+  if (!body->has("points") && body->has("select")) {
+    // HSDS: a long select= sent as {"select": "..."} in a POST, read as by GET.
+    if (!body->get("select").isString()) throw BadRequest("Bad Request: select must be a string");
+    const ShapedSelection shaped =
+        shapedSelectionFromText(body->getValue<std::string>("select"), ds.shape, kMaxCoordinatePoints);
+    sendSelection(req, res, sc, ds, shaped.sel, ds.shape.cls == ShapeClass::Scalar, valueHrefs(sc, id, ""),
+                  &shaped.dims);
+    return;
+  }
   if (!body->has("points")) throw BadRequest("Bad Request: value post request without points in body");
   if (ds.shape.cls == ShapeClass::Scalar)
     throw BadRequest("Bad Request: point selection is not supported on scalar datasets");

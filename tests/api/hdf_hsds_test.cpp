@@ -153,6 +153,11 @@ TEST_P(HdfApi, HsdsValuesAndBatchAttributes) {
   std::string picked;
   for (int32_t v : {5, 0, 11, 6}) picked.append(reinterpret_cast<const char*>(&v), 4);
   EXPECT_EQ(r.body, picked);
+  // The same sent as a POST body (h5pyd does for long selections).
+  r = hs("POST", "/datasets/" + d + "/value", R"({"select": "[1:3,[5,0]]"})",
+         {{"Accept", "application/octet-stream"}});
+  EXPECT_EQ(r.body, picked);
+  EXPECT_EQ(hs("POST", "/datasets/" + d + "/value", R"({"select": 5})").status, 400);
   for (const char* bad : {"[[1,9],0:6]", "[[1,x],0:6]", "[[1,2],0:6", "[[1],[2],[3]]", "[[-1],0:6]"})
     EXPECT_EQ(hs("GET", std::string("/datasets/") + d + "/value?select=" + bad).status, 400) << bad;
 
