@@ -266,6 +266,17 @@ void putLink(Service& s, Request& req, Response& res) {
   sendJson(req, res, o, 201);
 }
 
+void sendNamedLinks(Service& s, Request& req, Response& res, Scope& sc, const std::string& id,
+                    const std::vector<std::string>& names) {
+  Array::Ptr links = new Array;
+  for (const auto& name : names)
+    links->add(linkJson(s, sc, id, findLink(s, sc, id, checkLinkName(name)), true));
+  auto o = newObject();
+  o->set("links", links);
+  o->set("hrefs", linkHrefs(sc, id, "groups/" + id + "/links"));
+  sendJson(req, res, o);
+}
+
 // HSDS's batch read: POST /groups/{id}/links {"titles": [...]} answers {"links": [...]} in
 // the order asked; a missing link is 404 (410 if deleted here), a name asked twice 400.
 void postLinks(Service& s, Request& req, Response& res) {
@@ -274,13 +285,20 @@ void postLinks(Service& s, Request& req, Response& res) {
   s.object(sc, id, ObjectKind::Group);
   s.require(sc, id, Perm::Read);
   auto body = s.body(req);
-  Array::Ptr links = new Array;
-  for (const auto& name : nameList(*body, "titles"))
-    links->add(linkJson(s, sc, id, findLink(s, sc, id, checkLinkName(name)), true));
-  auto o = newObject();
-  o->set("links", links);
-  o->set("hrefs", linkHrefs(sc, id, "groups/" + id + "/links"));
-  sendJson(req, res, o);
+  sendNamedLinks(s, req, res, sc, id, nameList(*body, "titles"));
+}
+
+// GET /groups/{id}/links: all of them, or with HSDS's ?titles=a/b those named.
+void getLinks(Service& s, Request& req, Response& res) {
+  if (!req.query("titles")) {
+    listLinks(s, req, res);
+    return;
+  }
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Read);
+  sendNamedLinks(s, req, res, sc, id, queryNameList(req, "titles"));
 }
 
 // HSDS's batch create: PUT /groups/{id}/links {"links": {name: link, ...}}. Every link is
@@ -354,7 +372,7 @@ void addGroupRoutes(Service& s, RouteRegistry& routes) {
   routes.add("POST", "/groups", bind(createGroup));
   routes.add("GET", "/groups/{id}", bind(getGroup));
   routes.add("DELETE", "/groups/{id}", bind(deleteGroup));
-  routes.add("GET", "/groups/{id}/links", bind(listLinks));
+  routes.add("GET", "/groups/{id}/links", bind(getLinks));
   routes.add("POST", "/groups/{id}/links", bind(postLinks));
   routes.add("PUT", "/groups/{id}/links", bind(putLinks));
   routes.add("DELETE", "/groups/{id}/links", bind(deleteLinks));

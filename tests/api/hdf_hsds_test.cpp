@@ -311,6 +311,11 @@ TEST_P(HdfApi, HsdsFoldersAndBatchLinks) {
   ASSERT_EQ(links->size(), 2u);
   EXPECT_EQ(links->getObject(0)->getValue<std::string>("h5path"), "/hard");
   EXPECT_EQ(links->getObject(1)->getValue<std::string>("id"), g);
+  r = hs("GET", "/groups/" + root + "/links?titles=hard/soft");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse(r.body)->getArray("links")->getObject(0)->getValue<std::string>("id"), g);
+  EXPECT_EQ(parse(r.body)->getArray("links")->size(), 2u);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/links?titles=hard/nope").status, 404);
   EXPECT_EQ(hs("POST", "/groups/" + root + "/links", R"({"titles": ["hard", "hard"]})").status, 400);
   EXPECT_EQ(hs("POST", "/groups/" + root + "/links", R"({"titles": ["hard", "nope"]})").status, 404);
   EXPECT_EQ(hs("POST", "/groups/" + root + "/links", R"({"nothing": 1})").status, 400);
