@@ -4,6 +4,8 @@
 #include <strata/errors.h>
 #include <strata/util.h>
 
+#include "ids.h"
+
 namespace strata::hdf {
 
 namespace {
@@ -61,7 +63,7 @@ AclStore::AclStore(std::shared_ptr<EntityStore> entities) : entities_(std::move(
 std::string AclStore::entityId(const std::string& container, const std::string& object) {
   // Hashed so that any container or object name makes a valid id in every backend.
   Sha256 h;
-  const std::string key = container + '\0' + object;
+  const std::string key = container + '\0' + canonicalId(object);
   h.update(key.data(), key.size());
   return h.hexDigest();
 }
@@ -151,7 +153,7 @@ void AclStore::set(const std::string& container, const std::string& object, cons
 std::optional<Acl> AclStore::applicable(const std::string& container, const std::string& object,
                                         const std::string& rootId, const std::string& user) {
   const auto own = list(container, object);
-  const auto root = object == rootId ? own : list(container, rootId);
+  const auto root = canonicalId(object) == canonicalId(rootId) ? own : list(container, rootId);
   auto entry = [](const std::vector<std::pair<std::string, Acl>>& entries,
                   const std::string& name) -> std::optional<Acl> {
     for (const auto& [n, acl] : entries)

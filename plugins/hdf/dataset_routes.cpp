@@ -453,7 +453,9 @@ void createDataset(Service& s, Request& req, Response& res) {
 void getDataset(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const DatasetInfo ds = s.dataset(sc, req.param("id"), Perm::Read);
-  sendJson(req, res, datasetJson(sc, ds));
+  auto o = datasetJson(sc, ds);
+  addIncludedAttributes(sc, req, ObjectKind::Dataset, req.param("id"), *o);
+  sendJson(req, res, o);
 }
 
 void deleteDataset(Service& s, Request& req, Response& res) {
@@ -564,6 +566,7 @@ void getDatatype(Service& s, Request& req, Response& res) {
   addObjectHrefs(*hrefs, sc, ObjectKind::Datatype, id);
   addHref(*hrefs, "home", sc.hrefs.href(""));
   o->set("hrefs", hrefs);
+  addIncludedAttributes(sc, req, ObjectKind::Datatype, id, *o);
   sendJson(req, res, o);
 }
 

@@ -47,35 +47,49 @@ void sendHdf5File(Scope& sc, Response& res) {
 
 void getDomain(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
+  if (sc.hsds && sc.isToc()) {  // HSDS: a folder
+    sendJson(req, res, folderJson(s, sc));
+    return;
+  }
   s.require(sc, sc.root(), Perm::Read);
   if (wantsHdf5File(req)) {
     sendHdf5File(sc, res);
     return;
   }
-  sendJson(req, res, domainJson(sc));
+  auto o = domainJson(sc);
+  if (sc.hsds) addHsdsDomainFields(s, sc, *o);
+  sendJson(req, res, o);
 }
 
 void putDomain(Service& s, Request& req, Response& res) {
   Scope sc = s.address(req);
-  if (sc.isToc()) throw Forbidden("Forbidden: the TOC domain cannot be created or replaced");
-  s.requireCreateDomain(sc);
   auto body = s.body(req, true);
   const auto folder = body->has("folder") ? body->get("folder") : Poco::Dynamic::Var();
   if ((folder.type() == typeid(bool) && folder.extract<bool>()) ||
-      (folder.isInteger() && folder.convert<int64_t>() != 0))
-    throw BadRequest(
-        "Bad Request: folders are implicit here (a path ending in '/' lists a folder); "
-        "only domains can be created");
-  sc.info = s.arrays().createContainer(sc.container);
-  sc.store = &s.arrays();
+      (folder.isInteger() && folder.convert<int64_t>() != 0) || queryFlag(req, "folder")) {
+    if (!sc.hsds)
+      throw BadRequest("Bad Request: folders are made with a path domain (?domain=/home/user/f/)");
+    putFolder(s, sc, req, res);
+    return;
+  }
+  if (sc.isToc()) throw Forbidden("Forbidden: the TOC domain cannot be created or replaced");
+  s.requireCreateDomain(sc);
+  sc.useStore(s.arrays());
+  sc.info = sc.store->createContainer(sc.container);
   s.setOwner(sc);
   s.tombstones().remove(Tombstones::containerKey(sc.container));
   s.domainsChanged(sc.container);
-  sendJson(req, res, domainJson(sc), 201);
+  auto o = domainJson(sc);
+  if (sc.hsds) addHsdsDomainFields(s, sc, *o);
+  sendJson(req, res, o, 201);
 }
 
 void deleteDomain(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
+  if (sc.hsds && sc.isToc()) {  // HSDS: a folder
+    deleteFolder(s, sc, res);
+    return;
+  }
   if (sc.isToc()) throw Forbidden("Forbidden: Resource is read-only (the TOC domain)");
   if (sc.info.readOnly) throw Forbidden("Forbidden: Resource is read-only");
   s.require(sc, sc.root(), Perm::Delete);

@@ -117,7 +117,7 @@ void listGroups(Service& s, Request& req, Response& res) {
   if (ask.limit) ++ask.limit;
   Array::Ptr ids = new Array;
   for (const auto& id : sc.store->listObjects(sc.container, ObjectKind::Group, ask)) {
-    if (id == sc.root()) continue;
+    if (sc.isRoot(id)) continue;
     if (page.limit && ids->size() >= page.limit) break;
     ids->add(id);
   }
@@ -148,7 +148,21 @@ void getGroup(Service& s, Request& req, Response& res) {
   ObjectInfo info = s.object(sc, id, ObjectKind::Group);
   s.require(sc, id, Perm::Read);
   auto o = groupJson(sc, info);
-  if (queryFlag(req, "include_links")) o->set("links", linksArray(s, sc, id, Page{}));
+  if (queryFlag(req, "include_links")) {
+    if (sc.hsds) {
+      // HSDS: {title: link} (the form of its stored group JSON).
+      auto links = newObject();
+      for (const auto& l : sc.store->listLinks(sc.container, id, Page{})) {
+        auto item = linkJson(s, sc, id, l, false);
+        item->set("created", timestamp(l.created ? l.created : info.created));
+        links->set(l.name, item);
+      }
+      o->set("links", links);
+    } else {
+      o->set("links", linksArray(s, sc, id, Page{}));
+    }
+  }
+  addIncludedAttributes(sc, req, ObjectKind::Group, id, *o);
   sendJson(req, res, o);
 }
 
@@ -222,20 +236,19 @@ std::string nonEmptyString(const Object& body, const std::string& key) {
   return v.convert<std::string>();
 }
 
-void putLink(Service& s, Request& req, Response& res) {
-  Scope sc = s.open(req);
-  const auto [id, name] = linkParams(s, req, sc, Perm::Create);
-  auto body = s.body(req);
+// The link a PUT body describes: {"id"} (hard), {"h5path"} (soft), {"h5path", "h5domain"}
+// (external). A hard link's target must exist.
+Link linkFromBody(Scope& sc, const Object& body, const std::string& name) {
   Link l;
   l.name = name;
-  if (body->has("id")) {
+  if (body.has("id")) {
     l.cls = LinkClass::Hard;
-    l.id = nonEmptyString(*body, "id");
-  } else if (body->has("h5path")) {
-    l.h5path = nonEmptyString(*body, "h5path");
-    if (body->has("h5domain")) {
+    l.id = nonEmptyString(body, "id");
+  } else if (body.has("h5path")) {
+    l.h5path = nonEmptyString(body, "h5path");
+    if (body.has("h5domain")) {
       l.cls = LinkClass::External;
-      l.h5domain = nonEmptyString(*body, "h5domain");
+      l.h5domain = nonEmptyString(body, "h5domain");
     } else {
       l.cls = LinkClass::Soft;
     }
@@ -245,10 +258,88 @@ void putLink(Service& s, Request& req, Response& res) {
         "\"h5path\" and \"h5domain\" (external link)");
   }
   if (l.cls == LinkClass::Hard) l.kind = sc.store->object(sc.container, l.id).kind;
-  sc.store->createLink(sc.container, id, l);
-  s.tombstones().remove(Tombstones::linkKey(sc.container, id, name));
+  return l;
+}
+
+void storeLink(Service& s, Scope& sc, const std::string& group, const Link& l) {
+  sc.store->createLink(sc.container, group, l);
+  s.tombstones().remove(Tombstones::linkKey(sc.container, group, l.name));
+}
+
+void putLink(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const auto [id, name] = linkParams(s, req, sc, Perm::Create);
+  auto body = s.body(req);
+  storeLink(s, sc, id, linkFromBody(sc, *body, name));
   auto o = newObject();
   o->set("hrefs", linkHrefs(sc, id, linkPath(id, name)));
+  sendJson(req, res, o, 201);
+}
+
+void sendNamedLinks(Service& s, Request& req, Response& res, Scope& sc, const std::string& id,
+                    const std::vector<std::string>& names) {
+  Array::Ptr links = new Array;
+  for (const auto& name : names)
+    links->add(linkJson(s, sc, id, findLink(s, sc, id, checkLinkName(name)), true));
+  auto o = newObject();
+  o->set("links", links);
+  o->set("hrefs", linkHrefs(sc, id, "groups/" + id + "/links"));
+  sendJson(req, res, o);
+}
+
+// HSDS's batch read: POST /groups/{id}/links {"titles": [...]} answers {"links": [...]} in
+// the order asked; a missing link is 404 (410 if deleted here), a name asked twice 400.
+void postLinks(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Read);
+  auto body = s.body(req);
+  sendNamedLinks(s, req, res, sc, id, nameList(*body, "titles"));
+}
+
+// GET /groups/{id}/links: all of them, or with HSDS's ?titles=a/b those named.
+void getLinks(Service& s, Request& req, Response& res) {
+  if (!req.query("titles")) {
+    listLinks(s, req, res);
+    return;
+  }
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Read);
+  sendNamedLinks(s, req, res, sc, id, queryNameList(req, "titles"));
+}
+
+// HSDS's batch create: PUT /groups/{id}/links {"links": {name: link, ...}}. Every link is
+// checked (name, form, target, not yet existing) before any is made: 400, 404 or 409 leave
+// the group as it was.
+void putLinks(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Create);
+  auto body = s.body(req);
+  auto items = body->getObject("links");
+  if (!items || items->size() == 0)
+    throw BadRequest("Bad Request: 'links' must be a non-empty object {name: link}");
+  std::vector<Link> links;
+  for (const auto& name : items->getNames()) {
+    auto item = items->getObject(name);
+    if (!item) throw BadRequest("Bad Request: link '" + name + "' must be an object");
+    links.push_back(linkFromBody(sc, *item, checkLinkName(name)));
+    try {
+      sc.store->link(sc.container, id, name);
+    } catch (const NotFound&) {
+      continue;
+    } catch (const Gone&) {
+      continue;
+    }
+    throw Conflict("Link already exists: '" + name + "'");
+  }
+  for (const auto& l : links) storeLink(s, sc, id, l);
+  auto o = newObject();
+  o->set("hrefs", linkHrefs(sc, id, "groups/" + id + "/links"));
   sendJson(req, res, o, 201);
 }
 
@@ -258,6 +349,24 @@ void deleteLink(Service& s, Request& req, Response& res) {
   findLink(s, sc, id, name);
   sc.store->deleteLink(sc.container, id, name);
   s.tombstones().add(Tombstones::linkKey(sc.container, id, name));
+  auto o = newObject();
+  o->set("hrefs", linkHrefs(sc, id, ""));
+  sendJson(req, res, o);
+}
+
+// HSDS's batch delete: DELETE /groups/{id}/links?titles=a/b. All must exist (404, or 410 if
+// deleted here, deletes none); a name given twice is 400.
+void deleteLinks(Service& s, Request& req, Response& res) {
+  Scope sc = s.open(req);
+  const std::string& id = req.param("id");
+  s.object(sc, id, ObjectKind::Group);
+  s.require(sc, id, Perm::Delete);
+  const auto names = queryNameList(req, "titles");
+  for (const auto& name : names) findLink(s, sc, id, checkLinkName(name));
+  for (const auto& name : names) {
+    sc.store->deleteLink(sc.container, id, name);
+    s.tombstones().add(Tombstones::linkKey(sc.container, id, name));
+  }
   auto o = newObject();
   o->set("hrefs", linkHrefs(sc, id, ""));
   sendJson(req, res, o);
@@ -273,15 +382,15 @@ void addGroupRoutes(Service& s, RouteRegistry& routes) {
   routes.add("POST", "/groups", bind(createGroup));
   routes.add("GET", "/groups/{id}", bind(getGroup));
   routes.add("DELETE", "/groups/{id}", bind(deleteGroup));
-  routes.add("GET", "/groups/{id}/links", bind(listLinks));
+  routes.add("GET", "/groups/{id}/links", bind(getLinks));
+  routes.add("POST", "/groups/{id}/links", bind(postLinks));
+  routes.add("PUT", "/groups/{id}/links", bind(putLinks));
+  routes.add("DELETE", "/groups/{id}/links", bind(deleteLinks));
   // {name...}: a name holding '/' reaches the handlers, which answer 400 as h5serv does
-  // (checkLinkName), where the router would answer 404. So does a PUT without a name.
+  // (checkLinkName), where the router would answer 404.
   routes.add("GET", "/groups/{id}/links/{name...}", bind(getLink));
   routes.add("PUT", "/groups/{id}/links/{name...}", bind(putLink));
   routes.add("DELETE", "/groups/{id}/links/{name...}", bind(deleteLink));
-  routes.add("PUT", "/groups/{id}/links", [](Request&, Response&) {
-    throw BadRequest("Bad Request: no link name specified (PUT /groups/<id>/links/<name>)");
-  });
 }
 
 }  // namespace strata::hdf

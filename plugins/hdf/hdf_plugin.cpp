@@ -84,6 +84,7 @@ class HdfPlugin : public EndpointPlugin {
     addValueRoutes(*service_, routes);
     addAttributeRoutes(*service_, routes);
     addAclRoutes(*service_, routes);
+    addHsdsRoutes(*service_, routes);
   }
 
  private:

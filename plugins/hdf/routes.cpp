@@ -44,7 +44,7 @@ void deleteObjectRoute(Service& s, Request& req, Response& res, ObjectKind kind)
   Scope sc = s.open(req);
   const std::string& id = req.param("id");
   s.object(sc, id, kind);
-  if (kind == ObjectKind::Group && id == sc.root())
+  if (kind == ObjectKind::Group && sc.isRoot(id))
     throw Forbidden("Forbidden: the root group cannot be deleted");
   s.require(sc, id, Perm::Delete);
   sc.store->deleteObject(sc.container, id);

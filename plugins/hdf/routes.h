@@ -34,6 +34,17 @@ void addDatasetRoutes(Service& s, RouteRegistry& routes);
 void addValueRoutes(Service& s, RouteRegistry& routes);
 // /{groups,datasets,datatypes}/{id}/attributes[/{name}]
 void addAttributeRoutes(Service& s, RouteRegistry& routes);
+// HSDS only: /about, /domains; and the folder side of GET/PUT/DELETE / (hsds_routes.cpp).
+void addHsdsRoutes(Service& s, RouteRegistry& routes);
+Poco::JSON::Object::Ptr folderJson(Service& s, const Scope& sc);
+// HSDS's extra fields of a domain: owner, class, limits, compressors, version.
+void addHsdsDomainFields(Service& s, const Scope& sc, Poco::JSON::Object& o);
+void putFolder(Service& s, Scope& sc, Request& req, Response& res);
+void deleteFolder(Service& s, Scope& sc, Response& res);
+// HSDS's ?include_attrs=1 on GET of an object: "attributes": {name: attribute with value}
+// (HSDS dialect only).
+void addIncludedAttributes(Scope& sc, const Request& req, ObjectKind kind, const std::string& id,
+                           Poco::JSON::Object& o);
 // /acls[/{user}], /{groups,datasets,datatypes}/{id}/acls[/{user}]
 void addAclRoutes(Service& s, RouteRegistry& routes);
 

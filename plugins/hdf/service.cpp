@@ -3,11 +3,18 @@
 #include <Poco/NumberParser.h>
 #include <strata/errors.h>
 
+#include <algorithm>
+
 namespace strata::hdf {
 
 std::string Scope::displayName(const DomainMapper& mapper) const {
   if (domain.style == Domain::Style::Path) return mapper.pathName(container);
   return domain.isToc() ? mapper.tocDnsName(container) : mapper.dnsName(container);
+}
+
+void Scope::useStore(ArrayStore& base) {
+  dialectStore = std::make_unique<IdDialectStore>(base, hsds);
+  store = dialectStore.get();
 }
 
 Service::Service(Settings settings, std::shared_ptr<ArrayStore> arrays,
@@ -34,6 +41,7 @@ Scope Service::address(Request& req) {
   s.hrefs = Hrefs(s.addr);
   s.container = s.domain.container;
   s.who = &req.principal();
+  s.hsds = s.domain.style == Domain::Style::Path;
   return s;
 }
 
@@ -41,24 +49,24 @@ Scope Service::open(Request& req) {
   Scope s = address(req);
   if (s.isToc()) {
     s.toc = std::make_unique<TocStore>(toc_, mapper_, *tombstones_, s.domain.style);
-    s.store = s.toc.get();
-    s.info = *s.toc->findContainer(s.container);
+    s.useStore(*s.toc);
+    s.info = *s.store->findContainer(s.container);
     // A user's TOC: 404 for a name that is no user and has no domains (h5serv: 404 for
     // a user that is not registered).
     const std::string homes = settings_.homeDir + "/";
     if (s.container.compare(0, homes.size(), homes) == 0 &&
         s.container.find('/', homes.size()) == std::string::npos &&
-        !knownUser(s.container.substr(homes.size())) && s.toc->object(s.container, s.root()).linkCount == 0)
+        !knownUser(s.container.substr(homes.size())) && s.store->object(s.container, s.root()).linkCount == 0)
       throw NotFound("user '" + s.container.substr(homes.size()) + "' not found");
     return s;
   }
-  s.store = arrays_.get();
-  if (auto info = arrays_->findContainer(s.container)) {
+  s.useStore(*arrays_);
+  if (auto info = s.store->findContainer(s.container)) {
     s.info = *info;
     return s;
   }
   for (const auto& alt : s.domain.alternates) {
-    if (auto info = arrays_->findContainer(alt)) {
+    if (auto info = s.store->findContainer(alt)) {
       s.container = alt;
       s.info = *info;
       return s;
@@ -252,6 +260,47 @@ const std::string& checkLinkName(const std::string& name) {
   if (name.find('/') != std::string::npos)
     throw BadRequest("Bad Request: invalid linkname, '/' not allowed: '" + name + "'");
   return name;
+}
+
+namespace {
+
+// BadRequest for an empty list or a name given twice.
+std::vector<std::string> distinctNames(std::vector<std::string> names, const std::string& key) {
+  if (names.empty()) throw BadRequest("Bad Request: '" + key + "' must name at least one");
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i)
+      throw BadRequest("Bad Request: '" + key + "' names '" + names[i] + "' twice");
+  return names;
+}
+
+}  // namespace
+
+std::vector<std::string> nameList(const Poco::JSON::Object& body, const std::string& key) {
+  auto list = body.getArray(key);
+  if (!list) throw BadRequest("Bad Request: '" + key + "' must be a non-empty list of names");
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto v = list->get(i);
+    if (!v.isString()) throw BadRequest("Bad Request: '" + key + "' must hold strings only");
+    names.push_back(v.convert<std::string>());
+  }
+  return distinctNames(std::move(names), key);
+}
+
+std::vector<std::string> queryNameList(const Request& req, const std::string& key) {
+  const auto text = req.query(key);
+  if (!text || text->empty()) throw BadRequest("Bad Request: expected the query parameter '" + key + "'");
+  const auto sepParam = req.query("separator");
+  const std::string sep = sepParam && !sepParam->empty() ? *sepParam : "/";
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (true) {
+    const auto pos = text->find(sep, start);
+    names.push_back(text->substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + sep.size();
+  }
+  return distinctNames(std::move(names), key);
 }
 
 bool queryFlag(const Request& req, const std::string& name) {

@@ -15,6 +15,7 @@
 #include "acls.h"
 #include "domain.h"
 #include "hrefs.h"
+#include "ids.h"
 #include "toc.h"
 #include "tombstones.h"
 
@@ -47,14 +48,23 @@ struct Scope {
   DomainRequest addr;
   Domain domain;
   Hrefs hrefs;
-  std::string container;  // the store's name for it (TOC: the prefix it lists)
-  ContainerInfo info;     // valid once opened
-  ArrayStore* store = nullptr;
+  std::string container;        // the store's name for it (TOC: the prefix it lists)
+  ContainerInfo info;           // valid once opened
+  ArrayStore* store = nullptr;  // the dialect's view of the container's store (ids.h)
   std::unique_ptr<TocStore> toc;
+  std::unique_ptr<IdDialectStore> dialectStore;
   const Principal* who = nullptr;
+  // The HSDS dialect: the domain was named as a path ("/home/u/x.h5", by ?domain= or
+  // X-Hdf-domain). Answers then carry ids with their kind ("g-<uuid>"), see ids.h.
+  bool hsds = false;
+
+  // Makes `store` the dialect's view of `base`.
+  void useStore(ArrayStore& base);
 
   bool isToc() const { return domain.isToc(); }
   const std::string& root() const { return info.rootId; }
+  // True if `id` (in either form) names the root group.
+  bool isRoot(const std::string& id) const { return canonicalId(id) == canonicalId(root()); }
   // The domain's own name as a client would write it (for h5domain defaults and messages).
   std::string displayName(const DomainMapper& mapper) const;
 };
@@ -149,6 +159,13 @@ class Service {
 
 // A link name from the URL: BadRequest for an empty name or one holding '/'.
 const std::string& checkLinkName(const std::string& name);
+
+// The names of an HSDS batch request (`key`: "attr_names", "titles"): a non-empty list of
+// distinct strings; BadRequest otherwise.
+std::vector<std::string> nameList(const Poco::JSON::Object& body, const std::string& key);
+// The same from a query parameter, HSDS's `?attr_names=a/b` (names split at `?separator=`,
+// "/" by default).
+std::vector<std::string> queryNameList(const Request& req, const std::string& key);
 
 // A boolean query parameter (include_links=1, replace=true): present and not 0/false.
 bool queryFlag(const Request& req, const std::string& name);

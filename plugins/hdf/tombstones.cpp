@@ -5,6 +5,8 @@
 #include <strata/errors.h>
 #include <strata/util.h>
 
+#include "ids.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -231,7 +233,7 @@ std::size_t Tombstones::size() const {
 
 std::string Tombstones::linkKey(const std::string& container, const std::string& group,
                                 const std::string& name) {
-  return "L" + container + '\0' + group + '\0' + name;
+  return "L" + container + '\0' + canonicalId(group) + '\0' + name;
 }
 
 std::string Tombstones::containerKey(const std::string& container) { return "C" + container; }

@@ -21,6 +21,9 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
+// The most elements a select= with coordinate lists may name (its points are held in memory).
+constexpr uint64_t kMaxCoordinatePoints = 1u << 20;
+
 bool acceptsBinary(const Request& req) {
   const auto accept = req.header("Accept");
   return accept && accept->find("application/octet-stream") != std::string::npos;
@@ -54,8 +57,9 @@ Array::Ptr valueHrefs(const Scope& sc, const std::string& id, const std::string&
 
 // Reads a selection and sends it: raw bytes when the client accepts them and the type has a
 // fixed size, JSON {"value": ..., "hrefs": ...} otherwise.
+// `dims`: the shape of the JSON value when it is not the selection's own (coordinate lists).
 void sendSelection(Request& req, Response& res, Scope& sc, const DatasetInfo& ds, const Selection& sel,
-                   bool scalar, const Array::Ptr& hrefs) {
+                   bool scalar, const Array::Ptr& hrefs, const std::vector<uint64_t>* dims = nullptr) {
   const auto& type = *ds.type;
   const std::string& id = ds.object.id;
   if (acceptsBinary(req) && type.fixedSize()) {
@@ -75,7 +79,10 @@ void sendSelection(Request& req, Response& res, Scope& sc, const DatasetInfo& ds
   }
   AdaptiveBody body(req, res, "application/json");
   body.write("{\"value\":");
-  JsonValueWriter writer(type, scalar ? std::vector<uint64_t>{} : sel.shape(),
+  JsonValueWriter writer(type,
+                         scalar ? std::vector<uint64_t>{}
+                         : dims ? *dims
+                                : sel.shape(),
                          [&](const char* data, std::size_t n) { body.write(data, n); });
   sc.store->read(sc.container, id, sel, [&](const char* data, std::size_t n) { writer.feed(data, n); });
   writer.finish();
@@ -164,8 +171,8 @@ void getValue(Service& s, Request& req, Response& res) {
     sendJson(req, res, o);
     return;
   }
-  const Selection sel = selectionFromText(select, ds.shape);
-  sendSelection(req, res, sc, ds, sel, ds.shape.cls == ShapeClass::Scalar, hrefs);
+  const ShapedSelection shaped = shapedSelectionFromText(select, ds.shape, kMaxCoordinatePoints);
+  sendSelection(req, res, sc, ds, shaped.sel, ds.shape.cls == ShapeClass::Scalar, hrefs, &shaped.dims);
 }
 
 void postValue(Service& s, Request& req, Response& res) {
@@ -173,6 +180,15 @@ void postValue(Service& s, Request& req, Response& res) {
   const std::string& id = req.param("id");
   const DatasetInfo ds = s.dataset(sc, id, Perm::Read);
   auto body = s.body(req);
+  if (!body->has("points") && body->has("select")) {
+    // HSDS: a long select= sent as {"select": "..."} in a POST, read as by GET.
+    if (!body->get("select").isString()) throw BadRequest("Bad Request: select must be a string");
+    const ShapedSelection shaped =
+        shapedSelectionFromText(body->getValue<std::string>("select"), ds.shape, kMaxCoordinatePoints);
+    sendSelection(req, res, sc, ds, shaped.sel, ds.shape.cls == ShapeClass::Scalar, valueHrefs(sc, id, ""),
+                  &shaped.dims);
+    return;
+  }
   if (!body->has("points")) throw BadRequest("Bad Request: value post request without points in body");
   if (ds.shape.cls == ShapeClass::Scalar)
     throw BadRequest("Bad Request: point selection is not supported on scalar datasets");

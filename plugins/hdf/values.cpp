@@ -96,6 +96,94 @@ Selection selectionFromText(const std::optional<std::string>& select, const Shap
   return Selection::parse(text, shape.dims);
 }
 
+namespace {
+
+// The top-level parts of "a,[b,c],d" (commas inside brackets do not split).
+std::vector<std::string> topLevelParts(const std::string& text) {
+  std::vector<std::string> parts(1);
+  int depth = 0;
+  for (char c : text) {
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    if (depth < 0) throw BadRequest("Bad Request: unbalanced brackets in select");
+    if (c == ',' && depth == 0)
+      parts.emplace_back();
+    else
+      parts.back().push_back(c);
+  }
+  if (depth != 0) throw BadRequest("Bad Request: unbalanced brackets in select");
+  return parts;
+}
+
+// The indices one dimension's part selects: a coordinate list "[1,5,7]" or a slice/index.
+std::vector<uint64_t> dimensionIndices(const std::string& rawPart, uint64_t extent, std::size_t dim) {
+  const std::string part = Poco::trim(rawPart);
+  std::vector<uint64_t> out;
+  if (!part.empty() && part.front() == '[') {
+    if (part.back() != ']')
+      throw BadRequest("Bad Request: invalid coordinate list in dimension " + std::to_string(dim));
+    for (const auto& item : topLevelParts(part.substr(1, part.size() - 2))) {
+      const std::string t = Poco::trim(item);
+      uint64_t v = 0;
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (t.empty() || ec != std::errc() || end != t.data() + t.size())
+        throw BadRequest("Bad Request: invalid coordinate '" + t + "' in dimension " + std::to_string(dim));
+      if (v >= extent)
+        throw BadRequest("Bad Request: coordinate " + t + " is outside dimension " + std::to_string(dim) +
+                         " of extent " + std::to_string(extent));
+      out.push_back(v);
+    }
+    return out;
+  }
+  const Selection one = Selection::parse("[" + part + "]", {extent});
+  const auto& slab = one.slab();
+  for (uint64_t i = 0; i < slab.count[0]; ++i) out.push_back(slab.start[0] + i * slab.step[0]);
+  return out;
+}
+
+}  // namespace
+
+ShapedSelection shapedSelectionFromText(const std::optional<std::string>& select, const Shape& shape,
+                                        uint64_t maxPoints) {
+  std::string text = select ? Poco::trim(*select) : std::string();
+  if (shape.cls == ShapeClass::Simple && text.size() > 2 && text.front() == '[' && text.back() == ']')
+    text = text.substr(1, text.size() - 2);
+  if (shape.cls != ShapeClass::Simple || text.find('[') == std::string::npos) {
+    Selection sel = selectionFromText(select, shape);
+    auto dims = sel.shape();
+    return {std::move(sel), std::move(dims)};
+  }
+  const auto parts = topLevelParts(text);
+  if (parts.size() != shape.dims.size())
+    throw BadRequest("Bad Request: select has " + std::to_string(parts.size()) + " dimensions, the dataset " +
+                     std::to_string(shape.dims.size()));
+  std::vector<std::vector<uint64_t>> axes;
+  std::vector<uint64_t> dims;
+  uint64_t total = 1;
+  for (std::size_t d = 0; d < parts.size(); ++d) {
+    axes.push_back(dimensionIndices(parts[d], shape.dims[d], d));
+    dims.push_back(axes.back().size());
+    total *= dims.back();
+    if (total > maxPoints)
+      throw BadRequest("Bad Request: a coordinate selection may select at most " + std::to_string(maxPoints) +
+                       " elements; use slices for more");
+  }
+  // The cartesian product in C order.
+  std::vector<std::vector<uint64_t>> points;
+  points.reserve(total);
+  std::vector<std::size_t> at(axes.size(), 0);
+  for (uint64_t n = 0; n < total; ++n) {
+    std::vector<uint64_t> p(axes.size());
+    for (std::size_t d = 0; d < axes.size(); ++d) p[d] = axes[d][at[d]];
+    points.push_back(std::move(p));
+    for (std::size_t d = axes.size(); d-- > 0;) {
+      if (++at[d] < axes[d].size()) break;
+      at[d] = 0;
+    }
+  }
+  return {Selection::points(std::move(points), axes.size()), std::move(dims)};
+}
+
 Selection pointsFromJson(const Var& points, const std::vector<uint64_t>& dims) {
   auto list = asArray(points);
   if (!list) throw BadRequest("Bad Request: expecting list of points");

@@ -25,6 +25,17 @@ Shape shapeFromJson(const Poco::JSON::Object& body);
 // datasets only an empty selection ("", "[]") is accepted. BadRequest for anything invalid.
 arrays::Selection selectionFromText(const std::optional<std::string>& select, const Shape& shape);
 
+// A selection and the shape its values take. HSDS's coordinate lists in `select=`
+// ("[[1,5,7],0:10]": the listed indices of a dimension) become the points of the cartesian
+// product in C order, shaped as the product (3 x 10; at most `maxPoints` elements, BadRequest
+// beyond); any other text is selectionFromText's, with its own shape.
+struct ShapedSelection {
+  arrays::Selection sel;
+  std::vector<uint64_t> dims;
+};
+ShapedSelection shapedSelectionFromText(const std::optional<std::string>& select, const Shape& shape,
+                                        uint64_t maxPoints);
+
 // Points from a JSON body: ints for rank 1, lists of `rank` ints otherwise, each inside `dims`.
 arrays::Selection pointsFromJson(const Poco::Dynamic::Var& points, const std::vector<uint64_t>& dims);
 
