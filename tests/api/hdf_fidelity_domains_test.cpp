@@ -82,7 +82,11 @@ TEST_P(HdfApi, TocNamesWithSpacesAndFilesRemovedFromDisk) {
   const std::string leaf = domain().substr(0, domain().find('.'));
   auto r = call("PUT", "/?domain=/test/" + leaf + "%20b.h5", "", {}, "localhost");
   ASSERT_EQ(r.status, 201) << r.body;
-  const std::string root = parse(r.body)->getValue<std::string>("root");
+  // Made through a path domain (the HSDS dialect: "g-" + uuid), read below through DNS names
+  // (h5serv's: the uuid alone).
+  std::string root = parse(r.body)->getValue<std::string>("root");
+  ASSERT_EQ(root.rfind("g-", 0), 0u) << root;
+  root = root.substr(2);
   r = call("GET", "/", "", {}, "hdfgroup.org");
   const std::string tocRoot = parse(r.body)->getValue<std::string>("root");
   const std::string test = linkOf(call("GET", "/groups/" + tocRoot + "/links/test", "", {}, "hdfgroup.org"))
