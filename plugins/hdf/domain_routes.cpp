@@ -63,6 +63,7 @@ void getDomain(Service& s, Request& req, Response& res) {
 
 void putDomain(Service& s, Request& req, Response& res) {
   Scope sc = s.address(req);
+  s.requireCreateDomain(sc);  // before the body is read
   auto body = s.body(req, true);
   const auto folder = body->has("folder") ? body->get("folder") : Poco::Dynamic::Var();
   if ((folder.type() == typeid(bool) && folder.extract<bool>()) ||
@@ -73,7 +74,6 @@ void putDomain(Service& s, Request& req, Response& res) {
     return;
   }
   if (sc.isToc()) throw Forbidden("Forbidden: the TOC domain cannot be created or replaced");
-  s.requireCreateDomain(sc);
   sc.useStore(s.arrays());
   sc.info = sc.store->createContainer(sc.container);
   s.setOwner(sc);
