@@ -298,7 +298,9 @@ TEST_P(EntityBatchContract, AppliedBatchesSurviveARestart) {
   EXPECT_EQ(store_->get("c", "b").body->getValue<int>("n"), 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EntityBatchContract, testing::Values(memoryBackend(), rocksdbBackend()),
+INSTANTIATE_TEST_SUITE_P(Backends, EntityBatchContract,
+                         testing::Values(memoryBackend(), rocksdbBackend(), sqlBackend(),
+                                         sqlPostgresBackend()),
                          backendName);
 
 }  // namespace
