@@ -1,16 +1,17 @@
-// The `sql` backend: entities in a SQL database through Poco::Data.
+// The `sql` backend: entities and annotations in a SQL database through Poco::Data.
 //
-//   stores.entities.<instance>.backend     = sql
-//   stores.entities.<instance>.connector   = sqlite        (sqlite | postgresql)
-//   stores.entities.<instance>.connection  = var/strata.db (sqlite: a file path, created if
-//                                                           missing; postgresql: a libpq
-//                                                           connection string)
-//   stores.entities.<instance>.sync        = false         (sqlite: synchronous=FULL, an fsync
-//                                                           per commit, instead of NORMAL)
-//   stores.entities.<instance>.maxSessions = 16            (connections kept open at most)
+//   stores.<role>.<instance>.backend     = sql           (role: entities or annotations)
+//   stores.<role>.<instance>.connector   = sqlite        (sqlite | postgresql)
+//   stores.<role>.<instance>.connection  = var/strata.db (sqlite: a file path, created if
+//                                                         missing; postgresql: a libpq
+//                                                         connection string)
+//   stores.<role>.<instance>.sync        = false         (sqlite: synchronous=FULL, an fsync
+//                                                         per commit, instead of NORMAL)
+//   stores.<role>.<instance>.maxSessions = 16            (connections kept open at most)
 //
 // Stores configured with the same connector and connection share one pool of sessions.
 // See docs/storage.md.
+#include "sql_annotation_store.h"
 #include "sql_database.h"
 #include "sql_entity_store.h"
 
@@ -23,10 +24,14 @@ namespace strata::sql {
 
 class SqlBackend final : public BackendPlugin {
  public:
-  std::vector<StoreRole> roles() const override { return {StoreRole::Entities}; }
+  std::vector<StoreRole> roles() const override { return {StoreRole::Entities, StoreRole::Annotations}; }
 
   std::shared_ptr<EntityStore> createEntityStore(const StoreConfig& config) override {
     return std::make_shared<SqlEntityStore>(database(config));
+  }
+
+  std::shared_ptr<AnnotationStore> createAnnotationStore(const StoreConfig& config) override {
+    return std::make_shared<SqlAnnotationStore>(database(config));
   }
 
  private:
