@@ -1,6 +1,7 @@
-// What the sql backend promises beyond the entities contract: SQL-significant characters in
-// every name and value stay data (bound parameters, never SQL text), the schema version table
-// refuses a newer schema at start-up, and configuration errors fail at start-up.
+// What the sql backend promises beyond the role contracts: SQL-significant characters in every
+// name and value stay data (bound parameters, never SQL text), the roles share one file and
+// survive a restart, the schema version table refuses a newer schema at start-up, and
+// configuration errors fail at start-up.
 #include "contract/store_contract_support.h"
 
 #include <strata/errors.h>
@@ -33,7 +34,7 @@ EntityFilter filter(const std::string& field, EntityFilter::Op op, Poco::Dynamic
   return f;
 }
 
-TEST(SqlEntities, SqlSignificantCharactersAreData) {
+TEST(SqlBackend, SqlSignificantCharactersAreData) {
   TempDir dir;
   OpenStores stores(sqlite(dir.path() + "/x.db"));
   auto store = stores.registry().entities("t");
@@ -69,7 +70,7 @@ TEST(SqlEntities, SqlSignificantCharactersAreData) {
   EXPECT_EQ(store->nextSequence("s"), 1);
 }
 
-TEST(SqlEntities, ANewerSchemaIsAStartupError) {
+TEST(SqlBackend, ANewerSchemaIsAStartupError) {
   TempDir dir;
   const std::string file = dir.path() + "/x.db";
   {
@@ -90,7 +91,34 @@ TEST(SqlEntities, ANewerSchemaIsAStartupError) {
   }
 }
 
-TEST(SqlEntities, ConfigurationErrorsFailAtStartup) {
+TEST(SqlBackend, AnnotationsAndEntitiesShareTheFileAndSurviveARestart) {
+  TempDir dir;
+  const std::string file = dir.path() + "/x.db";
+  ConfigValues values = sqlite(file);
+  values["stores.annotations.t.backend"] = "sql";
+  values["stores.annotations.t.connection"] = file;
+  std::string etag;
+  {
+    OpenStores stores(values);
+    stores.registry().entities("t")->create("c", "e", json(R"({"v":1})"));
+    etag = stores.registry().annotations("t")->replaceAll(
+        std::string("t\0'1", 4), {strings("k", {"a", std::string("b\0", 2)}), longs("n", {3, -4})});
+  }
+  OpenStores stores(values);
+  EXPECT_EQ(stores.registry().entities("t")->get("c", "e").body->getValue<int>("v"), 1);
+  auto annotations = stores.registry().annotations("t");
+  const AnnotationSet set = annotations->read(std::string("t\0'1", 4));
+  EXPECT_EQ(set.etag, etag);
+  ASSERT_EQ(set.annotations.size(), 2u);
+  EXPECT_EQ(std::get<std::string>(set.annotations[0].values[1]), std::string("b\0", 2));
+  EXPECT_EQ(std::get<int64_t>(set.annotations[1].values[1]), -4);
+  AnnotationSearch search;
+  search.clauses.push_back({"n", AnnotationOp::Lt, int64_t{0}});
+  EXPECT_EQ(annotations->search(search).targets, std::vector<std::string>{std::string("t\0'1", 4)});
+  EXPECT_EQ(annotations->targets("", 0), std::vector<std::string>{std::string("t\0'1", 4)});
+}
+
+TEST(SqlBackend, ConfigurationErrorsFailAtStartup) {
   TempDir dir;
   EXPECT_THROW(OpenStores(ConfigValues{{"stores.entities.t.backend", "sql"}}), StartupError);
   EXPECT_THROW(OpenStores(sqlite(dir.path() + "/x.db", {{"connector", "oracle"}})), StartupError);
