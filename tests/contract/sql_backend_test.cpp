@@ -124,6 +124,18 @@ TEST(SqlBackend, ConfigurationErrorsFailAtStartup) {
   EXPECT_THROW(OpenStores(sqlite(dir.path() + "/x.db", {{"connector", "oracle"}})), StartupError);
   EXPECT_THROW(OpenStores(sqlite(dir.path() + "/x.db", {{"maxSessions", "0"}})), StartupError);
   EXPECT_THROW(OpenStores(sqlite(dir.path() + "/x.db", {{"connectoin", "sqlite"}})), StartupError);
+  // A PostgreSQL server that is not there: a start-up error that does not quote the password.
+  try {
+    OpenStores stores(
+        ConfigValues{{"stores.entities.t.backend", "sql"},
+                     {"stores.entities.t.connector", "postgresql"},
+                     {"stores.entities.t.connection",
+                      "host=127.0.0.1 port=1 user=u password=s3cretpw dbname=d connect_timeout=2"}});
+    ADD_FAILURE() << "a database that is not there was accepted";
+  } catch (const StartupError& e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cretpw"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos) << e.what();
+  }
   // A path whose parent is a file cannot be created.
   { OpenStores stores(sqlite(dir.path() + "/file")); }
   EXPECT_THROW(OpenStores(sqlite(dir.path() + "/file/x.db")), StartupError);
