@@ -12,7 +12,9 @@
 // ... ON CONFLICT DO NOTHING whose affected-row count tells an existing id; an update or remove
 // reads the row, checks the etag and writes, all inside the transaction, so that of concurrent
 // writers with one etag exactly one succeeds. apply() runs its operations in order in one
-// transaction: each sees the earlier ones, and any failure rolls all of them back.
+// transaction: each sees the earlier ones, and any failure rolls all of them back. On
+// PostgreSQL a batch first takes an advisory lock per entity in ascending order (see apply()),
+// so that batches in opposite orders cannot deadlock.
 //
 // list(): the query is translated into SQL where that is safe (see `translate` below) and the
 // fetched rows are checked again with entityMatches(), so that the contract's exact results
@@ -434,15 +436,42 @@ std::vector<Entity> SqlEntityStore::apply(const EntityBatch& batch) {
   std::vector<std::string> ids;
   for (const auto& op : ops)
     ids.push_back(op.kind == EntityOperation::Kind::Create && op.id.empty() ? newUuid() : op.id);
+  // PostgreSQL locks row by row: two batches writing the same entities in opposite orders would
+  // each wait for the other (a deadlock it breaks by failing one). A batch first takes one
+  // transaction-scoped advisory lock per entity, in ascending order, so batches that share an
+  // entity take turns. (Single writes lock one row and wait for nothing else.) The keys are a
+  // stable hash of collection and id, the same on every node; a collision only serialises more.
+  std::vector<int64_t> locks;
+  if (db_->postgres()) {
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+      const auto mix = [&h](const std::string& bytes) {
+        for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+      };
+      mix(ops[i].collection);
+      mix(std::string(1, '\0'));
+      mix(ids[i]);
+      locks.push_back(static_cast<int64_t>(h));
+    }
+    std::sort(locks.begin(), locks.end());
+    locks.erase(std::unique(locks.begin(), locks.end()), locks.end());
+  }
   std::vector<Entity> out;
-  db_->transaction(SqlDatabase::Mode::Write,
-                   "writing a batch of " + std::to_string(ops.size()) + " entity operations",
-                   [&](Session& s) {
-                     out.clear();
-                     const int64_t now = nowMillis();
-                     for (std::size_t i = 0; i < ops.size(); ++i)
-                       out.push_back(applyOne(s, ops[i], ids[i], now, entityOperationLabel(i, ops[i])));
-                   });
+  db_->transaction(
+      SqlDatabase::Mode::Write, "writing a batch of " + std::to_string(ops.size()) + " entity operations",
+      [&](Session& s) {
+        for (const int64_t key : locks) {
+          Poco::Int64 one = 0;
+          Statement lock =
+              prepare(s, "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(?)) AS locked", {key});
+          lock, into(one);
+          lock.execute();
+        }
+        out.clear();
+        const int64_t now = nowMillis();
+        for (std::size_t i = 0; i < ops.size(); ++i)
+          out.push_back(applyOne(s, ops[i], ids[i], now, entityOperationLabel(i, ops[i])));
+      });
   return out;
 }
 
