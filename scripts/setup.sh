@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk hyperfine
   libarchive-dev
+  libpq-dev libsqlite3-dev postgresql
   python3-h5py python3-numpy python3-requests python3-jwt
 )
 

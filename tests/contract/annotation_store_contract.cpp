@@ -242,7 +242,8 @@ INSTANTIATE_TEST_SUITE_P(
                     BackendParam{"rocksdb",
                                  [](const std::string& dir) {
                                    return std::map<std::string, std::string>{{"path", dir + "/db"}};
-                                 }}),
+                                 }},
+                    sqlBackend(), sqlPostgresBackend()),
     backendName);
 
 }  // namespace

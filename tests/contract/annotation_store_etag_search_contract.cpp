@@ -373,7 +373,9 @@ TEST_P(AnnotationEtagSearchContract, TheOneClauseQueryIsASearch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnnotationEtagSearchContract,
-                         testing::Values(memoryBackend(), rocksdbBackend()), backendName);
+                         testing::Values(memoryBackend(), rocksdbBackend(), sqlBackend(),
+                                         sqlPostgresBackend()),
+                         backendName);
 
 TEST(RocksDbAnnotations, EtagsAnnotationsAndTheIndexSurviveARestart) {
   TempDir dir;

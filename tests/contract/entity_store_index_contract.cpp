@@ -243,7 +243,9 @@ TEST_P(EntityIndexContract, DeclaringWhileOthersWriteMissesNothing) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EntityIndexContract, testing::Values(memoryBackend(), rocksdbBackend()),
+INSTANTIATE_TEST_SUITE_P(Backends, EntityIndexContract,
+                         testing::Values(memoryBackend(), rocksdbBackend(), sqlBackend(),
+                                         sqlPostgresBackend()),
                          backendName);
 
 }  // namespace

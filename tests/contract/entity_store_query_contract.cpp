@@ -263,7 +263,9 @@ TEST_P(EntityQueryContract, SeveralSortKeysWithNullsFirstOrLast) {
   EXPECT_EQ(ids(ds(t)), (Ids{"3", "1", "2", "4", "5"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EntityQueryContract, testing::Values(memoryBackend(), rocksdbBackend()),
+INSTANTIATE_TEST_SUITE_P(Backends, EntityQueryContract,
+                         testing::Values(memoryBackend(), rocksdbBackend(), sqlBackend(),
+                                         sqlPostgresBackend()),
                          backendName);
 
 TEST(RocksDbEntities, PrefixListingsSurviveARestart) {

@@ -79,7 +79,9 @@ TEST_P(EntitySequenceContract, NoValueIsGivenAgainAfterARestart) {
   EXPECT_EQ(store_->nextSequence("datasets"), 7);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EntitySequenceContract, testing::Values(memoryBackend(), rocksdbBackend()),
+INSTANTIATE_TEST_SUITE_P(Backends, EntitySequenceContract,
+                         testing::Values(memoryBackend(), rocksdbBackend(), sqlBackend(),
+                                         sqlPostgresBackend()),
                          backendName);
 
 }  // namespace

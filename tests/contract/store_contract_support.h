@@ -43,6 +43,11 @@ struct BackendParam {
   std::string backend;
   // The backend's other keys under stores.<role>.t, given a fresh directory it may use.
   std::function<std::map<std::string, std::string>(const std::string& dir)> keys;
+  // The test name suffix if not the backend's name.
+  std::string label = {};
+  // If set and it returns a reason, the tests on this backend are skipped with it (a database
+  // server that cannot be started here).
+  std::function<std::string()> unavailable = {};
 };
 
 inline BackendParam memoryBackend() {
@@ -62,8 +67,21 @@ inline BackendParam rocksdbBackend() {
           }};
 }
 
+// The sql backend on a SQLite file in the directory (stores of different roles given the same
+// directory share it).
+inline BackendParam sqlBackend() {
+  return {"sql", [](const std::string& dir) {
+            return std::map<std::string, std::string>{{"connector", "sqlite"},
+                                                      {"connection", dir + "/strata.db"}};
+          }};
+}
+
+// The sql backend on a fresh database of a PostgreSQL server the tests start
+// (support/postgres_server.h), or skipped where none can be started.
+BackendParam sqlPostgresBackend();
+
 inline std::string backendName(const testing::TestParamInfo<BackendParam>& info) {
-  return info.param.backend;
+  return info.param.label.empty() ? info.param.backend : info.param.label;
 }
 
 // A configuration holding one store instance "t" of `role`.
@@ -99,7 +117,13 @@ class OpenStores {
 template <typename Store>
 class StoreFixture : public testing::TestWithParam<BackendParam> {
  protected:
-  void SetUp() override { open(); }
+  void SetUp() override {
+    if (GetParam().unavailable) {
+      const std::string why = GetParam().unavailable();
+      if (!why.empty()) GTEST_SKIP() << why;
+    }
+    open();
+  }
   void TearDown() override { close(); }
   void open() {
     if constexpr (std::is_same_v<Store, EntityStore>) {

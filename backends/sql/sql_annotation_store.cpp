@@ -1,0 +1,406 @@
+// Schema (component "annotations" of strata_schema, version 1):
+//
+//   strata_annotation_targets (target primary key, etag): one row exactly while the target
+//                             has annotations
+//   strata_annotations        (target, key, type, vals) primary key (target, key); vals is
+//                             the key's values in a binary form (below)
+//
+// Targets and keys are BLOBs (BYTEA), as the entities store's names. A write to a target is
+// one transaction that also gives the target a fresh etag (a UUID) or, when it leaves no
+// annotation, deletes its row (etag kNoAnnotationsEtag); the conditional replaceAll() reads
+// the etag inside the transaction (PostgreSQL: FOR UPDATE), so of writers holding one etag
+// exactly one wins.
+//
+// search() reads, in one read transaction, the targets of the prefix (a key range) and the
+// rows of the keys its clauses and sort name, and applies the core's matches() and
+// annotationSortsBefore(): the results are the contract's exactly, but the cost is a scan of
+// the prefix, not an index lookup (not done yet).
+//
+// vals: per value, by type: String and Blob an 8-byte little-endian length and the bytes;
+// Double, Long and Date 8 bytes (the double's or the int64's bits, little-endian); Boolean
+// one byte.
+#include "sql_annotation_store.h"
+
+#include <strata/errors.h>
+#include <strata/util.h>
+
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace strata::sql {
+
+using namespace Poco::Data::Keywords;
+using Poco::Data::BLOB;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+
+namespace {
+
+void requireTarget(const std::string& target) {
+  if (target.empty()) throw BadRequest("an annotation needs a non-empty target");
+}
+
+void requireKey(const std::string& key) {
+  if (key.empty()) throw BadRequest("an annotation needs a non-empty key");
+}
+
+void put64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint64_t get64(const std::string& in, std::size_t& pos) {
+  if (pos + 8 > in.size()) throw std::runtime_error("truncated");
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[pos + i])) << (8 * i);
+  pos += 8;
+  return v;
+}
+
+std::string encode(const Annotation& a) {
+  std::string out;
+  for (const auto& v : a.values) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      put64(out, s->size());
+      out += *s;
+    } else if (const auto* b = std::get_if<AnnotationBlob>(&v)) {
+      put64(out, b->bytes.size());
+      out += b->bytes;
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      uint64_t bits = 0;
+      std::memcpy(&bits, d, 8);
+      put64(out, bits);
+    } else if (const auto* i = std::get_if<int64_t>(&v)) {
+      put64(out, static_cast<uint64_t>(*i));
+    } else {
+      out += std::get<bool>(v) ? '\1' : '\0';
+    }
+  }
+  return out;
+}
+
+std::vector<AnnotationValue> decode(AnnotationType type, const std::string& in) {
+  std::vector<AnnotationValue> out;
+  std::size_t pos = 0;
+  while (pos < in.size()) {
+    switch (type) {
+      case AnnotationType::String:
+      case AnnotationType::Blob: {
+        const uint64_t n = get64(in, pos);
+        if (n > in.size() - pos) throw std::runtime_error("truncated");
+        std::string bytes = in.substr(pos, n);
+        pos += n;
+        if (type == AnnotationType::String)
+          out.emplace_back(std::move(bytes));
+        else
+          out.emplace_back(AnnotationBlob{std::move(bytes)});
+        break;
+      }
+      case AnnotationType::Double: {
+        const uint64_t bits = get64(in, pos);
+        double d = 0;
+        std::memcpy(&d, &bits, 8);
+        out.emplace_back(d);
+        break;
+      }
+      case AnnotationType::Long:
+      case AnnotationType::Date:
+        out.emplace_back(static_cast<int64_t>(get64(in, pos)));
+        break;
+      case AnnotationType::Boolean:
+        out.emplace_back(in[pos++] != '\0');
+        break;
+    }
+  }
+  return out;
+}
+
+// Rows of (target, key, type, vals).
+struct Rows {
+  std::vector<BLOB> target, key, vals;
+  std::vector<int> type;
+};
+
+void select(Session& s, const std::string& sql, const std::vector<SqlValue>& values, Rows& rows) {
+  Statement statement = prepare(s, sql, values);
+  statement, into(rows.target), into(rows.key), into(rows.type), into(rows.vals);
+  statement.execute();
+}
+
+Annotation annotationOf(const SqlDatabase& db, const Rows& rows, std::size_t i) {
+  Annotation a;
+  a.key = bytesOf(rows.key[i]);
+  const int type = rows.type[i];
+  try {
+    if (type < 0 || type > static_cast<int>(AnnotationType::Blob)) throw std::runtime_error("bad type");
+    a.type = static_cast<AnnotationType>(type);
+    a.values = decode(a.type, bytesOf(rows.vals[i]));
+    if (a.values.empty()) throw std::runtime_error("no values");
+  } catch (const std::exception&) {
+    throw InternalError("the " + db.describe() + " holds a corrupt annotation '" + a.key + "' of target '" +
+                        bytesOf(rows.target[i]) + "'");
+  }
+  return a;
+}
+
+constexpr const char* kColumns = "target, key, type, vals";
+
+// The end of the range of ids starting with `prefix` ("" if there is none).
+std::string prefixEnd(std::string end) {
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+// The target's etag, read for a write (PostgreSQL: locked), or kNoAnnotationsEtag.
+std::string currentEtag(const SqlDatabase& db, Session& s, const std::string& target) {
+  std::vector<std::string> etag;
+  Statement read =
+      prepare(s, std::string("SELECT etag FROM strata_annotation_targets WHERE target = ?") + db.forUpdate(),
+              {Bytes{target}});
+  read, into(etag);
+  read.execute();
+  return etag.empty() ? kNoAnnotationsEtag : etag[0];
+}
+
+// Gives the target a fresh etag if it has annotations, or deletes its row; returns the etag.
+std::string touch(Session& s, const std::string& target) {
+  Poco::Int64 count = 0;
+  Statement counting =
+      prepare(s, "SELECT COUNT(*) FROM strata_annotations WHERE target = ?", {Bytes{target}});
+  counting, into(count);
+  counting.execute();
+  if (count == 0) {
+    execute(s, "DELETE FROM strata_annotation_targets WHERE target = ?", {Bytes{target}});
+    return kNoAnnotationsEtag;
+  }
+  const std::string etag = newUuid();
+  execute(s,
+          "INSERT INTO strata_annotation_targets (target, etag) VALUES (?, ?) "
+          "ON CONFLICT (target) DO UPDATE SET etag = excluded.etag",
+          {Bytes{target}, etag});
+  return etag;
+}
+
+void insert(Session& s, const std::string& target, const Annotation& a) {
+  execute(s,
+          "INSERT INTO strata_annotations (target, key, type, vals) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (target, key) DO UPDATE SET type = excluded.type, vals = excluded.vals",
+          {Bytes{target}, Bytes{a.key}, static_cast<int64_t>(a.type), Bytes{encode(a)}});
+}
+
+}  // namespace
+
+SqlAnnotationStore::SqlAnnotationStore(std::shared_ptr<SqlDatabase> db) : db_(std::move(db)) {
+  const std::string bytes = db_->postgres() ? "BYTEA" : "BLOB";
+  const std::string withoutRowid = db_->postgres() ? "" : " WITHOUT ROWID";
+  db_->migrate("annotations", {[&](Session& s) {
+                 execute(s, "CREATE TABLE strata_annotation_targets (target " + bytes +
+                                " PRIMARY KEY, etag TEXT NOT NULL)" + withoutRowid);
+                 execute(s, "CREATE TABLE strata_annotations (target " + bytes + " NOT NULL, key " + bytes +
+                                " NOT NULL, type INTEGER NOT NULL, vals " + bytes +
+                                " NOT NULL, PRIMARY KEY (target, key))" + withoutRowid);
+               }});
+}
+
+void SqlAnnotationStore::set(const std::string& target, const Annotation& annotation) {
+  requireTarget(target);
+  validate(annotation);
+  db_->transaction(SqlDatabase::Mode::Write, "annotating target '" + target + "'", [&](Session& s) {
+    insert(s, target, annotation);
+    touch(s, target);
+  });
+}
+
+std::string SqlAnnotationStore::replaceAll(const std::string& target, const std::vector<Annotation>& all,
+                                           const std::string& ifMatch) {
+  requireTarget(target);
+  std::set<std::string> keys;
+  for (const auto& a : all) {
+    validate(a);
+    if (!keys.insert(a.key).second) throw BadRequest("annotation key '" + a.key + "' appears twice");
+  }
+  std::string etag;
+  db_->transaction(
+      SqlDatabase::Mode::Write, "replacing the annotations of target '" + target + "'", [&](Session& s) {
+        if (!ifMatch.empty() && currentEtag(*db_, s, target) != ifMatch)
+          throw PreconditionFailed("etag_mismatch",
+                                   "the annotations of target '" + target + "' have changed (etag mismatch)");
+        execute(s, "DELETE FROM strata_annotations WHERE target = ?", {Bytes{target}});
+        for (const auto& a : all) insert(s, target, a);
+        etag = touch(s, target);
+      });
+  return etag;
+}
+
+AnnotationSet SqlAnnotationStore::read(const std::string& target) {
+  requireTarget(target);
+  AnnotationSet out;
+  db_->transaction(
+      SqlDatabase::Mode::Read, "reading the annotations of target '" + target + "'", [&](Session& s) {
+        std::vector<std::string> etag;
+        Statement read =
+            prepare(s, "SELECT etag FROM strata_annotation_targets WHERE target = ?", {Bytes{target}});
+        read, into(etag);
+        read.execute();
+        out.etag = etag.empty() ? kNoAnnotationsEtag : etag[0];
+        Rows rows;
+        select(s,
+               std::string("SELECT ") + kColumns + " FROM strata_annotations WHERE target = ? ORDER BY key",
+               {Bytes{target}}, rows);
+        out.annotations.clear();
+        for (std::size_t i = 0; i < rows.key.size(); ++i)
+          out.annotations.push_back(annotationOf(*db_, rows, i));
+      });
+  return out;
+}
+
+std::vector<Annotation> SqlAnnotationStore::list(const std::string& target) {
+  return read(target).annotations;
+}
+
+std::optional<Annotation> SqlAnnotationStore::find(const std::string& target, const std::string& key) {
+  requireTarget(target);
+  requireKey(key);
+  Rows rows;
+  db_->transaction(
+      SqlDatabase::Mode::Single, "reading annotation '" + key + "' of target '" + target + "'",
+      [&](Session& s) {
+        select(s, std::string("SELECT ") + kColumns + " FROM strata_annotations WHERE target = ? AND key = ?",
+               {Bytes{target}, Bytes{key}}, rows);
+      });
+  if (rows.key.empty()) return std::nullopt;
+  return annotationOf(*db_, rows, 0);
+}
+
+void SqlAnnotationStore::remove(const std::string& target, const std::string& key) {
+  requireTarget(target);
+  requireKey(key);
+  db_->transaction(SqlDatabase::Mode::Write, "removing annotation '" + key + "' of target '" + target + "'",
+                   [&](Session& s) {
+                     if (prepare(s, "DELETE FROM strata_annotations WHERE target = ? AND key = ?",
+                                 {Bytes{target}, Bytes{key}})
+                             .execute() > 0)
+                       touch(s, target);
+                   });
+}
+
+void SqlAnnotationStore::removeAll(const std::string& target) {
+  requireTarget(target);
+  db_->transaction(SqlDatabase::Mode::Write, "removing the annotations of target '" + target + "'",
+                   [&](Session& s) {
+                     execute(s, "DELETE FROM strata_annotations WHERE target = ?", {Bytes{target}});
+                     execute(s, "DELETE FROM strata_annotation_targets WHERE target = ?", {Bytes{target}});
+                   });
+}
+
+AnnotationPage SqlAnnotationStore::search(const AnnotationSearch& search) {
+  validate(search);
+  // The keys whose values the search reads.
+  std::set<std::string> keys;
+  for (const auto& c : search.clauses) keys.insert(c.key);
+  if (!search.sortKey.empty()) keys.insert(search.sortKey);
+  // (An empty BLOB may bind as NULL: no bound prefix without one.)
+  std::string range = " WHERE 1 = 1";
+  std::vector<SqlValue> values;
+  if (!search.targetPrefix.empty()) {
+    range += " AND target >= ?";
+    values.emplace_back(Bytes{search.targetPrefix});
+    const std::string end = prefixEnd(search.targetPrefix);
+    if (!end.empty()) {
+      range += " AND target < ?";
+      values.emplace_back(Bytes{end});
+    }
+  }
+  std::vector<BLOB> targetRows;
+  std::map<std::string, std::map<std::string, Annotation>> annotations;  // target -> key -> annotation
+  db_->transaction(SqlDatabase::Mode::Read, "searching annotations", [&](Session& s) {
+    targetRows.clear();
+    annotations.clear();
+    Statement read =
+        prepare(s, "SELECT target FROM strata_annotation_targets" + range + " ORDER BY target", values);
+    read, into(targetRows);
+    read.execute();
+    if (keys.empty()) return;
+    std::string sql =
+        std::string("SELECT ") + kColumns + " FROM strata_annotations" + range + " AND key IN (?";
+    std::vector<SqlValue> params = values;
+    for (const auto& k : keys) params.emplace_back(Bytes{k});
+    for (std::size_t i = 1; i < keys.size(); ++i) sql += ", ?";
+    Rows rows;
+    select(s, sql + ")", params, rows);
+    for (std::size_t i = 0; i < rows.key.size(); ++i) {
+      Annotation a = annotationOf(*db_, rows, i);
+      annotations[bytesOf(rows.target[i])].emplace(a.key, std::move(a));
+    }
+  });
+  struct Hit {
+    std::optional<AnnotationValue> sortValue;
+    std::string target;
+  };
+  std::vector<Hit> hits;
+  for (const auto& row : targetRows) {
+    std::string target = bytesOf(row);
+    const auto it = annotations.find(target);
+    const auto annotation = [&](const std::string& key) -> const Annotation* {
+      if (it == annotations.end()) return nullptr;
+      const auto a = it->second.find(key);
+      return a == it->second.end() ? nullptr : &a->second;
+    };
+    const bool holds =
+        std::all_of(search.clauses.begin(), search.clauses.end(), [&](const AnnotationClause& c) {
+          const Annotation* a = annotation(c.key);
+          return a && std::any_of(a->values.begin(), a->values.end(),
+                                  [&](const AnnotationValue& v) { return matches(v, c.op, c.value); });
+        });
+    if (!holds) continue;
+    std::optional<AnnotationValue> sortValue;
+    if (!search.sortKey.empty())
+      sortValue = annotationSortValue(annotation(search.sortKey), search.descending);
+    hits.push_back({std::move(sortValue), std::move(target)});
+  }
+  AnnotationPage page;
+  page.total = hits.size();
+  if (!search.sortKey.empty()) {
+    std::sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
+      return annotationSortsBefore(a.sortValue, a.target, b.sortValue, b.target, search.descending);
+    });
+  } else if (search.descending) {
+    std::reverse(hits.begin(), hits.end());
+  }
+  for (uint64_t i = search.offset; i < hits.size() && page.targets.size() < search.limit; ++i)
+    page.targets.push_back(hits[i].target);
+  return page;
+}
+
+std::vector<std::string> SqlAnnotationStore::targets(const std::string& after, uint64_t limit) {
+  std::vector<BLOB> rows;
+  db_->transaction(SqlDatabase::Mode::Single, "listing annotated targets", [&](Session& s) {
+    rows.clear();
+    std::string sql = "SELECT target FROM strata_annotation_targets";
+    std::vector<SqlValue> values;
+    if (!after.empty()) {
+      sql += " WHERE target > ?";
+      values.emplace_back(Bytes{after});
+    }
+    sql += " ORDER BY target";
+    if (limit > 0) {
+      sql += " LIMIT ?";
+      values.emplace_back(
+          static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
+    }
+    Statement read = prepare(s, sql, values);
+    read, into(rows);
+    read.execute();
+  });
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(bytesOf(r));
+  return out;
+}
+
+}  // namespace strata::sql
