@@ -205,5 +205,47 @@ TEST_F(HdfRestart, WithoutAnEntitiesStoreTombstonesLiveInMemory) {
   EXPECT_EQ(call("GET", "memorydropped", "/").status, 404);
 }
 
+// A dataset and an attribute of a committed type still show the type by reference after a
+// restart, on the hdf5 backend (the file links them) and on rocksdb (the store keeps the id).
+// (The memory backend forgets everything in a restart.)
+TEST_F(HdfRestart, CommittedTypeReferencesSurviveARestart) {
+  for (const char* name : {"hdf5", "rocksdb"}) {
+    const std::string backend = name;
+    SCOPED_TRACE(backend);
+    server_.reset();
+    std::map<std::string, std::string> extra;
+    if (backend == "rocksdb") {
+      extra["stores.arrays.default.backend"] = "rocksdb";
+      extra["stores.arrays.default.path"] = state_.file("arrays");
+    }
+    startServer(true, extra);
+    const std::string domain = "committed" + backend;
+    const std::string root = createDomain(domain);
+    auto r = call("POST", domain, "/datatypes",
+                  R"({"type": "H5T_STD_I16LE", "link": {"id": ")" + root + R"(", "name": "short"}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string t =
+        Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>()->getValue<std::string>("id");
+    r = call("POST", domain, "/datasets", R"({"type": "datatypes/)" + t + R"(", "shape": [2]})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string d =
+        Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>()->getValue<std::string>("id");
+    ASSERT_EQ(
+        call("PUT", domain, "/groups/" + root + "/attributes/a", R"({"type": ")" + t + R"(", "value": 5})")
+            .status,
+        201);
+    restart();
+    const auto typeOf = [&](const std::string& path) {
+      auto got = call("GET", domain, path);
+      EXPECT_EQ(got.status, 200) << path << ": " << got.body;
+      auto o = Poco::JSON::Parser().parse(got.body).extract<Object::Ptr>();
+      return o->has("type") && o->get("type").isString() ? o->getValue<std::string>("type") : got.body;
+    };
+    EXPECT_EQ(typeOf("/datasets/" + d), "datatypes/" + t);
+    EXPECT_EQ(typeOf("/groups/" + root + "/attributes/a"), "datatypes/" + t);
+    EXPECT_NE(call("GET", domain, "/datasets/" + d + "/value").body.find("[0,0]"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace strata::test
