@@ -3,6 +3,7 @@
 // bob, carol; root in the admin group), the plugin's error format, and the project and model
 // every arrayset needs.
 #include "support/server_process.h"
+#include "support/test_users.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -20,14 +21,8 @@
 
 namespace strata::test::slycat {
 
-using Headers = std::map<std::string, std::string>;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
-
-inline const Headers kAlice{{"Authorization", basicAuth("alice", "wonder")}};
-inline const Headers kBob{{"Authorization", basicAuth("bob", "builder")}};
-inline const Headers kCarol{{"Authorization", basicAuth("carol", "singer")}};
-inline const Headers kRoot{{"Authorization", basicAuth("root", "rootpw")}};
 
 inline Object::Ptr parse(const HttpResult& r) {
   return Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>();
@@ -79,10 +74,7 @@ class SlycatServer : public ::testing::TestWithParam<std::string> {
       EXPECT_EQ(server_->stop(), 0) << server_->log();
     }
     server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), ServerProcess::usersLine("alice", "wonder") + "\n" +
-                                        ServerProcess::usersLine("bob", "builder") + "\n" +
-                                        ServerProcess::usersLine("carol", "singer") + "\n" +
-                                        ServerProcess::usersLine("root", "rootpw", "admin") + "\n");
+    writeFile(state_.file("users"), testUsersFile());
     ASSERT_TRUE(server_->start()) << server_->log();
   }
 

@@ -1,9 +1,10 @@
 #pragma once
 // What the synapse plugin's HTTP tests share: a server with the plugin, its entities and
-// annotations stores on the test's backend (memory or rocksdb), a users file (alice, bob; root
+// annotations stores on the test's backend (memory or rocksdb), a users file (alice, bob, carol; root
 // in the admin group), the plugin's error format {"reason"} and helpers that create datasets
 // and layers.
 #include "support/server_process.h"
+#include "support/test_users.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -18,14 +19,8 @@
 
 namespace strata::test::synapse {
 
-using Headers = std::map<std::string, std::string>;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
-
-inline const Headers kAlice{{"Authorization", basicAuth("alice", "wonder")}};
-inline const Headers kBob{{"Authorization", basicAuth("bob", "builder")}};
-inline const Headers kRoot{{"Authorization", basicAuth("root", "rootpw")}};
-inline const Headers kAnonymous{};
 
 inline const std::string kNotFound = "The resource you are attempting to access cannot be found";
 inline const std::string kForbidden =
@@ -83,9 +78,7 @@ class SynapseServer : public ::testing::TestWithParam<std::string> {
       EXPECT_EQ(server_->stop(), 0) << server_->log();
     }
     server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), ServerProcess::usersLine("alice", "wonder") + "\n" +
-                                        ServerProcess::usersLine("bob", "builder") + "\n" +
-                                        ServerProcess::usersLine("root", "rootpw", "admin") + "\n");
+    writeFile(state_.file("users"), testUsersFile());
     ASSERT_TRUE(server_->start()) << server_->log();
   }
 

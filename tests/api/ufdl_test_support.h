@@ -7,6 +7,7 @@
 // Backends (the test parameter): "memory" (entities and blobs in memory), "rocksdb" (both in
 // one RocksDB database), "rocksdb-fs" (entities in RocksDB, blobs as files).
 #include "support/server_process.h"
+#include "support/test_users.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -21,15 +22,9 @@
 
 namespace strata::test::ufdl {
 
-using Headers = std::map<std::string, std::string>;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-inline const Headers kAlice{{"Authorization", basicAuth("alice", "wonder")}};
-inline const Headers kBob{{"Authorization", basicAuth("bob", "builder")}};
-inline const Headers kCarol{{"Authorization", basicAuth("carol", "singer")}};
-inline const Headers kRoot{{"Authorization", basicAuth("root", "rootpw")}};
-inline const Headers kAnonymous{};
 inline Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
 inline const std::string kNotFound = "Not found.";
@@ -99,10 +94,7 @@ class UfdlServer : public ::testing::TestWithParam<std::string> {
       EXPECT_EQ(server_->stop(), 0) << server_->log();
     }
     server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), ServerProcess::usersLine("alice", "wonder") + "\n" +
-                                        ServerProcess::usersLine("bob", "builder") + "\n" +
-                                        ServerProcess::usersLine("carol", "singer") + "\n" +
-                                        ServerProcess::usersLine("root", "rootpw", "admin") + "\n");
+    writeFile(state_.file("users"), testUsersFile());
     ASSERT_TRUE(server_->start()) << server_->log();
   }
 
