@@ -3,7 +3,7 @@
 // bob, carol; root in the admin group), the plugin's error format, and the project and model
 // every arrayset needs.
 #include "support/server_process.h"
-#include "support/test_users.h"
+#include "support/plugin_test_server.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -56,28 +56,22 @@ inline std::string bytesOf(const std::vector<V>& values, bool big) {
 }
 
 // A test parameterized by a backend name, with a slycat server it (re)starts.
-class SlycatServer : public ::testing::TestWithParam<std::string> {
+class SlycatServer : public PluginServerTest {
  protected:
   // Starts (or restarts, keeping its stores) the server with entities and arrays on the given
   // backends; rocksdb and hdf5 stores live under the test's directory.
   void startServer(const std::string& entities, const std::string& arrays,
                    const std::map<std::string, std::string>& extra = {}) {
     std::map<std::string, std::string> cfg = {{"plugins.load", "slycat"},
-                                              {"auth.anonymous", "true"},
-                                              {"auth.usersFile", state_.file("users")},
                                               {"stores.entities.default.backend", entities},
                                               {"stores.arrays.default.backend", arrays}};
     if (entities != "memory") cfg["stores.entities.default.path"] = state_.file("entities");
     if (arrays != "memory") cfg["stores.arrays.default.path"] = state_.file("arrays");
-    for (auto& [k, v] : extra) cfg[k] = v;
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-    server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), testUsersFile());
-    ASSERT_TRUE(server_->start()) << server_->log();
+    runServer(cfg, extra);
   }
 
+  // A request with exactly the headers given (no JSON default: Slycat's tests send bodies
+  // without a Content-Type on purpose).
   HttpResult req(const std::string& method, const std::string& path, const std::string& body = "",
                  const Headers& h = kAlice) {
     return server_->request(method, path, body, h);
@@ -137,9 +131,6 @@ class SlycatServer : public ::testing::TestWithParam<std::string> {
                        R"({"value": )" + jsonValue + "}", kRoot);
     EXPECT_EQ(r.status, 200) << r.body;
   }
-
-  TempDir state_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 }  // namespace strata::test::slycat

@@ -4,7 +4,7 @@
 // in the admin group), the plugin's error format {"reason"} and helpers that create datasets
 // and layers.
 #include "support/server_process.h"
-#include "support/test_users.h"
+#include "support/plugin_test_server.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -58,35 +58,20 @@ inline Headers withEtag(const Headers& h, const std::string& etag) {
 
 // A test parameterized by a backend name ("memory" or "rocksdb") for both the entities and the
 // annotations roles, with a synapse server it (re)starts.
-class SynapseServer : public ::testing::TestWithParam<std::string> {
+class SynapseServer : public PluginServerTest {
  protected:
   // Starts (or restarts, keeping its stores) the server; rocksdb stores live under the test's
   // directory. `extra` adds or overrides configuration keys.
   void startServer(const std::map<std::string, std::string>& extra = {}) {
     const std::string backend = GetParam();
     std::map<std::string, std::string> cfg = {{"plugins.load", "synapse"},
-                                              {"auth.anonymous", "true"},
-                                              {"auth.usersFile", state_.file("users")},
                                               {"stores.entities.default.backend", backend},
                                               {"stores.annotations.default.backend", backend}};
     if (backend != "memory") {
       cfg["stores.entities.default.path"] = state_.file("entities");
       cfg["stores.annotations.default.path"] = state_.file("annotations");
     }
-    for (auto& [k, v] : extra) cfg[k] = v;
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-    server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), testUsersFile());
-    ASSERT_TRUE(server_->start()) << server_->log();
-  }
-
-  HttpResult req(const std::string& method, const std::string& path, const std::string& body = "",
-                 const Headers& h = kAlice) {
-    Headers headers = h;
-    if (!body.empty() && !headers.count("Content-Type")) headers["Content-Type"] = "application/json";
-    return server_->request(method, path, body, headers);
+    runServer(cfg, extra);
   }
 
   // POSTs a dataset (a JSON object's text) and returns what the server answered (201 expected).
@@ -119,9 +104,6 @@ class SynapseServer : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(r.status, 200) << path << ": " << r.body;
     return parse(r);
   }
-
-  TempDir state_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 }  // namespace strata::test::synapse

@@ -7,7 +7,7 @@
 // Backends (the test parameter): "memory" (entities and blobs in memory), "rocksdb" (both in
 // one RocksDB database), "rocksdb-fs" (entities in RocksDB, blobs as files).
 #include "support/server_process.h"
-#include "support/test_users.h"
+#include "support/plugin_test_server.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -65,14 +65,12 @@ inline std::string fieldError(const HttpResult& r, const std::string& field) {
   return list && list->size() > 0 ? list->getElement<std::string>(0) : "";
 }
 
-class UfdlServer : public ::testing::TestWithParam<std::string> {
+class UfdlServer : public PluginServerTest {
  protected:
   // Starts (or restarts, keeping its stores) the server. `extra` adds or overrides keys.
   void startServer(const std::map<std::string, std::string>& extra = {}) {
     const std::string backend = GetParam();
     std::map<std::string, std::string> cfg = {{"plugins.load", "ufdl"},
-                                              {"auth.anonymous", "true"},
-                                              {"auth.usersFile", state_.file("users")},
                                               {"auth.jwtSecret", "ufdl-test-secret-0123456789abcdef"},
                                               {"plugins.ufdl.passwordIterations", "1000"}};
     if (backend == "memory") {
@@ -89,21 +87,7 @@ class UfdlServer : public ::testing::TestWithParam<std::string> {
         cfg["stores.blobs.default.path"] = state_.file("db");
       }
     }
-    for (auto& [k, v] : extra) cfg[k] = v;
-    if (server_) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
-    server_ = std::make_unique<ServerProcess>(cfg, false);
-    writeFile(state_.file("users"), testUsersFile());
-    ASSERT_TRUE(server_->start()) << server_->log();
-  }
-
-  // A request; a non-empty body without Content-Type is sent as JSON.
-  HttpResult req(const std::string& method, const std::string& path, const std::string& body = "",
-                 const Headers& h = kAlice) {
-    Headers headers = h;
-    if (!body.empty() && !headers.count("Content-Type")) headers["Content-Type"] = "application/json";
-    return server_->request(method, path, body, headers);
+    runServer(cfg, extra);
   }
 
   // Expects `status` and returns the body as an object.
@@ -163,9 +147,6 @@ class UfdlServer : public ::testing::TestWithParam<std::string> {
     addMember(team, "bob", "R");
     return {team, newProject("p1", team)};
   }
-
-  TempDir state_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 inline std::string backendName(const ::testing::TestParamInfo<std::string>& info) {
