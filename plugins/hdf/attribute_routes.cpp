@@ -38,12 +38,12 @@ Array::Ptr attributeHrefs(const Scope& sc, const Target& t, const std::string& s
   return hrefs;
 }
 
-void describe(Object& o, const AttributeInfo& a) {
+void describe(const Scope& sc, Object& o, const AttributeInfo& a) {
   o.set("name", a.name);
-  o.set("type", typeJson(*a.type));
+  o.set("type", typeJson(*a.type, sc.hsds));
   o.set("shape", shapeJson(a.shape));
-  o.set("created", timestamp(a.created));
-  o.set("lastModified", timestamp(a.created));
+  o.set("created", timestamp(a.created, sc.hsds));
+  o.set("lastModified", timestamp(a.created, sc.hsds));
 }
 
 void listAttributes(Service& s, Request& req, Response& res, ObjectKind kind) {
@@ -53,7 +53,7 @@ void listAttributes(Service& s, Request& req, Response& res, ObjectKind kind) {
   Array::Ptr items = new Array;
   for (const auto& a : sc.store->listAttributes(sc.container, t.id, Service::page(req))) {
     auto o = newObject();
-    describe(*o, a);
+    describe(sc, *o, a);
     o->set("href", sc.hrefs.href(self + "/" + encodeSegment(a.name)));
     items->add(o);
   }
@@ -66,7 +66,7 @@ void listAttributes(Service& s, Request& req, Response& res, ObjectKind kind) {
 // One attribute: name, type, shape, times and, when `withValue`, its value.
 Object::Ptr attributeJson(Scope& sc, const Target& t, const AttributeInfo& a, bool withValue) {
   auto o = newObject();
-  describe(*o, a);
+  describe(sc, *o, a);
   if (!withValue) return o;
   if (a.shape.cls == ShapeClass::Null) {
     o->set("value", Var());

@@ -399,12 +399,12 @@ Object::Ptr datasetJson(const Scope& sc, const DatasetInfo& ds) {
   const std::string& id = ds.object.id;
   auto o = newObject();
   o->set("id", id);
-  o->set("type", typeJson(*ds.type));
+  o->set("type", typeJson(*ds.type, sc.hsds));
   o->set("shape", shapeJson(ds.shape));
   // As the client sent them, when it did (h5serv returns them unchanged).
   o->set("creationProperties", ds.creationProperties ? ds.creationProperties : creationPropertiesJson(ds));
-  o->set("created", timestamp(ds.object.created));
-  o->set("lastModified", timestamp(ds.object.modified));
+  o->set("created", timestamp(ds.object.created, sc.hsds));
+  o->set("lastModified", timestamp(ds.object.modified, sc.hsds));
   o->set("attributeCount", ds.object.attributeCount);
   Array::Ptr hrefs = new Array;
   if (ds.shape.elements() <= 100 || ds.shape.cls != ShapeClass::Simple)
@@ -475,8 +475,8 @@ void getShape(Service& s, Request& req, Response& res) {
   const DatasetInfo ds = s.dataset(sc, req.param("id"), Perm::Read);
   auto o = newObject();
   o->set("shape", shapeJson(ds.shape));
-  o->set("created", timestamp(ds.object.created));
-  o->set("lastModified", timestamp(ds.object.modified));
+  o->set("created", timestamp(ds.object.created, sc.hsds));
+  o->set("lastModified", timestamp(ds.object.modified, sc.hsds));
   o->set("hrefs", ownedHrefs(sc, ds.object.id, "/shape"));
   sendJson(req, res, o);
 }
@@ -528,7 +528,7 @@ void getType(Service& s, Request& req, Response& res) {
   Scope sc = s.open(req);
   const DatasetInfo ds = s.dataset(sc, req.param("id"), Perm::Read);
   auto o = newObject();
-  o->set("type", typeJson(*ds.type));
+  o->set("type", typeJson(*ds.type, sc.hsds));
   o->set("hrefs", ownedHrefs(sc, ds.object.id, "/type"));
   sendJson(req, res, o);
 }
@@ -559,8 +559,8 @@ void getDatatype(Service& s, Request& req, Response& res) {
   auto o = newObject();
   o->set("id", id);
   o->set("type", arrays::typeToJson(*type));
-  o->set("created", timestamp(info.created));
-  o->set("lastModified", timestamp(info.modified));
+  o->set("created", timestamp(info.created, sc.hsds));
+  o->set("lastModified", timestamp(info.modified, sc.hsds));
   o->set("attributeCount", info.attributeCount);
   Array::Ptr hrefs = new Array;
   addObjectHrefs(*hrefs, sc, ObjectKind::Datatype, id);

@@ -12,8 +12,8 @@ namespace {
 
 Poco::JSON::Object::Ptr domainJson(const Scope& sc) {
   auto o = newObject();
-  o->set("created", timestamp(sc.info.created));
-  o->set("lastModified", timestamp(sc.info.modified));
+  o->set("created", timestamp(sc.info.created, sc.hsds));
+  o->set("lastModified", timestamp(sc.info.modified, sc.hsds));
   o->set("root", sc.root());
   Poco::JSON::Array::Ptr hrefs = new Poco::JSON::Array;
   addHref(*hrefs, "self", sc.hrefs.href(""));

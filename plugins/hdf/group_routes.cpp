@@ -92,8 +92,8 @@ Array::Ptr linksArray(Service& s, Scope& sc, const std::string& group, const Pag
 Object::Ptr groupJson(const Scope& sc, const ObjectInfo& info) {
   auto o = newObject();
   o->set("id", info.id);
-  o->set("created", timestamp(info.created));
-  o->set("lastModified", timestamp(info.modified));
+  o->set("created", timestamp(info.created, sc.hsds));
+  o->set("lastModified", timestamp(info.modified, sc.hsds));
   o->set("attributeCount", info.attributeCount);
   o->set("linkCount", info.linkCount);
   Array::Ptr hrefs = new Array;
@@ -154,7 +154,7 @@ void getGroup(Service& s, Request& req, Response& res) {
       auto links = newObject();
       for (const auto& l : sc.store->listLinks(sc.container, id, Page{})) {
         auto item = linkJson(s, sc, id, l, false);
-        item->set("created", timestamp(l.created ? l.created : info.created));
+        item->set("created", timestamp(l.created ? l.created : info.created, sc.hsds));
         links->set(l.name, item);
       }
       o->set("links", links);
@@ -220,8 +220,8 @@ void getLink(Service& s, Request& req, Response& res) {
   auto o = newObject();
   o->set("link", linkJson(s, sc, id, l, false));
   const int64_t created = l.created ? l.created : sc.info.created;
-  o->set("created", timestamp(created));
-  o->set("lastModified", timestamp(created));
+  o->set("created", timestamp(created, sc.hsds));
+  o->set("lastModified", timestamp(created, sc.hsds));
   auto hrefs = linkHrefs(sc, id, linkPath(id, name));
   const std::string target = linkTarget(s, sc, l);
   if (!target.empty()) addHref(*hrefs, "target", target);

@@ -75,6 +75,11 @@ std::string timestamp(int64_t millis) {
   return Poco::DateTimeFormatter::format(Poco::Timestamp(millis * 1000), "%Y-%m-%dT%H:%M:%SZ");
 }
 
+Poco::Dynamic::Var timestamp(int64_t millis, bool hsds) {
+  if (hsds) return static_cast<double>(millis) / 1000.0;
+  return timestamp(millis);
+}
+
 Poco::JSON::Object::Ptr shapeJson(const Shape& shape) {
   auto o = newObject();
   switch (shape.cls) {

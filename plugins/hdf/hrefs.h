@@ -48,6 +48,9 @@ void addHref(Poco::JSON::Array& hrefs, const std::string& rel, const std::string
 
 // h5serv's timestamp form: "2026-11-22T01:21:37Z" (UTC, seconds).
 std::string timestamp(int64_t millis);
+// A time as the request's dialect writes it: h5serv's string above, or for HSDS (`hsds`) the
+// float seconds since the epoch that HSDS sends (1764983297.123).
+Poco::Dynamic::Var timestamp(int64_t millis, bool hsds);
 
 // {"class":"H5S_SIMPLE","dims":[...],"maxdims":[...]} (maxdims only when extendable, 0 for
 // unlimited), {"class":"H5S_SCALAR"} or {"class":"H5S_NULL"}.

@@ -41,6 +41,57 @@ std::vector<std::string> containersBelow(Service& s, const std::string& prefix) 
   return out;
 }
 
+// Glob matching as HSDS's `pattern=` does it on a name: `*` any run, `?` one character,
+// `[abc]`, `[a-z]` and `[!abc]` (or `[^abc]`) one of (not one of) a set; anything else itself.
+bool globMatch(const std::string& name, const std::string& pattern) {
+  std::size_t n = 0, p = 0, starP = std::string::npos, starN = 0;
+  // One character class at pattern[p] ('['): true and its end when it matches `c`.
+  const auto matchClass = [&](std::size_t at, char c, std::size_t& end) -> bool {
+    std::size_t i = at + 1;
+    const bool negate = i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^');
+    if (negate) ++i;
+    bool found = false;
+    const std::size_t first = i;
+    for (; i < pattern.size() && (pattern[i] != ']' || i == first); ++i) {
+      if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
+        found |= pattern[i] <= c && c <= pattern[i + 2];
+        i += 2;
+      } else {
+        found |= pattern[i] == c;
+      }
+    }
+    if (i >= pattern.size()) {  // no closing ']': a literal '['
+      end = at + 1;
+      return c == '[';
+    }
+    end = i + 1;
+    return found != negate;
+  };
+  while (n < name.size()) {
+    std::size_t end = 0;
+    if (p < pattern.size() && pattern[p] == '*') {
+      starP = p++;
+      starN = n;
+    } else if (p < pattern.size() && pattern[p] == '?') {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '[' && matchClass(p, name[n], end)) {
+      p = end;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] != '[' && pattern[p] == name[n]) {
+      ++p;
+      ++n;
+    } else if (starP != std::string::npos) {
+      p = starP + 1;
+      n = ++starN;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 void getAbout(Request& req, Response& res, int64_t started) {
   auto o = newObject();
   o->set("about", "strata serves HDF5 data through the HDF REST API (h5serv and HSDS dialects)");
@@ -58,8 +109,13 @@ void getAbout(Request& req, Response& res, int64_t started) {
 }
 
 // GET /domains?domain=/folder/: HSDS's listing of a folder, sub-folders first, each
-// {"name", "class", "owner", "created", "lastModified"} plus "root" for a domain.
+// {"name", "class", "owner", "created", "lastModified"} plus "root" for a domain. As HSDS:
+// `pattern=` keeps the names whose last part matches a glob, `Marker=` (a name) starts after
+// that entry, `Limit=` gives at most that many, `verbose=1` adds object counts to domains.
 void getDomains(Service& s, Request& req, Response& res) {
+  const Page page = Service::page(req);
+  const auto pattern = req.query("pattern");
+  const bool verbose = queryFlag(req, "verbose");
   Scope sc = s.address(req);
   if (sc.addr.source != DomainSource::None && !sc.hsds)
     throw BadRequest("Bad Request: GET /domains takes a folder path (?domain=/home/user/)");
@@ -82,19 +138,34 @@ void getDomains(Service& s, Request& req, Response& res) {
     else
       folders.insert(head + rest.substr(0, slash));
   }
+  // Marker, pattern and Limit, in listing order (the marker itself is not listed again).
+  bool started = page.marker.empty();
+  std::size_t listed = 0;
+  const auto take = [&](const std::string& name) {
+    if (pattern && !globMatch(name.substr(name.rfind('/') + 1), *pattern)) return false;
+    if (!started) {
+      started = name == page.marker;
+      return false;
+    }
+    if (page.limit && listed >= page.limit) return false;
+    ++listed;
+    return true;
+  };
   Array::Ptr items = new Array;
   const int64_t now = static_cast<int64_t>(Poco::Timestamp().epochMicroseconds() / 1000);
   for (const auto& f : folders) {
+    if (!take("/" + f)) continue;
     auto o = newObject();
     o->set("name", "/" + f);
     o->set("class", "folder");
     o->set("owner", ownerOf(s, f + "/"));
-    o->set("created", timestamp(now));
-    o->set("lastModified", timestamp(now));
+    o->set("created", timestamp(now, true));
+    o->set("lastModified", timestamp(now, true));
     items->add(o);
   }
   sc.useStore(s.arrays());
   for (const auto& c : domains) {
+    if (!take(s.mapper().pathName(c))) continue;
     const auto info = sc.store->findContainer(c);
     if (!info) continue;  // deleted meanwhile
     auto o = newObject();
@@ -102,8 +173,21 @@ void getDomains(Service& s, Request& req, Response& res) {
     o->set("class", "domain");
     o->set("owner", ownerOf(s, c));
     o->set("root", info->rootId);
-    o->set("created", timestamp(info->created));
-    o->set("lastModified", timestamp(info->modified));
+    o->set("created", timestamp(info->created, true));
+    o->set("lastModified", timestamp(info->modified, true));
+    if (verbose) {
+      // HSDS's counts (the root group, which stores do not list, is one of the groups).
+      uint64_t total = 0;
+      for (const auto& [kind, key] :
+           {std::pair{ObjectKind::Group, "num_groups"}, std::pair{ObjectKind::Dataset, "num_datasets"},
+            std::pair{ObjectKind::Datatype, "num_datatypes"}}) {
+        const uint64_t n =
+            sc.store->listObjects(c, kind, Page{}).size() + (kind == ObjectKind::Group ? 1 : 0);
+        o->set(key, n);
+        total += n;
+      }
+      o->set("num_objects", total);
+    }
     items->add(o);
   }
   auto o = newObject();
@@ -121,8 +205,8 @@ Poco::JSON::Object::Ptr folderJson(Service& s, const Scope& sc) {
   auto o = newObject();
   o->set("owner", ownerOf(s, folderPrefix(sc) + "/"));
   o->set("class", "folder");
-  o->set("created", timestamp(sc.info.created));
-  o->set("lastModified", timestamp(sc.info.modified));
+  o->set("created", timestamp(sc.info.created, true));
+  o->set("lastModified", timestamp(sc.info.modified, true));
   Array::Ptr hrefs = new Array;
   addHref(*hrefs, "self", sc.hrefs.href(""));
   addHref(*hrefs, "domains", sc.hrefs.href("domains"));
@@ -156,8 +240,8 @@ void putFolder(Service& s, Scope& sc, Request& req, Response& res) {
   o->set("owner", sc.who->anonymous() ? std::string() : sc.who->name);
   o->set("class", "folder");
   const int64_t now = static_cast<int64_t>(Poco::Timestamp().epochMicroseconds() / 1000);
-  o->set("created", timestamp(now));
-  o->set("lastModified", timestamp(now));
+  o->set("created", timestamp(now, true));
+  o->set("lastModified", timestamp(now, true));
   Array::Ptr hrefs = new Array;
   addHref(*hrefs, "self", sc.hrefs.href(""));
   o->set("hrefs", hrefs);

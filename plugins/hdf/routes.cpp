@@ -34,8 +34,8 @@ void sendCreated(Request& req, Response& res, const Scope& sc, ObjectKind kind, 
   addObjectHrefs(*hrefs, sc, kind, info.id);
   for (const auto& [rel, href] : extraHrefs) addHref(*hrefs, rel, href);
   o->set("hrefs", hrefs);
-  o->set("created", timestamp(info.created));
-  o->set("lastModified", timestamp(info.modified));
+  o->set("created", timestamp(info.created, sc.hsds));
+  o->set("lastModified", timestamp(info.modified, sc.hsds));
   setLocation(res, sc.hrefs.href(std::string(collectionName(kind)) + "/" + info.id));
   sendJson(req, res, o, 201);
 }

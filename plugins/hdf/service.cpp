@@ -4,6 +4,7 @@
 #include <strata/errors.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace strata::hdf {
 
@@ -135,7 +136,29 @@ void Service::setOwner(const Scope& s) {
   acls_->set(s.container, s.root(), s.who->name, all);
 }
 
+namespace {
+
+// HSDS's validateUuid, for the HSDS dialect: an id is its kind's letter, '-' and 36 letters,
+// digits or '-'. The stores' own 36-character ids (the h5serv form, which every request may
+// use) pass too. Anything else, or a kind letter of another kind than `kind`, is 400.
+void checkHsdsId(const std::string& id, ObjectKind kind) {
+  static const char* names[] = {"group", "dataset", "datatype"};
+  const auto bad = [&] {
+    return BadRequest(std::string("Invalid ") + names[static_cast<int>(kind)] + " id: " + id);
+  };
+  if (const auto k = prefixedKind(id)) {
+    if (*k != kind) throw bad();
+    return;
+  }
+  if (id.size() != 36) throw bad();
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') throw bad();
+}
+
+}  // namespace
+
 ObjectInfo Service::object(Scope& s, const std::string& id, ObjectKind kind) {
+  if (s.hsds) checkHsdsId(id, kind);
   ObjectInfo info = s.store->object(s.container, id);
   if (info.kind != kind) {
     static const char* names[] = {"Group", "Dataset", "Datatype"};
@@ -163,6 +186,12 @@ arrays::DatatypePtr committedType(Scope& s, const std::string& id) {
 
 arrays::DatatypePtr Service::resolveType(Scope& s, const Poco::Dynamic::Var& json) {
   if (json.isEmpty()) throw BadRequest("Bad Request: type is null");
+  // HSDS's form of a committed type (what its GET shows): the type with the id in "id".
+  if (json.type() == typeid(Poco::JSON::Object::Ptr)) {
+    const auto o = json.extract<Poco::JSON::Object::Ptr>();
+    if (o && o->has("id") && o->get("id").isString())
+      return committedType(s, object(s, o->getValue<std::string>("id"), ObjectKind::Datatype).id);
+  }
   if (!json.isString()) return arrays::typeFromJson(json);
   const std::string text = json.convert<std::string>();
   if (text.rfind("datatypes/", 0) == 0) {
@@ -189,7 +218,17 @@ arrays::DatatypePtr Service::resolveType(Scope& s, const Poco::Dynamic::Var& jso
   return committedType(s, info.id);
 }
 
-Poco::Dynamic::Var typeJson(const arrays::Datatype& type) {
+Poco::Dynamic::Var typeJson(const arrays::Datatype& type, bool hsds) {
+  if (!type.committedId.empty() && hsds) {
+    const Poco::Dynamic::Var json = arrays::typeToJson(type);
+    if (json.type() != typeid(Poco::JSON::Object::Ptr)) return json;
+    if (const auto o = json.extract<Poco::JSON::Object::Ptr>()) {
+      Poco::JSON::Object::Ptr copy = new Poco::JSON::Object(*o);
+      copy->set("id", type.committedId);
+      return copy;
+    }
+    return json;
+  }
   if (!type.committedId.empty()) return "datatypes/" + type.committedId;
   return arrays::typeToJson(type);
 }

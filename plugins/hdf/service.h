@@ -171,8 +171,10 @@ std::vector<std::string> queryNameList(const Request& req, const std::string& ke
 bool queryFlag(const Request& req, const std::string& name);
 
 // The type of a dataset or attribute as h5serv shows it: "datatypes/<id>" when it uses a
-// committed datatype (the counterpart of Service::resolveType), the type JSON otherwise.
-Poco::Dynamic::Var typeJson(const arrays::Datatype& type);
+// committed datatype (the counterpart of Service::resolveType), the type JSON otherwise. In
+// the HSDS dialect (`hsds`) a committed type is shown as HSDS does: the type JSON with the
+// committed type's id in "id".
+Poco::Dynamic::Var typeJson(const arrays::Datatype& type, bool hsds = false);
 
 // Sets Location and Content-Location of a 201 answer.
 void setLocation(Response& res, const std::string& href);

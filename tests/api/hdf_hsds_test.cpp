@@ -107,11 +107,13 @@ TEST_P(HdfApi, HsdsIdsCarryTheirKind) {
   r = call("GET", "/groups/" + g1.substr(2) + "/links/dset", "", {}, dns);
   EXPECT_EQ(parse(r.body)->getObject("link")->getValue<std::string>("id"), d.substr(2));
 
-  // A prefix of another kind does not lead to the object; malformed ids are 404, not 500.
-  EXPECT_EQ(hs("GET", "/groups/d-" + g1.substr(2)).status, 404);
-  EXPECT_EQ(hs("GET", "/datasets/g-" + d.substr(2)).status, 404);
-  EXPECT_EQ(hs("GET", "/datasets/" + g1).status, 404);
-  EXPECT_EQ(hs("GET", "/groups/g-nothing").status, 404);
+  // A prefix of another kind than the route's, or a malformed id, is 400 (HSDS's isValidUuid);
+  // a well-formed id of the route's kind that leads to another kind of object is 404.
+  EXPECT_EQ(hs("GET", "/groups/d-" + g1.substr(2)).status, 400);
+  EXPECT_EQ(hs("GET", "/datasets/g-" + d.substr(2)).status, 400);
+  EXPECT_EQ(hs("GET", "/datasets/" + g1).status, 400);
+  EXPECT_EQ(hs("GET", "/groups/g-nothing").status, 400);
+  EXPECT_EQ(hs("GET", "/datasets/d-" + g1.substr(2)).status, 404);
   // The root group stays, whichever form names it.
   EXPECT_EQ(hs("DELETE", "/groups/" + bareRoot).status, 403);
   EXPECT_EQ(call("DELETE", "/groups/" + root, "", {}, dns).status, 403);
