@@ -7,7 +7,10 @@
 #include <strata/errors.h>
 
 #include <map>
+#include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "responses.h"
 #include "routes.h"
@@ -41,56 +44,65 @@ std::vector<std::string> containersBelow(Service& s, const std::string& prefix) 
   return out;
 }
 
-// Glob matching as HSDS's `pattern=` does it on a name: `*` any run, `?` one character,
-// `[abc]`, `[a-z]` and `[!abc]` (or `[^abc]`) one of (not one of) a set; anything else itself.
-bool globMatch(const std::string& name, const std::string& pattern) {
-  std::size_t n = 0, p = 0, starP = std::string::npos, starN = 0;
-  // One character class at pattern[p] ('['): true and its end when it matches `c`.
-  const auto matchClass = [&](std::size_t at, char c, std::size_t& end) -> bool {
-    std::size_t i = at + 1;
-    const bool negate = i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^');
-    if (negate) ++i;
-    bool found = false;
-    const std::size_t first = i;
-    for (; i < pattern.size() && (pattern[i] != ']' || i == first); ++i) {
-      if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
-        found |= pattern[i] <= c && c <= pattern[i + 2];
-        i += 2;
+// HSDS's `pattern=` (its util/globparser.py): `*` any run of characters (at most one in a
+// pattern), `?` one character, `[c]` or `[a-z]` one character of that range; anything else
+// itself. A pattern with two `*`, a stray `]` or a malformed range is 400.
+class Glob {
+ public:
+  explicit Glob(const std::string& pattern) {
+    const auto bad = [&](const std::string& why) {
+      return BadRequest("Bad Request: invalid query pattern '" + pattern + "': " + why);
+    };
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      const auto c = static_cast<unsigned char>(pattern[i]);
+      if (c == '*' && (i == 0 || pattern[i - 1] != '\\')) {
+        if (star_) throw bad("only one asterisk allowed");
+        star_ = true;
+        continue;
+      }
+      auto& side = star_ ? right_ : left_;
+      if (c == '?') {
+        side.emplace_back(0, 255);
+      } else if (c == ']') {
+        throw bad("unexpected closing bracket");
+      } else if (c == '[') {
+        if (i + 2 < pattern.size() && pattern[i + 2] == ']') {
+          side.emplace_back(pattern[i + 1], pattern[i + 1]);
+          i += 2;
+        } else if (i + 4 < pattern.size() && pattern[i + 2] == '-' && pattern[i + 4] == ']') {
+          const auto lo = static_cast<unsigned char>(pattern[i + 1]),
+                     hi = static_cast<unsigned char>(pattern[i + 3]);
+          if (hi < lo) throw bad("char range invalid");
+          side.emplace_back(lo, hi);
+          i += 4;
+        } else {
+          throw bad("unexpected range pattern");
+        }
       } else {
-        found |= pattern[i] == c;
+        side.emplace_back(c, c);
       }
     }
-    if (i >= pattern.size()) {  // no closing ']': a literal '['
-      end = at + 1;
-      return c == '[';
-    }
-    end = i + 1;
-    return found != negate;
-  };
-  while (n < name.size()) {
-    std::size_t end = 0;
-    if (p < pattern.size() && pattern[p] == '*') {
-      starP = p++;
-      starN = n;
-    } else if (p < pattern.size() && pattern[p] == '?') {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '[' && matchClass(p, name[n], end)) {
-      p = end;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] != '[' && pattern[p] == name[n]) {
-      ++p;
-      ++n;
-    } else if (starP != std::string::npos) {
-      p = starP + 1;
-      n = ++starN;
-    } else {
-      return false;
-    }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
+
+  bool matches(const std::string& name) const {
+    if (name.empty()) return false;
+    if (!star_) return name.size() == left_.size() && fits(name, 0, left_);
+    if (name.size() < left_.size() + right_.size()) return false;
+    return fits(name, 0, left_) && fits(name, name.size() - right_.size(), right_);
+  }
+
+ private:
+  using Range = std::pair<unsigned char, unsigned char>;
+  static bool fits(const std::string& name, std::size_t at, const std::vector<Range>& ranges) {
+    for (std::size_t k = 0; k < ranges.size(); ++k) {
+      const auto c = static_cast<unsigned char>(name[at + k]);
+      if (c < ranges[k].first || c > ranges[k].second) return false;
+    }
+    return true;
+  }
+  std::vector<Range> left_, right_;
+  bool star_ = false;
+};
 
 void getAbout(Request& req, Response& res, int64_t started) {
   auto o = newObject();
@@ -110,11 +122,12 @@ void getAbout(Request& req, Response& res, int64_t started) {
 
 // GET /domains?domain=/folder/: HSDS's listing of a folder, sub-folders first, each
 // {"name", "class", "owner", "created", "lastModified"} plus "root" for a domain. As HSDS:
-// `pattern=` keeps the names whose last part matches a glob, `Marker=` (a name) starts after
+// `pattern=` keeps the names whose last part matches a glob (Glob), `Marker=` (a name) starts after
 // that entry, `Limit=` gives at most that many, `verbose=1` adds object counts to domains.
 void getDomains(Service& s, Request& req, Response& res) {
   const Page page = Service::page(req);
-  const auto pattern = req.query("pattern");
+  const auto patternText = req.query("pattern");
+  const std::optional<Glob> pattern = patternText ? std::optional<Glob>(Glob(*patternText)) : std::nullopt;
   const bool verbose = queryFlag(req, "verbose");
   Scope sc = s.address(req);
   if (sc.addr.source != DomainSource::None && !sc.hsds)
@@ -142,7 +155,7 @@ void getDomains(Service& s, Request& req, Response& res) {
   bool started = page.marker.empty();
   std::size_t listed = 0;
   const auto take = [&](const std::string& name) {
-    if (pattern && !globMatch(name.substr(name.rfind('/') + 1), *pattern)) return false;
+    if (pattern && !pattern->matches(name.substr(name.rfind('/') + 1))) return false;
     if (!started) {
       started = name == page.marker;
       return false;

@@ -353,13 +353,19 @@ TEST_P(HdfApi, HsdsDomainsPagingAndPattern) {
   EXPECT_EQ(names("?Marker=" + folder + "c.h5"), "");
   EXPECT_EQ(names("?Limit=0"), "sub a.h5 b.h5 c.h5");
   EXPECT_EQ(dir("GET", "/domains?Limit=x").status, 400);
-  // pattern: a glob on the last part of the name.
+  // pattern: HSDS's glob on the last part of the name (one '*', '?', '[c]', '[a-z]').
   EXPECT_EQ(names("?pattern=*.h5"), "a.h5 b.h5 c.h5");
-  EXPECT_EQ(names("?pattern=[ab]*"), "a.h5 b.h5");
-  EXPECT_EQ(names("?pattern=[!ab]*"), "sub c.h5");
+  EXPECT_EQ(names("?pattern=*"), "sub a.h5 b.h5 c.h5");
+  EXPECT_EQ(names("?pattern=[a-b]*"), "a.h5 b.h5");
+  EXPECT_EQ(names("?pattern=[b-z]*"), "sub b.h5 c.h5");
+  EXPECT_EQ(names("?pattern=[c].h5"), "c.h5");
   EXPECT_EQ(names("?pattern=?.h5&Limit=1&Marker=" + folder + "a.h5"), "b.h5");
   EXPECT_EQ(names("?pattern=s?b"), "sub");
+  EXPECT_EQ(names("?pattern=su"), "");
+  EXPECT_EQ(names("?pattern=a*5"), "a.h5");
   EXPECT_EQ(names("?pattern=zzz"), "");
+  for (const char* bad : {"*a*", "[ab]", "a]", "[b-a]", "[a", "[a-]"})
+    EXPECT_EQ(dir("GET", std::string("/domains?pattern=") + bad).status, 400) << bad;
   // verbose: HSDS's object counts on domains.
   const Hsds a(server(), folder + "a.h5");
   auto r = a("POST", "/datasets", R"({"type": "H5T_STD_I8LE", "shape": [1]})");
