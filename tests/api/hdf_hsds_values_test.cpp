@@ -171,6 +171,15 @@ TEST_P(HdfApi, HsdsPointAndCoordinateWrites) {
       hs("PUT", "/datasets/" + d + "/value", R"({"points": [[0, 1], [3, 4], [2, 0]], "value": [7, 9, 5]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(valueOf(hs, d), "[[0,7,0,0,0],[0,0,0,0,0],[5,0,0,0,0],[0,0,0,0,9]]");
+  // The values may come as base64 of their packed bytes.
+  r = hs("PUT", "/datasets/" + d + "/value",
+         R"({"points": [[1, 3], [1, 2]], "value_base64": ")" + base64(int32s({13, 12})) + R"("})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(valueOf(hs, d, "?select=[1,0:5]"), "[[0,0,12,13,0]]");
+  EXPECT_EQ(hs("PUT", "/datasets/" + d + "/value",
+               R"({"points": [[1, 3]], "value_base64": ")" + base64(int32s({1, 2})) + R"("})")
+                .status,
+            400);
   // Bad points write nothing: out of range, wrong rank, negative, a value count that differs.
   const std::string before = valueOf(hs, d);
   for (const char* bad :
@@ -185,13 +194,13 @@ TEST_P(HdfApi, HsdsPointAndCoordinateWrites) {
   // HSDS's coordinate form in select: binary body (h5pyd's ds[[1, 3], 1:3] = arr) ...
   r = hs("PUT", "/datasets/" + d + "/value?select=[[3,1],1:3]", int32s({31, 32, 11, 12}), kBinary);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(valueOf(hs, d), "[[0,7,0,0,0],[0,11,12,0,0],[5,0,0,0,0],[0,31,32,0,9]]");
+  EXPECT_EQ(valueOf(hs, d), "[[0,7,0,0,0],[0,11,12,13,0],[5,0,0,0,0],[0,31,32,0,9]]");
   // ... and JSON, with the selection in the body or the URL.
   r = hs("PUT", "/datasets/" + d + "/value", R"({"select": "[0,[4,2]]", "value": [[40, 20]]})");
   ASSERT_EQ(r.status, 200) << r.body;
   r = hs("PUT", "/datasets/" + d + "/value?select=[[2],[3]]", R"({"value": [[23]]})");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(valueOf(hs, d), "[[0,7,20,0,40],[0,11,12,0,0],[5,0,0,23,0],[0,31,32,0,9]]");
+  EXPECT_EQ(valueOf(hs, d), "[[0,7,20,0,40],[0,11,12,13,0],[5,0,0,23,0],[0,31,32,0,9]]");
   // Bad coordinates or sizes write nothing.
   const std::string after = valueOf(hs, d);
   EXPECT_EQ(hs("PUT", "/datasets/" + d + "/value?select=[[4],0:2]", int32s({1, 2}), kBinary).status, 400);
