@@ -444,5 +444,43 @@ TEST_P(HdfApi, HsdsCommittedTypeForm) {
   EXPECT_EQ(parse(r.body)->getValue<std::string>("type"), "datatypes/" + t.substr(2));
 }
 
+TEST_P(HdfApi, HsdsBatchAndFolderBadInput) {
+  const Hsds hs(server(), pathDomain(".h5"));
+  auto r = hs("PUT", "/");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string root = parse(r.body)->getValue<std::string>("root");
+  ASSERT_EQ(
+      hs("PUT", "/groups/" + root + "/attributes",
+         R"({"attributes": {"b": {"type": "H5T_STD_I8LE", "value": 1}, "c": {"type": "H5T_STD_I8LE", "value": 2}}})")
+          .status,
+      201);
+  ASSERT_EQ(hs("PUT", "/groups/" + root + "/links", R"({"links": {"s": {"h5path": "/x"}}})").status, 201);
+  // Names given twice, none, or missing: 400 or 404, and nothing is deleted.
+  for (const char* q : {"attr_names=b/b", "attr_names=", "x=1"})
+    EXPECT_EQ(hs("DELETE", std::string("/groups/") + root + "/attributes?" + q).status, 400) << q;
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/attributes?attr_names=c;b;c&separator=;").status, 400);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/attributes?attr_names=c/nope").status, 404);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/attributes?attr_names=b/c&separator=;").status, 404);  // "b/c"
+  EXPECT_EQ(hs("POST", "/groups/" + root + "/attributes", R"({"attr_names": ["b", "c", "b"]})").status, 400);
+  EXPECT_EQ(hs("POST", "/groups/" + root + "/attributes", R"({"attr_names": ["c", "nope"]})").status, 404);
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/links?titles=s/s").status, 400);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/links?titles=s/s").status, 400);
+  EXPECT_EQ(hs("DELETE", "/groups/" + root + "/links?titles=s/nope").status, 404);
+  EXPECT_EQ(hs("POST", "/groups/" + root + "/links", R"({"titles": []})").status, 400);
+  r = hs("GET", "/groups/" + root + "/attributes");
+  EXPECT_EQ(parse(r.body)->getArray("attributes")->size(), 2u) << r.body;
+  EXPECT_EQ(hs("GET", "/groups/" + root + "/links/s").status, 200);
+  // Folder paths with '.' or '..' are 400 on every folder request.
+  for (const char* bad :
+       {"/home/test_user1/../test_user2/", "/home/test_user1/./x/", "/home/test_user1/a/../"}) {
+    const Hsds folder(server(), bad);
+    EXPECT_EQ(folder("GET", "/").status, 400) << bad;
+    EXPECT_EQ(folder("GET", "/domains").status, 400) << bad;
+    EXPECT_EQ(folder("PUT", "/", R"({"folder": true})").status, 400) << bad;
+    EXPECT_EQ(folder("DELETE", "/").status, 400) << bad;
+  }
+  EXPECT_EQ(Hsds(server(), "/home/test_user1/../x.h5")("PUT", "/").status, 400);
+}
+
 }  // namespace
 }  // namespace strata::test
