@@ -1,5 +1,5 @@
-// Schema (component "entities", version 2; used on PostgreSQL only, whose json and jsonb
-// types refuse the \u0000 a body may hold, so that no expression over the body can be indexed):
+// Schema (component "entities", version 2; version 1 had SQLite expression indexes on
+// json_extract(body, ...), named strata_entities_<hash>, which the migration drops):
 //
 //   strata_entity_indexes (collection, field) primary key: the declared body fields
 //   strata_entity_values  (collection, field, id, kind, num, str): one row per entity and
@@ -51,6 +51,7 @@ int64_t collectionLockKey(const std::string& collection) {
 constexpr int64_t kLockClass = 0x53544958;  // "STIX"
 
 void lock(Session& s, const std::string& collection, bool exclusive) {
+  if (s.connector() == "sqlite") return;
   Poco::Int64 one = 0;
   Statement st = prepare(s,
                          std::string("SELECT COUNT(*) FROM (SELECT ") +
@@ -107,6 +108,14 @@ void createEntityIndexTables(Session& s) {
   execute(s,
           "CREATE INDEX strata_entity_values_num ON strata_entity_values (collection, field, kind, num, id)");
   execute(s, "CREATE INDEX strata_entity_values_id ON strata_entity_values (collection, id)");
+  if (!pg) {
+    // Version 1's expression indexes: unused now, and each write kept them.
+    std::vector<std::string> old;
+    s << "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'strata_entities' AND name LIKE "
+         "'strata_entities_%'",
+        into(old), now;
+    for (const auto& name : old) execute(s, "DROP INDEX \"" + name + "\"");
+  }
 }
 
 std::vector<std::string> lockIndexedFields(Session& s, const std::string& collection) {

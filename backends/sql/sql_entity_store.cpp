@@ -24,15 +24,15 @@
 // WHERE clause selects are read in chunks of kChunk by id (keyset paging, memory bounded) and
 // the best offset+limit kept in a heap under compareEntityOrder().
 //
-// Indexes: on SQLite declareIndex() creates an expression index on (collection,
-// json_extract(body, '$."a"."b"')), named after the field; the WHERE clauses of list() use the
-// same expression, so an Eq or In filter on a declared field is an index lookup. Only fields
-// whose path segments are letters, digits, '_' and '-' get one (the path is SQL text, not a
-// bound value); others are scanned. PostgreSQL's json and jsonb types refuse a body holding
-// \u0000 (which the contract stores), so no expression over the body can be indexed there:
-// declared fields' values are kept in a side table instead, in the writes' transactions, and
-// list() selects by `id IN (SELECT id FROM strata_entity_values WHERE ...)`, any field name
-// (sql_entity_index.cpp, schema version 2).
+// Indexes (schema version 2, sql_entity_index.cpp): the values of declared body fields are
+// kept in a side table, strata_entity_values, by every write in its transaction, and list()
+// selects by `id IN (SELECT id FROM strata_entity_values WHERE ...)`, an index range, for Eq,
+// In and range filters on a declared field (any name). Not an expression index: PostgreSQL's
+// json and jsonb types refuse a body holding \u0000 (which the contract stores), and SQLite's
+// planner, without statistics, prefers the primary key's range of the collection to an
+// expression index on json_extract(). Filters on undeclared fields are, on SQLite, still
+// narrowed in SQL with json_extract(body, '$."a"."b"') where the path's segments are letters,
+// digits, '_' and '-' (the path is SQL text), over the collection's rows.
 #include "sql_entity_store.h"
 
 #include "sql_entity_index.h"
@@ -226,13 +226,12 @@ std::optional<Clause> translate(const Context& ctx, const EntityFilter& f) {
   if (ownField(f.field)) {
     expression = f.field;  // created, modified, version: integer columns
     numericOnly = true;
-  } else if (ctx.postgres) {
-    if (!ctx.indexed.count(f.field)) return std::nullopt;
-    auto c = indexedFilter(ctx.collection, f);
-    if (!c) return std::nullopt;
-    return Clause{std::move(c->sql), std::move(c->values), c->exact};
   } else {
-    expression = fieldExpression(false, f.field);
+    if (ctx.indexed.count(f.field)) {
+      if (auto c = indexedFilter(ctx.collection, f))
+        return Clause{std::move(c->sql), std::move(c->values), c->exact};
+    }
+    expression = fieldExpression(ctx.postgres, f.field);
     if (expression.empty()) return std::nullopt;
   }
   const auto scalar = [&](const Poco::Dynamic::Var& v) -> std::optional<SqlValue> {
@@ -240,6 +239,11 @@ std::optional<Clause> translate(const Context& ctx, const EntityFilter& f) {
       if (!v.isInteger() || !v.isSigned()) return std::nullopt;
       return SqlValue(static_cast<int64_t>(v.convert<Poco::Int64>()));
     }
+    // json_extract() cuts a string at its first NUL, to a prefix of the stored value: only Eq,
+    // In, Lt and Le with an operand free of NUL still select every entity they hold for.
+    if (v.isString() &&
+        (f.op == Op::Gt || f.op == Op::Ge || v.convert<std::string>().find('\0') != std::string::npos))
+      return std::nullopt;
     return sqlScalar(v);
   };
   Clause c;
@@ -349,8 +353,8 @@ Entity SqlEntityStore::applyOne(Session& s, const EntityOperation& op, const std
                                 const std::string& label) {
   using Kind = EntityOperation::Kind;
   const std::string where = "' in collection '" + op.collection + "'";
-  std::vector<std::string> fields;  // PostgreSQL: the declared fields whose index rows it keeps
-  if (db_->postgres()) fields = lockIndexedFields(s, op.collection);
+  std::vector<std::string> fields;  // the declared fields whose index rows it keeps
+  fields = lockIndexedFields(s, op.collection);
   if (op.kind == Kind::Create) {
     Entity e;
     e.collection = op.collection;
@@ -517,7 +521,7 @@ EntityPage SqlEntityStore::list(const std::string& collection, const EntityQuery
   Context ctx;
   ctx.postgres = db_->postgres();
   ctx.collection = collection;
-  if (ctx.postgres) {
+  {
     // The declared fields among those the query names, from the cache or else the database.
     std::set<std::string> named;
     for (const auto& f : query.filters)
@@ -680,24 +684,10 @@ int64_t SqlEntityStore::nextSequence(const std::string& name) {
 
 void SqlEntityStore::declareIndex(const std::string& collection, const std::string& field) {
   validateIndex(collection, field);
-  if (db_->postgres()) {
-    db_->transaction(SqlDatabase::Mode::Write, "indexing '" + field + "' of collection '" + collection + "'",
-                     [&](Session& s) { declareEntityIndex(s, collection, field); });
-    std::lock_guard lock(indexMutex_);
-    indexed_.insert({collection, field});
-    return;
-  }
-  const std::string expression = fieldExpression(false, field);
-  if (expression.empty()) return;  // not writable into SQL text: queries on it scan
-  // One index per field, over every collection: (collection, value).
-  Sha256 hash;
-  hash.update(field.data(), field.size());
-  const std::string name = "strata_entities_" + hash.hexDigest().substr(0, 16);
   db_->transaction(SqlDatabase::Mode::Write, "indexing '" + field + "' of collection '" + collection + "'",
-                   [&](Session& s) {
-                     execute(s, "CREATE INDEX IF NOT EXISTS " + name + " ON strata_entities (collection, " +
-                                    expression + ")");
-                   });
+                   [&](Session& s) { declareEntityIndex(s, collection, field); });
+  std::lock_guard lock(indexMutex_);
+  indexed_.insert({collection, field});
 }
 
 }  // namespace strata::sql
