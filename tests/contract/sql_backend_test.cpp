@@ -245,6 +245,38 @@ TEST(SqlBackend, AnnotationsOfSchemaVersion1AreIndexedByTheMigration) {
   EXPECT_EQ(sqliteRows(file, "SELECT COUNT(*) FROM strata_annotation_values"), std::vector<std::string>{"3"});
 }
 
+TEST(SqlBackend, EntitiesOfSchemaVersion1LoseTheirExpressionIndexesAndAreIndexedWhenDeclared) {
+  TempDir dir;
+  const std::string file = dir.path() + "/x.db";
+  {
+    OpenStores stores(sqlite(file));
+    auto store = stores.registry().entities("t");
+    store->create("c", "e1", json(R"({"v":"a"})"));
+    store->create("c", "e2", json(R"({"v":"b"})"));
+  }
+  // What version 1 had: an expression index per declared field, no side table.
+  sqliteRows(file,
+             "DROP TABLE strata_entity_values; DROP TABLE strata_entity_indexes; "
+             "CREATE INDEX strata_entities_0123456789abcdef ON strata_entities (collection, "
+             "json_extract(body, '$.\"v\"')); "
+             "UPDATE strata_schema SET version = 1 WHERE component = 'entities'");
+  OpenStores stores(sqlite(file));
+  auto store = stores.registry().entities("t");
+  EXPECT_EQ(sqliteRows(file, "SELECT version FROM strata_schema WHERE component = 'entities'"),
+            std::vector<std::string>{"2"});
+  EXPECT_TRUE(sqliteRows(file, "SELECT name FROM sqlite_master WHERE name LIKE 'strata_entities_%'").empty());
+  store->declareIndex("c", "v");
+  EXPECT_EQ(
+      sqliteRows(file,
+                 "SELECT CAST(id AS TEXT), kind, CAST(str AS TEXT) FROM strata_entity_values ORDER BY id"),
+      (std::vector<std::string>{"e1|0|sa", "e2|0|sb"}));
+  EntityQuery q;
+  q.filters.push_back(filter("v", EntityFilter::Op::Eq, std::string("b")));
+  const EntityPage page = store->list("c", q);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].id, "e2");
+}
+
 // The statements list() and search() run, answered by indexes: SQLite's plans.
 TEST(SqlBackend, ClausesAndDeclaredFieldsAreIndexLookupsOnSqlite) {
   TempDir dir;
