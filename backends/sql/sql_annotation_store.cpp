@@ -480,7 +480,9 @@ AnnotationPage SqlAnnotationStore::search(const AnnotationSearch& search) {
     chosen += " AND target IN (" + sql + ")";
   }
   if (none) return AnnotationPage{};
-  db_->transaction(SqlDatabase::Mode::Read, "searching annotations", [&](Session& s) {
+  // With clauses one statement reads everything: no transaction needed around it.
+  const auto mode = search.clauses.empty() ? SqlDatabase::Mode::Read : SqlDatabase::Mode::Single;
+  db_->transaction(mode, "searching annotations", [&](Session& s) {
     targetRows.clear();
     annotations.clear();
     if (search.clauses.empty()) {

@@ -128,10 +128,11 @@ std::vector<std::string> indexedFields(Session& s, const std::string& collection
 }
 
 void indexEntity(Session& s, const std::string& collection, const std::string& id,
-                 const Poco::JSON::Object* body, const std::vector<std::string>& fields) {
+                 const Poco::JSON::Object* body, const std::vector<std::string>& fields, bool created) {
   if (fields.empty()) return;
-  execute(s, "DELETE FROM strata_entity_values WHERE collection = ? AND id = ?",
-          {Bytes{collection}, Bytes{id}});
+  if (!created)
+    execute(s, "DELETE FROM strata_entity_values WHERE collection = ? AND id = ?",
+            {Bytes{collection}, Bytes{id}});
   if (!body) return;
   for (const auto& field : fields) insertRow(s, collection, id, field, *body);
 }

@@ -22,9 +22,11 @@ std::vector<std::string> lockIndexedFields(Poco::Data::Session& session, const s
 // The fields declared for `collection`, for a query.
 std::vector<std::string> indexedFields(Poco::Data::Session& session, const std::string& collection);
 
-// Replaces the index rows of entity `id` by those of `body` for `fields` (body null: removes them).
+// Replaces the index rows of entity `id` by those of `body` for `fields` (body null: removes
+// them); `created`: the entity is new, so it has none to remove.
 void indexEntity(Poco::Data::Session& session, const std::string& collection, const std::string& id,
-                 const Poco::JSON::Object* body, const std::vector<std::string>& fields);
+                 const Poco::JSON::Object* body, const std::vector<std::string>& fields,
+                 bool created = false);
 
 // Declares `field` for `collection` and indexes the entities already there; false if it was
 // declared already.

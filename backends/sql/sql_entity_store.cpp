@@ -373,7 +373,7 @@ Entity SqlEntityStore::applyOne(Session& s, const EntityOperation& op, const std
           "exists", label.empty() ? "entity '" + id + "' already exists in collection '" + op.collection + "'"
                                   : label + "the entity already exists");
     e.body = parseBody(json);
-    indexEntity(s, op.collection, id, e.body.get(), fields);
+    indexEntity(s, op.collection, id, e.body.get(), fields, true);
     return e;
   }
   Rows rows;

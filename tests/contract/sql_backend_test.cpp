@@ -10,7 +10,9 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 namespace strata::test {
 namespace {
@@ -369,6 +371,14 @@ TEST(SqlBackend, ClausesAndDeclaredFieldsAreIndexLookupsOnPostgresql) {
   EXPECT_EQ(ids("v", std::string("b\0", 2)), std::vector<std::string>{"e2"});
   EXPECT_EQ(ids("v", 3), std::vector<std::string>{});
   EXPECT_EQ(ids("o.n'x", "q"), std::vector<std::string>{"e4"});
+  // Numbers reach the index as doubles, every digit kept.
+  entities->create("c", "e5", json(R"({"v":1234567.891})"));
+  entities->create("c", "e6", json(R"({"v":1234567.892})"));
+  EXPECT_EQ(ids("v", 1234567.891), std::vector<std::string>{"e5"});
+  EXPECT_EQ(psql(dir, connection, "SELECT num FROM strata_entity_values WHERE num IS NOT NULL ORDER BY num"),
+            "1234567.891\n1234567.892\n");
+  entities->remove("c", "e5", "");
+  entities->remove("c", "e6", "");
   // e2, e3, e4 under v, e4 under o.n'x.
   EXPECT_EQ(
       psql(dir, connection,
@@ -396,6 +406,19 @@ TEST(SqlBackend, ClausesAndDeclaredFieldsAreIndexLookupsOnPostgresql) {
   EXPECT_EQ(targetsOf(*annotations, {{"k", AnnotationOp::Eq, std::string("a")}}),
             std::vector<std::string>{"t1"});
   EXPECT_EQ(targetsOf(*annotations, {{"n", AnnotationOp::Le, 4.0}}), std::vector<std::string>{"t2"});
+  // Infinities and the largest integers are values like others; NaN matches nothing.
+  const double inf = std::numeric_limits<double>::infinity();
+  annotations->set("t3", doubles("n", {inf, -inf, std::nan("")}));
+  annotations->set("t4", longs("n", {std::numeric_limits<int64_t>::max()}));
+  EXPECT_EQ(targetsOf(*annotations, {{"n", AnnotationOp::Gt, 1e300}}), std::vector<std::string>{"t3"});
+  EXPECT_EQ(targetsOf(*annotations, {{"n", AnnotationOp::Lt, int64_t{-5}}}), std::vector<std::string>{"t3"});
+  EXPECT_EQ(targetsOf(*annotations, {{"n", AnnotationOp::Eq, std::numeric_limits<int64_t>::max()}}),
+            std::vector<std::string>{"t4"});
+  EXPECT_EQ(targetsOf(*annotations, {{"n", AnnotationOp::Eq, std::numeric_limits<int64_t>::max() - 1}}),
+            std::vector<std::string>{});
+  EXPECT_EQ(targetsOf(*annotations, {{"n", AnnotationOp::Ge, 9.2e18}}),
+            (std::vector<std::string>{"t3", "t4"}));
+  EXPECT_EQ(targetsOf(*annotations, {{"n", AnnotationOp::Ne, std::nan("")}}), std::vector<std::string>{});
 }
 
 }  // namespace
