@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <limits>
 #include <sstream>
 #include <streambuf>
@@ -180,6 +181,46 @@ TEST(SqlBlobStore, AReaderOfThisProcessKeepsReleasedContentPastTheGracePeriod) {
   rowsOf(file, "UPDATE strata_blob_pending SET expires = 0");
   store->release(putString(*store, other, -1).id);
   EXPECT_EQ(rowsOf(file, "SELECT COUNT(*) FROM strata_blob_chunks"), std::vector<std::string>{"1"});
+}
+
+// psql of the newest installed PostgreSQL, running `sql` on `connection`; its output.
+std::string psql(const TempDir& dir, const std::string& connection, const std::string& sql) {
+  std::string bin;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec))
+    if (std::filesystem::exists(entry.path() / "bin/psql") && (entry.path() / "bin/psql").string() > bin)
+      bin = (entry.path() / "bin/psql").string();
+  writeFile(dir.file("query.sql"), sql);
+  const auto [rc, out] = runCommand("'" + bin + "' -X -At -v ON_ERROR_STOP=1 '" + connection + "' -f '" +
+                                    dir.file("query.sql") + "' 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  return out;
+}
+
+TEST(SqlBlobStore, OnPostgresqlChunksAreRowsOfOneMebibyteAndFailedUploadsLeaveNone) {
+  const BackendParam pg = sqlPostgresBackend();
+  if (const std::string why = pg.unavailable(); !why.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  const std::string connection = pg.keys(dir.path()).at("connection");
+  OpenStores stores(storeConfig("blobs", pg, dir.path()));
+  auto store = stores.registry().blobs("t");
+  const std::string content = randomBytes(2 * kMiB + 10, 49);
+  {
+    FailingBuf buf(content, kMiB + kMiB / 2);
+    std::istream in(&buf);
+    EXPECT_THROW(store->put(in, -1, kNoLimit), BadRequest);
+  }
+  EXPECT_THROW(putString(*store, content, -1, kMiB), PayloadTooLarge);
+  EXPECT_EQ(psql(dir, connection,
+                 "SELECT (SELECT COUNT(*) FROM strata_blobs), (SELECT COUNT(*) FROM strata_blob_chunks), "
+                 "(SELECT COUNT(*) FROM strata_blob_pending)"),
+            "0|0|0\n");
+  const BlobInfo info = putString(*store, content, -1);
+  EXPECT_EQ(psql(dir, connection, "SELECT n, length(data) FROM strata_blob_chunks ORDER BY n"),
+            "0|1048576\n1|1048576\n2|10\n");
+  EXPECT_EQ(psql(dir, connection, "SELECT convert_from(id, 'UTF8'), size, refs FROM strata_blobs"),
+            info.id + "|" + std::to_string(content.size()) + "|1\n");
+  EXPECT_TRUE(readAll(*store->open(info.id)) == content);
 }
 
 }  // namespace
