@@ -1,9 +1,16 @@
-// Schema (component "annotations" of strata_schema, version 1):
+// Schema (component "annotations" of strata_schema, version 2):
 //
 //   strata_annotation_targets (target primary key, etag): one row exactly while the target
 //                             has annotations
 //   strata_annotations        (target, key, type, vals) primary key (target, key); vals is
 //                             the key's values in a binary form (below)
+//   strata_annotation_values  (target, key, kind, num, str), version 2: one row per distinct
+//                             searchable value of a key (kSearchString: str, kSearchNumber:
+//                             num, kSearchBoolean: num 0 or 1; NaN and blobs, which no clause
+//                             matches, have none), indexed by (key, kind, num, target),
+//                             (key, str, target) and (target, key). str is 's' and the
+//                             string's first kStringPrefix bytes (never an empty BLOB);
+//                             numbers are doubles (Long and Date values rounded).
 //
 // Targets and keys are BLOBs (BYTEA), as the entities store's names. A write to a target is
 // one transaction that also gives the target a fresh etag (a UUID) or, when it leaves no
@@ -11,10 +18,14 @@
 // the etag inside the transaction (PostgreSQL: FOR UPDATE), so of writers holding one etag
 // exactly one wins.
 //
-// search() reads, in one read transaction, the targets of the prefix (a key range) and the
-// rows of the keys its clauses and sort name, and applies the core's matches() and
-// annotationSortsBefore(): the results are the contract's exactly, but the cost is a scan of
-// the prefix, not an index lookup (not done yet).
+// search() with clauses is answered from strata_annotation_values' indexes: each clause
+// becomes `target IN (SELECT target FROM strata_annotation_values WHERE key = ? AND ...)`, a
+// range of one index that selects at least the targets the clause holds for (rounded numbers
+// and string prefixes compare with <= and >= where the contract has < and >), and the rows
+// of the clause and sort keys of those targets alone are read (by primary key) and checked
+// with the core's matches(), then sorted with annotationSortsBefore(): the results are the
+// contract's exactly. Without clauses it reads the targets of the prefix (a primary key range)
+// and the sort key's rows of the prefix.
 //
 // vals: per value, by type: String and Blob an 8-byte little-endian length and the bytes;
 // Double, Long and Date 8 bytes (the double's or the int64's bits, little-endian); Boolean
@@ -28,10 +39,12 @@
 #include <Poco/Data/Statement.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace strata::sql {
 
@@ -187,11 +200,114 @@ std::string touch(Session& s, const std::string& target) {
   return etag;
 }
 
+// ---- the search table (version 2)
+
+constexpr int64_t kSearchString = 0, kSearchNumber = 1, kSearchBoolean = 2;
+constexpr std::size_t kStringPrefix = 256;  // bytes of a string value the index holds
+constexpr std::size_t kRowsPerInsert = 64;
+
+// The str column of a string: never empty (an empty BLOB may bind as NULL), ordered as the strings.
+std::string indexedString(const std::string& v) { return "s" + v.substr(0, kStringPrefix); }
+
+// Inserts the searchable values of `a` into strata_annotation_values, a few rows per statement.
+void insertValues(Session& s, const std::string& target, const Annotation& a) {
+  std::set<std::string> strings;
+  std::set<std::pair<int64_t, double>> numbers;  // (kind, num)
+  for (const auto& v : a.values) {
+    if (const auto* str = std::get_if<std::string>(&v))
+      strings.insert(indexedString(*str));
+    else if (const auto* d = std::get_if<double>(&v)) {
+      if (!std::isnan(*d)) numbers.emplace(kSearchNumber, *d);
+    } else if (const auto* i = std::get_if<int64_t>(&v))
+      numbers.emplace(kSearchNumber, static_cast<double>(*i));
+    else if (const auto* b = std::get_if<bool>(&v))
+      numbers.emplace(kSearchBoolean, *b ? 1.0 : 0.0);
+  }
+  const auto flush = [&](const char* columns, std::vector<SqlValue>& values, std::size_t rows) {
+    if (rows == 0) return;
+    std::string sql = std::string("INSERT INTO strata_annotation_values (target, key, kind, ") + columns +
+                      ") VALUES (?, ?, ?, ?)";
+    for (std::size_t i = 1; i < rows; ++i) sql += ", (?, ?, ?, ?)";
+    execute(s, sql, values);
+    values.clear();
+  };
+  std::vector<SqlValue> values;
+  std::size_t rows = 0;
+  for (const auto& str : strings) {
+    values.insert(values.end(), {Bytes{target}, Bytes{a.key}, kSearchString, Bytes{str}});
+    if (++rows == kRowsPerInsert) flush("str", values, std::exchange(rows, 0));
+  }
+  flush("str", values, std::exchange(rows, 0));
+  for (const auto& [kind, num] : numbers) {
+    values.insert(values.end(), {Bytes{target}, Bytes{a.key}, kind, num});
+    if (++rows == kRowsPerInsert) flush("num", values, std::exchange(rows, 0));
+  }
+  flush("num", values, std::exchange(rows, 0));
+}
+
 void insert(Session& s, const std::string& target, const Annotation& a) {
   execute(s,
           "INSERT INTO strata_annotations (target, key, type, vals) VALUES (?, ?, ?, ?) "
           "ON CONFLICT (target, key) DO UPDATE SET type = excluded.type, vals = excluded.vals",
           {Bytes{target}, Bytes{a.key}, static_cast<int64_t>(a.type), Bytes{encode(a)}});
+  execute(s, "DELETE FROM strata_annotation_values WHERE target = ? AND key = ?",
+          {Bytes{target}, Bytes{a.key}});
+  insertValues(s, target, a);
+}
+
+// The SQL selecting (at least) the targets for which clause `c` holds, within the prefix's
+// range `range` (" AND target >= ? ..." with its values), or "" if none can.
+std::string candidates(const AnnotationClause& c, const std::string& range,
+                       const std::vector<SqlValue>& rangeValues, std::vector<SqlValue>& values) {
+  std::string where = "key = ?";
+  std::vector<SqlValue> own{Bytes{c.key}};
+  const char* widened = nullptr;  // the comparison that holds for every value the clause does
+  switch (c.op) {
+    case AnnotationOp::Eq:
+      widened = " = ?";
+      break;
+    case AnnotationOp::Lt:
+    case AnnotationOp::Le:
+      widened = " <= ?";
+      break;
+    case AnnotationOp::Gt:
+    case AnnotationOp::Ge:
+      widened = " >= ?";
+      break;
+    case AnnotationOp::Ne:
+      break;
+  }
+  if (const auto* str = std::get_if<std::string>(&c.value)) {
+    if (widened) {
+      where += std::string(" AND str") + widened;
+      own.emplace_back(Bytes{indexedString(*str)});
+    } else {
+      where += " AND str IS NOT NULL";
+    }
+  } else {
+    int64_t kind = kSearchNumber;
+    double num = 0;
+    if (const auto* d = std::get_if<double>(&c.value)) {
+      if (std::isnan(*d)) return "";  // NaN compares with nothing
+      num = *d;
+    } else if (const auto* i = std::get_if<int64_t>(&c.value)) {
+      num = static_cast<double>(*i);
+    } else if (const auto* b = std::get_if<bool>(&c.value)) {
+      kind = kSearchBoolean;
+      num = *b ? 1.0 : 0.0;
+    } else {
+      return "";  // blobs: refused by validate()
+    }
+    where += " AND kind = ?";
+    own.emplace_back(kind);
+    if (widened) {
+      where += std::string(" AND num") + widened;
+      own.emplace_back(num);
+    }
+  }
+  values.insert(values.end(), own.begin(), own.end());
+  values.insert(values.end(), rangeValues.begin(), rangeValues.end());
+  return "SELECT target FROM strata_annotation_values WHERE " + where + range;
 }
 
 }  // namespace
@@ -199,13 +315,39 @@ void insert(Session& s, const std::string& target, const Annotation& a) {
 SqlAnnotationStore::SqlAnnotationStore(std::shared_ptr<SqlDatabase> db) : db_(std::move(db)) {
   const std::string bytes = db_->postgres() ? "BYTEA" : "BLOB";
   const std::string withoutRowid = db_->postgres() ? "" : " WITHOUT ROWID";
-  db_->migrate("annotations", {[&](Session& s) {
-                 execute(s, "CREATE TABLE strata_annotation_targets (target " + bytes +
-                                " PRIMARY KEY, etag TEXT NOT NULL)" + withoutRowid);
-                 execute(s, "CREATE TABLE strata_annotations (target " + bytes + " NOT NULL, key " + bytes +
-                                " NOT NULL, type INTEGER NOT NULL, vals " + bytes +
-                                " NOT NULL, PRIMARY KEY (target, key))" + withoutRowid);
-               }});
+  db_->migrate("annotations",
+               {[&](Session& s) {
+                  execute(s, "CREATE TABLE strata_annotation_targets (target " + bytes +
+                                 " PRIMARY KEY, etag TEXT NOT NULL)" + withoutRowid);
+                  execute(s, "CREATE TABLE strata_annotations (target " + bytes + " NOT NULL, key " + bytes +
+                                 " NOT NULL, type INTEGER NOT NULL, vals " + bytes +
+                                 " NOT NULL, PRIMARY KEY (target, key))" + withoutRowid);
+                },
+                [&](Session& s) {
+                  execute(s, "CREATE TABLE strata_annotation_values (target " + bytes + " NOT NULL, key " +
+                                 bytes + " NOT NULL, kind INTEGER NOT NULL, num DOUBLE PRECISION, str " +
+                                 bytes + ")");
+                  execute(s,
+                          "CREATE INDEX strata_annotation_values_num ON "
+                          "strata_annotation_values (key, kind, num, target)");
+                  execute(s,
+                          "CREATE INDEX strata_annotation_values_str ON "
+                          "strata_annotation_values (key, str, target)");
+                  execute(s,
+                          "CREATE INDEX strata_annotation_values_target ON "
+                          "strata_annotation_values (target, key)");
+                  // The annotations of version 1, target by target.
+                  std::vector<BLOB> targets;
+                  s << "SELECT target FROM strata_annotation_targets", into(targets), now;
+                  for (const auto& t : targets) {
+                    const std::string target = bytesOf(t);
+                    Rows rows;
+                    select(s, std::string("SELECT ") + kColumns + " FROM strata_annotations WHERE target = ?",
+                           {Bytes{target}}, rows);
+                    for (std::size_t i = 0; i < rows.key.size(); ++i)
+                      insertValues(s, target, annotationOf(*db_, rows, i));
+                  }
+                }});
 }
 
 void SqlAnnotationStore::set(const std::string& target, const Annotation& annotation) {
@@ -232,6 +374,7 @@ std::string SqlAnnotationStore::replaceAll(const std::string& target, const std:
           throw PreconditionFailed("etag_mismatch",
                                    "the annotations of target '" + target + "' have changed (etag mismatch)");
         execute(s, "DELETE FROM strata_annotations WHERE target = ?", {Bytes{target}});
+        execute(s, "DELETE FROM strata_annotation_values WHERE target = ?", {Bytes{target}});
         for (const auto& a : all) insert(s, target, a);
         etag = touch(s, target);
       });
@@ -285,8 +428,11 @@ void SqlAnnotationStore::remove(const std::string& target, const std::string& ke
                    [&](Session& s) {
                      if (prepare(s, "DELETE FROM strata_annotations WHERE target = ? AND key = ?",
                                  {Bytes{target}, Bytes{key}})
-                             .execute() > 0)
+                             .execute() > 0) {
+                       execute(s, "DELETE FROM strata_annotation_values WHERE target = ? AND key = ?",
+                               {Bytes{target}, Bytes{key}});
                        touch(s, target);
+                     }
                    });
 }
 
@@ -295,6 +441,7 @@ void SqlAnnotationStore::removeAll(const std::string& target) {
   db_->transaction(SqlDatabase::Mode::Write, "removing the annotations of target '" + target + "'",
                    [&](Session& s) {
                      execute(s, "DELETE FROM strata_annotations WHERE target = ?", {Bytes{target}});
+                     execute(s, "DELETE FROM strata_annotation_values WHERE target = ?", {Bytes{target}});
                      execute(s, "DELETE FROM strata_annotation_targets WHERE target = ?", {Bytes{target}});
                    });
 }
@@ -319,26 +466,56 @@ AnnotationPage SqlAnnotationStore::search(const AnnotationSearch& search) {
   }
   std::vector<BLOB> targetRows;
   std::map<std::string, std::map<std::string, Annotation>> annotations;  // target -> key -> annotation
-  db_->transaction(SqlDatabase::Mode::Read, "searching annotations", [&](Session& s) {
+  // With clauses: the candidates of each clause, from the index.
+  std::string chosen;
+  std::vector<SqlValue> chosenValues;
+  bool none = false;
+  for (const auto& c : search.clauses) {
+    const std::string sql =
+        candidates(c, range.substr(std::string(" WHERE 1 = 1").size()), values, chosenValues);
+    if (sql.empty()) {
+      none = true;
+      break;
+    }
+    chosen += " AND target IN (" + sql + ")";
+  }
+  if (none) return AnnotationPage{};
+  // With clauses one statement reads everything: no transaction needed around it.
+  const auto mode = search.clauses.empty() ? SqlDatabase::Mode::Read : SqlDatabase::Mode::Single;
+  db_->transaction(mode, "searching annotations", [&](Session& s) {
     targetRows.clear();
     annotations.clear();
-    Statement read =
-        prepare(s, "SELECT target FROM strata_annotation_targets" + range + " ORDER BY target", values);
-    read, into(targetRows);
-    read.execute();
-    if (keys.empty()) return;
-    std::string sql =
-        std::string("SELECT ") + kColumns + " FROM strata_annotations" + range + " AND key IN (?";
-    std::vector<SqlValue> params = values;
+    if (search.clauses.empty()) {
+      Statement read =
+          prepare(s, "SELECT target FROM strata_annotation_targets" + range + " ORDER BY target", values);
+      read, into(targetRows);
+      read.execute();
+      if (keys.empty()) return;
+    }
+    std::vector<SqlValue> params;
+    std::string sql = std::string("SELECT ") + kColumns + " FROM strata_annotations WHERE key IN (?";
     for (const auto& k : keys) params.emplace_back(Bytes{k});
     for (std::size_t i = 1; i < keys.size(); ++i) sql += ", ?";
+    sql += ")";
+    if (search.clauses.empty()) {
+      sql += range.substr(std::string(" WHERE 1 = 1").size());
+      params.insert(params.end(), values.begin(), values.end());
+    } else {
+      sql += chosen;
+      params.insert(params.end(), chosenValues.begin(), chosenValues.end());
+    }
     Rows rows;
-    select(s, sql + ")", params, rows);
+    select(s, sql, params, rows);
     for (std::size_t i = 0; i < rows.key.size(); ++i) {
       Annotation a = annotationOf(*db_, rows, i);
       annotations[bytesOf(rows.target[i])].emplace(a.key, std::move(a));
     }
   });
+  if (!search.clauses.empty()) {
+    // Every target a clause holds for has a row of its key: the candidates, in target order.
+    for (const auto& [target, _] : annotations)
+      targetRows.emplace_back(reinterpret_cast<const unsigned char*>(target.data()), target.size());
+  }
   struct Hit {
     std::optional<AnnotationValue> sortValue;
     std::string target;

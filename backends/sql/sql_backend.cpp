@@ -1,6 +1,7 @@
-// The `sql` backend: entities and annotations in a SQL database through Poco::Data.
+// The `sql` backend: entities, annotations and blobs in a SQL database through Poco::Data.
 //
-//   stores.<role>.<instance>.backend     = sql           (role: entities or annotations)
+//   stores.<role>.<instance>.backend     = sql           (role: entities, annotations
+//                                                         or blobs)
 //   stores.<role>.<instance>.connector   = sqlite        (sqlite | postgresql)
 //   stores.<role>.<instance>.connection  = var/strata.db (sqlite: a file path, created if
 //                                                         missing; postgresql: a libpq
@@ -12,6 +13,7 @@
 // Stores configured with the same connector and connection share one pool of sessions.
 // See docs/storage.md.
 #include "sql_annotation_store.h"
+#include "sql_blob_store.h"
 #include "sql_database.h"
 #include "sql_entity_store.h"
 
@@ -24,7 +26,9 @@ namespace strata::sql {
 
 class SqlBackend final : public BackendPlugin {
  public:
-  std::vector<StoreRole> roles() const override { return {StoreRole::Entities, StoreRole::Annotations}; }
+  std::vector<StoreRole> roles() const override {
+    return {StoreRole::Entities, StoreRole::Annotations, StoreRole::Blobs};
+  }
 
   std::shared_ptr<EntityStore> createEntityStore(const StoreConfig& config) override {
     return std::make_shared<SqlEntityStore>(database(config));
@@ -32,6 +36,10 @@ class SqlBackend final : public BackendPlugin {
 
   std::shared_ptr<AnnotationStore> createAnnotationStore(const StoreConfig& config) override {
     return std::make_shared<SqlAnnotationStore>(database(config));
+  }
+
+  std::shared_ptr<BlobStore> createBlobStore(const StoreConfig& config) override {
+    return std::make_shared<SqlBlobStore>(database(config));
   }
 
  private:

@@ -24,14 +24,18 @@
 // WHERE clause selects are read in chunks of kChunk by id (keyset paging, memory bounded) and
 // the best offset+limit kept in a heap under compareEntityOrder().
 //
-// Indexes: on SQLite declareIndex() creates an expression index on (collection,
-// json_extract(body, '$."a"."b"')), named after the field; the WHERE clauses of list() use the
-// same expression, so an Eq or In filter on a declared field is an index lookup. Only fields
-// whose path segments are letters, digits, '_' and '-' get one (the path is SQL text, not a
-// bound value); others are scanned. PostgreSQL has no body-field expressions yet: its json and
-// jsonb types refuse a body holding \u0000 (which the contract stores), so an expression
-// index would make such a write fail; there body filters are checked on the rows.
+// Indexes (schema version 2, sql_entity_index.cpp): the values of declared body fields are
+// kept in a side table, strata_entity_values, by every write in its transaction, and list()
+// selects by `id IN (SELECT id FROM strata_entity_values WHERE ...)`, an index range, for Eq,
+// In and range filters on a declared field (any name). Not an expression index: PostgreSQL's
+// json and jsonb types refuse a body holding \u0000 (which the contract stores), and SQLite's
+// planner, without statistics, prefers the primary key's range of the collection to an
+// expression index on json_extract(). Filters on undeclared fields are, on SQLite, still
+// narrowed in SQL with json_extract(body, '$."a"."b"') where the path's segments are letters,
+// digits, '_' and '-' (the path is SQL text), over the collection's rows.
 #include "sql_entity_store.h"
+
+#include "sql_entity_index.h"
 
 #include <strata/errors.h>
 #include <strata/util.h>
@@ -47,6 +51,7 @@
 #include <functional>
 #include <limits>
 #include <queue>
+#include <set>
 #include <sstream>
 
 namespace strata::sql {
@@ -169,7 +174,15 @@ std::optional<SqlValue> sqlScalar(const Poco::Dynamic::Var& v) {
   return SqlValue(d);
 }
 
-std::optional<Clause> translate(bool postgres, const EntityFilter& f) {
+// What translating a query needs to know: the connector, and on PostgreSQL the collection and
+// its declared fields.
+struct Context {
+  bool postgres = false;
+  std::string collection;
+  std::set<std::string> indexed;
+};
+
+std::optional<Clause> translate(const Context& ctx, const EntityFilter& f) {
   using Op = EntityFilter::Op;
   if (f.caseInsensitive) return std::nullopt;
   const char* comparison = nullptr;
@@ -214,7 +227,11 @@ std::optional<Clause> translate(bool postgres, const EntityFilter& f) {
     expression = f.field;  // created, modified, version: integer columns
     numericOnly = true;
   } else {
-    expression = fieldExpression(postgres, f.field);
+    if (ctx.indexed.count(f.field)) {
+      if (auto c = indexedFilter(ctx.collection, f))
+        return Clause{std::move(c->sql), std::move(c->values), c->exact};
+    }
+    expression = fieldExpression(ctx.postgres, f.field);
     if (expression.empty()) return std::nullopt;
   }
   const auto scalar = [&](const Poco::Dynamic::Var& v) -> std::optional<SqlValue> {
@@ -222,6 +239,11 @@ std::optional<Clause> translate(bool postgres, const EntityFilter& f) {
       if (!v.isInteger() || !v.isSigned()) return std::nullopt;
       return SqlValue(static_cast<int64_t>(v.convert<Poco::Int64>()));
     }
+    // json_extract() cuts a string at its first NUL, to a prefix of the stored value: only Eq,
+    // In, Lt and Le with an operand free of NUL still select every entity they hold for.
+    if (v.isString() &&
+        (f.op == Op::Gt || f.op == Op::Ge || v.convert<std::string>().find('\0') != std::string::npos))
+      return std::nullopt;
     return sqlScalar(v);
   };
   Clause c;
@@ -246,17 +268,17 @@ std::optional<Clause> translate(bool postgres, const EntityFilter& f) {
   return c;
 }
 
-std::optional<Clause> translate(bool postgres, const EntityCondition& condition) {
+std::optional<Clause> translate(const Context& ctx, const EntityCondition& condition) {
   std::optional<Clause> out;
   switch (condition.kind) {
     case EntityCondition::Kind::Filter:
-      out = translate(postgres, condition.filter);
+      out = translate(ctx, condition.filter);
       break;
     case EntityCondition::Kind::And: {
       // Operands that cannot be translated are dropped (a weaker clause), at the cost of exactness.
       Clause c{"", {}, true};
       for (const auto& operand : condition.operands) {
-        auto part = translate(postgres, operand);
+        auto part = translate(ctx, operand);
         if (!part) {
           c.exact = false;
           continue;
@@ -273,7 +295,7 @@ std::optional<Clause> translate(bool postgres, const EntityCondition& condition)
       // Every operand must narrow, or the union is everything.
       Clause c{"", {}, true};
       for (const auto& operand : condition.operands) {
-        auto part = translate(postgres, operand);
+        auto part = translate(ctx, operand);
         if (!part) return std::nullopt;
         c.sql += (c.sql.empty() ? "(" : " OR (") + part->sql + ")";
         c.values.insert(c.values.end(), part->values.begin(), part->values.end());
@@ -291,6 +313,15 @@ std::optional<Clause> translate(bool postgres, const EntityCondition& condition)
   return out;
 }
 
+// The body fields a query's filters and conditions name.
+void bodyFields(const EntityCondition& c, std::set<std::string>& out) {
+  if (c.kind == EntityCondition::Kind::Filter) {
+    if (!ownField(c.filter.field)) out.insert(c.filter.field);
+    return;
+  }
+  for (const auto& operand : c.operands) bodyFields(operand, out);
+}
+
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
   return b > std::numeric_limits<uint64_t>::max() - a ? std::numeric_limits<uint64_t>::max() : a + b;
 }
@@ -306,20 +337,24 @@ SqlEntityStore::SqlEntityStore(std::shared_ptr<SqlDatabase> db) : db_(std::move(
   const std::string bytes = db_->postgres() ? "BYTEA" : "BLOB";
   const std::string withoutRowid = db_->postgres() ? "" : " WITHOUT ROWID";
   db_->migrate(
-      "entities", {[&](Session& s) {
-        execute(s, "CREATE TABLE strata_entities (collection " + bytes + " NOT NULL, id " + bytes +
-                       " NOT NULL, etag TEXT NOT NULL, version BIGINT NOT NULL, created BIGINT NOT NULL, "
-                       "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" +
-                       withoutRowid);
-        execute(s, "CREATE TABLE strata_sequences (name " + bytes + " PRIMARY KEY, value BIGINT NOT NULL)" +
-                       withoutRowid);
-      }});
+      "entities",
+      {[&](Session& s) {
+         execute(s, "CREATE TABLE strata_entities (collection " + bytes + " NOT NULL, id " + bytes +
+                        " NOT NULL, etag TEXT NOT NULL, version BIGINT NOT NULL, created BIGINT NOT NULL, "
+                        "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" +
+                        withoutRowid);
+         execute(s, "CREATE TABLE strata_sequences (name " + bytes + " PRIMARY KEY, value BIGINT NOT NULL)" +
+                        withoutRowid);
+       },
+       [](Session& s) { createEntityIndexTables(s); }});
 }
 
 Entity SqlEntityStore::applyOne(Session& s, const EntityOperation& op, const std::string& id, int64_t now,
                                 const std::string& label) {
   using Kind = EntityOperation::Kind;
   const std::string where = "' in collection '" + op.collection + "'";
+  std::vector<std::string> fields;  // the declared fields whose index rows it keeps
+  fields = lockIndexedFields(s, op.collection);
   if (op.kind == Kind::Create) {
     Entity e;
     e.collection = op.collection;
@@ -338,6 +373,7 @@ Entity SqlEntityStore::applyOne(Session& s, const EntityOperation& op, const std
           "exists", label.empty() ? "entity '" + id + "' already exists in collection '" + op.collection + "'"
                                   : label + "the entity already exists");
     e.body = parseBody(json);
+    indexEntity(s, op.collection, id, e.body.get(), fields, true);
     return e;
   }
   Rows rows;
@@ -362,11 +398,14 @@ Entity SqlEntityStore::applyOne(Session& s, const EntityOperation& op, const std
             "WHERE collection = ? AND id = ?",
             {e.etag, e.version, e.modified, json, Bytes{op.collection}, Bytes{id}});
     e.body = parseBody(json);
+    indexEntity(s, op.collection, id, e.body.get(), fields);
     return e;
   }
-  if (op.kind == Kind::Remove)
+  if (op.kind == Kind::Remove) {
     execute(s, "DELETE FROM strata_entities WHERE collection = ? AND id = ?",
             {Bytes{op.collection}, Bytes{id}});
+    indexEntity(s, op.collection, id, nullptr, fields);
+  }
   return old;
 }
 
@@ -479,7 +518,36 @@ EntityPage SqlEntityStore::list(const std::string& collection, const EntityQuery
   requireName(collection, "collection");
   validate(query);
   const std::vector<EntityOrder> order = entityOrder(query);
-  const bool postgres = db_->postgres();
+  Context ctx;
+  ctx.postgres = db_->postgres();
+  ctx.collection = collection;
+  {
+    // The declared fields among those the query names, from the cache or else the database.
+    std::set<std::string> named;
+    for (const auto& f : query.filters)
+      if (!ownField(f.field)) named.insert(f.field);
+    for (const auto& c : query.conditions) bodyFields(c, named);
+    bool known = true;
+    {
+      std::lock_guard lock(indexMutex_);
+      for (const auto& field : named) {
+        if (indexed_.count({collection, field}))
+          ctx.indexed.insert(field);
+        else
+          known = false;
+      }
+    }
+    if (!known) {
+      std::vector<std::string> declared;
+      db_->transaction(SqlDatabase::Mode::Single, "listing collection '" + collection + "'",
+                       [&](Session& s) { declared = indexedFields(s, collection); });
+      std::lock_guard lock(indexMutex_);
+      for (const auto& field : declared) {
+        indexed_.insert({collection, field});
+        if (named.count(field)) ctx.indexed.insert(field);
+      }
+    }
+  }
 
   // The WHERE clause: the collection, the id prefix's range, and what the filters and conditions narrow.
   std::string where = "collection = ?";
@@ -506,8 +574,8 @@ EntityPage SqlEntityStore::list(const std::string& collection, const EntityQuery
     values.insert(values.end(), clause->values.begin(), clause->values.end());
     exact = exact && clause->exact;
   };
-  for (const auto& f : query.filters) add(translate(postgres, f));
-  for (const auto& c : query.conditions) add(translate(postgres, c));
+  for (const auto& f : query.filters) add(translate(ctx, f));
+  for (const auto& c : query.conditions) add(translate(ctx, c));
 
   EntityPage page;
   const std::string what = "listing collection '" + collection + "'";
@@ -616,17 +684,10 @@ int64_t SqlEntityStore::nextSequence(const std::string& name) {
 
 void SqlEntityStore::declareIndex(const std::string& collection, const std::string& field) {
   validateIndex(collection, field);
-  const std::string expression = fieldExpression(db_->postgres(), field);
-  if (expression.empty()) return;  // not writable into SQL text: queries on it scan
-  // One index per field, over every collection: (collection, value).
-  Sha256 hash;
-  hash.update(field.data(), field.size());
-  const std::string name = "strata_entities_" + hash.hexDigest().substr(0, 16);
   db_->transaction(SqlDatabase::Mode::Write, "indexing '" + field + "' of collection '" + collection + "'",
-                   [&](Session& s) {
-                     execute(s, "CREATE INDEX IF NOT EXISTS " + name + " ON strata_entities (collection, " +
-                                    expression + ")");
-                   });
+                   [&](Session& s) { declareEntityIndex(s, collection, field); });
+  std::lock_guard lock(indexMutex_);
+  indexed_.insert({collection, field});
 }
 
 }  // namespace strata::sql

@@ -6,6 +6,9 @@
 #include <strata/stores/entity_store.h>
 
 #include <memory>
+#include <mutex>
+#include <set>
+#include <utility>
 
 namespace strata::sql {
 
@@ -32,6 +35,9 @@ class SqlEntityStore final : public EntityStore {
                   const std::string& label);
 
   std::shared_ptr<SqlDatabase> db_;
+  // PostgreSQL: (collection, field) pairs known to be declared (a declaration is never undone).
+  std::mutex indexMutex_;
+  std::set<std::pair<std::string, std::string>> indexed_;
 };
 
 }  // namespace strata::sql

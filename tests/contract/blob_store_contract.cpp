@@ -85,6 +85,10 @@ class FailingBuf : public std::streambuf {
 class BlobStoreContract : public testing::TestWithParam<BackendParam> {
  protected:
   void SetUp() override {
+    if (GetParam().unavailable) {
+      const std::string why = GetParam().unavailable();
+      if (!why.empty()) GTEST_SKIP() << why;
+    }
     stores_ = std::make_unique<OpenStores>(storeConfig("blobs", GetParam(), dir_.path()));
     store_ = stores_->registry().blobs("t");
     ASSERT_TRUE(store_);
@@ -344,7 +348,8 @@ INSTANTIATE_TEST_SUITE_P(
                     BackendParam{"rocksdb",
                                  [](const std::string& dir) {
                                    return std::map<std::string, std::string>{{"path", dir + "/db"}};
-                                 }}),
+                                 }},
+                    sqlBackend(), sqlPostgresBackend()),
     backendName);
 
 // ---- The fs backend beyond the contract ----
