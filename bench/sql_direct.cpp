@@ -199,7 +199,9 @@ void createSchema(Db& db) {
           "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" +
           withoutRowid);
   if (!db.postgres())
-    db.exec("CREATE INDEX strata_entities_group ON strata_entities (collection, json_extract(body, '$.\"group\"'))");
+    db.exec(
+        "CREATE INDEX strata_entities_group ON strata_entities (collection, json_extract(body, "
+        "'$.\"group\"'))");
 }
 
 struct Rates {
@@ -240,7 +242,8 @@ void entityPhases(Db& db, uint64_t n, Rates& rates) {
 
   const uint64_t queries = std::max<uint64_t>(1, n / 10);
   const uint64_t groups = std::min<uint64_t>(b::kGroups, n);
-  const std::string where = db.postgres() ? "collection = ?" : "collection = ? AND (json_extract(body, '$.\"group\"') = ?)";
+  const std::string where =
+      db.postgres() ? "collection = ?" : "collection = ? AND (json_extract(body, '$.\"group\"') = ?)";
   t0 = b::Clock::now();
   for (uint64_t k = 0; k < queries; ++k) {
     const uint64_t g = random.next(groups);
@@ -248,8 +251,9 @@ void entityPhases(Db& db, uint64_t n, Rates& rates) {
     if (!db.postgres()) values.emplace_back(b::groupName(g));
     rows.clear();
     db.exec(beginRead);
-    db.exec(std::string("SELECT ") + kColumns + " FROM strata_entities WHERE " + where + " ORDER BY id LIMIT 512",
-            values, &rows);
+    db.exec(
+        std::string("SELECT ") + kColumns + " FROM strata_entities WHERE " + where + " ORDER BY id LIMIT 512",
+        values, &rows);
     db.exec("COMMIT");
     if (rows.empty()) die("list of group " + b::groupName(g) + " found nothing");
   }
@@ -273,6 +277,7 @@ int main(int argc, char** argv) {
   createSchema(*db);
   Rates rates;
   entityPhases(*db, n, rates);
-  std::printf("%.0f %.0f %.1f %.0f %.1f\n", rates.create, rates.get, rates.list, rates.annotate, rates.search);
+  std::printf("%.0f %.0f %.1f %.0f %.1f\n", rates.create, rates.get, rates.list, rates.annotate,
+              rates.search);
   return 0;
 }

@@ -124,9 +124,9 @@ int run(strata::EntityStore& entities, strata::AnnotationStore& annotations, uin
       expect(page.total == expected && page.targets.size() == std::min<uint64_t>(expected, 10),
              "search of species " + b::speciesName(s));
       for (const auto& target : page.targets)
-        expect(annotations.find(target, "species")->values.front() ==
-                   strata::AnnotationValue(b::speciesName(s)),
-               "search result " + target);
+        expect(
+            annotations.find(target, "species")->values.front() == strata::AnnotationValue(b::speciesName(s)),
+            "search result " + target);
     }
   }
   const double search = static_cast<double>(queries) / b::seconds(t0, b::Clock::now());

@@ -21,6 +21,8 @@
 // one byte.
 #include "sql_annotation_store.h"
 
+#include "sql_statements.h"
+
 #include <strata/errors.h>
 #include <strata/util.h>
 
@@ -127,9 +129,13 @@ struct Rows {
 };
 
 void select(Session& s, const std::string& sql, const std::vector<SqlValue>& values, Rows& rows) {
-  Statement statement = prepare(s, sql, values);
-  statement, into(rows.target), into(rows.key), into(rows.type), into(rows.vals);
-  statement.execute();
+  using T = SqlType;
+  SqlRows r = query(s, sql, values, {T::Bytes, T::Bytes, T::Integer, T::Bytes});
+  rows.target = std::move(std::get<std::vector<BLOB>>(r.columns[0]));
+  rows.key = std::move(std::get<std::vector<BLOB>>(r.columns[1]));
+  for (const auto t : std::get<std::vector<Poco::Int64>>(r.columns[2]))
+    rows.type.push_back(static_cast<int>(t));
+  rows.vals = std::move(std::get<std::vector<BLOB>>(r.columns[3]));
 }
 
 Annotation annotationOf(const SqlDatabase& db, const Rows& rows, std::size_t i) {

@@ -9,6 +9,8 @@
 // to the busy timeout) for the write lock and then reads the current rows.
 #include "sql_database.h"
 
+#include "sql_statements.h"
+
 #include <strata/errors.h>
 
 #include <Poco/Data/DataException.h>
@@ -95,21 +97,22 @@ SqlOptions readSqlOptions(const ConfigSection& section) {
   return o;
 }
 
+std::string sqlText(Session& session, const std::string& sql) {
+  if (session.connector() != Poco::Data::PostgreSQL::Connector::KEY) return sql;
+  std::string text;
+  int n = 0;
+  for (char c : sql) {
+    if (c == '?')
+      text += "$" + std::to_string(++n);
+    else
+      text += c;
+  }
+  return text;
+}
+
 Statement prepare(Session& session, const std::string& sql, const std::vector<SqlValue>& values) {
   Statement statement(session);
-  if (session.connector() == Poco::Data::PostgreSQL::Connector::KEY) {
-    std::string text;
-    int n = 0;
-    for (char c : sql) {
-      if (c == '?')
-        text += "$" + std::to_string(++n);
-      else
-        text += c;
-    }
-    statement << text;
-  } else {
-    statement << sql;
-  }
+  statement << sqlText(session, sql);
   for (const auto& v : values) {
     if (const auto* s = std::get_if<std::string>(&v))
       statement.addBind(bind(*s));
@@ -130,7 +133,7 @@ std::string bytesOf(const Poco::Data::BLOB& blob) {
 }
 
 void execute(Session& session, const std::string& sql, const std::vector<SqlValue>& values) {
-  prepare(session, sql, values).execute();
+  run(session, sql, values);
 }
 
 SqlDatabase::SqlDatabase(const SqlOptions& options, Poco::Logger& logger)
@@ -165,7 +168,9 @@ SqlDatabase::SqlDatabase(const SqlOptions& options, Poco::Logger& logger)
   }
 }
 
-SqlDatabase::~SqlDatabase() = default;
+SqlDatabase::~SqlDatabase() {
+  for (auto& session : idle_) forgetStatements(*session);
+}
 
 std::unique_ptr<Session> SqlDatabase::connect() {
   // Poco's SQLite connector retries a failed open until this timeout: a file that cannot be
@@ -227,6 +232,7 @@ void SqlDatabase::transaction(Mode mode, const std::string& what, const std::fun
   else
     begin = mode == Mode::Read ? "BEGIN" : "BEGIN IMMEDIATE";
   bool begun = false;
+  StatementScope statements(*session);
   try {
     if (begin) {
       execute(*session, begin);
@@ -250,7 +256,10 @@ void SqlDatabase::transaction(Mode mode, const std::string& what, const std::fun
         reusable = false;
       }
     }
-    if (!reusable) session.reset();
+    if (!reusable) {
+      forgetStatements(*session);
+      session.reset();
+    }
     release(std::move(session));
     translate(*this, what);
   }

@@ -33,6 +33,8 @@
 // index would make such a write fail; there body filters are checked on the rows.
 #include "sql_entity_store.h"
 
+#include "sql_statements.h"
+
 #include <strata/errors.h>
 #include <strata/util.h>
 
@@ -86,10 +88,14 @@ struct Rows {
 };
 
 void select(Session& session, const std::string& sql, const std::vector<SqlValue>& values, Rows& rows) {
-  Statement statement = prepare(session, sql, values);
-  statement, into(rows.id), into(rows.etag), into(rows.version), into(rows.created), into(rows.modified),
-      into(rows.body);
-  statement.execute();
+  using T = SqlType;
+  SqlRows r = query(session, sql, values, {T::Bytes, T::Text, T::Integer, T::Integer, T::Integer, T::Text});
+  rows.id = std::move(std::get<std::vector<Poco::Data::BLOB>>(r.columns[0]));
+  rows.etag = std::move(std::get<std::vector<std::string>>(r.columns[1]));
+  rows.version = std::move(std::get<std::vector<Poco::Int64>>(r.columns[2]));
+  rows.created = std::move(std::get<std::vector<Poco::Int64>>(r.columns[3]));
+  rows.modified = std::move(std::get<std::vector<Poco::Int64>>(r.columns[4]));
+  rows.body = std::move(std::get<std::vector<std::string>>(r.columns[5]));
 }
 
 Entity entityOf(const SqlDatabase& db, const std::string& collection, const Rows& rows, std::size_t i) {
@@ -328,12 +334,10 @@ Entity SqlEntityStore::applyOne(Session& s, const EntityOperation& op, const std
     e.version = 1;
     e.created = e.modified = now;
     const std::string json = serialize(op.body);
-    Statement insert =
-        prepare(s,
-                "INSERT INTO strata_entities (collection, id, etag, version, created, modified, body) "
-                "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (collection, id) DO NOTHING",
-                {Bytes{op.collection}, Bytes{id}, e.etag, now, now, json});
-    if (insert.execute() == 0)
+    if (run(s,
+            "INSERT INTO strata_entities (collection, id, etag, version, created, modified, body) "
+            "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (collection, id) DO NOTHING",
+            {Bytes{op.collection}, Bytes{id}, e.etag, now, now, json}) == 0)
       throw Conflict(
           "exists", label.empty() ? "entity '" + id + "' already exists in collection '" + op.collection + "'"
                                   : label + "the entity already exists");
