@@ -32,11 +32,12 @@
 // one byte.
 #include "sql_annotation_store.h"
 
+#include "sql_statements.h"
+
 #include <strata/errors.h>
 #include <strata/util.h>
 
 #include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 
 #include <algorithm>
 #include <cmath>
@@ -51,7 +52,6 @@ namespace strata::sql {
 using namespace Poco::Data::Keywords;
 using Poco::Data::BLOB;
 using Poco::Data::Session;
-using Poco::Data::Statement;
 
 namespace {
 
@@ -140,9 +140,13 @@ struct Rows {
 };
 
 void select(Session& s, const std::string& sql, const std::vector<SqlValue>& values, Rows& rows) {
-  Statement statement = prepare(s, sql, values);
-  statement, into(rows.target), into(rows.key), into(rows.type), into(rows.vals);
-  statement.execute();
+  using T = SqlType;
+  SqlRows r = queryRows(s, sql, values, {T::Bytes, T::Bytes, T::Integer, T::Bytes});
+  rows.target = std::move(std::get<std::vector<BLOB>>(r.columns[0]));
+  rows.key = std::move(std::get<std::vector<BLOB>>(r.columns[1]));
+  for (const auto t : std::get<std::vector<Poco::Int64>>(r.columns[2]))
+    rows.type.push_back(static_cast<int>(t));
+  rows.vals = std::move(std::get<std::vector<BLOB>>(r.columns[3]));
 }
 
 Annotation annotationOf(const SqlDatabase& db, const Rows& rows, std::size_t i) {
@@ -172,22 +176,17 @@ std::string prefixEnd(std::string end) {
 
 // The target's etag, read for a write (PostgreSQL: locked), or kNoAnnotationsEtag.
 std::string currentEtag(const SqlDatabase& db, Session& s, const std::string& target) {
-  std::vector<std::string> etag;
-  Statement read =
-      prepare(s, std::string("SELECT etag FROM strata_annotation_targets WHERE target = ?") + db.forUpdate(),
-              {Bytes{target}});
-  read, into(etag);
-  read.execute();
-  return etag.empty() ? kNoAnnotationsEtag : etag[0];
+  const SqlRows etag = queryRows(
+      s, std::string("SELECT etag FROM strata_annotation_targets WHERE target = ?") + db.forUpdate(),
+      {Bytes{target}}, {SqlType::Text});
+  return etag.empty() ? kNoAnnotationsEtag : etag.text(0, 0);
 }
 
 // Gives the target a fresh etag if it has annotations, or deletes its row; returns the etag.
 std::string touch(Session& s, const std::string& target) {
-  Poco::Int64 count = 0;
-  Statement counting =
-      prepare(s, "SELECT COUNT(*) FROM strata_annotations WHERE target = ?", {Bytes{target}});
-  counting, into(count);
-  counting.execute();
+  const int64_t count = queryRows(s, "SELECT COUNT(*) FROM strata_annotations WHERE target = ?",
+                                  {Bytes{target}}, {SqlType::Integer})
+                            .integer(0, 0);
   if (count == 0) {
     execute(s, "DELETE FROM strata_annotation_targets WHERE target = ?", {Bytes{target}});
     return kNoAnnotationsEtag;
@@ -386,12 +385,9 @@ AnnotationSet SqlAnnotationStore::read(const std::string& target) {
   AnnotationSet out;
   db_->transaction(
       SqlDatabase::Mode::Read, "reading the annotations of target '" + target + "'", [&](Session& s) {
-        std::vector<std::string> etag;
-        Statement read =
-            prepare(s, "SELECT etag FROM strata_annotation_targets WHERE target = ?", {Bytes{target}});
-        read, into(etag);
-        read.execute();
-        out.etag = etag.empty() ? kNoAnnotationsEtag : etag[0];
+        const SqlRows etag = queryRows(s, "SELECT etag FROM strata_annotation_targets WHERE target = ?",
+                                       {Bytes{target}}, {SqlType::Text});
+        out.etag = etag.empty() ? kNoAnnotationsEtag : etag.text(0, 0);
         Rows rows;
         select(s,
                std::string("SELECT ") + kColumns + " FROM strata_annotations WHERE target = ? ORDER BY key",
@@ -426,9 +422,8 @@ void SqlAnnotationStore::remove(const std::string& target, const std::string& ke
   requireKey(key);
   db_->transaction(SqlDatabase::Mode::Write, "removing annotation '" + key + "' of target '" + target + "'",
                    [&](Session& s) {
-                     if (prepare(s, "DELETE FROM strata_annotations WHERE target = ? AND key = ?",
-                                 {Bytes{target}, Bytes{key}})
-                             .execute() > 0) {
+                     if (run(s, "DELETE FROM strata_annotations WHERE target = ? AND key = ?",
+                             {Bytes{target}, Bytes{key}}) > 0) {
                        execute(s, "DELETE FROM strata_annotation_values WHERE target = ? AND key = ?",
                                {Bytes{target}, Bytes{key}});
                        touch(s, target);
@@ -486,10 +481,10 @@ AnnotationPage SqlAnnotationStore::search(const AnnotationSearch& search) {
     targetRows.clear();
     annotations.clear();
     if (search.clauses.empty()) {
-      Statement read =
-          prepare(s, "SELECT target FROM strata_annotation_targets" + range + " ORDER BY target", values);
-      read, into(targetRows);
-      read.execute();
+      targetRows = std::move(std::get<std::vector<BLOB>>(
+          queryRows(s, "SELECT target FROM strata_annotation_targets" + range + " ORDER BY target", values,
+                    {SqlType::Bytes})
+              .columns[0]));
       if (keys.empty()) return;
     }
     std::vector<SqlValue> params;
@@ -571,9 +566,7 @@ std::vector<std::string> SqlAnnotationStore::targets(const std::string& after, u
       values.emplace_back(
           static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
     }
-    Statement read = prepare(s, sql, values);
-    read, into(rows);
-    read.execute();
+    rows = std::move(std::get<std::vector<BLOB>>(queryRows(s, sql, values, {SqlType::Bytes}).columns[0]));
   });
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(bytesOf(r));

@@ -26,11 +26,12 @@
 // database can read for kGraceSeconds after the last release.
 #include "sql_blob_store.h"
 
+#include "sql_statements.h"
+
 #include <strata/errors.h>
 #include <strata/util.h>
 
 #include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/Logger.h>
 
 #include <algorithm>
@@ -41,7 +42,6 @@ namespace strata::sql {
 using namespace Poco::Data::Keywords;
 using Poco::Data::BLOB;
 using Poco::Data::Session;
-using Poco::Data::Statement;
 
 namespace {
 
@@ -95,11 +95,10 @@ class SqlBlobReader final : public BlobReader {
   void fetch(uint64_t number) {
     std::vector<BLOB> data;
     db_->transaction(SqlDatabase::Mode::Single, "reading blob " + id_, [&](Session& s) {
-      data.clear();
-      Statement read = prepare(s, "SELECT data FROM strata_blob_chunks WHERE content = ? AND n = ?",
-                               {content_, static_cast<int64_t>(number)});
-      read, into(data);
-      read.execute();
+      data = std::move(std::get<std::vector<BLOB>>(
+          queryRows(s, "SELECT data FROM strata_blob_chunks WHERE content = ? AND n = ?",
+                    {content_, static_cast<int64_t>(number)}, {SqlType::Bytes})
+              .columns[0]));
     });
     if (data.empty())
       throw NotFound("blob_gone", "the content of blob " + id_ + " is no longer stored (released)");
@@ -173,22 +172,19 @@ BlobInfo SqlBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t maxB
     info.size = r.size;
     db_->transaction(SqlDatabase::Mode::Write, "storing blob " + r.id, [&](Session& s) {
       const std::size_t inserted =
-          prepare(s,
-                  "INSERT INTO strata_blobs (id, content, size, refs) VALUES (?, ?, ?, 1) "
-                  "ON CONFLICT (id) DO NOTHING",
-                  {Bytes{r.id}, content, static_cast<int64_t>(r.size)})
-              .execute();
+          run(s,
+              "INSERT INTO strata_blobs (id, content, size, refs) VALUES (?, ?, ?, 1) "
+              "ON CONFLICT (id) DO NOTHING",
+              {Bytes{r.id}, content, static_cast<int64_t>(r.size)});
       if (inserted == 0) {
         // Stored already: one more reference, and this upload's chunks go.
         execute(s, "UPDATE strata_blobs SET refs = refs + 1 WHERE id = ?", {Bytes{r.id}});
         execute(s, "DELETE FROM strata_blob_chunks WHERE content = ?", {content});
       }
       execute(s, "DELETE FROM strata_blob_pending WHERE content = ?", {content});
-      Poco::Int64 refs = 0;
-      Statement read = prepare(s, "SELECT refs FROM strata_blobs WHERE id = ?", {Bytes{r.id}});
-      read, into(refs);
-      read.execute();
-      info.refs = static_cast<uint64_t>(refs);
+      info.refs = static_cast<uint64_t>(
+          queryRows(s, "SELECT refs FROM strata_blobs WHERE id = ?", {Bytes{r.id}}, {SqlType::Integer})
+              .integer(0, 0));
     });
   } catch (...) {
     // Nothing of a failed upload stays; if even that fails, its pending row expires.
@@ -206,46 +202,38 @@ BlobInfo SqlBlobStore::put(std::istream& in, int64_t expectedSize, uint64_t maxB
 
 std::optional<BlobInfo> SqlBlobStore::stat(const std::string& id) {
   requireId(id);
-  std::vector<Poco::Int64> size, refs;
+  SqlRows rows;
   db_->transaction(SqlDatabase::Mode::Single, "reading blob " + id, [&](Session& s) {
-    size.clear();
-    refs.clear();
-    Statement read = prepare(s, "SELECT size, refs FROM strata_blobs WHERE id = ?", {Bytes{id}});
-    read, into(size), into(refs);
-    read.execute();
+    rows = queryRows(s, "SELECT size, refs FROM strata_blobs WHERE id = ?", {Bytes{id}},
+                     {SqlType::Integer, SqlType::Integer});
   });
-  if (size.empty()) return std::nullopt;
-  return BlobInfo{id, static_cast<uint64_t>(size[0]), static_cast<uint64_t>(refs[0])};
+  if (rows.empty()) return std::nullopt;
+  return BlobInfo{id, static_cast<uint64_t>(rows.integer(0, 0)), static_cast<uint64_t>(rows.integer(0, 1))};
 }
 
 std::unique_ptr<BlobReader> SqlBlobStore::open(const std::string& id) {
   requireId(id);
-  std::vector<std::string> content;
-  std::vector<Poco::Int64> size;
+  SqlRows rows;
   db_->transaction(SqlDatabase::Mode::Single, "opening blob " + id, [&](Session& s) {
-    content.clear();
-    size.clear();
-    Statement read = prepare(s, "SELECT content, size FROM strata_blobs WHERE id = ?", {Bytes{id}});
-    read, into(content), into(size);
-    read.execute();
+    rows = queryRows(s, "SELECT content, size FROM strata_blobs WHERE id = ?", {Bytes{id}},
+                     {SqlType::Text, SqlType::Integer});
   });
-  if (content.empty()) throw NotFound("no blob " + id);
+  if (rows.empty()) throw NotFound("no blob " + id);
   // Released meanwhile, the content is pending for kGraceSeconds: this hold comes well before.
-  return std::make_unique<SqlBlobReader>(db_, held_, id, content[0], static_cast<uint64_t>(size[0]));
+  return std::make_unique<SqlBlobReader>(db_, held_, id, rows.text(0, 0),
+                                         static_cast<uint64_t>(rows.integer(0, 1)));
 }
 
 BlobInfo SqlBlobStore::addRef(const std::string& id) {
   requireId(id);
   BlobInfo info{id, 0, 0};
   db_->transaction(SqlDatabase::Mode::Write, "referencing blob " + id, [&](Session& s) {
-    if (prepare(s, "UPDATE strata_blobs SET refs = refs + 1 WHERE id = ?", {Bytes{id}}).execute() == 0)
+    if (run(s, "UPDATE strata_blobs SET refs = refs + 1 WHERE id = ?", {Bytes{id}}) == 0)
       throw NotFound("no blob " + id);
-    Poco::Int64 size = 0, refs = 0;
-    Statement read = prepare(s, "SELECT size, refs FROM strata_blobs WHERE id = ?", {Bytes{id}});
-    read, into(size), into(refs);
-    read.execute();
-    info.size = static_cast<uint64_t>(size);
-    info.refs = static_cast<uint64_t>(refs);
+    const SqlRows rows = queryRows(s, "SELECT size, refs FROM strata_blobs WHERE id = ?", {Bytes{id}},
+                                   {SqlType::Integer, SqlType::Integer});
+    info.size = static_cast<uint64_t>(rows.integer(0, 0));
+    info.refs = static_cast<uint64_t>(rows.integer(0, 1));
   });
   return info;
 }
@@ -254,14 +242,12 @@ uint64_t SqlBlobStore::release(const std::string& id) {
   requireId(id);
   uint64_t left = 0;
   db_->transaction(SqlDatabase::Mode::Write, "releasing blob " + id, [&](Session& s) {
-    std::vector<std::string> content;
-    std::vector<Poco::Int64> refs;
-    Statement read =
-        prepare(s, std::string("SELECT content, refs FROM strata_blobs WHERE id = ?") + db_->forUpdate(),
-                {Bytes{id}});
-    read, into(content), into(refs);
-    read.execute();
-    if (content.empty()) throw NotFound("no blob " + id);
+    const SqlRows rows =
+        queryRows(s, std::string("SELECT content, refs FROM strata_blobs WHERE id = ?") + db_->forUpdate(),
+                  {Bytes{id}}, {SqlType::Text, SqlType::Integer});
+    if (rows.empty()) throw NotFound("no blob " + id);
+    const std::vector<std::string> content{rows.text(0, 0)};
+    const std::vector<int64_t> refs{rows.integer(0, 1)};
     if (refs[0] > 1) {
       execute(s, "UPDATE strata_blobs SET refs = refs - 1 WHERE id = ?", {Bytes{id}});
       left = static_cast<uint64_t>(refs[0] - 1);
@@ -301,11 +287,10 @@ std::vector<BlobInfo> SqlBlobStore::list() {
 void SqlBlobStore::collect() {
   std::vector<std::string> expired;
   db_->transaction(SqlDatabase::Mode::Single, "collecting released blob content", [&](Session& s) {
-    expired.clear();
-    Statement read =
-        prepare(s, "SELECT content FROM strata_blob_pending WHERE expires < ? LIMIT 100", {nowSeconds()});
-    read, into(expired);
-    read.execute();
+    expired = std::move(std::get<std::vector<std::string>>(
+        queryRows(s, "SELECT content FROM strata_blob_pending WHERE expires < ? LIMIT 100", {nowSeconds()},
+                  {SqlType::Text})
+            .columns[0]));
   });
   for (const auto& content : expired) {
     {

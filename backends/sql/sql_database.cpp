@@ -9,6 +9,8 @@
 // to the busy timeout) for the write lock and then reads the current rows.
 #include "sql_database.h"
 
+#include "sql_statements.h"
+
 #include <strata/errors.h>
 
 #include <Poco/Data/DataException.h>
@@ -95,33 +97,17 @@ SqlOptions readSqlOptions(const ConfigSection& section) {
   return o;
 }
 
-Statement prepare(Session& session, const std::string& sql, const std::vector<SqlValue>& values) {
-  Statement statement(session);
-  if (session.connector() == Poco::Data::PostgreSQL::Connector::KEY) {
-    std::string text;
-    int n = 0;
-    for (char c : sql) {
-      if (c == '?')
-        text += "$" + std::to_string(++n);
-      else
-        text += c;
-    }
-    statement << text;
-  } else {
-    statement << sql;
-  }
-  for (const auto& v : values) {
-    if (const auto* s = std::get_if<std::string>(&v))
-      statement.addBind(bind(*s));
-    else if (const auto* i = std::get_if<int64_t>(&v))
-      statement.addBind(bind(static_cast<Poco::Int64>(*i)));
-    else if (const auto* b = std::get_if<Bytes>(&v))
-      statement.addBind(
-          bind(Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(b->value.data()), b->value.size())));
+std::string sqlText(Session& session, const std::string& sql) {
+  if (session.connector() != Poco::Data::PostgreSQL::Connector::KEY) return sql;
+  std::string text;
+  int n = 0;
+  for (char c : sql) {
+    if (c == '?')
+      text += "$" + std::to_string(++n);
     else
-      statement.addBind(bind(std::get<double>(v)));
+      text += c;
   }
-  return statement;
+  return text;
 }
 
 std::string bytesOf(const Poco::Data::BLOB& blob) {
@@ -130,7 +116,7 @@ std::string bytesOf(const Poco::Data::BLOB& blob) {
 }
 
 void execute(Session& session, const std::string& sql, const std::vector<SqlValue>& values) {
-  prepare(session, sql, values).execute();
+  run(session, sql, values);
 }
 
 SqlDatabase::SqlDatabase(const SqlOptions& options, Poco::Logger& logger)
@@ -165,7 +151,9 @@ SqlDatabase::SqlDatabase(const SqlOptions& options, Poco::Logger& logger)
   }
 }
 
-SqlDatabase::~SqlDatabase() = default;
+SqlDatabase::~SqlDatabase() {
+  for (auto& session : idle_) forgetStatements(*session);
+}
 
 std::unique_ptr<Session> SqlDatabase::connect() {
   // Poco's SQLite connector retries a failed open until this timeout: a file that cannot be
@@ -227,6 +215,7 @@ void SqlDatabase::transaction(Mode mode, const std::string& what, const std::fun
   else
     begin = mode == Mode::Read ? "BEGIN" : "BEGIN IMMEDIATE";
   bool begun = false;
+  StatementScope statements(*session);
   try {
     if (begin) {
       execute(*session, begin);
@@ -250,7 +239,10 @@ void SqlDatabase::transaction(Mode mode, const std::string& what, const std::fun
         reusable = false;
       }
     }
-    if (!reusable) session.reset();
+    if (!reusable) {
+      forgetStatements(*session);
+      session.reset();
+    }
     release(std::move(session));
     translate(*this, what);
   }
@@ -263,11 +255,9 @@ void SqlDatabase::migrate(const std::string& component,
   transaction(Mode::Write, "migrating the schema of " + component, [&](Session& s) {
     execute(s,
             "CREATE TABLE IF NOT EXISTS strata_schema (component TEXT PRIMARY KEY, version BIGINT NOT NULL)");
-    std::vector<Poco::Int64> found;
-    Statement read = prepare(s, "SELECT version FROM strata_schema WHERE component = ?", {component});
-    read, into(found);
-    read.execute();
-    const int64_t version = found.empty() ? 0 : found[0];
+    const SqlRows found = queryRows(s, "SELECT version FROM strata_schema WHERE component = ?", {component},
+                                    {SqlType::Integer});
+    const int64_t version = found.empty() ? 0 : found.integer(0, 0);
     if (version > known) {
       problem = "the " + describe() + " holds " + component + " schema version " + std::to_string(version) +
                 ", newer than this server knows (" + std::to_string(known) + "); upgrade the server";

@@ -48,11 +48,10 @@ using SqlValue = std::variant<std::string, int64_t, double, Bytes>;
 // The bytes of a BLOB column's value.
 std::string bytesOf(const Poco::Data::BLOB& blob);
 
-// A statement of `sql` on `session` with `values` bound to its `?` placeholders, in order, as
-// copies. On PostgreSQL (whose Poco connector passes the text through) the placeholders become
-// $1, $2, ...: the SQL texts of this backend hold `?` nowhere else.
-Poco::Data::Statement prepare(Poco::Data::Session& session, const std::string& sql,
-                              const std::vector<SqlValue>& values = {});
+// `sql` as the session's database wants it: on PostgreSQL (whose Poco connector passes the text
+// through) the `?` placeholders become $1, $2, ... (the SQL texts of this backend hold `?`
+// nowhere else).
+std::string sqlText(Poco::Data::Session& session, const std::string& sql);
 
 class SqlDatabase {
  public:
@@ -104,7 +103,8 @@ class SqlDatabase {
   std::size_t open_ = 0;  // sessions in use or idle
 };
 
-// Executes a statement that returns nothing.
+// Executes a statement that returns nothing (through the session's cache of prepared
+// statements, see sql_statements.h).
 void execute(Poco::Data::Session& session, const std::string& sql, const std::vector<SqlValue>& values = {});
 
 }  // namespace strata::sql

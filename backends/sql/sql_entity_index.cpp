@@ -16,10 +16,11 @@
 // it and one after it sees the field.
 #include "sql_entity_index.h"
 
+#include "sql_statements.h"
+
 #include <strata/util.h>
 
 #include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/JSON/Parser.h>
 
 #include <cmath>
@@ -30,7 +31,6 @@ namespace strata::sql {
 using namespace Poco::Data::Keywords;
 using Poco::Data::BLOB;
 using Poco::Data::Session;
-using Poco::Data::Statement;
 
 namespace {
 
@@ -52,14 +52,11 @@ constexpr int64_t kLockClass = 0x53544958;  // "STIX"
 
 void lock(Session& s, const std::string& collection, bool exclusive) {
   if (s.connector() == "sqlite") return;
-  Poco::Int64 one = 0;
-  Statement st = prepare(s,
-                         std::string("SELECT COUNT(*) FROM (SELECT ") +
-                             (exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared") +
-                             "(CAST(? AS INTEGER), CAST(? AS INTEGER))) AS locked",
-                         {kLockClass, collectionLockKey(collection)});
-  st, into(one);
-  st.execute();
+  queryRows(s,
+            std::string("SELECT COUNT(*) FROM (SELECT ") +
+                (exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared") +
+                "(CAST(? AS INTEGER), CAST(? AS INTEGER))) AS locked",
+            {kLockClass, collectionLockKey(collection)}, {SqlType::Integer});
 }
 
 // The index row's (kind, value) of a field's value, or nullopt (missing, null, boolean,
@@ -84,13 +81,10 @@ void insertRow(Session& s, const std::string& collection, const std::string& id,
 }
 
 std::vector<std::string> fieldsOf(Session& s, const std::string& collection) {
-  std::vector<BLOB> rows;
-  Statement read =
-      prepare(s, "SELECT field FROM strata_entity_indexes WHERE collection = ?", {Bytes{collection}});
-  read, into(rows);
-  read.execute();
+  const SqlRows rows = queryRows(s, "SELECT field FROM strata_entity_indexes WHERE collection = ?",
+                                 {Bytes{collection}}, {SqlType::Bytes});
   std::vector<std::string> out;
-  for (const auto& r : rows) out.push_back(bytesOf(r));
+  for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(rows.bytes(i, 0));
   return out;
 }
 
@@ -139,26 +133,24 @@ void indexEntity(Session& s, const std::string& collection, const std::string& i
 
 bool declareEntityIndex(Session& s, const std::string& collection, const std::string& field) {
   lock(s, collection, true);
-  if (prepare(s,
-              "INSERT INTO strata_entity_indexes (collection, field) VALUES (?, ?) "
-              "ON CONFLICT (collection, field) DO NOTHING",
-              {Bytes{collection}, Bytes{field}})
-          .execute() == 0)
+  if (run(s,
+          "INSERT INTO strata_entity_indexes (collection, field) VALUES (?, ?) "
+          "ON CONFLICT (collection, field) DO NOTHING",
+          {Bytes{collection}, Bytes{field}}) == 0)
     return false;
   // The entities already there, a chunk at a time in id order.
   std::string last;
   for (bool first = true;; first = false) {
-    std::vector<BLOB> ids;
-    std::vector<std::string> bodies;
     std::vector<SqlValue> values{Bytes{collection}};
     std::string sql = "SELECT id, body FROM strata_entities WHERE collection = ?";
     if (!first) {
       sql += " AND id > ?";
       values.emplace_back(Bytes{last});
     }
-    Statement read = prepare(s, sql + " ORDER BY id LIMIT " + std::to_string(kChunk), values);
-    read, into(ids), into(bodies);
-    read.execute();
+    SqlRows rows = queryRows(s, sql + " ORDER BY id LIMIT " + std::to_string(kChunk), values,
+                             {SqlType::Bytes, SqlType::Text});
+    const auto& ids = std::get<std::vector<BLOB>>(rows.columns[0]);
+    const auto& bodies = std::get<std::vector<std::string>>(rows.columns[1]);
     for (std::size_t i = 0; i < ids.size(); ++i) {
       Poco::JSON::Object::Ptr body;
       try {

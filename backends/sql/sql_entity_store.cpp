@@ -36,12 +36,12 @@
 #include "sql_entity_store.h"
 
 #include "sql_entity_index.h"
+#include "sql_statements.h"
 
 #include <strata/errors.h>
 #include <strata/util.h>
 
 #include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 
@@ -58,7 +58,6 @@ namespace strata::sql {
 
 using namespace Poco::Data::Keywords;
 using Poco::Data::Session;
-using Poco::Data::Statement;
 using Poco::JSON::Object;
 
 namespace {
@@ -91,10 +90,15 @@ struct Rows {
 };
 
 void select(Session& session, const std::string& sql, const std::vector<SqlValue>& values, Rows& rows) {
-  Statement statement = prepare(session, sql, values);
-  statement, into(rows.id), into(rows.etag), into(rows.version), into(rows.created), into(rows.modified),
-      into(rows.body);
-  statement.execute();
+  using T = SqlType;
+  SqlRows r =
+      queryRows(session, sql, values, {T::Bytes, T::Text, T::Integer, T::Integer, T::Integer, T::Text});
+  rows.id = std::move(std::get<std::vector<Poco::Data::BLOB>>(r.columns[0]));
+  rows.etag = std::move(std::get<std::vector<std::string>>(r.columns[1]));
+  rows.version = std::move(std::get<std::vector<Poco::Int64>>(r.columns[2]));
+  rows.created = std::move(std::get<std::vector<Poco::Int64>>(r.columns[3]));
+  rows.modified = std::move(std::get<std::vector<Poco::Int64>>(r.columns[4]));
+  rows.body = std::move(std::get<std::vector<std::string>>(r.columns[5]));
 }
 
 Entity entityOf(const SqlDatabase& db, const std::string& collection, const Rows& rows, std::size_t i) {
@@ -363,12 +367,10 @@ Entity SqlEntityStore::applyOne(Session& s, const EntityOperation& op, const std
     e.version = 1;
     e.created = e.modified = now;
     const std::string json = serialize(op.body);
-    Statement insert =
-        prepare(s,
-                "INSERT INTO strata_entities (collection, id, etag, version, created, modified, body) "
-                "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (collection, id) DO NOTHING",
-                {Bytes{op.collection}, Bytes{id}, e.etag, now, now, json});
-    if (insert.execute() == 0)
+    if (run(s,
+            "INSERT INTO strata_entities (collection, id, etag, version, created, modified, body) "
+            "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (collection, id) DO NOTHING",
+            {Bytes{op.collection}, Bytes{id}, e.etag, now, now, json}) == 0)
       throw Conflict(
           "exists", label.empty() ? "entity '" + id + "' already exists in collection '" + op.collection + "'"
                                   : label + "the entity already exists");
@@ -496,21 +498,18 @@ std::vector<Entity> SqlEntityStore::apply(const EntityBatch& batch) {
     locks.erase(std::unique(locks.begin(), locks.end()), locks.end());
   }
   std::vector<Entity> out;
-  db_->transaction(
-      SqlDatabase::Mode::Write, "writing a batch of " + std::to_string(ops.size()) + " entity operations",
-      [&](Session& s) {
-        for (const int64_t key : locks) {
-          Poco::Int64 one = 0;
-          Statement lock =
-              prepare(s, "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(?)) AS locked", {key});
-          lock, into(one);
-          lock.execute();
-        }
-        out.clear();
-        const int64_t now = nowMillis();
-        for (std::size_t i = 0; i < ops.size(); ++i)
-          out.push_back(applyOne(s, ops[i], ids[i], now, entityOperationLabel(i, ops[i])));
-      });
+  db_->transaction(SqlDatabase::Mode::Write,
+                   "writing a batch of " + std::to_string(ops.size()) + " entity operations",
+                   [&](Session& s) {
+                     for (const int64_t key : locks) {
+                       queryRows(s, "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(?)) AS locked", {key},
+                                 {SqlType::Integer});
+                     }
+                     out.clear();
+                     const int64_t now = nowMillis();
+                     for (std::size_t i = 0; i < ops.size(); ++i)
+                       out.push_back(applyOne(s, ops[i], ids[i], now, entityOperationLabel(i, ops[i])));
+                   });
   return out;
 }
 
@@ -583,11 +582,9 @@ EntityPage SqlEntityStore::list(const std::string& collection, const EntityQuery
     // Everything in SQL: the count, and the page in the primary key's order.
     db_->transaction(SqlDatabase::Mode::Read, what, [&](Session& s) {
       page.items.clear();
-      Poco::Int64 total = 0;
-      Statement count = prepare(s, "SELECT COUNT(*) FROM strata_entities WHERE " + where, values);
-      count, into(total);
-      count.execute();
-      page.total = static_cast<uint64_t>(total);
+      page.total = static_cast<uint64_t>(
+          queryRows(s, "SELECT COUNT(*) FROM strata_entities WHERE " + where, values, {SqlType::Integer})
+              .integer(0, 0));
       if (query.limit == 0 || query.offset >= page.total) return;
       std::vector<SqlValue> paged = values;
       paged.emplace_back(clampToInt64(query.limit));
@@ -675,9 +672,9 @@ int64_t SqlEntityStore::nextSequence(const std::string& name) {
             "INSERT INTO strata_sequences (name, value) VALUES (?, 1) "
             "ON CONFLICT (name) DO UPDATE SET value = strata_sequences.value + 1",
             {Bytes{name}});
-    Statement read = prepare(s, "SELECT value FROM strata_sequences WHERE name = ?", {Bytes{name}});
-    read, into(value);
-    read.execute();
+    value =
+        queryRows(s, "SELECT value FROM strata_sequences WHERE name = ?", {Bytes{name}}, {SqlType::Integer})
+            .integer(0, 0);
   });
   return value;
 }

@@ -1,0 +1,283 @@
+// strata_sql_direct: the direct baseline of bench/sql_bench.sh. It runs, through the
+// databases' own C libraries (sqlite3 and libpq) and nothing of Strata's, the same SQL
+// statements, in the same transactions, that the sql backend runs for each operation of
+// strata_sql_store_bench, on the same data (bench/sql_common.h), with every statement prepared
+// once and reused (the best a hand-written client does):
+//
+//   strata_sql_direct sqlite|postgresql LOCATION N    prints "create get list annotate search"
+//
+// LOCATION: the SQLite file (must not exist) or the libpq connection string of an empty
+// database. The schema is the backend's (see the CREATE statements below, copied from
+// backends/sql). What each phase runs:
+//   create    BEGIN IMMEDIATE (PostgreSQL: BEGIN); INSERT ... ON CONFLICT DO NOTHING; COMMIT
+//   get       SELECT of the row by (collection, id), outside a transaction
+//   list      a read transaction (SQLite: BEGIN; PostgreSQL: BEGIN ISOLATION LEVEL REPEATABLE
+//             READ READ ONLY) with the backend's SELECT of the group's rows, ordered by id,
+//             and COMMIT
+//   annotate  the statements of SqlAnnotationStore::replaceAll without an etag, in its write
+//             transaction
+//   search    the statements of SqlAnnotationStore::search for one Eq clause, in its read
+//             transaction
+// The values fetched are copied out of the result (as the store must), nothing more: no JSON
+// is parsed or written.
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sql_common.h"
+
+namespace {
+
+namespace b = strata::bench;
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "strata_sql_direct: %s\n", message.c_str());
+  std::exit(1);
+}
+
+struct Blob {
+  std::string bytes;
+};
+using Value = std::variant<std::string, int64_t, double, Blob>;
+using Row = std::vector<std::string>;
+
+// The two databases behind one small interface: run a statement (prepared on first use, by
+// its text) with bound values and collect the rows' columns as bytes.
+class Db {
+ public:
+  virtual ~Db() = default;
+  virtual void exec(const std::string& sql, const std::vector<Value>& values = {},
+                    std::vector<Row>* rows = nullptr) = 0;
+  virtual bool postgres() const = 0;
+  // Rows changed by the last exec (INSERT ... ON CONFLICT DO NOTHING tells an existing id).
+  virtual int64_t changes() = 0;
+};
+
+class SqliteDb final : public Db {
+ public:
+  explicit SqliteDb(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) die("cannot open " + path);
+    sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA journal_mode=WAL", {}, nullptr);
+    exec("PRAGMA synchronous=NORMAL", {}, nullptr);
+  }
+  ~SqliteDb() override {
+    for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+    sqlite3_close(db_);
+  }
+  bool postgres() const override { return false; }
+  int64_t changes() override { return sqlite3_changes(db_); }
+
+  void exec(const std::string& sql, const std::vector<Value>& values, std::vector<Row>* rows) override {
+    sqlite3_stmt*& statement = statements_[sql];
+    if (!statement && sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK)
+      die("prepare: " + std::string(sqlite3_errmsg(db_)) + ": " + sql);
+    sqlite3_reset(statement);
+    int i = 0;
+    for (const auto& v : values) {
+      ++i;
+      if (const auto* s = std::get_if<std::string>(&v))
+        sqlite3_bind_text(statement, i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+      else if (const auto* n = std::get_if<int64_t>(&v))
+        sqlite3_bind_int64(statement, i, *n);
+      else if (const auto* d = std::get_if<double>(&v))
+        sqlite3_bind_double(statement, i, *d);
+      else {
+        const auto& blob = std::get<Blob>(v).bytes;
+        sqlite3_bind_blob(statement, i, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+      }
+    }
+    for (;;) {
+      const int rc = sqlite3_step(statement);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) die("step: " + std::string(sqlite3_errmsg(db_)) + ": " + sql);
+      if (!rows) continue;
+      Row row;
+      const int columns = sqlite3_column_count(statement);
+      for (int c = 0; c < columns; ++c) {
+        const void* data = sqlite3_column_blob(statement, c);
+        const int size = sqlite3_column_bytes(statement, c);
+        row.emplace_back(data ? static_cast<const char*>(data) : "", static_cast<std::size_t>(size));
+      }
+      rows->push_back(std::move(row));
+    }
+    sqlite3_clear_bindings(statement);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*> statements_;
+};
+
+class PostgresDb final : public Db {
+ public:
+  explicit PostgresDb(const std::string& connection) : conn_(PQconnectdb(connection.c_str())) {
+    if (PQstatus(conn_) != CONNECTION_OK) die("cannot connect: " + std::string(PQerrorMessage(conn_)));
+    exec("SET client_min_messages TO WARNING", {}, nullptr);
+  }
+  ~PostgresDb() override { PQfinish(conn_); }
+  bool postgres() const override { return true; }
+  int64_t changes() override { return changes_; }
+
+  void exec(const std::string& sql, const std::vector<Value>& values, std::vector<Row>* rows) override {
+    // The backend's texts use ? placeholders; PostgreSQL's are $1, $2, ...
+    auto it = names_.find(sql);
+    if (it == names_.end()) {
+      std::string text;
+      int n = 0;
+      for (char c : sql) text += c == '?' ? "$" + std::to_string(++n) : std::string(1, c);
+      const std::string name = "s" + std::to_string(names_.size());
+      PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) die("prepare: " + std::string(PQerrorMessage(conn_)) + text);
+      PQclear(r);
+      it = names_.emplace(sql, name).first;
+    }
+    std::vector<std::string> texts(values.size());
+    std::vector<const char*> params(values.size());
+    std::vector<int> lengths(values.size()), formats(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const Value& v = values[i];
+      if (const auto* s = std::get_if<std::string>(&v))
+        texts[i] = *s;
+      else if (const auto* n = std::get_if<int64_t>(&v))
+        texts[i] = std::to_string(*n);
+      else if (const auto* d = std::get_if<double>(&v))
+        texts[i] = std::to_string(*d);
+      else {
+        texts[i] = std::get<Blob>(v).bytes;
+        formats[i] = 1;  // binary: a bytea's raw bytes
+      }
+      params[i] = texts[i].data();
+      lengths[i] = static_cast<int>(texts[i].size());
+    }
+    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), params.data(),
+                                 lengths.data(), formats.data(), 1);
+    const auto status = PQresultStatus(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+      die("exec: " + std::string(PQerrorMessage(conn_)) + sql);
+    const char* affected = PQcmdTuples(r);
+    changes_ = *affected ? std::atoll(affected) : 0;
+    if (rows) {
+      for (int t = 0; t < PQntuples(r); ++t) {
+        Row row;
+        for (int c = 0; c < PQnfields(r); ++c)
+          row.emplace_back(PQgetvalue(r, t, c), static_cast<std::size_t>(PQgetlength(r, t, c)));
+        rows->push_back(std::move(row));
+      }
+    }
+    PQclear(r);
+  }
+
+ private:
+  PGconn* conn_;
+  std::map<std::string, std::string> names_;
+  int64_t changes_ = 0;
+};
+
+// A UUID-shaped etag (the backend draws random ones; the cost of drawing is not the database's).
+std::string etag(uint64_t i) {
+  char text[40];
+  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012llx", static_cast<unsigned long long>(i));
+  return text;
+}
+
+constexpr const char* kColumns = "id, etag, version, created, modified, body";
+
+void createSchema(Db& db) {
+  const std::string bytes = db.postgres() ? "BYTEA" : "BLOB";
+  const std::string withoutRowid = db.postgres() ? "" : " WITHOUT ROWID";
+  db.exec("CREATE TABLE strata_entities (collection " + bytes + " NOT NULL, id " + bytes +
+          " NOT NULL, etag TEXT NOT NULL, version BIGINT NOT NULL, created BIGINT NOT NULL, "
+          "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" +
+          withoutRowid);
+  if (!db.postgres())
+    db.exec(
+        "CREATE INDEX strata_entities_group ON strata_entities (collection, json_extract(body, "
+        "'$.\"group\"'))");
+}
+
+struct Rates {
+  double create = 0, get = 0, list = 0, annotate = 0, search = 0;
+};
+
+void entityPhases(Db& db, uint64_t n, Rates& rates) {
+  const Blob collection{"bench"};
+  const char* beginWrite = db.postgres() ? "BEGIN" : "BEGIN IMMEDIATE";
+  const char* beginRead = db.postgres() ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+  std::vector<std::string> bodies(n);
+  for (uint64_t i = 0; i < n; ++i) bodies[i] = b::groupedBody(i);
+
+  auto t0 = b::Clock::now();
+  for (uint64_t i = 0; i < n; ++i) {
+    const int64_t now = 1700000000000 + static_cast<int64_t>(i);
+    db.exec(beginWrite);
+    db.exec(
+        "INSERT INTO strata_entities (collection, id, etag, version, created, modified, body) "
+        "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (collection, id) DO NOTHING",
+        {collection, Blob{b::entityId(i)}, etag(i), now, now, bodies[i]});
+    if (db.changes() != 1) die("entity " + b::entityId(i) + " was not created");
+    db.exec("COMMIT");
+  }
+  rates.create = static_cast<double>(n) / b::seconds(t0, b::Clock::now());
+
+  b::XorShift random;
+  std::vector<Row> rows;
+  t0 = b::Clock::now();
+  for (uint64_t k = 0; k < n; ++k) {
+    const uint64_t i = random.next(n);
+    rows.clear();
+    db.exec(std::string("SELECT ") + kColumns + " FROM strata_entities WHERE collection = ? AND id = ?",
+            {collection, Blob{b::entityId(i)}}, &rows);
+    if (rows.size() != 1 || rows[0][5] != bodies[i]) die("get " + b::entityId(i));
+  }
+  rates.get = static_cast<double>(n) / b::seconds(t0, b::Clock::now());
+
+  const uint64_t queries = std::max<uint64_t>(1, n / 10);
+  const uint64_t groups = std::min<uint64_t>(b::kGroups, n);
+  const std::string where =
+      db.postgres() ? "collection = ?" : "collection = ? AND (json_extract(body, '$.\"group\"') = ?)";
+  t0 = b::Clock::now();
+  for (uint64_t k = 0; k < queries; ++k) {
+    const uint64_t g = random.next(groups);
+    std::vector<Value> values{collection};
+    if (!db.postgres()) values.emplace_back(b::groupName(g));
+    rows.clear();
+    db.exec(beginRead);
+    db.exec(
+        std::string("SELECT ") + kColumns + " FROM strata_entities WHERE " + where + " ORDER BY id LIMIT 512",
+        values, &rows);
+    db.exec("COMMIT");
+    if (rows.empty()) die("list of group " + b::groupName(g) + " found nothing");
+  }
+  rates.list = static_cast<double>(queries) / b::seconds(t0, b::Clock::now());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) die("usage: strata_sql_direct sqlite|postgresql LOCATION N");
+  const std::string kind = argv[1], location = argv[2];
+  const uint64_t n = std::strtoull(argv[3], nullptr, 10);
+  if (n == 0) die("N must be a positive number");
+  std::unique_ptr<Db> db;
+  if (kind == "sqlite")
+    db = std::make_unique<SqliteDb>(location);
+  else if (kind == "postgresql")
+    db = std::make_unique<PostgresDb>(location);
+  else
+    die("unknown database " + kind);
+  createSchema(*db);
+  Rates rates;
+  entityPhases(*db, n, rates);
+  std::printf("%.0f %.0f %.1f %.0f %.1f\n", rates.create, rates.get, rates.list, rates.annotate,
+              rates.search);
+  return 0;
+}
