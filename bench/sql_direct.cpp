@@ -191,45 +191,82 @@ std::string etag(uint64_t i) {
 
 constexpr const char* kColumns = "id, etag, version, created, modified, body";
 
+// The tables and indexes the store bench's stores have (schema versions 2 of backends/sql).
 void createSchema(Db& db) {
   const std::string bytes = db.postgres() ? "BYTEA" : "BLOB";
   const std::string withoutRowid = db.postgres() ? "" : " WITHOUT ROWID";
+  const std::string real = db.postgres() ? "DOUBLE PRECISION" : "REAL";
   db.exec("CREATE TABLE strata_entities (collection " + bytes + " NOT NULL, id " + bytes +
           " NOT NULL, etag TEXT NOT NULL, version BIGINT NOT NULL, created BIGINT NOT NULL, "
-          "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" +
+          "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" + withoutRowid);
+  db.exec("CREATE TABLE strata_entity_indexes (collection " + bytes + " NOT NULL, field " + bytes +
+          " NOT NULL, PRIMARY KEY (collection, field))" + withoutRowid);
+  db.exec("CREATE TABLE strata_entity_values (collection " + bytes + " NOT NULL, field " + bytes + " NOT NULL, id " +
+          bytes + " NOT NULL, kind INTEGER NOT NULL, num " + real + ", str " + bytes + ")");
+  db.exec("CREATE INDEX strata_entity_values_str ON strata_entity_values (collection, field, str, id)");
+  db.exec("CREATE INDEX strata_entity_values_num ON strata_entity_values (collection, field, kind, num, id)");
+  db.exec("CREATE INDEX strata_entity_values_id ON strata_entity_values (collection, id)");
+  db.exec("INSERT INTO strata_entity_indexes (collection, field) VALUES (?, ?)", {Blob{"bench"}, Blob{"group"}});
+  db.exec("CREATE TABLE strata_annotation_targets (target " + bytes + " PRIMARY KEY, etag TEXT NOT NULL)" +
           withoutRowid);
-  if (!db.postgres())
-    db.exec(
-        "CREATE INDEX strata_entities_group ON strata_entities (collection, json_extract(body, "
-        "'$.\"group\"'))");
+  db.exec("CREATE TABLE strata_annotations (target " + bytes + " NOT NULL, key " + bytes +
+          " NOT NULL, type INTEGER NOT NULL, vals " + bytes + " NOT NULL, PRIMARY KEY (target, key))" + withoutRowid);
+  db.exec("CREATE TABLE strata_annotation_values (target " + bytes + " NOT NULL, key " + bytes +
+          " NOT NULL, kind INTEGER NOT NULL, num " + real + ", str " + bytes + ")");
+  db.exec("CREATE INDEX strata_annotation_values_num ON strata_annotation_values (key, kind, num, target)");
+  db.exec("CREATE INDEX strata_annotation_values_str ON strata_annotation_values (key, str, target)");
+  db.exec("CREATE INDEX strata_annotation_values_target ON strata_annotation_values (target, key)");
 }
 
 struct Rates {
   double create = 0, get = 0, list = 0, annotate = 0, search = 0;
 };
 
-void entityPhases(Db& db, uint64_t n, Rates& rates) {
+std::string le64(uint64_t v) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  return out;
+}
+
+// The (collection) advisory lock key of backends/sql/sql_entity_index.cpp.
+int64_t lockKey(const std::string& collection) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : collection) h = (h ^ c) * 16777619u;
+  return static_cast<int32_t>(h);
+}
+
+void phases(Db& db, uint64_t n, Rates& rates) {
   const Blob collection{"bench"};
   const char* beginWrite = db.postgres() ? "BEGIN" : "BEGIN IMMEDIATE";
   const char* beginRead = db.postgres() ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
   std::vector<std::string> bodies(n);
   for (uint64_t i = 0; i < n; ++i) bodies[i] = b::groupedBody(i);
+  std::vector<Row> rows;
 
   auto t0 = b::Clock::now();
   for (uint64_t i = 0; i < n; ++i) {
     const int64_t now = 1700000000000 + static_cast<int64_t>(i);
     db.exec(beginWrite);
+    if (db.postgres()) {
+      rows.clear();
+      db.exec("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock_shared(CAST(? AS INTEGER), CAST(? AS INTEGER))) "
+              "AS locked",
+              {int64_t{0x53544958}, lockKey("bench")}, &rows);
+    }
+    rows.clear();
+    db.exec("SELECT field FROM strata_entity_indexes WHERE collection = ?", {collection}, &rows);
     db.exec(
         "INSERT INTO strata_entities (collection, id, etag, version, created, modified, body) "
         "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (collection, id) DO NOTHING",
         {collection, Blob{b::entityId(i)}, etag(i), now, now, bodies[i]});
     if (db.changes() != 1) die("entity " + b::entityId(i) + " was not created");
+    db.exec("INSERT INTO strata_entity_values (collection, field, id, kind, str) VALUES (?, ?, ?, ?, ?)",
+            {collection, Blob{"group"}, Blob{b::entityId(i)}, int64_t{0}, Blob{"s" + b::group(i)}});
     db.exec("COMMIT");
   }
   rates.create = static_cast<double>(n) / b::seconds(t0, b::Clock::now());
 
   b::XorShift random;
-  std::vector<Row> rows;
   t0 = b::Clock::now();
   for (uint64_t k = 0; k < n; ++k) {
     const uint64_t i = random.next(n);
@@ -243,21 +280,79 @@ void entityPhases(Db& db, uint64_t n, Rates& rates) {
   const uint64_t queries = std::max<uint64_t>(1, n / 10);
   const uint64_t groups = std::min<uint64_t>(b::kGroups, n);
   const std::string where =
-      db.postgres() ? "collection = ?" : "collection = ? AND (json_extract(body, '$.\"group\"') = ?)";
+      "collection = ? AND (id IN (SELECT id FROM strata_entity_values WHERE collection = ? AND field = ? AND "
+      "(str = ?)))";
   t0 = b::Clock::now();
   for (uint64_t k = 0; k < queries; ++k) {
     const uint64_t g = random.next(groups);
-    std::vector<Value> values{collection};
-    if (!db.postgres()) values.emplace_back(b::groupName(g));
-    rows.clear();
+    std::vector<Value> values{collection, collection, Blob{"group"}, Blob{"s" + b::groupName(g)}};
     db.exec(beginRead);
-    db.exec(
-        std::string("SELECT ") + kColumns + " FROM strata_entities WHERE " + where + " ORDER BY id LIMIT 512",
-        values, &rows);
+    rows.clear();
+    db.exec("SELECT COUNT(*) FROM strata_entities WHERE " + where, values, &rows);
+    if (rows.empty()) die("list of group " + b::groupName(g) + " found nothing");
+    values.emplace_back(int64_t{100});
+    values.emplace_back(int64_t{0});
+    rows.clear();
+    db.exec(std::string("SELECT ") + kColumns + " FROM strata_entities WHERE " + where +
+                " ORDER BY id LIMIT ? OFFSET ?",
+            values, &rows);
     db.exec("COMMIT");
     if (rows.empty()) die("list of group " + b::groupName(g) + " found nothing");
   }
   rates.list = static_cast<double>(queries) / b::seconds(t0, b::Clock::now());
+
+  // replaceAll without an etag: the old rows go, each annotation and its search rows are
+  // written, the target's etag row is written.
+  const uint64_t targets = std::max<uint64_t>(1, n / 2);
+  t0 = b::Clock::now();
+  for (uint64_t t = 0; t < targets; ++t) {
+    const Blob target{b::targetId(t)};
+    const std::string species = b::species(t);
+    const int64_t size = b::sizeOf(t);
+    const double score = b::scoreOf(t);
+    uint64_t scoreBits = 0;
+    std::memcpy(&scoreBits, &score, 8);
+    db.exec(beginWrite);
+    db.exec("DELETE FROM strata_annotations WHERE target = ?", {target});
+    db.exec("DELETE FROM strata_annotation_values WHERE target = ?", {target});
+    const auto annotation = [&](const char* key, int64_t type, const std::string& vals, const Value& indexed) {
+      db.exec(
+          "INSERT INTO strata_annotations (target, key, type, vals) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (target, key) DO UPDATE SET type = excluded.type, vals = excluded.vals",
+          {target, Blob{key}, type, Blob{vals}});
+      db.exec("DELETE FROM strata_annotation_values WHERE target = ? AND key = ?", {target, Blob{key}});
+      const bool str = std::holds_alternative<Blob>(indexed);
+      db.exec(std::string("INSERT INTO strata_annotation_values (target, key, kind, ") + (str ? "str" : "num") +
+                  ") VALUES (?, ?, ?, ?)",
+              {target, Blob{key}, int64_t{str ? 0 : 1}, indexed});
+    };
+    annotation("species", 0, le64(species.size()) + species, Blob{"s" + species});
+    annotation("size", 2, le64(static_cast<uint64_t>(size)), static_cast<double>(size));
+    annotation("score", 1, le64(scoreBits), score);
+    rows.clear();
+    db.exec("SELECT COUNT(*) FROM strata_annotations WHERE target = ?", {target}, &rows);
+    db.exec(
+        "INSERT INTO strata_annotation_targets (target, etag) VALUES (?, ?) "
+        "ON CONFLICT (target) DO UPDATE SET etag = excluded.etag",
+        {target, etag(t)});
+    db.exec("COMMIT");
+  }
+  rates.annotate = static_cast<double>(targets) / b::seconds(t0, b::Clock::now());
+
+  // One statement, outside a transaction: the clause's key rows of the candidate targets.
+  const uint64_t species = std::min<uint64_t>(b::kSpecies, targets);
+  t0 = b::Clock::now();
+  for (uint64_t k = 0; k < queries; ++k) {
+    const uint64_t sp = random.next(species);
+    rows.clear();
+    db.exec(
+        "SELECT target, key, type, vals FROM strata_annotations WHERE key IN (?) AND target IN (SELECT target FROM "
+        "strata_annotation_values WHERE key = ? AND str = ? AND target >= ? AND target < ?)",
+        {Blob{"species"}, Blob{"species"}, Blob{"s" + b::speciesName(sp)}, Blob{"dataset/"}, Blob{"dataset0"}},
+        &rows);
+    if (rows.empty()) die("search of species " + b::speciesName(sp) + " found nothing");
+  }
+  rates.search = static_cast<double>(queries) / b::seconds(t0, b::Clock::now());
 }
 
 }  // namespace
@@ -276,7 +371,7 @@ int main(int argc, char** argv) {
     die("unknown database " + kind);
   createSchema(*db);
   Rates rates;
-  entityPhases(*db, n, rates);
+  phases(*db, n, rates);
   std::printf("%.0f %.0f %.1f %.0f %.1f\n", rates.create, rates.get, rates.list, rates.annotate,
               rates.search);
   return 0;
