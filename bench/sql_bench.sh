@@ -8,9 +8,10 @@
 #                           field), annotate (replaceAll of three annotations), search (one Eq
 #                           clause and a target prefix); on rocksdb, sqlite and postgresql
 #   strata_sql_direct       the statements the sql backend runs for the same operations, in
-#                           the same transactions, through sqlite3 and libpq alone, each
-#                           statement prepared once (bench/sql_direct.cpp says what each phase
-#                           runs); on sqlite and postgresql
+#                           the same transactions, through sqlite3 and libpq alone ("direct"),
+#                           and through Poco::Data alone ("Poco"), each statement prepared once
+#                           (bench/sql_direct.cpp says what each phase runs); on sqlite and
+#                           postgresql
 #
 #   BUILD_DIR=build bench/sql_bench.sh
 #
@@ -102,11 +103,14 @@ for round in $(seq "$ROUNDS"); do
   run store.rocksdb "$STORE_BIN" "$PLUGINS" rocksdb "$WORK/rocksdb-$round" "$N"
   run store.sqlite "$STORE_BIN" "$PLUGINS" sqlite "$WORK/store-$round.db" "$N"
   run direct.sqlite "$DIRECT_BIN" sqlite "$WORK/direct-$round.db" "$N"
+  run poco.sqlite "$DIRECT_BIN" poco-sqlite "$WORK/poco-$round.db" "$N"
   psql_run "CREATE DATABASE store_$round"
   psql_run "CREATE DATABASE direct_$round"
+  psql_run "CREATE DATABASE poco_$round"
   run store.postgresql "$STORE_BIN" "$PLUGINS" postgresql "$(conn "store_$round")" "$N"
   run direct.postgresql "$DIRECT_BIN" postgresql "$(conn "direct_$round")" "$N"
-  rm -rf "$WORK/rocksdb-$round" "$WORK"/store-"$round".db* "$WORK"/direct-"$round".db*
+  run poco.postgresql "$DIRECT_BIN" poco-postgresql "$(conn "poco_$round")" "$N"
+  rm -rf "$WORK/rocksdb-$round" "$WORK"/{store,direct,poco}-"$round".db*
 done
 PG1=$(pg_ticks)
 # Count the PostgreSQL server's CPU as ours: shift the own-ticks origin back by what it used.
@@ -119,12 +123,14 @@ rate() { summary "fmt_rate" $(vals "$1"); }
 of_direct() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "n/a"}'; }
 fmt_rate() { awk -v x="$1" 'BEGIN {printf (x < 100 ? "%.1f" : "%.0f"), x}'; }
 
-report_header "### sql backend (bench/sql_bench.sh)" ", $PG_VERSION, SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo '?')" " N=$N, ROUNDS=$ROUNDS."
+report_header "### sql backend (bench/sql_bench.sh)" ", $PG_VERSION, SQLite $(dpkg-query -W -f='${Version}' libsqlite3-0 2>/dev/null || echo '?')" " N=$N, ROUNDS=$ROUNDS."
 echo
-echo "Operations per second, median (min–max) of $ROUNDS runs, one thread. \"of direct\": the store's median over the direct median of the same database."
-echo
-echo "| phase | rocksdb | sqlite | sqlite direct | sqlite of direct | postgresql | postgresql direct | postgresql of direct |"
-echo "|---|---|---|---|---|---|---|---|"
-for phase in create get list annotate search; do
-  echo "| $phase | $(rate store.rocksdb.$phase) | $(rate store.sqlite.$phase) | $(rate direct.sqlite.$phase) | $(of_direct "$(med store.sqlite.$phase)" "$(med direct.sqlite.$phase)") | $(rate store.postgresql.$phase) | $(rate direct.postgresql.$phase) | $(of_direct "$(med store.postgresql.$phase)" "$(med direct.postgresql.$phase)") |"
+echo "Operations per second, median (min–max) of $ROUNDS runs, one thread. \"of direct\" and \"of Poco\": the store's median over the baseline's median on the same database."
+for db in sqlite postgresql; do
+  echo
+  echo "| $db | store | Poco::Data | direct | store of direct | store of Poco | rocksdb store |"
+  echo "|---|---|---|---|---|---|---|"
+  for phase in create get list annotate search; do
+    echo "| $phase | $(rate store.$db.$phase) | $(rate poco.$db.$phase) | $(rate direct.$db.$phase) | $(of_direct "$(med store.$db.$phase)" "$(med direct.$db.$phase)") | $(of_direct "$(med store.$db.$phase)" "$(med poco.$db.$phase)") | $(rate store.rocksdb.$phase) |"
+  done
 done

@@ -20,12 +20,19 @@
 //             transaction
 // The values fetched are copied out of the result (as the store must), nothing more: no JSON
 // is parsed or written.
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -182,6 +189,98 @@ class PostgresDb final : public Db {
   int64_t changes_ = 0;
 };
 
+// The same statements through Poco::Data, each prepared once and run again with its parameters
+// bound by reference and columns extracted into vectors (what backends/sql/sql_statements.cpp
+// does; here every column as text: PostgreSQL's text form of a bytea, SQLite's bytes):
+// what Poco's connectors cost on their own, without the stores' work (JSON, entities, checks).
+class PocoDb final : public Db {
+ public:
+  PocoDb(const std::string& connector, const std::string& connection)
+      : postgres_(connector == "postgresql"), session_(connector, connection) {
+    if (postgres_)
+      session_ << "SET client_min_messages TO WARNING", Poco::Data::Keywords::now;
+    else {
+      session_ << "PRAGMA journal_mode=WAL", Poco::Data::Keywords::now;
+      session_ << "PRAGMA synchronous=NORMAL", Poco::Data::Keywords::now;
+    }
+  }
+  bool postgres() const override { return postgres_; }
+  int64_t changes() override { return changes_; }
+
+  void exec(const std::string& sql, const std::vector<Value>& values, std::vector<Row>* rows) override {
+    std::string key = sql + '\0';
+    for (const auto& v : values) key += static_cast<char>('0' + v.index());
+    auto& cached = statements_[key];
+    if (!cached) {
+      cached = std::make_unique<Cached>(session_);
+      std::string text;
+      int n = 0;
+      for (char c : sql) text += (postgres_ && c == '?') ? "$" + std::to_string(++n) : std::string(1, c);
+      cached->statement << text;
+      for (const auto& v : values) {
+        if (std::holds_alternative<std::string>(v))
+          cached->slots.emplace_back(std::string());
+        else if (std::holds_alternative<int64_t>(v))
+          cached->slots.emplace_back(Poco::Int64(0));
+        else if (std::holds_alternative<double>(v))
+          cached->slots.emplace_back(0.0);
+        else
+          cached->slots.emplace_back(Poco::Data::BLOB());
+        std::visit([&](auto& slot) { cached->statement.addBind(Poco::Data::Keywords::use(slot)); },
+                   cached->slots.back());
+      }
+      // The columns of a SELECT: as many as its select list has (the statements here have no
+      // commas inside it but between columns).
+      if (sql.rfind("SELECT ", 0) == 0) {
+        const std::string list = sql.substr(7, sql.find(" FROM ") - 7);
+        const std::size_t n = 1 + static_cast<std::size_t>(std::count(list.begin(), list.end(), ','));
+        for (std::size_t c = 0; c < n; ++c) {
+          cached->columns.emplace_back();
+          cached->statement.addExtract(Poco::Data::Keywords::into(cached->columns.back()));
+        }
+      }
+    }
+    for (auto& column : cached->columns) column.clear();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const Value& v = values[i];
+      if (const auto* s = std::get_if<std::string>(&v))
+        std::get<std::string>(cached->slots[i]) = *s;
+      else if (const auto* n = std::get_if<int64_t>(&v))
+        std::get<Poco::Int64>(cached->slots[i]) = *n;
+      else if (const auto* d = std::get_if<double>(&v))
+        std::get<double>(cached->slots[i]) = *d;
+      else
+        std::get<Poco::Data::BLOB>(cached->slots[i])
+            .assignRaw(reinterpret_cast<const unsigned char*>(std::get<Blob>(v).bytes.data()),
+                       std::get<Blob>(v).bytes.size());
+    }
+    changes_ = static_cast<int64_t>(cached->statement.execute());
+    if (rows) {
+      const std::size_t columns = cached->columns.size();
+      const std::size_t count = columns ? cached->columns[0].size() : 0;
+      for (std::size_t r = 0; r < count; ++r) {
+        Row row;
+        for (std::size_t c = 0; c < columns; ++c) {
+          row.push_back(cached->columns[c][r]);
+        }
+        rows->push_back(std::move(row));
+      }
+    }
+  }
+
+ private:
+  struct Cached {
+    explicit Cached(Poco::Data::Session& session) : statement(session) {}
+    Poco::Data::Statement statement;
+    std::deque<std::variant<std::string, Poco::Int64, double, Poco::Data::BLOB>> slots;
+    std::deque<std::vector<std::string>> columns;  // every column extracted as text
+  };
+  bool postgres_;
+  Poco::Data::Session session_;
+  std::map<std::string, std::unique_ptr<Cached>> statements_;
+  int64_t changes_ = 0;
+};
+
 // A UUID-shaped etag (the backend draws random ones; the cost of drawing is not the database's).
 std::string etag(uint64_t i) {
   char text[40];
@@ -198,19 +297,23 @@ void createSchema(Db& db) {
   const std::string real = db.postgres() ? "DOUBLE PRECISION" : "REAL";
   db.exec("CREATE TABLE strata_entities (collection " + bytes + " NOT NULL, id " + bytes +
           " NOT NULL, etag TEXT NOT NULL, version BIGINT NOT NULL, created BIGINT NOT NULL, "
-          "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" + withoutRowid);
+          "modified BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (collection, id))" +
+          withoutRowid);
   db.exec("CREATE TABLE strata_entity_indexes (collection " + bytes + " NOT NULL, field " + bytes +
           " NOT NULL, PRIMARY KEY (collection, field))" + withoutRowid);
-  db.exec("CREATE TABLE strata_entity_values (collection " + bytes + " NOT NULL, field " + bytes + " NOT NULL, id " +
-          bytes + " NOT NULL, kind INTEGER NOT NULL, num " + real + ", str " + bytes + ")");
+  db.exec("CREATE TABLE strata_entity_values (collection " + bytes + " NOT NULL, field " + bytes +
+          " NOT NULL, id " + bytes + " NOT NULL, kind INTEGER NOT NULL, num " + real + ", str " + bytes +
+          ")");
   db.exec("CREATE INDEX strata_entity_values_str ON strata_entity_values (collection, field, str, id)");
   db.exec("CREATE INDEX strata_entity_values_num ON strata_entity_values (collection, field, kind, num, id)");
   db.exec("CREATE INDEX strata_entity_values_id ON strata_entity_values (collection, id)");
-  db.exec("INSERT INTO strata_entity_indexes (collection, field) VALUES (?, ?)", {Blob{"bench"}, Blob{"group"}});
+  db.exec("INSERT INTO strata_entity_indexes (collection, field) VALUES (?, ?)",
+          {Blob{"bench"}, Blob{"group"}});
   db.exec("CREATE TABLE strata_annotation_targets (target " + bytes + " PRIMARY KEY, etag TEXT NOT NULL)" +
           withoutRowid);
   db.exec("CREATE TABLE strata_annotations (target " + bytes + " NOT NULL, key " + bytes +
-          " NOT NULL, type INTEGER NOT NULL, vals " + bytes + " NOT NULL, PRIMARY KEY (target, key))" + withoutRowid);
+          " NOT NULL, type INTEGER NOT NULL, vals " + bytes + " NOT NULL, PRIMARY KEY (target, key))" +
+          withoutRowid);
   db.exec("CREATE TABLE strata_annotation_values (target " + bytes + " NOT NULL, key " + bytes +
           " NOT NULL, kind INTEGER NOT NULL, num " + real + ", str " + bytes + ")");
   db.exec("CREATE INDEX strata_annotation_values_num ON strata_annotation_values (key, kind, num, target)");
@@ -249,9 +352,11 @@ void phases(Db& db, uint64_t n, Rates& rates) {
     db.exec(beginWrite);
     if (db.postgres()) {
       rows.clear();
-      db.exec("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock_shared(CAST(? AS INTEGER), CAST(? AS INTEGER))) "
-              "AS locked",
-              {int64_t{0x53544958}, lockKey("bench")}, &rows);
+      db.exec(
+          "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock_shared(CAST(? AS INTEGER), CAST(? AS "
+          "INTEGER))) "
+          "AS locked",
+          {int64_t{0x53544958}, lockKey("bench")}, &rows);
     }
     rows.clear();
     db.exec("SELECT field FROM strata_entity_indexes WHERE collection = ?", {collection}, &rows);
@@ -273,7 +378,8 @@ void phases(Db& db, uint64_t n, Rates& rates) {
     rows.clear();
     db.exec(std::string("SELECT ") + kColumns + " FROM strata_entities WHERE collection = ? AND id = ?",
             {collection, Blob{b::entityId(i)}}, &rows);
-    if (rows.size() != 1 || rows[0][5] != bodies[i]) die("get " + b::entityId(i));
+    if (rows.size() != 1 || rows[0][5] != bodies[i])
+      die("get " + b::entityId(i) + ": " + (rows.empty() ? std::string("no row") : rows[0][5]));
   }
   rates.get = static_cast<double>(n) / b::seconds(t0, b::Clock::now());
 
@@ -315,15 +421,16 @@ void phases(Db& db, uint64_t n, Rates& rates) {
     db.exec(beginWrite);
     db.exec("DELETE FROM strata_annotations WHERE target = ?", {target});
     db.exec("DELETE FROM strata_annotation_values WHERE target = ?", {target});
-    const auto annotation = [&](const char* key, int64_t type, const std::string& vals, const Value& indexed) {
+    const auto annotation = [&](const char* key, int64_t type, const std::string& vals,
+                                const Value& indexed) {
       db.exec(
           "INSERT INTO strata_annotations (target, key, type, vals) VALUES (?, ?, ?, ?) "
           "ON CONFLICT (target, key) DO UPDATE SET type = excluded.type, vals = excluded.vals",
           {target, Blob{key}, type, Blob{vals}});
       db.exec("DELETE FROM strata_annotation_values WHERE target = ? AND key = ?", {target, Blob{key}});
       const bool str = std::holds_alternative<Blob>(indexed);
-      db.exec(std::string("INSERT INTO strata_annotation_values (target, key, kind, ") + (str ? "str" : "num") +
-                  ") VALUES (?, ?, ?, ?)",
+      db.exec(std::string("INSERT INTO strata_annotation_values (target, key, kind, ") +
+                  (str ? "str" : "num") + ") VALUES (?, ?, ?, ?)",
               {target, Blob{key}, int64_t{str ? 0 : 1}, indexed});
     };
     annotation("species", 0, le64(species.size()) + species, Blob{"s" + species});
@@ -346,9 +453,11 @@ void phases(Db& db, uint64_t n, Rates& rates) {
     const uint64_t sp = random.next(species);
     rows.clear();
     db.exec(
-        "SELECT target, key, type, vals FROM strata_annotations WHERE key IN (?) AND target IN (SELECT target FROM "
+        "SELECT target, key, type, vals FROM strata_annotations WHERE key IN (?) AND target IN (SELECT "
+        "target FROM "
         "strata_annotation_values WHERE key = ? AND str = ? AND target >= ? AND target < ?)",
-        {Blob{"species"}, Blob{"species"}, Blob{"s" + b::speciesName(sp)}, Blob{"dataset/"}, Blob{"dataset0"}},
+        {Blob{"species"}, Blob{"species"}, Blob{"s" + b::speciesName(sp)}, Blob{"dataset/"},
+         Blob{"dataset0"}},
         &rows);
     if (rows.empty()) die("search of species " + b::speciesName(sp) + " found nothing");
   }
@@ -358,7 +467,7 @@ void phases(Db& db, uint64_t n, Rates& rates) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) die("usage: strata_sql_direct sqlite|postgresql LOCATION N");
+  if (argc != 4) die("usage: strata_sql_direct sqlite|postgresql|poco-sqlite|poco-postgresql LOCATION N");
   const std::string kind = argv[1], location = argv[2];
   const uint64_t n = std::strtoull(argv[3], nullptr, 10);
   if (n == 0) die("N must be a positive number");
@@ -367,7 +476,11 @@ int main(int argc, char** argv) {
     db = std::make_unique<SqliteDb>(location);
   else if (kind == "postgresql")
     db = std::make_unique<PostgresDb>(location);
-  else
+  else if (kind == "poco-sqlite" || kind == "poco-postgresql") {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+    db = std::make_unique<PocoDb>(kind.substr(5), location);
+  } else
     die("unknown database " + kind);
   createSchema(*db);
   Rates rates;
