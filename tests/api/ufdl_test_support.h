@@ -6,7 +6,9 @@
 //
 // Backends (the test parameter): "memory" (entities and blobs in memory), "rocksdb" (both in
 // one RocksDB database), "rocksdb-fs" (entities in RocksDB, blobs as files), "postgresql"
-// (entities in the sql backend on the test PostgreSQL server, blobs as files).
+// (entities in the sql backend on the test PostgreSQL server, blobs as files). To keep test
+// time down, "postgresql" runs the suites about records (UfdlAccounts, UfdlDatasets,
+// UfdlFilter), not the file suites, whose blobs are not in the database.
 #include "support/server_process.h"
 #include "support/plugin_test_server.h"
 
