@@ -78,38 +78,38 @@ bool connectionLost(Session& session, const std::string& message) {
 // Rethrows the exception being handled as a strata error (see SqlDatabase::transaction);
 // `lost`: the session's connection to the server was lost.
 [[noreturn]] void translate(const SqlDatabase& db, const std::string& what, bool lost = false) {
-  try {
-    throw;
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    if (!lost) {
-      try {
-        throw;
-      } catch (const Poco::Data::SQLite::DBLockedException&) {
-        throw ServiceUnavailable("database_busy", what + ": the " + db.describe() + " is busy; try again");
-      } catch (const Poco::Data::SQLite::TableLockedException&) {
-        throw ServiceUnavailable("database_busy", what + ": the " + db.describe() + " is busy; try again");
-      } catch (const Poco::Data::SQLite::DatabaseFullException&) {
-        throw InsufficientStorage(what + ": the " + db.describe() + " is full");
-      } catch (const Poco::Data::PostgreSQL::ConnectionException& e) {
-        db.logger().error("%s: %s: %s", db.describe(), what, e.displayText());
-        throw ServiceUnavailable("database_unavailable", what + ": the " + db.describe() + " is unavailable");
-      } catch (const Poco::Data::ConnectionFailedException& e) {
-        db.logger().error("%s: %s: %s", db.describe(), what, e.displayText());
-        throw ServiceUnavailable("database_unavailable", what + ": the " + db.describe() + " is unavailable");
-      } catch (const Poco::Exception& e) {
-        db.logger().error("%s: %s: %s", db.describe(), what, e.displayText());
-        throw InternalError(what + ": the " + db.describe() + " failed: " + e.displayText());
-      } catch (const std::exception& e) {
-        throw InternalError(what + ": " + e.what());
-      }
+  if (lost) {
+    try {
+      throw;
+    } catch (const Error&) {
+      throw;
+    } catch (...) {
     }
     db.logger().error("%s: %s: the connection to the server was lost: %s", db.describe(), what,
                       currentMessage());
     throw ServiceUnavailable("database_unavailable", what + ": the " + db.describe() + " is unavailable");
-  } catch (...) {
-    throw InternalError(what + ": unknown failure");
+  }
+  try {
+    throw;
+  } catch (const Error&) {
+    throw;
+  } catch (const Poco::Data::SQLite::DBLockedException&) {
+    throw ServiceUnavailable("database_busy", what + ": the " + db.describe() + " is busy; try again");
+  } catch (const Poco::Data::SQLite::TableLockedException&) {
+    throw ServiceUnavailable("database_busy", what + ": the " + db.describe() + " is busy; try again");
+  } catch (const Poco::Data::SQLite::DatabaseFullException&) {
+    throw InsufficientStorage(what + ": the " + db.describe() + " is full");
+  } catch (const Poco::Data::PostgreSQL::ConnectionException& e) {
+    db.logger().error("%s: %s: %s", db.describe(), what, e.displayText());
+    throw ServiceUnavailable("database_unavailable", what + ": the " + db.describe() + " is unavailable");
+  } catch (const Poco::Data::ConnectionFailedException& e) {
+    db.logger().error("%s: %s: %s", db.describe(), what, e.displayText());
+    throw ServiceUnavailable("database_unavailable", what + ": the " + db.describe() + " is unavailable");
+  } catch (const Poco::Exception& e) {
+    db.logger().error("%s: %s: %s", db.describe(), what, e.displayText());
+    throw InternalError(what + ": the " + db.describe() + " failed: " + e.displayText());
+  } catch (const std::exception& e) {
+    throw InternalError(what + ": " + e.what());
   }
 }
 
