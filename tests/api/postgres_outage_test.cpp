@@ -12,6 +12,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 namespace strata::test {
 namespace {
 
@@ -139,6 +146,67 @@ TEST_F(PostgresOutage, RequestsAnswer503AndTheServerRecovers) {
   EXPECT_NE(log.find("the postgresql database of stores."), std::string::npos) << log;
   EXPECT_NE(log.find("connection to the server was lost"), std::string::npos) << log;
   EXPECT_EQ(log.find(kPassword), std::string::npos) << log;
+}
+
+// Writers keep creating datasets while the database stops and starts again under them: every
+// answer is 201 or 503 (never a 500 or a dropped connection), and every dataset acknowledged
+// with 201 is there afterwards.
+TEST_F(PostgresOutage, WritesDuringAnOutageAreAcknowledgedOnlyWhenKept) {
+  ServerProcess server(config(connection_), false);
+  ASSERT_TRUE(server.start()) << server.log();
+  std::atomic<bool> stop{false};
+  std::atomic<int> unavailable{0};
+  std::mutex mutex;
+  std::vector<std::string> acknowledged;
+  std::vector<std::string> unexpected;
+  auto writer = [&](int w) {
+    for (int i = 0; !stop; ++i) {
+      HttpResult r;
+      try {
+        r = req(server, "POST", "/repo/v1/dataset",
+                R"({"name":"w)" + std::to_string(w) + "-" + std::to_string(i) + R"("})");
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mutex);
+        unexpected.push_back(std::string("request failed: ") + e.what());
+        return;
+      }
+      std::lock_guard lock(mutex);
+      if (r.status == 201)
+        acknowledged.push_back(parseObject(r)->getValue<std::string>("id"));
+      else if (r.status == 503)
+        ++unavailable;
+      else
+        unexpected.push_back(std::to_string(r.status) + " " + r.body);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) threads.emplace_back(writer, w);
+  auto count = [&] {
+    std::lock_guard lock(mutex);
+    return acknowledged.size();
+  };
+  // Waits for `done`; gives up (the writers stopped answering) after a minute.
+  auto waitFor = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 6000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return done();
+  };
+  std::string problem;
+  if (!waitFor([&] { return count() >= 20; })) problem = "no writes before the outage";
+  if (problem.empty()) problem = pg_->stop();
+  if (problem.empty() && !waitFor([&] { return unavailable >= 8; })) problem = "no 503 during the outage";
+  if (problem.empty()) problem = pg_->start();
+  const std::size_t before = count();
+  if (problem.empty() && !waitFor([&] { return count() >= before + 20; }))
+    problem = "no writes after the outage";
+  stop = true;
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(problem, "") << server.log();
+
+  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " unexpected answers, the first: " << unexpected[0];
+  EXPECT_GE(unavailable.load(), 8);
+  for (const auto& id : acknowledged)
+    EXPECT_EQ(req(server, "GET", "/repo/v1/dataset/" + id).status, 200) << id;
+  EXPECT_EQ(server.stop(), 0);
 }
 
 TEST_F(PostgresOutage, DatabaseDownAtStartUpIsAClearError) {
