@@ -49,8 +49,48 @@ std::string connectorKey(Connector c) {
   return c == Connector::SQLite ? Poco::Data::SQLite::Connector::KEY : Poco::Data::PostgreSQL::Connector::KEY;
 }
 
-// Rethrows the exception being handled as a strata error (see SqlDatabase::transaction).
-[[noreturn]] void translate(const SqlDatabase& db, const std::string& what) {
+// The text of the exception being handled.
+std::string currentMessage() {
+  try {
+    throw;
+  } catch (const Poco::Exception& e) {
+    return e.displayText();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "";
+  }
+}
+
+// Whether a PostgreSQL session that failed is no longer connected (the server went away,
+// restarted or ended the session): the failure was the database's absence, not the statement's.
+bool connectionLost(Session& session, const std::string& message) {
+  try {
+    if (!session.isConnected()) return true;
+  } catch (...) {
+    return true;
+  }
+  for (const char* sign :
+       {"server closed the connection", "terminating connection", "no connection to the server",
+        "could not connect", "could not receive data", "could not send data"})
+    if (message.find(sign) != std::string::npos) return true;
+  return false;
+}
+
+// Rethrows the exception being handled as a strata error (see SqlDatabase::transaction);
+// `lost`: the session's connection to the server was lost.
+[[noreturn]] void translate(const SqlDatabase& db, const std::string& what, bool lost = false) {
+  if (lost) {
+    try {
+      throw;
+    } catch (const Error&) {
+      throw;
+    } catch (...) {
+    }
+    db.logger().error("%s: %s: the connection to the server was lost: %s", db.describe(), what,
+                      currentMessage());
+    throw ServiceUnavailable("database_unavailable", what + ": the " + db.describe() + " is unavailable");
+  }
   try {
     throw;
   } catch (const Error&) {
@@ -142,6 +182,10 @@ SqlDatabase::SqlDatabase(const SqlOptions& options, Poco::Logger& logger)
       *session << "PRAGMA journal_mode=WAL", into(mode), now;
       if (mode != "wal") throw StartupError(description_ + " cannot use write-ahead logging (" + mode + ")");
     }
+    {
+      std::lock_guard lock(mutex_);
+      ++open_;  // counted like a session acquire() opened: the pool's first idle one
+    }
     release(std::move(session));
   } catch (const StartupError&) {
     throw;
@@ -170,17 +214,19 @@ std::unique_ptr<Session> SqlDatabase::connect() {
   return session;
 }
 
-std::unique_ptr<Session> SqlDatabase::acquire() {
+std::unique_ptr<Session> SqlDatabase::acquire(bool& fresh) {
   {
     std::unique_lock lock(mutex_);
     available_.wait(lock, [&] { return !idle_.empty() || open_ < options_.maxSessions; });
     if (!idle_.empty()) {
       auto session = std::move(idle_.back());
       idle_.pop_back();
+      fresh = false;
       return session;
     }
     ++open_;
   }
+  fresh = true;
   try {
     return connect();
   } catch (...) {
@@ -200,13 +246,24 @@ void SqlDatabase::release(std::unique_ptr<Session> session) {
   available_.notify_one();
 }
 
-void SqlDatabase::transaction(Mode mode, const std::string& what, const std::function<void(Session&)>& body) {
-  std::unique_ptr<Session> session;
-  try {
-    session = acquire();
-  } catch (...) {
-    translate(*this, what);  // acquire() gave back the slot it took
+void SqlDatabase::dropIdle() {
+  std::vector<std::unique_ptr<Session>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    dropped.swap(idle_);
+    open_ -= dropped.size();
+    available_.notify_all();
   }
+  for (auto& session : dropped) {
+    forgetStatements(*session);
+    try {
+      session->close();
+    } catch (...) {
+    }
+  }
+}
+
+void SqlDatabase::transaction(Mode mode, const std::string& what, const std::function<void(Session&)>& body) {
   const char* begin = nullptr;
   if (mode == Mode::Single)
     begin = nullptr;
@@ -214,37 +271,62 @@ void SqlDatabase::transaction(Mode mode, const std::string& what, const std::fun
     begin = mode == Mode::Read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
   else
     begin = mode == Mode::Read ? "BEGIN" : "BEGIN IMMEDIATE";
-  bool begun = false;
-  StatementScope statements(*session);
-  try {
-    if (begin) {
-      execute(*session, begin);
-      begun = true;
-    }
-    body(*session);
-    if (begun) execute(*session, "COMMIT");
-    release(std::move(session));
-  } catch (...) {
-    bool reusable = false;
+  // A pooled session whose server went away (restarted, or ended idle sessions) fails on its
+  // first statement: when that statement was BEGIN, or the one read of a Single body, nothing
+  // was done, so the other pooled sessions (from before the outage too) are dropped and the
+  // request runs once more on a new connection.
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Session> session;
+    bool fresh = false;
     try {
-      throw;
-    } catch (const Error&) {
-      reusable = true;  // the store refused the request; the session is fine
+      session = acquire(fresh);
     } catch (...) {
+      translate(*this, what);  // acquire() gave back the slot it took
     }
-    if (begun) {
-      try {
-        execute(*session, "ROLLBACK");
-      } catch (...) {
-        reusable = false;
+    StatementScope statements(*session);
+    bool begun = false;
+    try {
+      if (begin) {
+        execute(*session, begin);
+        begun = true;
       }
+      body(*session);
+      if (begun) execute(*session, "COMMIT");
+      release(std::move(session));
+      return;
+    } catch (...) {
+      bool reusable = false;
+      bool lost = false;
+      try {
+        throw;
+      } catch (const Error&) {
+        reusable = true;  // the store refused the request; the session is fine
+      } catch (...) {
+        lost = postgres() && connectionLost(*session, currentMessage());
+      }
+      if (begun && !lost) {
+        try {
+          execute(*session, "ROLLBACK");
+        } catch (...) {
+          reusable = false;
+        }
+      }
+      if (!reusable) {
+        forgetStatements(*session);
+        session.reset();
+      }
+      release(std::move(session));
+      if (lost) {
+        dropIdle();
+        const bool nothingDone = begin ? !begun : mode == Mode::Single;
+        if (nothingDone && !fresh && attempt == 0) {
+          logger_.warning("%s: %s: a pooled connection to the server was lost; reconnecting", describe(),
+                          what);
+          continue;
+        }
+      }
+      translate(*this, what, lost);
     }
-    if (!reusable) {
-      forgetStatements(*session);
-      session.reset();
-    }
-    release(std::move(session));
-    translate(*this, what);
   }
 }
 
@@ -253,6 +335,12 @@ void SqlDatabase::migrate(const std::string& component,
   const int64_t known = static_cast<int64_t>(steps.size());
   std::string problem;
   transaction(Mode::Write, "migrating the schema of " + component, [&](Session& s) {
+    if (postgres()) {
+      // Nodes starting together on one database take turns (CREATE TABLE IF NOT EXISTS is not
+      // safe against a concurrent one); the lock ends with the transaction.
+      queryRows(s, "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(?)) AS l",
+                {int64_t{0x5374726174610001}}, {SqlType::Integer});
+    }
     execute(s,
             "CREATE TABLE IF NOT EXISTS strata_schema (component TEXT PRIMARY KEY, version BIGINT NOT NULL)");
     const SqlRows found = queryRows(s, "SELECT version FROM strata_schema WHERE component = ?", {component},

@@ -77,7 +77,9 @@ class SqlDatabase {
   };
   // Runs `body` in a transaction on a pooled session and commits, or rolls back and rethrows.
   // strata errors pass through; database failures become ServiceUnavailable (busy, gone) or
-  // InternalError, with `what` in the message.
+  // InternalError, with `what` in the message. A session whose connection was lost is closed
+  // with the idle ones (the next request connects anew); a request whose first statement found
+  // its pooled connection lost runs once more on a new one.
   void transaction(Mode mode, const std::string& what, const std::function<void(Poco::Data::Session&)>& body);
 
   // " FOR UPDATE" on PostgreSQL, nothing on SQLite (whose write transactions exclude others).
@@ -91,8 +93,11 @@ class SqlDatabase {
 
  private:
   std::unique_ptr<Poco::Data::Session> connect();
-  std::unique_ptr<Poco::Data::Session> acquire();
+  // A pooled session, or a new one (`fresh`).
+  std::unique_ptr<Poco::Data::Session> acquire(bool& fresh);
   void release(std::unique_ptr<Poco::Data::Session> session);
+  // Closes the idle sessions (after one of them found the server gone).
+  void dropIdle();
 
   SqlOptions options_;
   Poco::Logger& logger_;

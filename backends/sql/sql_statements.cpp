@@ -1,5 +1,6 @@
 #include "sql_statements.h"
 
+#include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Statement.h>
 
 #include <deque>
@@ -139,7 +140,17 @@ std::size_t runCached(Session& session, const std::string& sql, const std::vecto
   try {
     count = cached->execute(values);
   } catch (...) {
-    if (!once) tCache->statements.erase(key);
+    if (!once) {
+      auto it = tCache->statements.find(key);
+      // Poco 1.11's PostgreSQL connector frees a statement's previous result when it runs it
+      // again but keeps the pointer when that run fails, so that destroying the statement frees
+      // the result a second time. A PostgreSQL statement whose run failed is therefore let go
+      // without being destroyed (a few hundred bytes per failed run: the database gone, a
+      // lock timeout), and its session, which a failure closes, deallocates it on the server.
+      if (session.connector() == Poco::Data::PostgreSQL::Connector::KEY)
+        static_cast<void>(it->second.release());
+      tCache->statements.erase(it);
+    }
     throw;
   }
   if (rows) {

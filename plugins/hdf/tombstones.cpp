@@ -140,6 +140,7 @@ std::deque<Tombstones::Digest> Tombstones::evictLocked() {
     auto it = live_.find(e.digest);
     if (it == live_.end() || it->second != e.seq) continue;  // removed or added again since
     live_.erase(it);
+    unwritten_.erase(e.digest);
     dropped.push_back(e.digest);
   }
   return dropped;
@@ -171,6 +172,7 @@ void Tombstones::add(const std::string& key) {
   if (capacity_ == 0) return;
   const Digest d = digestOf(key);
   std::lock_guard<std::mutex> writing(writeMutex_);
+  bool written = true;
   if (entities_) {
     const std::string id = idOf(d);
     try {
@@ -188,11 +190,16 @@ void Tombstones::add(const std::string& key) {
     } catch (const std::exception& e) {
       log_.warning("hdf: writing tombstone %s (entities collection %s) failed; it is kept in memory only: %s",
                    id, std::string(kCollection), std::string(e.what()));
+      written = false;
     }
   }
   std::deque<Digest> dropped;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (written)
+      unwritten_.erase(d);
+    else
+      unwritten_.insert(d);
     const uint64_t seq = nextSeq_++;
     live_[d] = seq;
     order_.push_back({d, seq});
@@ -204,24 +211,47 @@ void Tombstones::add(const std::string& key) {
 
 void Tombstones::remove(const std::string& key) {
   const Digest d = digestOf(key);
-  {
-    // The common case (a name that was never deleted) ends here, without a store call.
+  if (!entities_) {
+    // The common case (a name that was never deleted) ends here.
     std::lock_guard<std::mutex> lock(mutex_);
     if (!live_.count(d)) return;
   }
   std::lock_guard<std::mutex> writing(writeMutex_);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    unwritten_.erase(d);
     auto it = live_.find(d);
-    if (it == live_.end()) return;
-    live_.erase(it);
-    compactLocked();
+    if (it != live_.end()) {
+      live_.erase(it);
+      compactLocked();
+    }
+  }
+  if (!entities_) return;
+  // Another node may have written it: the store says (a read; a write only if there is one).
+  try {
+    if (!entities_->find(kCollection, idOf(d))) return;
+  } catch (const std::exception& e) {
+    log_.warning("hdf: reading tombstone %s (entities collection %s) failed: %s", idOf(d),
+                 std::string(kCollection), std::string(e.what()));
   }
   removeEntity(d, "removing");
 }
 
 bool Tombstones::contains(const std::string& key) const {
   const Digest d = digestOf(key);
+  if (entities_) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (unwritten_.count(d)) return true;
+    }
+    // The store is the truth: other nodes on the same store add and remove tombstones too.
+    try {
+      return entities_->find(kCollection, idOf(d)).has_value();
+    } catch (const std::exception& e) {
+      log_.warning("hdf: reading tombstone %s (entities collection %s) failed; answering from memory: %s",
+                   idOf(d), std::string(kCollection), std::string(e.what()));
+    }
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   return live_.count(d) != 0;
 }

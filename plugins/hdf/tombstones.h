@@ -9,21 +9,27 @@
 // possible with plugins.hdf.acls = false) they live in this process alone and a restart
 // forgets them.
 //
-// Lookups. The constructor reads the collection once; from then on an index in memory (a
-// 128-bit digest per tombstone, in deletion order) answers contains() and tells remove()
-// whether there is anything to remove, so neither calls the store: only add(), eviction and
-// the remove() of a name that has a tombstone write to it. The index assumes this process is
-// the only writer of the collection.
+// Lookups. With an entities store, the store is the truth: contains() reads the tombstone's
+// entity (it is asked only when a name was not found, before answering 404 or 410), and
+// remove() (called when a name is created) reads it and removes it if there is one, so that
+// several servers on one shared entities store (sql on PostgreSQL) agree: a name deleted
+// through one answers 410 through the others, and one re-created through another loses its
+// tombstone everywhere. Without a store, an index in memory answers both. The index in memory
+// (a 128-bit digest per tombstone this process loaded or added, in deletion order) also orders
+// eviction.
 //
 // Bound. At most `capacity` tombstones are kept; adding one more forgets the oldest (its
-// entity is removed too), so that deleted name answers 404 from then on. A capacity of 0
+// entity is removed too), so that deleted name answers 404 from then on. With several servers
+// on one store each bounds the tombstones it loaded at start-up and added since, so the store
+// holds at most about (servers x capacity). A capacity of 0
 // keeps none. If the store already holds more (the capacity was lowered), the oldest are
 // removed at start-up.
 //
 // Failures. A store write that fails is logged and does not fail the request, which has
 // already deleted or created the name: a tombstone that could not be written is kept in
-// memory (lost at restart, then the name answers 404); one that could not be removed is
-// forgotten in memory (after a restart it answers 410 again until the name is re-created).
+// memory (lost at restart, then the name answers 404; other servers do not see it); one that
+// could not be removed stays in the store (the name answers 410 again should it go missing
+// before it is deleted again). A store that cannot be read answers contains() from memory.
 //
 // Thread-safety: all methods may be called concurrently.
 #include <strata/stores/entity_store.h>
@@ -35,6 +41,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace Poco {
 class Logger;
@@ -93,6 +100,7 @@ class Tombstones {
   std::mutex writeMutex_;
   mutable std::mutex mutex_;
   std::unordered_map<Digest, uint64_t, DigestHash> live_;
+  std::unordered_set<Digest, DigestHash> unwritten_;  // added but not written to the store
   std::deque<Entry> order_;  // oldest first; may hold stale entries (seq no longer current)
   uint64_t nextSeq_ = 1;
   int64_t lastDeleted_ = 0;  // the newest "deleted" written or read (µs); under writeMutex_

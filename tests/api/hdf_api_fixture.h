@@ -1,8 +1,8 @@
 #pragma once
 // The hdf endpoint plugin (the h5serv REST API) against a real strata-server, once per arrays
-// backend (memory, hdf5, rocksdb): the fixture and helpers that the hdf_*_test.cpp files share.
-// The HdfApi suite is instantiated once, in hdf_domain_test.cpp; its tests are in every
-// hdf_*_test.cpp file.
+// backend (memory, hdf5, rocksdb; postgresql: rocksdb arrays, entities on PostgreSQL): the fixture and
+// helpers that the hdf_*_test.cpp files share. The HdfApi suite is instantiated once, in hdf_domain_test.cpp;
+// its tests are in every hdf_*_test.cpp file.
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/File.h>
@@ -24,6 +24,7 @@
 #include <thread>
 #include <tuple>
 
+#include "support/postgres_server.h"
 #include "support/server_process.h"
 
 namespace strata::test {
@@ -116,6 +117,23 @@ class HdfApi : public ::testing::TestWithParam<std::string> {
     return s;
   }
 
+  // "postgresql": arrays in rocksdb, the plugin's entities (ACLs, tombstones) in the sql
+  // backend on the test PostgreSQL server. To keep test time down it runs the ACL, domain and
+  // object tests (hdf_access_test.cpp, hdf_domain_test.cpp, hdf_objects_test.cpp: the ones
+  // that write and read ACLs and tombstones), not the value and type tests, which never touch
+  // the entities store.
+  void SetUp() override {
+    if (GetParam() != "postgresql") return;
+    if (!PostgresServer::shared().unavailable().empty())
+      GTEST_SKIP() << PostgresServer::shared().unavailable();
+    const std::string file = ::testing::UnitTest::GetInstance()->current_test_info()->file();
+    bool subset = false;
+    for (const char* f : {"hdf_access_test.cpp", "hdf_domain_test.cpp", "hdf_objects_test.cpp"})
+      subset = subset || file.size() >= std::strlen(f) &&
+                             file.compare(file.size() - std::strlen(f), std::string::npos, f) == 0;
+    if (!subset) GTEST_SKIP() << "the postgresql variant runs the ACL, domain and object tests only";
+  }
+
   bool hdf5() const { return GetParam() == "hdf5"; }
 
   ServerProcess& server() {
@@ -132,6 +150,12 @@ class HdfApi : public ::testing::TestWithParam<std::string> {
       if (hdf5()) {
         cfg["stores.arrays.default.backend"] = "hdf5";
         cfg["stores.arrays.default.path"] = "data";
+      } else if (GetParam() == "postgresql") {
+        cfg["stores.arrays.default.backend"] = "rocksdb";
+        cfg["stores.arrays.default.path"] = "db";
+        cfg["stores.entities.default.backend"] = "sql";
+        cfg["stores.entities.default.connector"] = "postgresql";
+        cfg["stores.entities.default.connection"] = PostgresServer::shared().connection("hdf");
       } else if (GetParam() == "rocksdb") {
         // Relative to the server's own temporary directory.
         cfg["stores.arrays.default.backend"] = "rocksdb";

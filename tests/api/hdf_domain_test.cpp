@@ -254,7 +254,7 @@ TEST_P(HdfApi, DownloadDomainAsHdf5File) {
   EXPECT_EQ(call("GET", "/", "", {{"Accept", "application/x-hdf5"}}, "hdfgroup.org").status, 501);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, HdfApi, ::testing::Values("memory", "hdf5", "rocksdb"),
+INSTANTIATE_TEST_SUITE_P(Backends, HdfApi, ::testing::Values("memory", "hdf5", "rocksdb", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace

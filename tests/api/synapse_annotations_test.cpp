@@ -96,7 +96,7 @@ TEST_P(SynapseAnnotations, EveryTypeRoundTripsAndSurvivesARestart) {
   EXPECT_EQ(etagOf(path), etag);
 
   startServer();  // rocksdb keeps everything; memory starts empty
-  if (GetParam() == "rocksdb") {
+  if (GetParam() != "memory") {
     expectEveryType(getObject(path));
     EXPECT_EQ(etagOf(path), etag);
   }
@@ -309,7 +309,7 @@ TEST_P(SynapseAnnotations, LayerAnnotations) {
   EXPECT_EQ(req("GET", path).status, 404);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SynapseAnnotations, ::testing::Values("memory", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(Backends, SynapseAnnotations, ::testing::Values("memory", "rocksdb", "postgresql"));
 
 }  // namespace
 }  // namespace strata::test::synapse

@@ -287,7 +287,7 @@ TEST_P(SynapseLayers, Schemas) {
       getObject(base + "/" + lid + "/annotations/schema")->getObject("properties")->has("longAnnotations"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SynapseLayers, ::testing::Values("memory", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(Backends, SynapseLayers, ::testing::Values("memory", "rocksdb", "postgresql"));
 
 }  // namespace
 }  // namespace strata::test

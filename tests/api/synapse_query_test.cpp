@@ -218,7 +218,7 @@ TEST_P(SynapseQuery, Errors) {
             std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SynapseQuery, ::testing::Values("memory", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(Backends, SynapseQuery, ::testing::Values("memory", "rocksdb", "postgresql"));
 
 }  // namespace
 }  // namespace strata::test::synapse

@@ -1,8 +1,7 @@
 #pragma once
 // What the synapse plugin's HTTP tests share: a server with the plugin, its entities and
-// annotations stores on the test's backend (memory or rocksdb), a users file (alice, bob, carol; root
-// in the admin group), the plugin's error format {"reason"} and helpers that create datasets
-// and layers.
+// annotations stores on the test's backend (memory, rocksdb or postgresql), a users file (alice, bob, carol;
+// root in the admin group), the plugin's error format {"reason"} and helpers that create datasets and layers.
 #include "support/server_process.h"
 #include "support/plugin_test_server.h"
 
@@ -56,8 +55,9 @@ inline Headers withEtag(const Headers& h, const std::string& etag) {
   return out;
 }
 
-// A test parameterized by a backend name ("memory" or "rocksdb") for both the entities and the
-// annotations roles, with a synapse server it (re)starts.
+// A test parameterized by a backend name ("memory", "rocksdb", or "postgresql": the sql
+// backend on the test PostgreSQL server) for both the entities and the annotations roles,
+// with a synapse server it (re)starts.
 class SynapseServer : public PluginServerTest {
  protected:
   // Starts (or restarts, keeping its stores) the server; rocksdb stores live under the test's
@@ -67,7 +67,9 @@ class SynapseServer : public PluginServerTest {
     std::map<std::string, std::string> cfg = {{"plugins.load", "synapse"},
                                               {"stores.entities.default.backend", backend},
                                               {"stores.annotations.default.backend", backend}};
-    if (backend != "memory") {
+    if (postgres()) {
+      for (const auto& [k, v] : postgresStores({"entities", "annotations"})) cfg[k] = v;
+    } else if (backend != "memory") {
       cfg["stores.entities.default.path"] = state_.file("entities");
       cfg["stores.annotations.default.path"] = state_.file("annotations");
     }

@@ -807,7 +807,8 @@ TEST_P(UfdlAccountsRestart, RecordsSurviveAndLicencesAreSeededOnce) {
             "team with this name already exists.");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, UfdlAccounts, ::testing::Values("memory", "rocksdb"), backendName);
+INSTANTIATE_TEST_SUITE_P(Backends, UfdlAccounts, ::testing::Values("memory", "rocksdb", "postgresql"),
+                         backendName);
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlAccountsRestart, ::testing::Values("rocksdb"), backendName);
 
 }  // namespace

@@ -613,7 +613,8 @@ TEST_P(UfdlDatasetRestart, RecordsAndKeysSurviveARestart) {
   EXPECT_GT(pkOf(newDataset("gone", project)), v2 + 1);  // the sequence went on
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasets, ::testing::Values("memory", "rocksdb"), backendName);
+INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasets, ::testing::Values("memory", "rocksdb", "postgresql"),
+                         backendName);
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetBlobs, UFDL_BACKENDS);
 INSTANTIATE_TEST_SUITE_P(Backends, UfdlDatasetRestart, ::testing::Values("rocksdb"), backendName);
 

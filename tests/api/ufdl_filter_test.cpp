@@ -136,7 +136,8 @@ TEST_P(UfdlFilter, MalformedSpecsAndUnknownFieldsAre400) {
             0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, UfdlFilter, ::testing::Values("memory", "rocksdb"), backendName);
+INSTANTIATE_TEST_SUITE_P(Backends, UfdlFilter, ::testing::Values("memory", "rocksdb", "postgresql"),
+                         backendName);
 
 }  // namespace
 }  // namespace strata::test::ufdl

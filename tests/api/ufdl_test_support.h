@@ -5,7 +5,10 @@
 // memberships, projects, datasets and files through the API.
 //
 // Backends (the test parameter): "memory" (entities and blobs in memory), "rocksdb" (both in
-// one RocksDB database), "rocksdb-fs" (entities in RocksDB, blobs as files).
+// one RocksDB database), "rocksdb-fs" (entities in RocksDB, blobs as files), "postgresql"
+// (entities in the sql backend on the test PostgreSQL server, blobs as files). To keep test
+// time down, "postgresql" runs the suites about records (UfdlAccounts, UfdlDatasets,
+// UfdlFilter), not the file suites, whose blobs are not in the database.
 #include "support/server_process.h"
 #include "support/plugin_test_server.h"
 
@@ -76,6 +79,10 @@ class UfdlServer : public PluginServerTest {
     if (backend == "memory") {
       cfg["stores.entities.default.backend"] = "memory";
       cfg["stores.blobs.default.backend"] = "memory";
+    } else if (postgres()) {
+      for (const auto& [k, v] : postgresStores({"entities"})) cfg[k] = v;
+      cfg["stores.blobs.default.backend"] = "fs";
+      cfg["stores.blobs.default.path"] = state_.file("blobs");
     } else {
       cfg["stores.entities.default.backend"] = "rocksdb";
       cfg["stores.entities.default.path"] = state_.file("db");

@@ -2,6 +2,7 @@
 // What every plugin's HTTP tests share: the users alice, bob and carol, and root in the admin
 // group, as request headers (HTTP Basic) and as a users file; and a test parameterized by a
 // backend name that (re)starts a strata-server with that users file.
+#include "support/postgres_server.h"
 #include "support/server_process.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace strata::test {
 
@@ -27,12 +29,38 @@ inline std::string testUsersFile() {
          ServerProcess::usersLine("root", "rootpw", "admin") + "\n";
 }
 
-// A test parameterized by a backend name, with a server it (re)starts.
+// A test parameterized by a backend name, with a server it (re)starts. The backend name
+// "postgresql" means the sql backend on the shared test PostgreSQL server
+// (support/postgres_server.h), the test's own schema; where no server can be started those
+// tests are skipped, saying why.
 class PluginServerTest : public ::testing::TestWithParam<std::string> {
  protected:
+  void SetUp() override {
+    if (postgres() && !PostgresServer::shared().unavailable().empty())
+      GTEST_SKIP() << PostgresServer::shared().unavailable();
+  }
+
+  bool postgres() const { return GetParam() == "postgresql"; }
+
+  // Configuration keys that put `roles` ("entities", "annotations") on PostgreSQL, in this
+  // test's own schema (kept across restarts of the server); none when no server runs.
+  std::map<std::string, std::string> postgresStores(const std::vector<std::string>& roles) {
+    std::map<std::string, std::string> cfg;
+    if (!PostgresServer::shared().unavailable().empty()) return cfg;
+    const std::string connection = PostgresServer::shared().connection(state_.path());
+    for (const auto& role : roles) {
+      cfg["stores." + role + ".default.backend"] = "sql";
+      cfg["stores." + role + ".default.connector"] = "postgresql";
+      cfg["stores." + role + ".default.connection"] = connection;
+    }
+    return cfg;
+  }
+
   // Starts the server on `config` (or restarts it, keeping its stores), with auth.anonymous on
   // and the users file above; `extra` adds or overrides keys.
   void runServer(std::map<std::string, std::string> config, const std::map<std::string, std::string>& extra) {
+    if (postgres() && !PostgresServer::shared().unavailable().empty())
+      GTEST_SKIP() << PostgresServer::shared().unavailable();
     config.emplace("auth.anonymous", "true");
     config["auth.usersFile"] = state_.file("users");
     for (const auto& [k, v] : extra) config[k] = v;
