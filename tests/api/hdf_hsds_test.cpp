@@ -9,23 +9,6 @@
 namespace strata::test {
 namespace {
 
-// A request in the HSDS dialect: the domain is a path, given as ?domain= as h5pyd sends it.
-class Hsds {
- public:
-  Hsds(ServerProcess& server, std::string domain) : server_(server), domain_(std::move(domain)) {}
-  HttpResult operator()(const std::string& method, const std::string& path, const std::string& body = "",
-                        std::map<std::string, std::string> headers = {}) const {
-    const std::string sep = path.find('?') == std::string::npos ? "?" : "&";
-    headers.emplace("Host", "localhost");
-    return server_.request(method, path + sep + "domain=" + domain_, body, headers);
-  }
-  const std::string& domain() const { return domain_; }
-
- private:
-  ServerProcess& server_;
-  std::string domain_;
-};
-
 bool isHsdsId(const std::string& id, char kind) { return id.size() == 38 && id[0] == kind && id[1] == '-'; }
 
 // The path-style domain of this test under test_user1's home.

@@ -3,6 +3,7 @@
 // survive a restart, the schema version table refuses a newer schema at start-up, and
 // configuration errors fail at start-up.
 #include "contract/store_contract_support.h"
+#include "support/postgres_server.h"
 
 #include <strata/errors.h>
 
@@ -324,20 +325,6 @@ TEST(SqlBackend, ClausesAndDeclaredFieldsAreIndexLookupsOnSqlite) {
   EXPECT_NE(entities.find("strata_entities USING PRIMARY KEY (collection=? AND id=?)"), std::string::npos)
       << entities;
   EXPECT_EQ(entities.find("SCAN"), std::string::npos) << entities;
-}
-
-// psql of the newest installed PostgreSQL, running `sql` on `connection`; its output.
-std::string psql(const TempDir& dir, const std::string& connection, const std::string& sql) {
-  std::string bin;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec))
-    if (std::filesystem::exists(entry.path() / "bin/psql") && (entry.path() / "bin/psql").string() > bin)
-      bin = (entry.path() / "bin/psql").string();
-  writeFile(dir.file("query.sql"), sql);
-  const auto [rc, out] = runCommand("'" + bin + "' -X -At -v ON_ERROR_STOP=1 '" + connection + "' -f '" +
-                                    dir.file("query.sql") + "' 2>&1");
-  EXPECT_EQ(rc, 0) << out;
-  return out;
 }
 
 // On PostgreSQL: declared fields' values live in strata_entity_values, kept by every write;

@@ -3,6 +3,7 @@
 // nothing holds any more (released past its grace period, or left by an upload that never
 // finished) is deleted at start-up.
 #include "contract/store_contract_support.h"
+#include "support/postgres_server.h"
 
 #include <strata/errors.h>
 #include <strata/stores/blob_store.h>
@@ -181,20 +182,6 @@ TEST(SqlBlobStore, AReaderOfThisProcessKeepsReleasedContentPastTheGracePeriod) {
   rowsOf(file, "UPDATE strata_blob_pending SET expires = 0");
   store->release(putString(*store, other, -1).id);
   EXPECT_EQ(rowsOf(file, "SELECT COUNT(*) FROM strata_blob_chunks"), std::vector<std::string>{"1"});
-}
-
-// psql of the newest installed PostgreSQL, running `sql` on `connection`; its output.
-std::string psql(const TempDir& dir, const std::string& connection, const std::string& sql) {
-  std::string bin;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec))
-    if (std::filesystem::exists(entry.path() / "bin/psql") && (entry.path() / "bin/psql").string() > bin)
-      bin = (entry.path() / "bin/psql").string();
-  writeFile(dir.file("query.sql"), sql);
-  const auto [rc, out] = runCommand("'" + bin + "' -X -At -v ON_ERROR_STOP=1 '" + connection + "' -f '" +
-                                    dir.file("query.sql") + "' 2>&1");
-  EXPECT_EQ(rc, 0) << out;
-  return out;
 }
 
 TEST(SqlBlobStore, OnPostgresqlChunksAreRowsOfOneMebibyteAndFailedUploadsLeaveNone) {

@@ -1,6 +1,7 @@
 #include "support/postgres_server.h"
 
 #include <Poco/File.h>
+#include <gtest/gtest.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
@@ -112,6 +113,19 @@ std::string PostgresServer::connection(const std::string& key, const std::string
   const std::string& pw = password ? *password : options_.password;
   if (!pw.empty()) s += " password=" + pw;
   return s;
+}
+
+std::string psql(const TempDir& dir, const std::string& connection, const std::string& sql) {
+  std::string bin;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec))
+    if (std::filesystem::exists(entry.path() / "bin/psql") && (entry.path() / "bin/psql").string() > bin)
+      bin = (entry.path() / "bin/psql").string();
+  writeFile(dir.file("query.sql"), sql);
+  const auto [rc, out] = runCommand("'" + bin + "' -X -At -v ON_ERROR_STOP=1 '" + connection + "' -f '" +
+                                    dir.file("query.sql") + "' 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  return out;
 }
 
 }  // namespace strata::test

@@ -63,4 +63,8 @@ class PostgresServer {
   std::map<std::string, std::string> schemas_;  // key -> schema name
 };
 
+// psql of the newest installed PostgreSQL, running `sql` (written to a file in `dir`) on
+// `connection`; its output (unaligned, tuples only). A failure fails the calling test.
+std::string psql(const TempDir& dir, const std::string& connection, const std::string& sql);
+
 }  // namespace strata::test
