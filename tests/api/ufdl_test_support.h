@@ -6,9 +6,7 @@
 //
 // Backends (the test parameter): "memory" (entities and blobs in memory), "rocksdb" (both in
 // one RocksDB database), "rocksdb-fs" (entities in RocksDB, blobs as files), "postgresql"
-// (entities in the sql backend on the test PostgreSQL server, blobs as files). To keep test
-// time down, "postgresql" runs the suites about records (UfdlAccounts, UfdlDatasets,
-// UfdlFilter), not the file suites, whose blobs are not in the database.
+// (entities and blobs in the sql backend on the test PostgreSQL server).
 #include "support/server_process.h"
 #include "support/plugin_test_server.h"
 
@@ -80,9 +78,7 @@ class UfdlServer : public PluginServerTest {
       cfg["stores.entities.default.backend"] = "memory";
       cfg["stores.blobs.default.backend"] = "memory";
     } else if (postgres()) {
-      for (const auto& [k, v] : postgresStores({"entities"})) cfg[k] = v;
-      cfg["stores.blobs.default.backend"] = "fs";
-      cfg["stores.blobs.default.path"] = state_.file("blobs");
+      for (const auto& [k, v] : postgresStores({"entities", "blobs"})) cfg[k] = v;
     } else {
       cfg["stores.entities.default.backend"] = "rocksdb";
       cfg["stores.entities.default.path"] = state_.file("db");
@@ -163,6 +159,7 @@ inline std::string backendName(const ::testing::TestParamInfo<std::string>& info
   return s;
 }
 
-#define UFDL_BACKENDS ::testing::Values("memory", "rocksdb", "rocksdb-fs"), ::strata::test::ufdl::backendName
+#define UFDL_BACKENDS \
+  ::testing::Values("memory", "rocksdb", "rocksdb-fs", "postgresql"), ::strata::test::ufdl::backendName
 
 }  // namespace strata::test::ufdl

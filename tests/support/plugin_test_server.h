@@ -42,7 +42,7 @@ class PluginServerTest : public ::testing::TestWithParam<std::string> {
 
   bool postgres() const { return GetParam() == "postgresql"; }
 
-  // Configuration keys that put `roles` ("entities", "annotations") on PostgreSQL, in this
+  // Configuration keys that put `roles` ("entities", "annotations", "blobs") on PostgreSQL, in this
   // test's own schema (kept across restarts of the server); none when no server runs.
   std::map<std::string, std::string> postgresStores(const std::vector<std::string>& roles) {
     std::map<std::string, std::string> cfg;
