@@ -7,7 +7,9 @@
 using namespace strata;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  const auto [sizeLine, header] = fuzz::splitFirstLine(data, size);
+  const auto split = fuzz::splitFirstLine(data, size);
+  const std::string& sizeLine = split.first;
+  const std::string& header = split.second;
   uint64_t blob = 0;
   for (char c : sizeLine.substr(0, 19))
     if (c >= '0' && c <= '9') blob = blob * 10 + static_cast<uint64_t>(c - '0');

@@ -52,7 +52,9 @@ void readAll(const ConfigSection& section, int depth) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  const auto [format, text] = fuzz::splitFirstLine(data, size);
+  const auto split = fuzz::splitFirstLine(data, size);
+  const std::string& format = split.first;
+  const std::string& text = split.second;
   Poco::AutoPtr<Poco::Util::AbstractConfiguration> config;
   try {
     config = load(format, text);

@@ -10,7 +10,9 @@
 using namespace strata;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  const auto [header, text] = fuzz::splitFirstLine(data, size);
+  const auto split = fuzz::splitFirstLine(data, size);
+  const std::string& header = split.first;
+  const std::string& text = split.second;
   const Shape shape = fuzz::shapeFromHeader(header);
   const auto json = fuzz::requestJson(text);
   if (!json) return 0;

@@ -29,7 +29,9 @@ void walk(const arrays::Selection& sel, const Shape& shape) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  const auto [header, text] = fuzz::splitFirstLine(data, size);
+  const auto split = fuzz::splitFirstLine(data, size);
+  const std::string& header = split.first;
+  const std::string& text = split.second;
   const Shape shape = fuzz::shapeFromHeader(header);
   fuzz::expectClientErrors([&] { walk(hdf::selectionFromText(text, shape), shape); });
   fuzz::expectClientErrors([&] {

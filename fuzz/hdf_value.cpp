@@ -51,7 +51,9 @@ std::vector<uint64_t> dimsFromHeader(const std::string& line) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  auto [typeLine, rest] = fuzz::splitFirstLine(data, size);
+  const auto split = fuzz::splitFirstLine(data, size);
+  const std::string& typeLine = split.first;
+  const std::string& rest = split.second;
   const auto type = typeFromHeader(typeLine);
   const auto nl = rest.find('\n');
   const std::vector<uint64_t> dims =

@@ -11,7 +11,9 @@ using namespace strata;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   static std::FILE* sink = std::tmpfile();
-  const auto [boundary, body] = fuzz::splitFirstLine(data, size);
+  const auto split = fuzz::splitFirstLine(data, size);
+  const std::string& boundary = split.first;
+  const std::string& body = split.second;
   std::istringstream in(body);
   fuzz::expectClientErrors([&] {
     slycat::MultipartForm form(in, "multipart/form-data; boundary=" + boundary);
