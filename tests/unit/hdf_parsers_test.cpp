@@ -10,6 +10,8 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,28 @@ TEST(HdfParsers, CoordinateSelectionWithAHugeSliceIsRefusedBeforeExpanding) {
   const auto ok = shapedSelectionFromText(std::string("[[0],0:1000]"), shape, 1 << 20);
   EXPECT_EQ(ok.dims, (std::vector<uint64_t>{1, 1000}));
   EXPECT_EQ(ok.sel.size(), 1000u);
+}
+
+// hdf_value: RapidJSON 1.1.0's full-precision conversion read numbers of zeros with many
+// decimals as values that are not zero (0.000...0 as 1.8e-12): the fast path of PUT value
+// stored them so. Now they are zero, as the Poco path reads them.
+TEST(HdfParsers, ValueBodyReadsNumbersOfZerosAsZero) {
+  const auto f64 = arrays::floatType(8);
+  const std::string body =
+      R"({"value": [0.000000000000000000000000000000000000000000000, -0.000000000000000000000000000000000000e5, )"
+      R"(0.0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001]})";
+  const auto vb = ValueBody::parse(body);
+  const std::string packed = vb.encodeValue(*f64, {3});
+  ASSERT_EQ(packed.size(), 3 * sizeof(double));
+  double v[3];
+  std::memcpy(v, packed.data(), sizeof v);
+  EXPECT_EQ(v[0], 0.0);
+  EXPECT_EQ(v[1], 0.0);
+  EXPECT_TRUE(std::signbit(v[1]));
+  EXPECT_EQ(v[2], 1e-91);
+  // The same bytes as the Poco path.
+  const auto json = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(packed, encodeValue(*f64, {3}, json->get("value")));
 }
 
 }  // namespace
