@@ -21,7 +21,9 @@ arrays::DatatypePtr typeFromHeader(const std::string& line) {
     if (auto json = fuzz::requestJson(line)) {
       auto type = arrays::typeFromJson(*json);
       arrays::checkType(type, "type");
-      return type;
+      // Element sizes past 1 MiB are left out: the value routes do not bound them yet
+      // (docs/reliability.md, "Found, not fixed"), and they only make the target slow.
+      if (arrays::elementBytes(*type) <= (1u << 20)) return type;
     }
   } catch (const strata::Error&) {
   }
