@@ -14,6 +14,7 @@ PACKAGES=(
   curl wrk hyperfine
   libarchive-dev
   libpq-dev libsqlite3-dev postgresql
+  clang-14 libfuzzer-14-dev
   python3-h5py python3-numpy python3-requests python3-jwt
 )
 

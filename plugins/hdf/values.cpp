@@ -115,8 +115,16 @@ std::vector<std::string> topLevelParts(const std::string& text) {
   return parts;
 }
 
-// The indices one dimension's part selects: a coordinate list "[1,5,7]" or a slice/index.
-std::vector<uint64_t> dimensionIndices(const std::string& rawPart, uint64_t extent, std::size_t dim) {
+BadRequest tooManyPoints(uint64_t maxPoints) {
+  return BadRequest("Bad Request: a coordinate selection may select at most " + std::to_string(maxPoints) +
+                    " elements; use slices for more");
+}
+
+// The indices one dimension's part selects: a coordinate list "[1,5,7]" or a slice/index. A
+// slice is expanded only when it has at most maxPoints indices (BadRequest otherwise): a slice
+// of a large dimension would otherwise exhaust memory before the product is checked.
+std::vector<uint64_t> dimensionIndices(const std::string& rawPart, uint64_t extent, std::size_t dim,
+                                       uint64_t maxPoints) {
   const std::string part = Poco::trim(rawPart);
   std::vector<uint64_t> out;
   if (!part.empty() && part.front() == '[') {
@@ -137,6 +145,7 @@ std::vector<uint64_t> dimensionIndices(const std::string& rawPart, uint64_t exte
   }
   const Selection one = Selection::parse("[" + part + "]", {extent});
   const auto& slab = one.slab();
+  if (slab.count[0] > maxPoints) throw tooManyPoints(maxPoints);
   for (uint64_t i = 0; i < slab.count[0]; ++i) out.push_back(slab.start[0] + i * slab.step[0]);
   return out;
 }
@@ -161,12 +170,10 @@ ShapedSelection shapedSelectionFromText(const std::optional<std::string>& select
   std::vector<uint64_t> dims;
   uint64_t total = 1;
   for (std::size_t d = 0; d < parts.size(); ++d) {
-    axes.push_back(dimensionIndices(parts[d], shape.dims[d], d));
+    axes.push_back(dimensionIndices(parts[d], shape.dims[d], d, maxPoints));
     dims.push_back(axes.back().size());
     total *= dims.back();
-    if (total > maxPoints)
-      throw BadRequest("Bad Request: a coordinate selection may select at most " + std::to_string(maxPoints) +
-                       " elements; use slices for more");
+    if (total > maxPoints) throw tooManyPoints(maxPoints);
   }
   // The cartesian product in C order.
   std::vector<std::vector<uint64_t>> points;

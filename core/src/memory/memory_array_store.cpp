@@ -385,9 +385,10 @@ class MemoryArrayStore final : public ArrayStore {
       out.flush();
     } else {
       arrays::BlockSink out(sink, std::min<uint64_t>(count, arrays::kSinkBlock / 8) * 8);
+      const std::string& defaultElement = o->defaultElement;  // (clang 14 cannot capture a binding)
       walk.forEachRun(v.dims, [&](uint64_t first, uint64_t n) {
         for (uint64_t i = first; i < first + n; ++i) {
-          const std::string& e = v.variable[i].empty() ? o->defaultElement : v.variable[i];
+          const std::string& e = v.variable[i].empty() ? defaultElement : v.variable[i];
           out.put(e.data(), e.size());
         }
       });
