@@ -74,7 +74,8 @@ std::pair<int, std::string> runCommand(const std::string& command) {
 void expectNoSanitizerReport(const std::string& output, const std::string& what) {
   // Every report of AddressSanitizer (and its LeakSanitizer), UndefinedBehaviorSanitizer and
   // ThreadSanitizer ends with such a summary line.
-  for (const char* tool : {"AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "ThreadSanitizer"})
+  for (const char* tool :
+       {"AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "ThreadSanitizer"})
     if (output.find(std::string("SUMMARY: ") + tool) != std::string::npos)
       ADD_FAILURE() << tool << " report from " << what << ":\n" << output;
 }
