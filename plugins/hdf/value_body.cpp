@@ -309,7 +309,12 @@ ValueBody ValueBody::read(Request& req, uint64_t maxBytes) { return parse(req.bo
 
 ValueBody ValueBody::parse(std::string text) {
   ValueBody body;
-  body.text_ = std::make_unique<const std::string>(std::move(text));
+  auto held = std::make_unique<std::string>(std::move(text));
+  // RapidJSON's SSE2 scanning reads aligned 16-byte blocks up to the terminating NUL, which may
+  // run up to 15 bytes past it: reserve them, so that every read stays inside the allocation
+  // (AddressSanitizer reported a heap-buffer-overflow here).
+  held->reserve(held->size() + 16);
+  body.text_ = std::move(held);
   const std::string& whole = *body.text_;
   rapidjson::StringStream in(whole.c_str());
   MemberScanner scanner(whole, in);
