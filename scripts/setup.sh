@@ -4,6 +4,8 @@
 #   scripts/setup.sh            install + build (Release with debug info)
 #   STRATA_BUILD_DIR=dir        build directory (default: build)
 #   STRATA_SKIP_BUILD=1         install only
+#   STRATA_SANITIZE=address,undefined|thread   a sanitizer build (use its own build directory;
+#                               docs/reliability.md, "Sanitizers")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +44,7 @@ export CCACHE_NOHASHDIR=1
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE="${STRATA_BUILD_TYPE:-RelWithDebInfo}" \
-    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DSTRATA_SANITIZE="${STRATA_SANITIZE:-}"
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)"

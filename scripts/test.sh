@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 BUILD_DIR="${STRATA_BUILD_DIR:-build}"
+# Run-time options of the sanitizer builds (STRATA_SANITIZE, scripts/setup.sh); nothing for
+# other builds.
+source scripts/sanitizer.env
 
 # The disk-full tests need small filesystems: as root, mount a 4 MiB tmpfs for the fs blob
 # store's test and a 64 MiB one for the rocksdb backend's tests (RocksDB's memtables must fit

@@ -38,6 +38,7 @@ AdminRun admin(const TempDir& dir, const std::vector<std::string>& args) {
   r.code = handle.wait();
   r.out = readFile(out);
   r.err = readFile(err);
+  expectNoSanitizerReport(r.err, "strata-admin");
   return r;
 }
 

@@ -171,4 +171,8 @@ expect 404 '"title":"Not Found"'
 kill -TERM "$server_pid"
 wait "$server_pid" || fail "the server exited with status $? on SIGTERM"
 server_pid=""
+if grep -q "SUMMARY: .*Sanitizer" "$WORK/server.log"; then
+  cat "$WORK/server.log" >&2
+  fail "a sanitizer report in the server's output"
+fi
 echo "sdk install test: OK"

@@ -61,3 +61,12 @@ done
 
 /usr/bin/python3 "$SRC/$script" --url "http://127.0.0.1:$(cat "$WORK/port")" --user alice --password wonderland \
   "${args[@]}" || fail "$script"
+
+# A clean stop, and no sanitizer report in the server's output (docs/reliability.md).
+kill -TERM "$server_pid"
+wait "$server_pid" || fail "the server exited with status $? on SIGTERM"
+server_pid=""
+if grep -q "SUMMARY: .*Sanitizer" "$WORK/server.log"; then
+  cat "$WORK/server.log" >&2
+  fail "a sanitizer report in the server's output"
+fi

@@ -90,6 +90,7 @@ ServerProcess::~ServerProcess() {
     } catch (...) {
     }
   }
+  if (handle_) expectNoSanitizerReport(log(), "strata-server");
 }
 
 bool ServerProcess::start() {

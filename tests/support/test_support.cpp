@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <Poco/File.h>
 #include <Poco/Path.h>
 #include <Poco/TemporaryFile.h>
@@ -65,7 +67,17 @@ std::pair<int, std::string> runCommand(const std::string& command) {
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   const int rc = ::pclose(p);
+  expectNoSanitizerReport(out, command);
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+void expectNoSanitizerReport(const std::string& output, const std::string& what) {
+  // Every report of AddressSanitizer (and its LeakSanitizer), UndefinedBehaviorSanitizer and
+  // ThreadSanitizer ends with such a summary line.
+  for (const char* tool :
+       {"AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "ThreadSanitizer"})
+    if (output.find(std::string("SUMMARY: ") + tool) != std::string::npos)
+      ADD_FAILURE() << tool << " report from " << what << ":\n" << output;
 }
 
 std::pair<int, std::string> runPython(const std::string& dir, const std::string& script,

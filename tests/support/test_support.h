@@ -36,6 +36,10 @@ std::string randomBytes(std::size_t n, unsigned seed = 1);
 // Runs a shell command; returns its exit code (-1 if it did not exit normally) and its
 // stdout and stderr together.
 std::pair<int, std::string> runCommand(const std::string& command);
+
+// Fails the current test if `output` (a child process's stderr) holds a sanitizer report: a
+// sanitizer build's server or strata-admin must not report anything (docs/reliability.md).
+void expectNoSanitizerReport(const std::string& output, const std::string& what);
 // Writes `script` to <dir>/script.py and runs it with Debian's /usr/bin/python3 (the Python
 // that has h5py and numpy), each of `args` quoted; returns as runCommand.
 std::pair<int, std::string> runPython(const std::string& dir, const std::string& script,
