@@ -3,13 +3,12 @@
 // survive a restart, the schema version table refuses a newer schema at start-up, and
 // configuration errors fail at start-up.
 #include "contract/store_contract_support.h"
+#include "contract/sqlite_rows.h"
 #include "support/postgres_server.h"
 
 #include <strata/errors.h>
 
 #include <Poco/JSON/Parser.h>
-
-#include <sqlite3.h>
 
 #include <cmath>
 #include <filesystem>
@@ -169,27 +168,6 @@ TEST(SqlBackend, StringsHoldingANulCompareWholeOnUndeclaredFields) {
   EXPECT_EQ(total(EntityFilter::Op::Gt, "a"), 1u);
   EXPECT_EQ(total(EntityFilter::Op::Eq, std::string("a\0b", 3)), 1u);
   EXPECT_EQ(total(EntityFilter::Op::Lt, std::string("a\0c", 3)), 2u);
-}
-
-// The rows of a statement run on the SQLite file, each as its columns' text joined by '|'.
-std::vector<std::string> sqliteRows(const std::string& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  std::vector<std::string> out;
-  char* error = nullptr;
-  const int rc = sqlite3_exec(
-      db, sql.c_str(),
-      [](void* rows, int n, char** values, char**) {
-        std::string row;
-        for (int i = 0; i < n; ++i) row += std::string(i ? "|" : "") + (values[i] ? values[i] : "NULL");
-        static_cast<std::vector<std::string>*>(rows)->push_back(row);
-        return 0;
-      },
-      &out, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
-  sqlite3_free(error);
-  sqlite3_close(db);
-  return out;
 }
 
 std::string joined(const std::vector<std::string>& rows) {

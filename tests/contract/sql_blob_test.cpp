@@ -3,13 +3,12 @@
 // nothing holds any more (released past its grace period, or left by an upload that never
 // finished) is deleted at start-up.
 #include "contract/store_contract_support.h"
+#include "contract/sqlite_rows.h"
 #include "support/postgres_server.h"
 
 #include <strata/errors.h>
 #include <strata/stores/blob_store.h>
 #include <strata/util.h>
-
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <limits>
@@ -48,23 +47,7 @@ std::string readAll(BlobReader& reader) {
 
 // The rows of a query on the SQLite file, each as its columns' text joined by ' '.
 std::vector<std::string> rowsOf(const std::string& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  std::vector<std::string> out;
-  char* error = nullptr;
-  const int rc = sqlite3_exec(
-      db, sql.c_str(),
-      [](void* rows, int n, char** values, char**) {
-        std::string row;
-        for (int i = 0; i < n; ++i) row += std::string(i ? " " : "") + (values[i] ? values[i] : "NULL");
-        static_cast<std::vector<std::string>*>(rows)->push_back(row);
-        return 0;
-      },
-      &out, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
-  sqlite3_free(error);
-  sqlite3_close(db);
-  return out;
+  return sqliteRows(file, sql, " ");
 }
 
 // A stream that throws after `failAt` bytes, as a request body whose client went away.
