@@ -45,6 +45,8 @@ class HdfPlugin : public EndpointPlugin {
     if (settings.homeDir.empty() || settings.homeDir.find_first_of("/.") != std::string::npos)
       throw StartupError("plugins.hdf.homeDir must be one path segment, not '" + settings.homeDir + "'");
     settings.maxJsonBytes = cfg.getSize("maxJsonBytes", settings.maxJsonBytes);
+    settings.maxValueBytes = cfg.getSize("maxValueBytes", settings.maxValueBytes);
+    if (settings.maxValueBytes == 0) throw StartupError("plugins.hdf.maxValueBytes must be positive");
     settings.allowShrink = cfg.getBool("allowShrink", settings.allowShrink);
     settings.unownedWriters = cfg.getList("unownedWriters");
     settings.maxAttributeBytes = cfg.getSize("maxAttributeBytes", settings.maxAttributeBytes);

@@ -27,6 +27,9 @@ struct Settings {
   // Largest JSON request body (value lists, value_base64); raw binary PUTs are streamed and
   // bounded only by server.maxBodyBytes.
   uint64_t maxJsonBytes = 64u << 20;
+  // Largest value of a JSON write once packed (a type's size x the elements the value gives),
+  // checked before the value is decoded: a few bytes of JSON may stand for far more.
+  uint64_t maxValueBytes = 256u << 20;
   // h5serv refuses to make a dataset smaller (400); HSDS allows it.
   bool allowShrink = false;
   // The most tombstones of deleted links and domains kept (see tombstones.h).

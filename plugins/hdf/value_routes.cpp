@@ -2,6 +2,7 @@
 // or points, as JSON, base64 or a raw binary body).
 #include <Poco/JSON/Array.h>
 #include <Poco/NumberParser.h>
+#include <strata/arrays/validation.h>
 #include <strata/errors.h>
 
 #include <cstring>
@@ -393,6 +394,7 @@ void putValue(Service& s, Request& req, Response& res) {
     valueDims = broadcastDims(scalar ? std::vector<uint64_t>{1} : target->dims, *count);
     elements = *count;
   }
+  arrays::checkValueSize(type, elements, s.settings().maxValueBytes, "the value");
   std::string packed;
   if (hasBase64) {
     if (!type.fixedSize()) throw BadRequest("binary data cannot be used with variable length types");

@@ -275,5 +275,34 @@ TEST_P(HdfApi, Queries) {
   EXPECT_EQ(get("/datasets/" + plain + "/value?query=date%20==%201").status, 400);
 }
 
+// A JSON value whose packed form would be far larger than its text (short strings in a
+// fixed-length string type of 10 MB per element) is refused with 413 before anything is
+// decoded or allocated, and the dataset keeps what it had.
+TEST_P(HdfApi, JsonValuesLargerPackedThanMaxValueBytesAre413) {
+  createDomain();
+  auto created =
+      post("/datasets",
+           R"({"type": {"class": "H5T_STRING", "charSet": "H5T_CSET_ASCII", "strPad": "H5T_STR_NULLPAD",)"
+           R"( "length": 10000000}, "shape": [40]})");
+  if (created.status != 201)
+    GTEST_SKIP() << "this arrays backend refuses the dataset itself: " << created.body;
+  const std::string d = parse(created.body)->getValue<std::string>("id");
+  // 40 elements of 10 MB: 400 MB packed, over the default 256 MB.
+  std::string forty = "{\"value\": [";
+  for (int i = 0; i < 40; ++i) forty += i ? ",\"a\"" : "\"a\"";
+  forty += "]}";
+  auto r = put("/datasets/" + d + "/value", forty);
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("more than the limit"), std::string::npos) << r.body;
+  r = put("/datasets/" + d + "/value", R"({"value_base64": "YQ=="})");
+  EXPECT_EQ(r.status, 413) << r.body;
+  // One element fits: the limit is on what a request writes, not on the type.
+  r = put("/datasets/" + d + "/value?select=[1:2]", R"({"value": ["one"]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = get("/datasets/" + d + "/value?select=[0:2]");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(compact(parse(r.body)->get("value")), R"(["","one"])");
+}
+
 }  // namespace
 }  // namespace strata::test
