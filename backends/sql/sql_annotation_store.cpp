@@ -5,11 +5,11 @@
 //   strata_annotations        (target, key, type, vals) primary key (target, key); vals is
 //                             the key's values in a binary form (below)
 //   strata_annotation_values  (target, key, kind, num, str), version 2: one row per distinct
-//                             searchable value of a key (kSearchString: str, kSearchNumber:
-//                             num, kSearchBoolean: num 0 or 1; NaN and blobs, which no clause
+//                             searchable value of a key (kIndexString: str, kIndexNumber:
+//                             num, kIndexBoolean: num 0 or 1; NaN and blobs, which no clause
 //                             matches, have none), indexed by (key, kind, num, target),
 //                             (key, str, target) and (target, key). str is 's' and the
-//                             string's first kStringPrefix bytes (never an empty BLOB);
+//                             string's first kIndexStringPrefix bytes (never an empty BLOB);
 //                             numbers are doubles (Long and Date values rounded).
 //
 // Targets and keys are BLOBs (BYTEA), as the entities store's names. A write to a target is
@@ -32,6 +32,7 @@
 // one byte.
 #include "sql_annotation_store.h"
 
+#include "sql_index_values.h"
 #include "sql_statements.h"
 
 #include <strata/errors.h>
@@ -201,12 +202,7 @@ std::string touch(Session& s, const std::string& target) {
 
 // ---- the search table (version 2)
 
-constexpr int64_t kSearchString = 0, kSearchNumber = 1, kSearchBoolean = 2;
-constexpr std::size_t kStringPrefix = 256;  // bytes of a string value the index holds
 constexpr std::size_t kRowsPerInsert = 64;
-
-// The str column of a string: never empty (an empty BLOB may bind as NULL), ordered as the strings.
-std::string indexedString(const std::string& v) { return "s" + v.substr(0, kStringPrefix); }
 
 // Inserts the searchable values of `a` into strata_annotation_values, a few rows per statement.
 void insertValues(Session& s, const std::string& target, const Annotation& a) {
@@ -216,11 +212,11 @@ void insertValues(Session& s, const std::string& target, const Annotation& a) {
     if (const auto* str = std::get_if<std::string>(&v))
       strings.insert(indexedString(*str));
     else if (const auto* d = std::get_if<double>(&v)) {
-      if (!std::isnan(*d)) numbers.emplace(kSearchNumber, *d);
+      if (!std::isnan(*d)) numbers.emplace(kIndexNumber, *d);
     } else if (const auto* i = std::get_if<int64_t>(&v))
-      numbers.emplace(kSearchNumber, static_cast<double>(*i));
+      numbers.emplace(kIndexNumber, static_cast<double>(*i));
     else if (const auto* b = std::get_if<bool>(&v))
-      numbers.emplace(kSearchBoolean, *b ? 1.0 : 0.0);
+      numbers.emplace(kIndexBoolean, *b ? 1.0 : 0.0);
   }
   const auto flush = [&](const char* columns, std::vector<SqlValue>& values, std::size_t rows) {
     if (rows == 0) return;
@@ -233,7 +229,7 @@ void insertValues(Session& s, const std::string& target, const Annotation& a) {
   std::vector<SqlValue> values;
   std::size_t rows = 0;
   for (const auto& str : strings) {
-    values.insert(values.end(), {Bytes{target}, Bytes{a.key}, kSearchString, Bytes{str}});
+    values.insert(values.end(), {Bytes{target}, Bytes{a.key}, kIndexString, Bytes{str}});
     if (++rows == kRowsPerInsert) flush("str", values, std::exchange(rows, 0));
   }
   flush("str", values, std::exchange(rows, 0));
@@ -284,7 +280,7 @@ std::string candidates(const AnnotationClause& c, const std::string& range,
       where += " AND str IS NOT NULL";
     }
   } else {
-    int64_t kind = kSearchNumber;
+    int64_t kind = kIndexNumber;
     double num = 0;
     if (const auto* d = std::get_if<double>(&c.value)) {
       if (std::isnan(*d)) return "";  // NaN compares with nothing
@@ -292,7 +288,7 @@ std::string candidates(const AnnotationClause& c, const std::string& range,
     } else if (const auto* i = std::get_if<int64_t>(&c.value)) {
       num = static_cast<double>(*i);
     } else if (const auto* b = std::get_if<bool>(&c.value)) {
-      kind = kSearchBoolean;
+      kind = kIndexBoolean;
       num = *b ? 1.0 : 0.0;
     } else {
       return "";  // blobs: refused by validate()

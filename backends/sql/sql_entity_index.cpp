@@ -7,7 +7,7 @@
 //                         (kind 1, num, a double); indexed by (collection, field, str, id),
 //                         (collection, field, kind, num, id) and (collection, id)
 //
-// str is 's' and the string's first kStringPrefix bytes (never an empty BYTEA, which may bind
+// str is 's' and the string's first kIndexStringPrefix bytes (never an empty BYTEA, which may bind
 // as NULL; short enough for a b-tree entry). Every write of an entity rewrites its rows in the
 // write's transaction, after taking the collection's advisory lock in shared mode and reading
 // the declared fields (two statements: under READ COMMITTED the read's snapshot must come after
@@ -16,6 +16,7 @@
 // it and one after it sees the field.
 #include "sql_entity_index.h"
 
+#include "sql_index_values.h"
 #include "sql_statements.h"
 
 #include <strata/util.h>
@@ -34,12 +35,8 @@ using Poco::Data::Session;
 
 namespace {
 
-constexpr std::size_t kStringPrefix = 256;
-constexpr int64_t kString = 0, kNumber = 1;
 constexpr double kExactDoubles = 9007199254740992.0;  // 2^53: integers below it are doubles exactly
 constexpr std::size_t kChunk = 512;
-
-std::string indexedString(const std::string& v) { return "s" + v.substr(0, kStringPrefix); }
 
 // The advisory lock of a collection's indexes: the (int, int) key space, apart from the
 // bigint keys the batches lock entities with.
@@ -63,11 +60,12 @@ void lock(Session& s, const std::string& collection, bool exclusive) {
 // object, array: no filter answered from the index can hold for them).
 std::optional<std::pair<int64_t, SqlValue>> indexed(const Poco::Dynamic::Var& v) {
   if (v.isEmpty() || v.isBoolean()) return std::nullopt;
-  if (v.isString()) return std::make_pair(kString, SqlValue(Bytes{indexedString(v.convert<std::string>())}));
+  if (v.isString())
+    return std::make_pair(kIndexString, SqlValue(Bytes{indexedString(v.convert<std::string>())}));
   if (!v.isNumeric()) return std::nullopt;
   const double d = v.convert<double>();
   if (std::isnan(d)) return std::nullopt;
-  return std::make_pair(kNumber, SqlValue(d));
+  return std::make_pair(kIndexNumber, SqlValue(d));
 }
 
 void insertRow(Session& s, const std::string& collection, const std::string& id, const std::string& field,
@@ -76,7 +74,7 @@ void insertRow(Session& s, const std::string& collection, const std::string& id,
   if (!row) return;
   execute(s,
           std::string("INSERT INTO strata_entity_values (collection, field, id, kind, ") +
-              (row->first == kString ? "str" : "num") + ") VALUES (?, ?, ?, ?, ?)",
+              (row->first == kIndexString ? "str" : "num") + ") VALUES (?, ?, ?, ?, ?)",
           {Bytes{collection}, Bytes{field}, Bytes{id}, row->first, row->second});
 }
 
@@ -203,7 +201,7 @@ std::optional<IndexClause> indexedFilter(const std::string& collection, const En
     if (v.isEmpty() || v.isBoolean()) return std::nullopt;
     if (v.isString()) {
       const std::string s = v.convert<std::string>();
-      if (s.size() >= kStringPrefix) c.exact = false;
+      if (s.size() >= kIndexStringPrefix) c.exact = false;
       any += std::string(any.empty() ? "" : " OR ") + "str" + widened;
       c.values.emplace_back(Bytes{indexedString(s)});
     } else if (v.isNumeric()) {

@@ -1,5 +1,6 @@
 // The entities role contract (core/include/strata/stores/entity_store.h), run against every
 // backend that serves the role.
+#include "support/entity_filter.h"
 #include "contract/store_contract_support.h"
 
 #include <strata/errors.h>
@@ -30,14 +31,6 @@ std::vector<std::string> ids(const EntityPage& page) {
   std::vector<std::string> out;
   for (const auto& e : page.items) out.push_back(e.id);
   return out;
-}
-
-EntityFilter filter(const std::string& field, EntityFilter::Op op, Poco::Dynamic::Var value) {
-  EntityFilter f;
-  f.field = field;
-  f.op = op;
-  f.value = std::move(value);
-  return f;
 }
 
 template <typename E>

@@ -1,6 +1,7 @@
 // The entities role contract, second part: the query extension (In, id prefixes, Contains,
 // IsNull, case-insensitive comparisons, dotted paths, and/or/not conditions, several sort keys
 // with nulls first or last). Run against every backend that serves the role.
+#include "support/entity_filter.h"
 #include "contract/rocksdb_perf.h"
 #include "contract/store_contract_support.h"
 
@@ -29,15 +30,6 @@ Ids ids(const EntityPage& page) {
   Ids out;
   for (const auto& e : page.items) out.push_back(e.id);
   return out;
-}
-
-EntityFilter filter(const std::string& field, Op op, Var value = Var(), bool caseInsensitive = false) {
-  EntityFilter f;
-  f.field = field;
-  f.op = op;
-  f.value = std::move(value);
-  f.caseInsensitive = caseInsensitive;
-  return f;
 }
 
 EntityCondition leaf(EntityFilter f, bool negate = false) {

@@ -2,6 +2,7 @@
 // name and value stay data (bound parameters, never SQL text), the roles share one file and
 // survive a restart, the schema version table refuses a newer schema at start-up, and
 // configuration errors fail at start-up.
+#include "support/entity_filter.h"
 #include "contract/store_contract_support.h"
 #include "contract/sqlite_rows.h"
 #include "support/postgres_server.h"
@@ -28,14 +29,6 @@ ConfigValues sqlite(const std::string& file, ConfigValues extra = {}) {
                       {"stores.entities.t.connection", file}};
   for (auto& [k, v] : extra) values["stores.entities.t." + k] = v;
   return values;
-}
-
-EntityFilter filter(const std::string& field, EntityFilter::Op op, Poco::Dynamic::Var value) {
-  EntityFilter f;
-  f.field = field;
-  f.op = op;
-  f.value = std::move(value);
-  return f;
 }
 
 TEST(SqlBackend, SqlSignificantCharactersAreData) {

@@ -1,5 +1,6 @@
 // The entities contract's query rules in the core (stores/entity_store.h): the functions every
 // backend calls to filter and sort.
+#include "support/entity_filter.h"
 #include <strata/errors.h>
 #include <strata/stores/entity_store.h>
 
@@ -23,14 +24,7 @@ Entity entity(const std::string& id, const std::string& body) {
   return e;
 }
 
-EntityFilter filter(const std::string& field, Op op, Var value = Var(), bool caseInsensitive = false) {
-  EntityFilter f;
-  f.field = field;
-  f.op = op;
-  f.value = std::move(value);
-  f.caseInsensitive = caseInsensitive;
-  return f;
-}
+using test::filter;
 
 TEST(EntityQuery, PathsGoIntoNestedObjectsAndOwnFieldsComeFirst) {
   const Entity e = entity("x", R"({"a":{"b":{"c":7}},"version":"body","s":"str","n":null})");
