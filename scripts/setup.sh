@@ -41,6 +41,8 @@ BUILD_DIR="${STRATA_BUILD_DIR:-build}"
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 # Debug info would otherwise put the build directory into every cache key.
 export CCACHE_NOHASHDIR=1
+# Room for the normal, sanitizer and fuzz builds side by side.
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-20G}"
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE="${STRATA_BUILD_TYPE:-RelWithDebInfo}" \
