@@ -62,6 +62,15 @@ std::string currentMessage() {
   }
 }
 
+// Whether libpq's message says the connection to the server is gone.
+bool connectionLostMessage(const std::string& message) {
+  for (const char* sign :
+       {"server closed the connection", "terminating connection", "no connection to the server",
+        "could not connect", "could not receive data", "could not send data"})
+    if (message.find(sign) != std::string::npos) return true;
+  return false;
+}
+
 // Whether a PostgreSQL session that failed is no longer connected (the server went away,
 // restarted or ended the session): the failure was the database's absence, not the statement's.
 bool connectionLost(Session& session, const std::string& message) {
@@ -70,11 +79,7 @@ bool connectionLost(Session& session, const std::string& message) {
   } catch (...) {
     return true;
   }
-  for (const char* sign :
-       {"server closed the connection", "terminating connection", "no connection to the server",
-        "could not connect", "could not receive data", "could not send data"})
-    if (message.find(sign) != std::string::npos) return true;
-  return false;
+  return connectionLostMessage(message);
 }
 
 // Rethrows the exception being handled as a strata error (see SqlDatabase::transaction);
@@ -281,7 +286,9 @@ void SqlDatabase::transaction(Mode mode, const std::string& what, const std::fun
     try {
       session = acquire(fresh);
     } catch (...) {
-      translate(*this, what);  // acquire() gave back the slot it took
+      // acquire() gave back the slot it took. A server that is going away can accept the
+      // connection and close it under the session's first statement: unavailable too.
+      translate(*this, what, postgres() && connectionLostMessage(currentMessage()));
     }
     StatementScope statements(*session);
     bool begun = false;

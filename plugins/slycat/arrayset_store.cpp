@@ -214,13 +214,14 @@ Column StoredArrayset::read(int64_t array, int64_t attribute) const {
                 });
     return col;
   }
-  // Strings (and anything else, as its JSON text).
+  // Strings (and anything else, as its JSON text). readAll reads the dataset's info again, which
+  // replaces info.type: `type` no longer refers to a live object after it.
   col.type = "string";
   const std::string bytes = readAll(store_, container_, id, info);
   std::size_t pos = 0;
   const uint64_t n = elements(info.shape.dims);
   for (uint64_t i = 0; i < n; ++i) {
-    const auto v = arrays::decodeElement(type, bytes.data(), bytes.size(), pos);
+    const auto v = arrays::decodeElement(*info.type, bytes.data(), bytes.size(), pos);
     col.strings.push_back(v.isString() ? v.extract<std::string>() : v.toString());
   }
   return col;
