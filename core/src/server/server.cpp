@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "login_limiter.h"
 #include "metrics.h"
 #include "plugin_loader.h"
 #include "router.h"
@@ -162,6 +163,8 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
   void handle(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) {
     Poco::Stopwatch clock;
     clock.start();
+    // Password checks made for this request count against this address (auth.maxFailedLogins).
+    const LoginClientScope client(req.clientAddress().host().toString());
     const bool overLimit = res.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE;
     res.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
     Response response(res, req);
@@ -321,6 +324,8 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         response.setHeader("WWW-Authenticate", "Basic realm=\"" + server_.auth_->realm() +
                                                    "\", Bearer realm=\"" + server_.auth_->realm() + "\"");
       }
+      if (const auto* throttled = dynamic_cast<const LoginsThrottled*>(&e))
+        response.setHeader("Retry-After", std::to_string(throttled->retryAfterSeconds()));
       if (e.status() == 413 || e.status() == 503) response.closeConnection();
       errors->render(e, response);
     } catch (...) {
