@@ -111,16 +111,25 @@ std::optional<std::string> tokenElsewhere(const Request& request, const TokenPla
   return std::nullopt;
 }
 
+// Whether a query parameter's name says that its value is a secret, whatever the route: a
+// client may send a token or a password where the route does not expect one.
+bool secretName(const std::string& name) {
+  const std::string n = Poco::toLower(name);
+  for (const char* word : {"token", "password", "passwd", "secret", "apikey", "api_key", "signature"})
+    if (n.find(word) != std::string::npos) return true;
+  return false;
+}
+
 // The request target for the logs, with the values of the query parameters that carry tokens
-// masked.
+// (the route's, and every parameter whose name says it holds a secret) masked.
 std::string maskTokens(const std::string& uri, const std::vector<std::string>* names) {
-  if (!names || names->empty() || uri.find('?') == std::string::npos) return uri;
+  if (uri.find('?') == std::string::npos) return uri;
   try {
     Poco::URI parsed(uri);
     auto params = parsed.getQueryParameters();
     bool masked = false;
     for (auto& [key, value] : params)
-      if (std::find(names->begin(), names->end(), key) != names->end()) {
+      if (secretName(key) || (names && std::find(names->begin(), names->end(), key) != names->end())) {
         value = "REDACTED";
         masked = true;
       }
@@ -257,15 +266,15 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
       renderError(e, errors, response);
     } catch (const Poco::Net::NetException& e) {
       // Mostly a client that went away mid-transfer: not the server's fault.
-      server_.logger_.information("connection lost during %s %s: %s", req.getMethod(), req.getURI(),
-                                  e.displayText());
-      renderError(internal(req, e.displayText(), false), errors, response);
+      server_.logger_.information("connection lost during %s %s: %s", req.getMethod(),
+                                  maskTokens(req.getURI(), maskedQuery), e.displayText());
+      renderError(internal(req, e.displayText(), false, maskedQuery), errors, response);
     } catch (const Poco::Exception& e) {
-      renderError(internal(req, e.displayText(), true), errors, response);
+      renderError(internal(req, e.displayText(), true, maskedQuery), errors, response);
     } catch (const std::exception& e) {
-      renderError(internal(req, e.what(), true), errors, response);
+      renderError(internal(req, e.what(), true, maskedQuery), errors, response);
     } catch (...) {
-      renderError(internal(req, "unknown exception", true), errors, response);
+      renderError(internal(req, "unknown exception", true, maskedQuery), errors, response);
     }
 
     const double seconds = static_cast<double>(clock.elapsed()) / 1e6;
@@ -304,11 +313,13 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
   }
 
   // Details of unexpected failures go to the log under a number, not to the client.
-  InternalError internal(const Poco::Net::HTTPServerRequest& req, const std::string& detail, bool log) {
+  // The target's secret query parameters are masked.
+  InternalError internal(const Poco::Net::HTTPServerRequest& req, const std::string& detail, bool log,
+                         const std::vector<std::string>* maskedQuery) {
     const uint64_t n = ++server_.errorSeq_;
     if (log)
       server_.logger_.error("internal error #%Lu during %s %s: %s", static_cast<Poco::UInt64>(n),
-                            req.getMethod(), req.getURI(), detail);
+                            req.getMethod(), maskTokens(req.getURI(), maskedQuery), detail);
     return InternalError("internal server error (logged as #" + std::to_string(n) + ")");
   }
 
