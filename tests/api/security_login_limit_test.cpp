@@ -3,6 +3,7 @@
 // POST /v1/auth/obtain, synapse's POST /auth/v1/session) is answered 429 with Retry-After in
 // the API's own error format, before any password is checked, the right one included, until
 // the window has passed. Bearer tokens are not password checks and keep working.
+#include "support/plugin_test_server.h"
 #include "support/server_process.h"
 
 #include <strata/auth.h>
@@ -44,22 +45,26 @@ int64_t expectThrottled(const HttpResult& r, int64_t window) {
 class LoginLimit : public ::testing::Test {
  protected:
   // admin, hdf, slycat, synapse and ufdl; bob/builder in the users file.
-  void start(const std::string& maxFailures, const std::string& window, int iterations = 1000) {
+  void start(const std::string& maxFailures, const std::string& window, int iterations = 1000,
+             const std::map<std::string, std::string>& extra = {}) {
     writeFile(dir_.file("users"), "bob:" + hashPassword("builder", iterations) + "\n");
-    server_ = std::make_unique<ServerProcess>(
-        std::map<std::string, std::string>{{"plugins.load", "admin, hdf, slycat, synapse, ufdl"},
-                                           {"stores.entities.default.backend", "memory"},
-                                           {"stores.annotations.default.backend", "memory"},
-                                           {"stores.blobs.default.backend", "memory"},
-                                           {"stores.arrays.default.backend", "memory"},
-                                           {"plugins.ufdl.passwordIterations", "1000"},
-                                           {"auth.usersFile", dir_.file("users")},
-                                           {"auth.jwtSecret", "login-limit-test-secret-0123456789abcdef"},
-                                           {"auth.maxFailedLogins", maxFailures},
-                                           {"auth.failedLoginWindow", window}});
+    std::map<std::string, std::string> config{{"plugins.load", "admin, hdf, slycat, synapse, ufdl"},
+                                              {"stores.entities.default.backend", "memory"},
+                                              {"stores.annotations.default.backend", "memory"},
+                                              {"stores.blobs.default.backend", "memory"},
+                                              {"stores.arrays.default.backend", "memory"},
+                                              {"plugins.ufdl.passwordIterations", "1000"},
+                                              {"auth.usersFile", dir_.file("users")},
+                                              {"auth.jwtSecret", "login-limit-test-secret-0123456789abcdef"},
+                                              {"auth.maxFailedLogins", maxFailures},
+                                              {"auth.failedLoginWindow", window}};
+    for (const auto& [k, v] : extra) config[k] = v;
+    server_ = std::make_unique<ServerProcess>(config);
   }
-  HttpResult basicToken(const std::string& password) {
-    return server_->request("POST", "/strata/token", "", {{"Authorization", basicAuth("bob", password)}});
+  HttpResult basicToken(const std::string& password, const std::string& forwardedFor = "") {
+    Headers h{{"Authorization", basicAuth("bob", password)}};
+    if (!forwardedFor.empty()) h["X-Forwarded-For"] = forwardedFor;
+    return server_->request("POST", "/strata/token", "", h);
   }
   HttpResult ufdlObtain(const std::string& password) {
     return server_->request("POST", "/v1/auth/obtain",
@@ -139,6 +144,31 @@ TEST_F(LoginLimit, TheLimitLiftsWhenTheWindowHasPassed) {
   EXPECT_EQ(basicToken("builder").status, 200);
 }
 
+// Behind a proxy of server.trustedProxies, the client is the address the proxy names: one
+// client past the limit leaves the others alone. (Addresses from the documentation range
+// 192.0.2.0/24, only ever written in a header.)
+TEST_F(LoginLimit, BehindATrustedProxyEachForwardedClientHasItsOwnLimit) {
+  start("2", "60", 1000, {{"server.trustedProxies", "127.0.0.1"}, {"server.accessLog", "true"}});
+  EXPECT_EQ(basicToken("wrong-1", "192.0.2.1").status, 401);
+  // The client's own X-Forwarded-For entries, left of what the proxy appended, are not believed.
+  EXPECT_EQ(basicToken("wrong-2", "192.0.2.77, 192.0.2.1").status, 401);
+  expectThrottled(basicToken("builder", "192.0.2.1"), 60);
+  expectThrottled(basicToken("builder", "192.0.2.99, 192.0.2.1"), 60);
+  // Another client of the proxy logs in.
+  EXPECT_EQ(basicToken("builder", "192.0.2.2").status, 200);
+  EXPECT_EQ(basicToken("builder", "192.0.2.1, 127.0.0.1").status, 429);  // a chain of trusted proxies
+  // The access log names the forwarded client.
+  server_->stop();
+  EXPECT_NE(server_->log().find("192.0.2.2 bob \"POST /strata/token"), std::string::npos) << server_->log();
+}
+
+TEST_F(LoginLimit, WithoutTrustedProxiesForwardedForIsIgnored) {
+  start("2", "60");
+  EXPECT_EQ(basicToken("wrong-1", "192.0.2.1").status, 401);
+  EXPECT_EQ(basicToken("wrong-2", "192.0.2.2").status, 401);
+  expectThrottled(basicToken("builder", "192.0.2.3"), 60);
+}
+
 TEST_F(LoginLimit, RefusedLoginsCostNoPasswordCheck) {
   // A hash that costs a noticeable time to check.
   start("1", "60", 400000);
@@ -170,8 +200,10 @@ TEST_F(LoginLimit, ZeroMeansNoLimit) {
 }
 
 TEST(LoginLimitConfig, BadValuesAreStartUpErrors) {
-  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"auth.maxFailedLogins", "-1"}, {"auth.failedLoginWindow", "0"}}) {
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"auth.maxFailedLogins", "-1"},
+                                                        {"auth.failedLoginWindow", "0"},
+                                                        {"server.trustedProxies", "proxy.local"}}) {
     const auto [code, out] = runServerExpectingExit({{"plugins.load", ""}, {key, value}});
     EXPECT_NE(code, 0) << key;
     EXPECT_NE(out.find(key), std::string::npos) << out;

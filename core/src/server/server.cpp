@@ -20,6 +20,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Stopwatch.h>
@@ -33,6 +34,7 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -173,7 +175,8 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     Poco::Stopwatch clock;
     clock.start();
     // Password checks made for this request count against this address (auth.maxFailedLogins).
-    const LoginClientScope client(req.clientAddress().host().toString());
+    const std::string clientAddress = server_.clientAddress(req);
+    const LoginClientScope client(clientAddress);
     const bool overLimit = res.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE;
     res.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
     Response response(res, req);
@@ -283,11 +286,10 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     server_.metrics_->record(methods.count(req.getMethod()) ? req.getMethod() : "OTHER", routeLabel,
                              res.getStatus(), seconds, bytesIn, response.bytesWritten());
     if (server_.accessLogOn_ && server_.accessLog_.information()) {
-      std::string line = req.clientAddress().host().toString() + " " + (user.empty() ? "-" : user) + " \"" +
-                         req.getMethod() + " " + maskTokens(req.getURI(), maskedQuery) + " " +
-                         req.getVersion() + "\" " + std::to_string(res.getStatus()) + " " +
-                         std::to_string(response.bytesWritten()) + " " +
-                         std::to_string(clock.elapsed() / 1000) + "ms";
+      std::string line = clientAddress + " " + (user.empty() ? "-" : user) + " \"" + req.getMethod() + " " +
+                         maskTokens(req.getURI(), maskedQuery) + " " + req.getVersion() + "\" " +
+                         std::to_string(res.getStatus()) + " " + std::to_string(response.bytesWritten()) +
+                         " " + std::to_string(clock.elapsed() / 1000) + "ms";
       for (char& c : line)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
       server_.accessLog_.information(line);
@@ -401,6 +403,35 @@ bool Server::setCorsOrigin(const Poco::Net::HTTPServerRequest& req,
   return true;
 }
 
+namespace {
+// An address in one spelling (IPv6 compressed, lower case); nullopt if `text` is none.
+std::optional<std::string> normalisedAddress(const std::string& text) {
+  Poco::Net::IPAddress address;
+  if (!Poco::Net::IPAddress::tryParse(Poco::trim(text), address)) return std::nullopt;
+  return address.toString();
+}
+}  // namespace
+
+std::string Server::clientAddress(const Poco::Net::HTTPServerRequest& req) const {
+  std::string client = req.clientAddress().host().toString();
+  if (trustedProxies_.empty() || !trustedProxies_.count(client) || !req.has("X-Forwarded-For")) return client;
+  // Each proxy appends the address it got the request from: read from the right, past our
+  // own proxies. Whatever the client wrote itself further left is not believed.
+  const std::string forwarded = req.get("X-Forwarded-For");
+  std::size_t end = forwarded.size();
+  while (end > 0) {
+    const std::size_t comma = forwarded.rfind(',', end - 1);
+    const std::size_t start = comma == std::string::npos ? 0 : comma + 1;
+    const auto address = normalisedAddress(forwarded.substr(start, end - start));
+    if (!address) break;  // malformed: the last good hop stands
+    client = *address;
+    if (!trustedProxies_.count(client)) break;
+    if (comma == std::string::npos) break;
+    end = comma;
+  }
+  return client;
+}
+
 Server::Server(const Poco::Util::AbstractConfiguration& config, std::string defaultPluginDir)
     : config_(config),
       defaultPluginDir_(std::move(defaultPluginDir)),
@@ -468,6 +499,13 @@ void Server::start() {
           "': each entry must be an origin such as https://app.example.org (scheme://host[:port], "
           "no path) or *");
     corsOrigins_.insert(origin);
+  }
+  trustedProxies_.clear();
+  for (const auto& proxy : server.getList("trustedProxies")) {
+    const auto address = normalisedAddress(proxy);
+    if (!address)
+      throw StartupError("server.trustedProxies holds '" + proxy + "': each entry must be an IP address");
+    trustedProxies_.insert(*address);
   }
   accessLogOn_ = server.getBool("accessLog", true);
   router_ = std::make_unique<Router>(strataErrorRenderer());
