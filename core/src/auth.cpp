@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <map>
 #include <unordered_map>
@@ -176,6 +177,15 @@ class UsersAuthenticator : public CoreAuthenticator {
     const bool checkable = found && found->active && !found->hash.empty();
     if (checkable && cachedOk(user, found->hash, password))
       return Principal{user, found->groups, Principal::Via::Basic};
+    // The same credentials arriving together (a client's parallel first requests) are checked
+    // once: the others wait for that check and take its answer from the caches, so that they
+    // neither pay for PBKDF2 again nor count against the client's limit.
+    const InFlight flight(*this, failure);
+    if (flight.waited()) {
+      if (recentlyFailed(failure)) return std::nullopt;
+      if (checkable && cachedOk(user, found->hash, password))
+        return Principal{user, found->groups, Principal::Via::Basic};
+    }
     // A real check counts as a failure of the client from its start (so that checks running
     // at the same time count too), and is forgiven if it succeeds.
     const auto mark = limiter_.reserve(client);
@@ -215,6 +225,34 @@ class UsersAuthenticator : public CoreAuthenticator {
   }
 
  private:
+  // The check of one key (user, hash, password) in progress; waits for another of the same key.
+  class InFlight {
+   public:
+    InFlight(const UsersAuthenticator& auth, std::string key) : auth_(auth), key_(std::move(key)) {
+      std::unique_lock<std::mutex> lock(auth_.flightMutex_);
+      while (auth_.inFlight_.count(key_)) {
+        waited_ = true;
+        auth_.flightDone_.wait(lock);
+      }
+      auth_.inFlight_.insert(key_);
+    }
+    ~InFlight() {
+      {
+        std::lock_guard<std::mutex> lock(auth_.flightMutex_);
+        auth_.inFlight_.erase(key_);
+      }
+      auth_.flightDone_.notify_all();
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    bool waited() const { return waited_; }
+
+   private:
+    const UsersAuthenticator& auth_;
+    std::string key_;
+    bool waited_ = false;
+  };
+
   Principal basic(const std::string& cred) const {
     std::string decoded;
     if (cred.empty() || !unbase64(cred, decoded)) throw Unauthorized("malformed Basic credentials");
@@ -386,6 +424,9 @@ class UsersAuthenticator : public CoreAuthenticator {
   using Directories = std::vector<std::shared_ptr<const UserDirectory>>;
   mutable std::mutex directoriesMutex_;
   std::shared_ptr<const Directories> directories_ = std::make_shared<Directories>();
+  mutable std::mutex flightMutex_;
+  mutable std::condition_variable flightDone_;
+  mutable std::set<std::string> inFlight_;
   mutable std::mutex cacheMutex_;
   mutable std::map<std::string, std::string> cache_;
   mutable std::unordered_map<std::string, int64_t> failures_;  // key -> expiry (s)

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 namespace strata::test {
 namespace {
@@ -183,6 +184,31 @@ TEST_F(LoginLimit, RefusedLoginsCostNoPasswordCheck) {
       << std::chrono::duration_cast<std::chrono::milliseconds>(refusedCost).count()
       << " ms, one password check "
       << std::chrono::duration_cast<std::chrono::milliseconds>(checkCost).count() << " ms";
+}
+
+// A client's parallel first requests with the same right credentials are checked once: they
+// are not refused as if each were a failure in progress.
+TEST_F(LoginLimit, ParallelRequestsWithTheSameCredentialsAreCheckedOnce) {
+  start("3", "60", 400000);
+  std::vector<int> statuses(12, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < statuses.size(); ++i)
+    threads.emplace_back([&, i] {
+      statuses[i] =
+          server_->get("/api/projects/none", {{"Authorization", basicAuth("bob", "builder")}}).status;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(statuses, std::vector<int>(statuses.size(), 404));
+  // The same for a wrong password: one failure, not twelve.
+  statuses.assign(12, 0);
+  threads.clear();
+  for (std::size_t i = 0; i < statuses.size(); ++i)
+    threads.emplace_back([&, i] {
+      statuses[i] = server_->get("/api/projects/none", {{"Authorization", basicAuth("bob", "wrong")}}).status;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(statuses, std::vector<int>(statuses.size(), 401));
+  EXPECT_EQ(basicToken("builder").status, 200);
 }
 
 TEST_F(LoginLimit, TheSameWrongPasswordAgainDoesNotCountAgain) {
