@@ -157,8 +157,19 @@ TEST(LogSecrets, NoPasswordTokenSecretOrHashReachesTheLogs) {
   // A refresh token where an access token is expected.
   EXPECT_EQ(server.get("/v1/users/alice", {{"Authorization", "Bearer " + refresh}}).status, 401);
 
+  // Past the failed-login limit (10 by default): the warning names the address, nothing else.
+  int status = 0;
+  for (int i = 0; i < 12 && status != 429; ++i) {
+    const std::string password = "limit-PASSWORD-" + std::to_string(i);
+    secrets.insert(password);
+    status = server.request("POST", "/strata/token", "", basic("bob", password)).status;
+  }
+  EXPECT_EQ(status, 429);
+
   server.stop();
   const std::string log = readFile(logFile) + server.log();
+  EXPECT_NE(log.find("Warning strata.auth: client 127.0.0.1 reached auth.maxFailedLogins"), std::string::npos)
+      << log;
   // The log is really at its most verbose: the access lines are there.
   ASSERT_NE(log.find("\"POST /strata/token HTTP/1.1\" 200"), std::string::npos) << log;
   ASSERT_NE(log.find("\"POST /v1/auth/obtain HTTP/1.1\" 401"), std::string::npos) << log;
