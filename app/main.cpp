@@ -83,7 +83,12 @@ class StrataServerApp : public Poco::Util::ServerApplication {
       else if (loadConfiguration() == 0)
         throw strata::StartupError("no configuration: pass --config FILE");
       // Poco configured logging before the file was read; apply its logging section now.
-      if (config().has("logging")) Poco::Util::LoggingConfigurator().configure(&config());
+      // (`has("logging")` is false for a section: it only sees keys that hold a value.)
+      Poco::Util::AbstractConfiguration::Keys logging;
+      config().keys("logging", logging);
+      // The configuration is shared: the pointer must take a reference of its own.
+      if (!logging.empty())
+        Poco::Util::LoggingConfigurator().configure(Poco::Util::AbstractConfiguration::Ptr(&config(), true));
     } catch (const Poco::Exception& e) {
       logger().fatal("cannot read the configuration %s: %s", configFile_, e.displayText());
       return EXIT_CONFIG;

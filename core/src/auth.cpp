@@ -1,5 +1,7 @@
 #include "users_authenticator.h"
 
+#include "login_limiter.h"
+
 #include <strata/errors.h>
 #include <strata/util.h>
 
@@ -8,6 +10,7 @@
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/Logger.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -16,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <map>
 #include <unordered_map>
@@ -90,7 +94,8 @@ class UsersAuthenticator : public CoreAuthenticator {
       : anonymous_(cfg.getBool("anonymous", true)),
         anonymousWrites_(cfg.getBool("anonymousWrites", false)),
         realm_(cfg.getString("realm", "Strata")),
-        ttl_(cfg.getInt("tokenTtl", 3600)) {
+        ttl_(cfg.getInt("tokenTtl", 3600)),
+        limiter_(cfg.getInt("maxFailedLogins", 10), cfg.getInt("failedLoginWindow", 60)) {
     secret_ = cfg.getString("jwtSecret", "");
     if (secret_.empty()) {
       unsigned char buf[32];
@@ -100,6 +105,10 @@ class UsersAuthenticator : public CoreAuthenticator {
       throw StartupError("configuration key auth.jwtSecret must hold at least 32 characters");
     }
     if (ttl_ <= 0) throw StartupError("configuration key auth.tokenTtl must be positive");
+    if (limiter_.maxFailures() < 0)
+      throw StartupError("configuration key auth.maxFailedLogins must be 0 (no limit) or more");
+    if (limiter_.windowSeconds() < 1)
+      throw StartupError("configuration key auth.failedLoginWindow must be at least 1 (seconds)");
     if (anonymousWrites_ && !anonymous_)
       throw StartupError("configuration key auth.anonymousWrites = true needs auth.anonymous = true");
     const std::string file = cfg.getString("usersFile", "");
@@ -151,29 +160,53 @@ class UsersAuthenticator : public CoreAuthenticator {
 
   std::optional<Principal> checkPassword(const std::string& user,
                                          const std::string& password) const override {
+    // A client address at auth.maxFailedLogins is refused before anything else, its right
+    // passwords too, and without the cost of a check.
+    const std::string& client = LoginClientScope::current();
+    if (auto wait = limiter_.blockedFor(client)) throw LoginsThrottled(*wait);
     const std::optional<Found> found = lookup(user);
     // The same wrong credentials again (a misconfigured client retrying, a script in a loop)
-    // are refused without another PBKDF2, for kFailureMemorySeconds. The key holds the hash
-    // and the active flag, so that a directory user created, given a new password or made
-    // active again meanwhile is checked afresh.
+    // are refused without another PBKDF2, for kFailureMemorySeconds, and do not count again
+    // towards the limit. The key holds the hash and the active flag, so that a directory user
+    // created, given a new password or made active again meanwhile is checked afresh.
     const char nul = '\0';
     const std::string failure = cacheKey(
         "failed" + (nul + user) + nul + (found ? found->hash + nul + (found->active ? '+' : '-') : ""),
         password);
     if (recentlyFailed(failure)) return std::nullopt;
-    if (!found || !found->active || found->hash.empty()) {
+    const bool checkable = found && found->active && !found->hash.empty();
+    if (checkable && cachedOk(user, found->hash, password))
+      return Principal{user, found->groups, Principal::Via::Basic};
+    // The same credentials arriving together (a client's parallel first requests) are checked
+    // once: the others wait for that check and take its answer from the caches, so that they
+    // neither pay for PBKDF2 again nor count against the client's limit.
+    const InFlight flight(*this, failure);
+    if (flight.waited()) {
+      if (recentlyFailed(failure)) return std::nullopt;
+      if (checkable && cachedOk(user, found->hash, password))
+        return Principal{user, found->groups, Principal::Via::Basic};
+    }
+    // A real check counts as a failure of the client from its start (so that checks running
+    // at the same time count too), and is forgiven if it succeeds.
+    const auto mark = limiter_.reserve(client);
+    const auto failed = [&] {
+      rememberFailure(failure);
+      if (mark && limiter_.full(client))
+        Poco::Logger::get("strata.auth")
+            .warning(
+                "client %s reached auth.maxFailedLogins (%d failed logins within %d s): its logins are "
+                "refused for a while",
+                client, static_cast<int>(limiter_.maxFailures()), static_cast<int>(limiter_.windowSeconds()));
+      return std::nullopt;
+    };
+    if (!checkable) {
       // Same cost as a real check, so that timing does not tell which users exist.
       verifyPassword(password, dummyHash());
-      rememberFailure(failure);
-      return std::nullopt;
+      return failed();
     }
-    if (!cachedOk(user, found->hash, password)) {
-      if (!verifyPassword(password, found->hash)) {
-        rememberFailure(failure);
-        return std::nullopt;
-      }
-      remember(user, found->hash, password);
-    }
+    if (!verifyPassword(password, found->hash)) return failed();
+    remember(user, found->hash, password);
+    if (mark) limiter_.forgive(client, *mark);
     return Principal{user, found->groups, Principal::Via::Basic};
   }
 
@@ -192,6 +225,34 @@ class UsersAuthenticator : public CoreAuthenticator {
   }
 
  private:
+  // The check of one key (user, hash, password) in progress; waits for another of the same key.
+  class InFlight {
+   public:
+    InFlight(const UsersAuthenticator& auth, std::string key) : auth_(auth), key_(std::move(key)) {
+      std::unique_lock<std::mutex> lock(auth_.flightMutex_);
+      while (auth_.inFlight_.count(key_)) {
+        waited_ = true;
+        auth_.flightDone_.wait(lock);
+      }
+      auth_.inFlight_.insert(key_);
+    }
+    ~InFlight() {
+      {
+        std::lock_guard<std::mutex> lock(auth_.flightMutex_);
+        auth_.inFlight_.erase(key_);
+      }
+      auth_.flightDone_.notify_all();
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    bool waited() const { return waited_; }
+
+   private:
+    const UsersAuthenticator& auth_;
+    std::string key_;
+    bool waited_ = false;
+  };
+
   Principal basic(const std::string& cred) const {
     std::string decoded;
     if (cred.empty() || !unbase64(cred, decoded)) throw Unauthorized("malformed Basic credentials");
@@ -357,11 +418,15 @@ class UsersAuthenticator : public CoreAuthenticator {
   bool anonymousWrites_;
   std::string realm_;
   int64_t ttl_;
+  mutable LoginLimiter limiter_;
   std::string secret_;
   std::map<std::string, User> users_;
   using Directories = std::vector<std::shared_ptr<const UserDirectory>>;
   mutable std::mutex directoriesMutex_;
   std::shared_ptr<const Directories> directories_ = std::make_shared<Directories>();
+  mutable std::mutex flightMutex_;
+  mutable std::condition_variable flightDone_;
+  mutable std::set<std::string> inFlight_;
   mutable std::mutex cacheMutex_;
   mutable std::map<std::string, std::string> cache_;
   mutable std::unordered_map<std::string, int64_t> failures_;  // key -> expiry (s)

@@ -5,7 +5,8 @@
 // true: anonymous reads), anonymousWrites (bool, default false: anonymous writes, only with
 // anonymous), jwtSecret (at least 32 characters; without one a random secret is made at start-up
 // and tokens do not survive a restart), tokenTtl (seconds, default 3600), realm (default
-// "Strata").
+// "Strata"), maxFailedLogins (default 10; 0: no limit) and failedLoginWindow (seconds,
+// default 60): see login_limiter.h.
 #include <strata/auth.h>
 #include <strata/config_section.h>
 #include <strata/export.h>

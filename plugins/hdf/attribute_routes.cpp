@@ -219,7 +219,9 @@ void addAttributeRoutes(Service& s, RouteRegistry& routes) {
   for (ObjectKind kind : {ObjectKind::Group, ObjectKind::Dataset, ObjectKind::Datatype}) {
     const std::string base = std::string("/") + collectionName(kind) + "/{id}/attributes";
     routes.add("GET", base, [&s, kind](Request& req, Response& res) { listAttributes(s, req, res, kind); });
-    routes.add("POST", base, [&s, kind](Request& req, Response& res) { postAttributes(s, req, res, kind); });
+    // A read of several attributes (HSDS): as anonymous as a GET.
+    routes.add("POST", base, [&s, kind](Request& req, Response& res) { postAttributes(s, req, res, kind); },
+               {Access::Read});
     routes.add("PUT", base, [&s, kind](Request& req, Response& res) { putAttributes(s, req, res, kind); });
     routes.add("DELETE", base,
                [&s, kind](Request& req, Response& res) { deleteAttributes(s, req, res, kind); });

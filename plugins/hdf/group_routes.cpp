@@ -383,7 +383,8 @@ void addGroupRoutes(Service& s, RouteRegistry& routes) {
   routes.add("GET", "/groups/{id}", bind(getGroup));
   routes.add("DELETE", "/groups/{id}", bind(deleteGroup));
   routes.add("GET", "/groups/{id}/links", bind(getLinks));
-  routes.add("POST", "/groups/{id}/links", bind(postLinks));
+  // A read of several links (HSDS): as anonymous as a GET.
+  routes.add("POST", "/groups/{id}/links", bind(postLinks), {Access::Read});
   routes.add("PUT", "/groups/{id}/links", bind(putLinks));
   routes.add("DELETE", "/groups/{id}/links", bind(deleteLinks));
   // {name...}: a name holding '/' reaches the handlers, which answer 400 as h5serv does

@@ -158,6 +158,27 @@ ArchivePtr newArchiveWriter(Filetype type) {
   return a;
 }
 
+// A file's name as an archive entry, which must never lead out of the folder the archive is
+// unpacked in (zip-slip). The filename rules already refuse such names (leading '/' and '..'
+// normalised or refused, no backslash); this holds for names stored before those rules too:
+// a backslash becomes '_', and so does a '..' part; leading '/' go.
+std::string entryName(const std::string& filename) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= filename.size()) {
+    std::size_t end = filename.find('/', start);
+    if (end == std::string::npos) end = filename.size();
+    std::string part = filename.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") part = "_";
+    for (char& c : part)
+      if (c == '\\') c = '_';
+    out += (out.empty() ? "" : "/") + part;
+  }
+  return out.empty() ? "_" : out;
+}
+
 void download(Context& ctx, Request& req, Response& res) {
   const DatasetAccess a = accessDataset(ctx, req, Level::R);
   const Filetype type = parseDownloadBody(*jsonBody(ctx, req));
@@ -191,7 +212,7 @@ void download(Context& ctx, Request& req, Response& res) {
     const time_t now = time(nullptr);
     for (std::size_t i = 0; i < files.size(); ++i) {
       std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(), archive_entry_free);
-      archive_entry_set_pathname(entry.get(), files[i].filename.c_str());
+      archive_entry_set_pathname(entry.get(), entryName(files[i].filename).c_str());
       archive_entry_set_filetype(entry.get(), AE_IFREG);
       archive_entry_set_perm(entry.get(), 0644);
       archive_entry_set_size(entry.get(), static_cast<la_int64_t>(sizes[i]));

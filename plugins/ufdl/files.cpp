@@ -81,6 +81,9 @@ FilenameSpec parseFilename(const std::string& given) {
     }
     throwBadName(shown, "Filename may not contain control characters");
   }
+  // A backslash is a directory separator to Windows' archive tools: `a\..\..\x` in a
+  // downloaded zip would escape the folder it is unpacked in.
+  if (given.find('\\') != std::string::npos) throwBadName(given, "Filename may not contain '\\'");
   FilenameSpec spec;
   spec.directory = !given.empty() && given.back() == '/';
   spec.name = normalise(given);

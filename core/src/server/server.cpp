@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "login_limiter.h"
 #include "metrics.h"
 #include "plugin_loader.h"
 #include "router.h"
@@ -19,6 +20,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Stopwatch.h>
@@ -32,6 +34,7 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -110,16 +113,25 @@ std::optional<std::string> tokenElsewhere(const Request& request, const TokenPla
   return std::nullopt;
 }
 
+// Whether a query parameter's name says that its value is a secret, whatever the route: a
+// client may send a token or a password where the route does not expect one.
+bool secretName(const std::string& name) {
+  const std::string n = Poco::toLower(name);
+  for (const char* word : {"token", "password", "passwd", "secret", "apikey", "api_key", "signature"})
+    if (n.find(word) != std::string::npos) return true;
+  return false;
+}
+
 // The request target for the logs, with the values of the query parameters that carry tokens
-// masked.
+// (the route's, and every parameter whose name says it holds a secret) masked.
 std::string maskTokens(const std::string& uri, const std::vector<std::string>* names) {
-  if (!names || names->empty() || uri.find('?') == std::string::npos) return uri;
+  if (uri.find('?') == std::string::npos) return uri;
   try {
     Poco::URI parsed(uri);
     auto params = parsed.getQueryParameters();
     bool masked = false;
     for (auto& [key, value] : params)
-      if (std::find(names->begin(), names->end(), key) != names->end()) {
+      if (secretName(key) || (names && std::find(names->begin(), names->end(), key) != names->end())) {
         value = "REDACTED";
         masked = true;
       }
@@ -162,6 +174,9 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
   void handle(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) {
     Poco::Stopwatch clock;
     clock.start();
+    // Password checks made for this request count against this address (auth.maxFailedLogins).
+    const std::string clientAddress = server_.clientAddress(req);
+    const LoginClientScope client(clientAddress);
     const bool overLimit = res.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE;
     res.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
     Response response(res, req);
@@ -254,15 +269,15 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
       renderError(e, errors, response);
     } catch (const Poco::Net::NetException& e) {
       // Mostly a client that went away mid-transfer: not the server's fault.
-      server_.logger_.information("connection lost during %s %s: %s", req.getMethod(), req.getURI(),
-                                  e.displayText());
-      renderError(internal(req, e.displayText(), false), errors, response);
+      server_.logger_.information("connection lost during %s %s: %s", req.getMethod(),
+                                  maskTokens(req.getURI(), maskedQuery), e.displayText());
+      renderError(internal(req, e.displayText(), false, maskedQuery), errors, response);
     } catch (const Poco::Exception& e) {
-      renderError(internal(req, e.displayText(), true), errors, response);
+      renderError(internal(req, e.displayText(), true, maskedQuery), errors, response);
     } catch (const std::exception& e) {
-      renderError(internal(req, e.what(), true), errors, response);
+      renderError(internal(req, e.what(), true, maskedQuery), errors, response);
     } catch (...) {
-      renderError(internal(req, "unknown exception", true), errors, response);
+      renderError(internal(req, "unknown exception", true, maskedQuery), errors, response);
     }
 
     const double seconds = static_cast<double>(clock.elapsed()) / 1e6;
@@ -271,11 +286,10 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     server_.metrics_->record(methods.count(req.getMethod()) ? req.getMethod() : "OTHER", routeLabel,
                              res.getStatus(), seconds, bytesIn, response.bytesWritten());
     if (server_.accessLogOn_ && server_.accessLog_.information()) {
-      std::string line = req.clientAddress().host().toString() + " " + (user.empty() ? "-" : user) + " \"" +
-                         req.getMethod() + " " + maskTokens(req.getURI(), maskedQuery) + " " +
-                         req.getVersion() + "\" " + std::to_string(res.getStatus()) + " " +
-                         std::to_string(response.bytesWritten()) + " " +
-                         std::to_string(clock.elapsed() / 1000) + "ms";
+      std::string line = clientAddress + " " + (user.empty() ? "-" : user) + " \"" + req.getMethod() + " " +
+                         maskTokens(req.getURI(), maskedQuery) + " " + req.getVersion() + "\" " +
+                         std::to_string(res.getStatus()) + " " + std::to_string(response.bytesWritten()) +
+                         " " + std::to_string(clock.elapsed() / 1000) + "ms";
       for (char& c : line)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
       server_.accessLog_.information(line);
@@ -301,11 +315,13 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
   }
 
   // Details of unexpected failures go to the log under a number, not to the client.
-  InternalError internal(const Poco::Net::HTTPServerRequest& req, const std::string& detail, bool log) {
+  // The target's secret query parameters are masked.
+  InternalError internal(const Poco::Net::HTTPServerRequest& req, const std::string& detail, bool log,
+                         const std::vector<std::string>* maskedQuery) {
     const uint64_t n = ++server_.errorSeq_;
     if (log)
       server_.logger_.error("internal error #%Lu during %s %s: %s", static_cast<Poco::UInt64>(n),
-                            req.getMethod(), req.getURI(), detail);
+                            req.getMethod(), maskTokens(req.getURI(), maskedQuery), detail);
     return InternalError("internal server error (logged as #" + std::to_string(n) + ")");
   }
 
@@ -321,6 +337,8 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
         response.setHeader("WWW-Authenticate", "Basic realm=\"" + server_.auth_->realm() +
                                                    "\", Bearer realm=\"" + server_.auth_->realm() + "\"");
       }
+      if (const auto* throttled = dynamic_cast<const LoginsThrottled*>(&e))
+        response.setHeader("Retry-After", std::to_string(throttled->retryAfterSeconds()));
       if (e.status() == 413 || e.status() == 503) response.closeConnection();
       errors->render(e, response);
     } catch (...) {
@@ -383,6 +401,35 @@ bool Server::setCorsOrigin(const Poco::Net::HTTPServerRequest& req,
   }
   res.set("Access-Control-Expose-Headers", "ETag, Location, Content-Length, Content-Range");
   return true;
+}
+
+namespace {
+// An address in one spelling (IPv6 compressed, lower case); nullopt if `text` is none.
+std::optional<std::string> normalisedAddress(const std::string& text) {
+  Poco::Net::IPAddress address;
+  if (!Poco::Net::IPAddress::tryParse(Poco::trim(text), address)) return std::nullopt;
+  return address.toString();
+}
+}  // namespace
+
+std::string Server::clientAddress(const Poco::Net::HTTPServerRequest& req) const {
+  std::string client = req.clientAddress().host().toString();
+  if (trustedProxies_.empty() || !trustedProxies_.count(client) || !req.has("X-Forwarded-For")) return client;
+  // Each proxy appends the address it got the request from: read from the right, past our
+  // own proxies. Whatever the client wrote itself further left is not believed.
+  const std::string forwarded = req.get("X-Forwarded-For");
+  std::size_t end = forwarded.size();
+  while (end > 0) {
+    const std::size_t comma = forwarded.rfind(',', end - 1);
+    const std::size_t start = comma == std::string::npos ? 0 : comma + 1;
+    const auto address = normalisedAddress(forwarded.substr(start, end - start));
+    if (!address) break;  // malformed: the last good hop stands
+    client = *address;
+    if (!trustedProxies_.count(client)) break;
+    if (comma == std::string::npos) break;
+    end = comma;
+  }
+  return client;
 }
 
 Server::Server(const Poco::Util::AbstractConfiguration& config, std::string defaultPluginDir)
@@ -452,6 +499,13 @@ void Server::start() {
           "': each entry must be an origin such as https://app.example.org (scheme://host[:port], "
           "no path) or *");
     corsOrigins_.insert(origin);
+  }
+  trustedProxies_.clear();
+  for (const auto& proxy : server.getList("trustedProxies")) {
+    const auto address = normalisedAddress(proxy);
+    if (!address)
+      throw StartupError("server.trustedProxies holds '" + proxy + "': each entry must be an IP address");
+    trustedProxies_.insert(*address);
   }
   accessLogOn_ = server.getBool("accessLog", true);
   router_ = std::make_unique<Router>(strataErrorRenderer());

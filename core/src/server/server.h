@@ -73,6 +73,9 @@ class STRATA_API Server : public ServerInfo {
   // Sets the CORS headers every response carries when the request's Origin is allowed;
   // returns whether it did (preflight answers then add theirs).
   bool setCorsOrigin(const Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) const;
+  // The client's address: the peer's, or behind a proxy of server.trustedProxies the last
+  // address of X-Forwarded-For that is not such a proxy.
+  std::string clientAddress(const Poco::Net::HTTPServerRequest& req) const;
 
   const Poco::Util::AbstractConfiguration& config_;
   std::string defaultPluginDir_;
@@ -99,6 +102,7 @@ class STRATA_API Server : public ServerInfo {
   uint64_t maxBodyBytes_ = 0;
   // server.cors: allowed origins ("*": any, answered with "*"); empty: no CORS headers.
   std::set<std::string> corsOrigins_;
+  std::set<std::string> trustedProxies_;  // normalised addresses
   bool accessLogOn_ = true;
   int64_t shutdownTimeout_ = 10;
   int64_t timeout_ = 60;
