@@ -422,8 +422,10 @@ Server::Server(const Poco::Util::AbstractConfiguration& config, std::string defa
 Server::~Server() { stop(); }
 
 uint64_t Server::bodyLimit(const Router::Lookup& lookup) const {
-  return lookup.route && lookup.route->options.maxBodyBytes ? lookup.route->options.maxBodyBytes
-                                                            : maxBodyBytes_;
+  // A route's own limit can only lower server.maxBodyBytes, which bounds every body.
+  return lookup.route && lookup.route->options.maxBodyBytes
+             ? std::min(lookup.route->options.maxBodyBytes, maxBodyBytes_)
+             : maxBodyBytes_;
 }
 
 uint64_t Server::bodyLimit(const Poco::Net::HTTPServerRequest& req) const {
