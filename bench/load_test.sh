@@ -176,7 +176,7 @@ for name in mix health warmup; do
   echo "| $label | $(requests_of $name) | $(int "$(rps_of $name)") | $(pct_of $name 50) | $(pct_of $name 75) | $(pct_of $name 90) | $(pct_of $name 99) | $(non2xx_of $name) | $(errors_of $name) |"
 done
 echo
-echo "Server VmRSS (KiB) and threads, every 5 s during the measured minute: $(awk '{printf "%s%s (%s)", NR > 1 ? ", " : "", $1, $2}' "$WORK/rss")."
+echo "Server VmRSS (KiB) and threads, every 5 s during the measured minute: $(awk '{printf "%s%s (%s)", (NR > 1 ? ", " : ""), $1, $2}' "$WORK/rss")."
 echo "VmRSS after the warm-up: $RSS_BEFORE KiB; after the minute: $RSS_AFTER KiB ($(awk -v a="$RSS_BEFORE" -v b="$RSS_AFTER" 'BEGIN {printf "%+.1f %%", (b - a) / a * 100}'))."
 echo "Mix / baseline requests/s: $(ratio "$(rps_of mix)" "$(rps_of health)")."
 

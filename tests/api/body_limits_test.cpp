@@ -141,7 +141,7 @@ TEST(BodyLimits, WriteRoutesRefuseAnAnnouncedBodyOverTheirOwnLimitUnread) {
   for (const auto& route : listRoutes(server)) {
     if (isRead(route.method) || !limitOf(route)) continue;
     // Just over the limit is refused; at the limit, the request gets past the check.
-    const auto [answer, seconds] = announce(server, route, limitOf(route) + 1);
+    const auto [answer, seconds] = announce(server, route, limitOf(route) + 1, "Expect: 100-continue\r\n");
     expect413(route, answer, seconds);
     // (A public route then waits for the body: no answer within the short wait is fine too.)
     const auto [atLimit, s] = announce(server, route, limitOf(route), "", 300);

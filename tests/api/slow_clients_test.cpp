@@ -202,6 +202,39 @@ TEST(SlowClients, SteadyBodiesAndIdleKeepAliveAreNotCut) {
   EXPECT_EQ(again.rfind("HTTP/1.1 200 ", 0), 0u) << again;
 }
 
+// A client that stops reading a download: the server's sends time out after server.timeout
+// without progress, the connection is cut and its thread serves others (here the only one).
+TEST(SlowClients, AClientThatStopsReadingADownloadIsCut) {
+  auto cfg = slowConfig();
+  cfg["plugins.path"] = std::string(STRATA_PLUGIN_DIR) + ", " + STRATA_FIXTURE_DIR;
+  cfg["plugins.load"] = "admin, fixture";
+  cfg.erase("stores.arrays.default.backend");
+  cfg.erase("stores.entities.default.backend");
+  cfg["server.threads"] = "1";
+  cfg["server.timeout"] = "1";
+  ServerProcess server(cfg);
+  Poco::Net::StreamSocket stalled(Poco::Net::SocketAddress("127.0.0.1", server.port()));
+  stalled.setReceiveBufferSize(64 * 1024);
+  const std::string get = "GET /fixture/stream/256 HTTP/1.1\r\nHost: x\r\n\r\n";
+  stalled.sendBytes(get.data(), static_cast<int>(get.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Not a byte read from `stalled`: the server's send buffer and ours fill, its send blocks.
+  const auto start = Clock::now();
+  const auto r = server.get("/strata/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_LT(secondsSince(start), 8.0);
+  // The stalled download was cut: far less than 256 MiB arrives before the connection ends.
+  std::size_t received = 0;
+  char buf[65536];
+  stalled.setReceiveTimeout(Poco::Timespan(5, 0));
+  try {
+    int n;
+    while ((n = stalled.receiveBytes(buf, sizeof buf)) > 0) received += static_cast<std::size_t>(n);
+  } catch (const Poco::Exception&) {
+  }
+  EXPECT_LT(received, std::size_t(64) << 20);
+}
+
 TEST(SlowClients, DeadlinesMustBePositive) {
   for (const std::string key : {"server.requestHeaderTimeout", "server.requestBodyTimeout"}) {
     auto [code, out] = runServerExpectingExit({{key, "0"}});

@@ -560,7 +560,10 @@ void Server::start() {
   params->setSoftwareVersion("Strata/0.1");
   // A dedicated pool: Poco's default pool holds 16 threads, and with thread-per-connection the
   // 17th keep-alive connection would wait without service.
-  pool_ = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(threads), 60);
+  // (At least 1 and at most `threads` kept: Poco asserts min <= max, so server.threads = 1 failed
+  // start-up with "Assertion violation".)
+  pool_ = std::make_unique<Poco::ThreadPool>(static_cast<int>(std::min<int64_t>(2, threads)),
+                                             static_cast<int>(threads), 60);
   http_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
   http_->start();
   startedAt_ = nowMillis();
