@@ -98,6 +98,15 @@ int DeadlineSocketImpl::receiveBytes(void* buffer, int length, int flags) {
     return Poco::Net::StreamSocketImpl::receiveBytes(buffer, length, flags);
   if (expired_ != Phase::Off) return expire();
   if (!armed_) arm();
+  if (Clock::now() >= deadline_) return expire();
+  // What has arrived already needs no wait (and no poll): one non-blocking receive first.
+  ssize_t rc;
+  do {
+    rc = ::recv(sockfd(), buffer, static_cast<std::size_t>(length), flags | MSG_DONTWAIT);
+  } while (rc < 0 && errno == EINTR);
+  if (rc >= 0) return received(static_cast<int>(rc));
+  if (errno != EAGAIN && errno != EWOULDBLOCK)
+    return received(Poco::Net::StreamSocketImpl::receiveBytes(buffer, length, flags));  // Poco's error
   while (true) {
     const auto now = Clock::now();
     if (now >= deadline_) return expire();
@@ -107,7 +116,10 @@ int DeadlineSocketImpl::receiveBytes(void* buffer, int length, int flags) {
     if (Poco::Net::StreamSocketImpl::poll(wait, SELECT_READ | SELECT_ERROR)) break;
     if (byReceiveTimeout) throw Poco::TimeoutException();  // as Poco's own receive timeout
   }
-  const int n = Poco::Net::StreamSocketImpl::receiveBytes(buffer, length, flags);
+  return received(Poco::Net::StreamSocketImpl::receiveBytes(buffer, length, flags));
+}
+
+int DeadlineSocketImpl::received(int n) {
   if (phase_ == Phase::Body && n > 0 && limits_->minBodyRate > 0)
     deadline_ += std::chrono::microseconds(static_cast<uint64_t>(n) * 1000000 / limits_->minBodyRate);
   return n;

@@ -51,7 +51,8 @@ class DeadlineSocketImpl : public Poco::Net::StreamSocketImpl {
  private:
   using Clock = std::chrono::steady_clock;
   void arm();
-  int expire();  // the deadline passed: answers 408 (headers) or throws (body)
+  int expire();         // the deadline passed: answers 408 (headers) or throws (body)
+  int received(int n);  // counts n bytes of a body towards its deadline
 
   std::shared_ptr<const RequestDeadlines> limits_;
   Phase phase_ = Phase::Headers;
