@@ -11,6 +11,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/String.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -49,8 +50,16 @@ class Request::LimitedStream : public std::istream {
         }
         if (left < want) want = static_cast<std::size_t>(left);
       }
-      in_.read(buf_.data(), static_cast<std::streamsize>(want));
-      const auto got = static_cast<std::size_t>(in_.gcount());
+      std::size_t got = 0;
+      if (announced_ >= 0) {
+        in_.read(buf_.data(), static_cast<std::streamsize>(want));
+        got = static_cast<std::size_t>(in_.gcount());
+      } else if (in_.peek() != std::istream::traits_type::eof()) {
+        // A chunked body: what has arrived so far, so that the limit is checked as the body
+        // comes in, not once a whole buffer has accumulated (a client that sends a little more
+        // than the limit and waits gets its 413).
+        got = static_cast<std::size_t>(in_.readsome(buf_.data(), static_cast<std::streamsize>(want)));
+      }
       if (got == 0) {
         done_ = true;
         if (in_.bad())
@@ -189,7 +198,9 @@ std::string Request::bodyText(uint64_t maxBytes) {
   }
   char buf[16384];
   while (true) {
-    in.read(buf, sizeof buf);
+    // Never more than one byte past the limit: a chunked body is refused as soon as it passes it.
+    const uint64_t room = maxBytes - std::min<uint64_t>(maxBytes, text.size()) + 1;
+    in.read(buf, static_cast<std::streamsize>(std::min<uint64_t>(sizeof buf, room)));
     const auto n = static_cast<std::size_t>(in.gcount());
     if (n == 0) break;
     text.append(buf, n);

@@ -39,29 +39,6 @@ std::map<std::string, std::string> baseConfig() {
           {"server.cors", "*"}};
 }
 
-// Sends raw bytes and returns what the server answers before it closes or `timeoutMs` passes.
-std::string rawExchange(uint16_t port, const std::string& bytes, int timeoutMs = 5000) {
-  Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port));
-  s.setReceiveTimeout(Poco::Timespan(0, timeoutMs * 1000));
-  s.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
-  std::string out;
-  char buf[4096];
-  try {
-    while (true) {
-      const int n = s.receiveBytes(buf, sizeof buf);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-      if (out.find("\r\n\r\n") != std::string::npos) {
-        // Headers complete; read a little more for the body, then stop.
-        s.setReceiveTimeout(Poco::Timespan(0, 300000));
-      }
-    }
-  } catch (const Poco::TimeoutException&) {
-  } catch (const Poco::Exception&) {
-  }
-  return out;
-}
-
 class CoreHttp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

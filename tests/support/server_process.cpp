@@ -6,6 +6,8 @@
 #include <Poco/File.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Pipe.h>
 #include <Poco/String.h>
 #include <Poco/Thread.h>
@@ -184,6 +186,28 @@ std::pair<int, std::string> runServerExpectingExit(const std::map<std::string, s
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const int code = p.running() ? p.stop(SIGKILL) : p.stop();
   return {code, p.log()};
+}
+
+std::string rawExchange(uint16_t port, const std::string& bytes, int timeoutMs) {
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port));
+  s.setReceiveTimeout(Poco::Timespan(0, timeoutMs * 1000));
+  s.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string out;
+  char buf[4096];
+  try {
+    while (true) {
+      const int n = s.receiveBytes(buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+      if (out.find("\r\n\r\n") != std::string::npos) {
+        // Headers complete; read a little more for the body, then stop.
+        s.setReceiveTimeout(Poco::Timespan(0, 300000));
+      }
+    }
+  } catch (const Poco::TimeoutException&) {
+  } catch (const Poco::Exception&) {
+  }
+  return out;
 }
 
 }  // namespace strata::test

@@ -64,6 +64,10 @@ class ServerProcess {
 std::pair<int, std::string> runServerExpectingExit(const std::map<std::string, std::string>& config,
                                                    int seconds = 20);
 
+// Sends raw bytes on a new connection and returns what the server answers before it closes or
+// `timeoutMs` passes (once the headers are in, 300 ms of silence also ends it).
+std::string rawExchange(uint16_t port, const std::string& bytes, int timeoutMs = 5000);
+
 std::string basicAuth(const std::string& user, const std::string& password);
 
 // Percent-encodes everything but unreserved characters (RFC 3986), for query parameters.

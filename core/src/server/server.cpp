@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "deadline_socket.h"
 #include "login_limiter.h"
 #include "metrics.h"
 #include "plugin_loader.h"
@@ -154,6 +155,9 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     // Poco only bounds receiving; a client that stops reading a download must not hold its
     // thread forever.
     socket.setSendTimeout(Poco::Timespan(server_.timeout_, 0));
+    // The headers are in; from here the body's deadline applies (server.requestBodyTimeout).
+    deadline_ = dynamic_cast<DeadlineSocketImpl*>(socket.impl());
+    if (deadline_) deadline_->startBody();
     {
       std::lock_guard<std::mutex> lock(server_.activeMutex_);
       server_.active_.insert(&socket);
@@ -167,7 +171,12 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
       }
     } unregister{server_, &socket};
     handle(req, res);
-    if (unreadBody_) lingeringClose(socket);
+    if (unreadBody_) {
+      if (deadline_) deadline_->stop();  // lingeringClose has bounds of its own
+      lingeringClose(socket);
+    } else if (deadline_) {
+      deadline_->startHeaders();
+    }
   }
 
  private:
@@ -325,7 +334,13 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
     return InternalError("internal server error (logged as #" + std::to_string(n) + ")");
   }
 
-  void renderError(const Error& e, const std::shared_ptr<const ErrorRenderer>& errors, Response& response) {
+  void renderError(const Error& error, const std::shared_ptr<const ErrorRenderer>& errors,
+                   Response& response) {
+    // Whatever the handler made of a body that stopped arriving in time, the answer is 408.
+    const Error timedOut(408, "request_timeout",
+                         "the request body did not arrive in time (server.requestBodyTimeout, "
+                         "server.minBodyRate)");
+    const Error& e = deadline_ && deadline_->bodyExpired() ? timedOut : error;
     if (response.sent()) {
       // Headers (and maybe part of the body) are out: the only honest answer left is to cut
       // the connection, so the client sees a truncated transfer.
@@ -339,7 +354,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
       }
       if (const auto* throttled = dynamic_cast<const LoginsThrottled*>(&e))
         response.setHeader("Retry-After", std::to_string(throttled->retryAfterSeconds()));
-      if (e.status() == 413 || e.status() == 503) response.closeConnection();
+      if (e.status() == 408 || e.status() == 413 || e.status() == 503) response.closeConnection();
       errors->render(e, response);
     } catch (...) {
       response.abort();
@@ -348,6 +363,7 @@ class Server::Dispatcher : public Poco::Net::HTTPRequestHandler {
 
   Server& server_;
   bool unreadBody_ = false;
+  DeadlineSocketImpl* deadline_ = nullptr;  // the connection's deadlines (null if not accepted by us)
 };
 
 class Server::Factory : public Poco::Net::HTTPRequestHandlerFactory {
@@ -383,6 +399,17 @@ bool validOrigin(const std::string& origin) {
           c == ']'))
       return false;
   return true;
+}
+
+// The answer to a request whose headers did not arrive within server.requestHeaderTimeout: the
+// route is not known, so it is a plain strata error.
+std::string headerTimeoutResponse(int64_t seconds) {
+  const std::string body =
+      "{\"error\":{\"status\":408,\"code\":\"request_timeout\",\"message\":"
+      "\"the request headers did not arrive within " +
+      std::to_string(seconds) + " s (server.requestHeaderTimeout)\"}}";
+  return "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 }
 
 }  // namespace
@@ -442,8 +469,10 @@ Server::Server(const Poco::Util::AbstractConfiguration& config, std::string defa
 Server::~Server() { stop(); }
 
 uint64_t Server::bodyLimit(const Router::Lookup& lookup) const {
-  return lookup.route && lookup.route->options.maxBodyBytes ? lookup.route->options.maxBodyBytes
-                                                            : maxBodyBytes_;
+  // A route's own limit can only lower server.maxBodyBytes, which bounds every body.
+  return lookup.route && lookup.route->options.maxBodyBytes
+             ? std::min(lookup.route->options.maxBodyBytes, maxBodyBytes_)
+             : maxBodyBytes_;
 }
 
 uint64_t Server::bodyLimit(const Poco::Net::HTTPServerRequest& req) const {
@@ -482,6 +511,10 @@ void Server::start() {
   timeout_ = timeout;
   maxBodyBytes_ = server.getSize("maxBodyBytes", 4ull << 30);
   shutdownTimeout_ = server.getInt("shutdownTimeout", 10);
+  auto deadlines = std::make_shared<RequestDeadlines>();
+  deadlines->headerSeconds = server.getInt("requestHeaderTimeout", deadlines->headerSeconds);
+  deadlines->bodySeconds = server.getInt("requestBodyTimeout", deadlines->bodySeconds);
+  deadlines->minBodyRate = server.getSize("minBodyRate", deadlines->minBodyRate);
   const auto atLeast = [](const char* key, int64_t value, int64_t min) {
     if (value < min)
       throw StartupError(std::string("server.") + key + " must be at least " + std::to_string(min));
@@ -491,6 +524,9 @@ void Server::start() {
   atLeast("maxKeepAliveRequests", maxKeepAliveRequests, 0);
   atLeast("timeout", timeout, 1);
   atLeast("shutdownTimeout", shutdownTimeout_, 0);
+  atLeast("requestHeaderTimeout", deadlines->headerSeconds, 1);
+  atLeast("requestBodyTimeout", deadlines->bodySeconds, 1);
+  deadlines->headerTimeoutResponse = headerTimeoutResponse(deadlines->headerSeconds);
   corsOrigins_.clear();
   for (const auto& origin : server.getList("cors")) {
     if (origin != "*" && !validOrigin(origin))
@@ -556,7 +592,7 @@ void Server::start() {
                          " belongs to no loaded plugin (plugins.load = " +
                          Poco::cat(std::string(", "), names.begin(), names.end()) + ")");
 
-  Poco::Net::ServerSocket socket;
+  DeadlineServerSocket socket(std::move(deadlines));
   try {
     // SO_REUSEADDR for quick restarts, but not SO_REUSEPORT: a second server on the same port
     // must fail instead of silently sharing the connections.
@@ -578,7 +614,10 @@ void Server::start() {
   params->setSoftwareVersion("Strata/0.1");
   // A dedicated pool: Poco's default pool holds 16 threads, and with thread-per-connection the
   // 17th keep-alive connection would wait without service.
-  pool_ = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(threads), 60);
+  // (At least 1 and at most `threads` kept: Poco asserts min <= max, so server.threads = 1 failed
+  // start-up with "Assertion violation".)
+  pool_ = std::make_unique<Poco::ThreadPool>(static_cast<int>(std::min<int64_t>(2, threads)),
+                                             static_cast<int>(threads), 60);
   http_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
   http_->start();
   startedAt_ = nowMillis();
