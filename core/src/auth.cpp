@@ -6,6 +6,7 @@
 #include <strata/util.h>
 
 #include <Poco/Base64Decoder.h>
+#include <Poco/Crypto/OpenSSLInitializer.h>
 #include <Poco/JWT/JWTException.h>
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
@@ -414,6 +415,12 @@ class UsersAuthenticator : public CoreAuthenticator {
     }
   }
 
+  // Poco::JWT::Signer holds an OpenSSLInitializer while it lives. Poco 1.11 creates OpenSSL's
+  // lock table when the count of initializers goes from 0 to 1 and deletes it at 1 to 0, with
+  // no lock between the two: token checks on several threads could delete the table under one
+  // another (ThreadSanitizer: AuthTokens.ConcurrentChecksWhileAUserIsDeactivated). This one
+  // keeps the count above 0 for the authenticator's life.
+  Poco::Crypto::OpenSSLInitializer openssl_;
   bool anonymous_;
   bool anonymousWrites_;
   std::string realm_;
