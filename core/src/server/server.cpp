@@ -619,8 +619,10 @@ void Server::start() {
   pool_ = std::make_unique<Poco::ThreadPool>(static_cast<int>(std::min<int64_t>(2, threads)),
                                              static_cast<int>(threads), 60);
   http_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
-  http_->start();
+  // Before the first request can read it (ThreadSanitizer saw /strata/health read it while it
+  // was written here after start()).
   startedAt_ = nowMillis();
+  http_->start();
 
   if (!portFile.empty()) {
     const std::string tmp = portFile + ".tmp";
