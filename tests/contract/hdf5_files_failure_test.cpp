@@ -1,5 +1,5 @@
 // Read-only files refuse writes and keep their bytes; a corrupt file fails only its own
-// container.
+// container; what a crash in the middle of creating a domain leaves is no domain.
 
 #include "contract/hdf5_files_fixture.h"
 
@@ -109,6 +109,40 @@ TEST_F(Hdf5Files, ACorruptFileFailsOnlyItsOwnContainer) {
   store.deleteContainer("test/garbage");
   EXPECT_FALSE(store.findContainer("test/garbage"));
   EXPECT_EQ(store.listContainers(), (Names{"test/capi", "test/empty", "test/truncated"}));
+}
+
+// ---------------------------------------------------------------- crash while creating
+
+// A domain's file is built under a hidden name and linked into place whole. The server killed
+// while it builds leaves only that hidden file (here: empty, as H5Fcreate leaves it before
+// the first flush): no domain is listed or found, the name can be created, and the leftover is
+// replaced. Before, the file was created under the domain's own name, so such a crash left an
+// empty <name>.h5 that answered 500 on every request and that h5py could not open.
+TEST_F(Hdf5Files, ACrashWhileCreatingADomainLeavesNoDomain) {
+  writeFile(data_ + "/test/.interrupted.h5.creating", "");
+  writeFile(data_ + "/test/.interrupted.h5.strata",
+            "salt 000001\ngone 00000000-0000-4000-8001-000000000060\n");
+  ArrayStore& store = open();
+  EXPECT_EQ(store.listContainers(), Names{});
+  EXPECT_FALSE(store.findContainer("test/interrupted"));
+  const ContainerInfo info = store.createContainer("test/interrupted");
+  EXPECT_EQ(store.listContainers(), Names{"test/interrupted"});
+  EXPECT_FALSE(fs::exists(data_ + "/test/.interrupted.h5.creating"));
+  // The new file has a salt of its own, not the one the old sidecar named.
+  const std::string sidecar = readFile(data_ + "/test/.interrupted.h5.strata");
+  EXPECT_EQ(sidecar.rfind("salt ", 0), 0u) << sidecar;
+  EXPECT_EQ(sidecar.find("000001"), std::string::npos) << sidecar;
+  EXPECT_EQ(sidecar.find("gone"), std::string::npos) << sidecar;
+  const std::string g = store.createGroup("test/interrupted").id;
+  store.createLink("test/interrupted", info.rootId, hardLink("g", g));
+  EXPECT_THROW(store.createContainer("test/interrupted"), Conflict);
+  close();
+  // A whole HDF5 file: h5py (when there is one) opens it and finds the group.
+  if (haveH5py())
+    python(
+        "import h5py, sys\nwith h5py.File(sys.argv[1], 'r') as f:\n    assert isinstance(f['g'], "
+        "h5py.Group)\n",
+        {data_ + "/test/interrupted.h5"});
 }
 
 }  // namespace
