@@ -168,6 +168,9 @@ TEST_P(CrashConsistency, AcknowledgedWritesSurviveSigkill) {
     }
     ASSERT_TRUE(server.start()) << "the server did not start again on its stores:\n" << server.log();
     for (auto& w : workers) w->verify(api, rng, totals);
+    if ((round + 1) % 25 == 0)
+      std::cout << "[ crash    ] " << setup.name << ": " << round + 1 << " rounds: " << totals.summary()
+                << std::endl;
     if (HasFailure()) {
       std::cout << server.log().substr(server.log().size() > 20000 ? server.log().size() - 20000 : 0);
       break;

@@ -42,9 +42,9 @@ class SynapseWorker : public Worker {
     for (std::size_t i = 0; i < sets_.size(); ++i)
       if (!sets_[i].deleted) live.push_back(i);
     const auto p = rng() % 100;
-    if (live.empty() || p < 25) return create(api, rng);
-    const std::size_t i = live[rng() % live.size()];
-    if (p < 45) return update(api, rng, i);
+    if (live.size() < 8 || p < 10) return create(api, rng);
+    const std::size_t i = live[pickRecent(rng, live.size())];
+    if (p < 40) return update(api, rng, i);
     if (p < 92) return annotate(api, rng, i);
     return remove(api, i);
   }

@@ -35,6 +35,11 @@ std::string base64Of(const std::string& bytes) {
   return os.str();
 }
 
+std::size_t pickRecent(std::mt19937_64& rng, std::size_t size) {
+  if (size > 16 && rng() % 5 != 0) return size - 16 + rng() % 16;
+  return rng() % size;
+}
+
 std::vector<std::size_t> sample(std::mt19937_64& rng, std::size_t size, std::size_t n) {
   std::vector<std::size_t> all(size);
   std::iota(all.begin(), all.end(), 0);
@@ -85,7 +90,7 @@ class HdfWorker : public Worker {
   bool step(Api& api, std::mt19937_64& rng) override {
     const auto p = rng() % 100;
     if (p < 3) return createDomain(api);
-    if (p < 20) return createDataset(api, rng);
+    if (p < 12) return createDataset(api, rng);
     return write(api, rng);
   }
 
@@ -179,7 +184,7 @@ class HdfWorker : public Worker {
 
   bool write(Api& api, std::mt19937_64& rng) {
     if (dsets_.empty()) return createDataset(api, rng);
-    const std::size_t i = rng() % dsets_.size();
+    const std::size_t i = pickRecent(rng, dsets_.size());
     Slab s;
     s.r0 = static_cast<int>(rng() % kRows);
     s.r1 = s.r0 + 1 + static_cast<int>(rng() % (kRows - s.r0));
