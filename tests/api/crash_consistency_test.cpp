@@ -1,5 +1,6 @@
-// Crash consistency: client threads write through the hdf, synapse and ufdl plugins (dataset
-// values by hyperslab, synapse datasets and annotations, ufdl files) while the server is
+// Crash consistency: client threads write through the hdf, slycat, synapse and ufdl plugins
+// (dataset and arrayset values by hyperslab, synapse datasets and annotations, ufdl files)
+// while the server is
 // killed with SIGKILL at a random moment; it is then started again on the same stores, and
 // every write that was acknowledged (a 2xx received) must read back exactly, the one write
 // each thread had in flight must read as before or after it (or 404), and no read may answer
@@ -77,7 +78,7 @@ struct Layout {
 };
 
 std::map<std::string, std::string> commonConfig() {
-  return {{"plugins.load", "hdf, synapse, ufdl"},
+  return {{"plugins.load", "hdf, slycat, synapse, ufdl"},
           {"auth.anonymous", "true"},
           {"auth.usersFile", "users"},
           {"auth.jwtSecret", "crash-test-secret-0123456789abcdef"},
@@ -135,6 +136,7 @@ TEST_P(CrashConsistency, AcknowledgedWritesSurviveSigkill) {
   workers.push_back(makeHdfWorker("b"));
   workers.push_back(makeSynapseWorker());
   workers.push_back(makeUfdlWorker());
+  workers.push_back(makeSlycatWorker());
   for (auto& w : workers) {
     w->setUp(api);
     ASSERT_FALSE(HasFailure()) << server.log();

@@ -89,6 +89,8 @@ std::unique_ptr<Worker> makeHdfWorker(const std::string& tag);
 std::unique_ptr<Worker> makeSynapseWorker();
 // Files of one ufdl dataset: upload, delete.
 std::unique_ptr<Worker> makeUfdlWorker();
+// Binary hyperslab writes into two slycat arraysets, and arrays replaced.
+std::unique_ptr<Worker> makeSlycatWorker();
 
 // Helpers of the workers.
 std::string randomText(std::mt19937_64& rng, std::size_t n);
