@@ -39,8 +39,10 @@ struct Totals {
   std::size_t acknowledged = 0;  // writes answered 2xx
   std::size_t inFlight = 0;      // writes unanswered at a kill
   std::size_t applied = 0;       // ... of which the server had done
-  std::size_t torn = 0;          // ... of which only a part reads back (values of a hyperslab)
-  std::size_t reads = 0;         // reads made to check
+  // ... of which only a part reads back: some elements of a hyperslab, a synapse delete that
+  // removed the annotations but not the dataset, a slycat array replaced half (no array).
+  std::size_t torn = 0;
+  std::size_t reads = 0;  // reads made to check
   std::string summary() const {
     std::ostringstream os;
     os << acknowledged << " acknowledged writes checked, " << inFlight << " in flight at a kill (" << applied
