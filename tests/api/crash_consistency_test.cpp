@@ -175,12 +175,18 @@ TEST_P(CrashConsistency, AcknowledgedWritesSurviveSigkill) {
                 << std::endl;
     if (HasFailure()) {
       std::cout << server.log().substr(server.log().size() > 20000 ? server.log().size() - 20000 : 0);
+      // The stores as the failure left them, for a look with h5py, ldb or sqlite3.
+      server.kill();
+      const std::string kept = "/tmp/strata-crash-" + setup.name + "-" + std::to_string(seed);
+      const auto copied = runCommand("rm -rf '" + kept + "' && cp -a '" + server.dir() + "' '" + kept + "'");
+      std::cout << "[ crash    ] the stores are kept in " << kept
+                << (copied.first == 0 ? "" : ": " + copied.second) << std::endl;
       break;
     }
   }
   std::cout << "[ crash    ] " << setup.name << ": " << totals.summary() << std::endl;
   EXPECT_GT(totals.acknowledged, 0u);
-  EXPECT_EQ(server.stop(), 0) << server.log();
+  if (!HasFailure()) EXPECT_EQ(server.stop(), 0) << server.log();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CrashConsistency,
