@@ -4,6 +4,7 @@
 #include "hdf5_creation.h"
 #include "hdf5_file_refs.h"
 #include "hdf5_objects.h"
+#include "journal_driver.h"
 
 #include <strata/errors.h>
 #include <strata/util.h>
@@ -96,6 +97,9 @@ Hdf5ArrayStore::FilePtr Hdf5ArrayStore::openFile(const std::string& name, const 
   f->readOnly = !writable;
   f->fsync = flush_;
   Hid fapl = own(H5Pcreate(H5P_FILE_ACCESS), "creating file access properties");
+  // Writable files go through the journaling driver, so a kill during a flush never leaves
+  // a file torn (journal_driver.h).
+  if (writable) check(H5Pset_driver(fapl, journalDriver(), nullptr), "choosing the file driver");
   const hid_t fid = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   if (fid < 0) {
     const std::string message =
@@ -218,6 +222,7 @@ ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
     // Version-2 object headers (HDF5 >= 1.8 formats), so objects keep their birth times.
     Hid fapl = own(H5Pcreate(H5P_FILE_ACCESS), "creating file access properties");
     check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "setting file format bounds");
+    check(H5Pset_driver(fapl, journalDriver(), nullptr), "choosing the file driver");
     const hid_t fid = H5Fcreate(building.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     if (fid < 0) {
       if (::access(fs::path(path).parent_path().c_str(), W_OK) != 0) {
@@ -284,6 +289,7 @@ void Hdf5ArrayStore::deleteContainer(const std::string& name) {
     throw InternalError("cannot delete domain '" + name + "': " + std::strerror(errno));
   }
   ::unlink(sidecarPath(name).c_str());
+  ::unlink(hiddenPath(name, ".h5.journal").c_str());
 }
 
 // ---- objects
