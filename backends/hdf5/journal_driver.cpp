@@ -141,8 +141,25 @@ bool commit(JournalFile& f) {
     put64(text, text.size() + 12);
     text.append(kDone, 4);
     if (::ftruncate(f.journal, 0) != 0 || !writeAll(f.journal, text.data(), text.size(), 0)) return false;
+    // Then the file, in the order that leaves it readable by any HDF5 (h5py, before the
+    // journal is replayed) at most points of a kill: first what lies in new space (past the
+    // file's end; nothing old refers to it), then the superblock at 0 with the new end of the
+    // allocated space (the file extended to it first, or HDF5 takes it for truncated), then
+    // the changes in place.
+    struct stat st;
+    if (::fstat(f.fd, &st) != 0) return false;
+    const haddr_t oldEnd = static_cast<haddr_t>(st.st_size);
     for (const auto& [addr, bytes] : f.pending)
-      if (!writeAll(f.fd, bytes.data(), bytes.size(), static_cast<off_t>(addr))) return false;
+      if (addr >= oldEnd && !writeAll(f.fd, bytes.data(), bytes.size(), static_cast<off_t>(addr)))
+        return false;
+    if (static_cast<haddr_t>(st.st_size) < f.eoa && ::ftruncate(f.fd, static_cast<off_t>(f.eoa)) != 0)
+      return false;
+    auto first = f.pending.find(0);
+    if (first != f.pending.end() && !writeAll(f.fd, first->second.data(), first->second.size(), 0))
+      return false;
+    for (const auto& [addr, bytes] : f.pending)
+      if (addr > 0 && addr < oldEnd && !writeAll(f.fd, bytes.data(), bytes.size(), static_cast<off_t>(addr)))
+        return false;
   }
   if (f.truncateTo && ::ftruncate(f.fd, static_cast<off_t>(f.eoa)) != 0) return false;
   f.truncateTo = false;
