@@ -4,6 +4,7 @@
 #include "hdf5_creation.h"
 #include "hdf5_file_refs.h"
 #include "hdf5_objects.h"
+#include "journal_driver.h"
 
 #include <strata/errors.h>
 #include <strata/util.h>
@@ -20,6 +21,7 @@
 #include <random>
 #include <sstream>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +35,15 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kExportBlock = 1u << 20;
+
+// fsync of a file or a directory; failures are ignored (the data is written, only its
+// survival of a power loss is not ensured).
+void syncPath(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
 
 }  // namespace
 
@@ -67,10 +78,14 @@ Hdf5ArrayStore::~Hdf5ArrayStore() {
 std::string Hdf5ArrayStore::filePath(const std::string& name) const { return root_ + "/" + name + ".h5"; }
 
 std::string Hdf5ArrayStore::sidecarPath(const std::string& name) const {
+  return hiddenPath(name, ".h5.strata");
+}
+
+std::string Hdf5ArrayStore::hiddenPath(const std::string& name, const std::string& suffix) const {
   const auto slash = name.rfind('/');
   const std::string dir = slash == std::string::npos ? root_ : root_ + "/" + name.substr(0, slash);
   const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-  return dir + "/." + base + ".h5.strata";
+  return dir + "/." + base + suffix;
 }
 
 Hdf5ArrayStore::FilePtr Hdf5ArrayStore::openFile(const std::string& name, const std::string& path,
@@ -82,6 +97,9 @@ Hdf5ArrayStore::FilePtr Hdf5ArrayStore::openFile(const std::string& name, const 
   f->readOnly = !writable;
   f->fsync = flush_;
   Hid fapl = own(H5Pcreate(H5P_FILE_ACCESS), "creating file access properties");
+  // Writable files go through the journaling driver, so a kill during a flush never leaves
+  // a file torn (journal_driver.h).
+  if (writable) check(H5Pset_driver(fapl, journalDriver(), nullptr), "choosing the file driver");
   const hid_t fid = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   if (fid < 0) {
     const std::string message =
@@ -195,12 +213,18 @@ ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
         throw Forbidden("cannot create domain '" + name + "': " + ec.message());
       throw InternalError("cannot create domain '" + name + "': " + ec.message());
     }
+    // The file is made complete under a hidden name and then linked into place, so that a
+    // crash (SIGKILL, power loss) never leaves an empty or half-written file under the
+    // domain's name: before the link there is no domain, after it a whole one. A hidden file
+    // left by a crash is not a domain (listContainers skips it) and is replaced here.
+    const std::string building = hiddenPath(name, ".h5.creating");
+    ::unlink(building.c_str());
     // Version-2 object headers (HDF5 >= 1.8 formats), so objects keep their birth times.
     Hid fapl = own(H5Pcreate(H5P_FILE_ACCESS), "creating file access properties");
     check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "setting file format bounds");
-    const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    check(H5Pset_driver(fapl, journalDriver(), nullptr), "choosing the file driver");
+    const hid_t fid = H5Fcreate(building.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     if (fid < 0) {
-      if (::stat(path.c_str(), &st) == 0) throw Conflict("domain '" + name + "' already exists");
       if (::access(fs::path(path).parent_path().c_str(), W_OK) != 0) {
         throw Forbidden("cannot create domain '" + name + "': directory not writable");
       }
@@ -209,8 +233,9 @@ ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
     Hid owned(fid);
     check(H5Fflush(fid, H5F_SCOPE_LOCAL), "flushing domain '" + name + "'");
     owned.reset();
+    if (flush_) syncPath(building, false);
     // A sidecar left from an earlier file of this name belongs to that file; the new one
-    // starts with the new file's salt.
+    // starts with the new file's salt, and is written before the file appears.
     const std::string sidecar = sidecarPath(name);
     ::unlink(sidecar.c_str());
     files_.erase(name);
@@ -224,6 +249,19 @@ ContainerInfo Hdf5ArrayStore::createContainer(const std::string& name) {
     char text[16];
     std::snprintf(text, sizeof text, "%06x", salt);
     journal.journal(std::string("salt ") + text);
+    // link() does not replace a file that another program made meanwhile; on a file system
+    // without hard links, rename() (the name was free a moment ago, under filesMu_).
+    int linked = ::link(building.c_str(), path.c_str());
+    if (linked != 0 && (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS))
+      linked = ::rename(building.c_str(), path.c_str());
+    if (linked != 0) {
+      const int err = errno;
+      ::unlink(building.c_str());
+      if (err == EEXIST) throw Conflict("domain '" + name + "' already exists");
+      throw InternalError("cannot create domain '" + name + "': " + std::strerror(err));
+    }
+    ::unlink(building.c_str());
+    if (flush_) syncPath(fs::path(path).parent_path().string(), true);
   }
   return container(name);
 }
@@ -251,6 +289,7 @@ void Hdf5ArrayStore::deleteContainer(const std::string& name) {
     throw InternalError("cannot delete domain '" + name + "': " + std::strerror(errno));
   }
   ::unlink(sidecarPath(name).c_str());
+  ::unlink(hiddenPath(name, ".h5.journal").c_str());
 }
 
 // ---- objects

@@ -74,6 +74,8 @@ class Hdf5ArrayStore final : public ArrayStore {
 
   std::string filePath(const std::string& name) const;
   std::string sidecarPath(const std::string& name) const;
+  // <dir>/.<base><suffix> for container <dir>/<base>: hidden, so never listed as a container.
+  std::string hiddenPath(const std::string& name, const std::string& suffix) const;
   // The open file of container `c`, opened on first use. NotFound if there is no such file,
   // InternalError if HDF5 cannot open it.
   FilePtr file(const std::string& c);

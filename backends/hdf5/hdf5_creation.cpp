@@ -222,6 +222,13 @@ Hid datasetCreationPlist(H5File& f, const DatasetSpec& spec, const ValueCodec& c
                       "setting the chunk shape");
   }
   for (const auto& filter : spec.filters) addFilter(dcpl, filter, *spec.type);
+  // Storage is filled when it is allocated, with the fill value or zeros. HDF5's default
+  // (fill only a fill value set by the user) leaves the bytes that were in the file: a
+  // contiguous dataset whose storage lands in the space of a deleted one showed that one's
+  // values where nothing was written yet. Not for elements over 1 MiB: HDF5 1.10 fills those
+  // with bytes of its conversion buffer past the first MiB (a known limit, docs/hdf5-backend.md).
+  if (codec.memSize() <= (1u << 20))
+    check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC), "setting the fill time");
 
   if (!spec.fillValue.empty()) {
     FileRefs refs(f, logger);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -234,21 +235,6 @@ void Arraysets::createArray(const Poco::JSON::Object& doc, const std::string& ai
   const std::string c = container(doc, aid);
   const std::string arrayId = arrayGroup(c);
 
-  // An existing array of that index goes, with everything under it.
-  try {
-    const Link old = arrays_->link(c, arrayId, name);
-    arrays_->deleteLink(c, arrayId, name);
-    if (old.cls == LinkClass::Hard) {
-      std::vector<std::string> groups{old.id}, datasets;
-      for (std::size_t g = 0; g < groups.size(); ++g)
-        for (const Link& l : arrays_->listLinks(c, groups[g], Page{}))
-          if (l.cls == LinkClass::Hard) (l.kind == ObjectKind::Group ? groups : datasets).push_back(l.id);
-      for (const auto& id : datasets) arrays_->deleteObject(c, id);
-      for (auto it = groups.rbegin(); it != groups.rend(); ++it) arrays_->deleteObject(c, *it);
-    }
-  } catch (const NotFound&) {
-  }
-
   auto group = [&](const std::string& parent, const std::string& linkName) {
     const ObjectInfo g = arrays_->createGroup(c);
     Link l;
@@ -283,7 +269,12 @@ void Arraysets::createArray(const Poco::JSON::Object& doc, const std::string& ai
     }
   };
 
-  const std::string arr = group(arrayId, name);
+  // The new array is built unlinked (the stores keep an object without links alive) and
+  // linked in place of the old one at the end, so that a crash while it is built leaves the
+  // old array whole rather than a new one without its metadata. (A crash between the two
+  // store calls of the swap leaves the index without an array; one while it is built leaves
+  // the unfinished objects unlinked in the container.)
+  const std::string arr = arrays_->createGroup(c).id;
   const std::string meta = group(arr, "metadata");
   const auto str = arrays::vlenStringType(arrays::CharSet::Utf8);
   std::vector<std::string> attrNames, attrTypes, dimNames, dimTypes;
@@ -317,6 +308,37 @@ void Arraysets::createArray(const Poco::JSON::Object& doc, const std::string& ai
   const std::string attrGroup = group(arr, "attribute");
   for (std::size_t j = 0; j < attrs.size(); ++j)
     dataset(attrGroup, std::to_string(j), attributeType(attrs[j].type), shape, nullptr);
+
+  // The swap: an existing array of that index goes, with everything under it. Concurrent
+  // PUTs of one index: the last to link wins, and each removes the array it unlinked.
+  for (int attempt = 0;; ++attempt) {
+    std::optional<Link> old;
+    try {
+      old = arrays_->link(c, arrayId, name);
+      arrays_->deleteLink(c, arrayId, name);
+    } catch (const NotFound&) {
+      old.reset();
+    }
+    bool linked = true;
+    try {
+      Link l;
+      l.name = name;
+      l.id = arr;
+      arrays_->createLink(c, arrayId, l);
+    } catch (const Conflict&) {
+      if (attempt >= 3) throw;
+      linked = false;
+    }
+    if (old && old->cls == LinkClass::Hard) {
+      std::vector<std::string> groups{old->id}, datasets;
+      for (std::size_t g = 0; g < groups.size(); ++g)
+        for (const Link& l : arrays_->listLinks(c, groups[g], Page{}))
+          if (l.cls == LinkClass::Hard) (l.kind == ObjectKind::Group ? groups : datasets).push_back(l.id);
+      for (const auto& id : datasets) arrays_->deleteObject(c, id);
+      for (auto it = groups.rbegin(); it != groups.rend(); ++it) arrays_->deleteObject(c, *it);
+    }
+    if (linked) break;
+  }
   projects_.changeModel(doc.getValue<std::string>("_id"), [&](Poco::JSON::Object& m) {
     m.set("message", "Starting array set " + aid + " array " + name + ".");
   });

@@ -1,5 +1,6 @@
 // Files the hdf5 backend writes open in h5py with the right values; ids are stable across
-// restarts; deleting an object removes every link to it; export is the file itself.
+// restarts; deleting an object removes every link to it, and its space, reused, shows none of its
+// values; export is the file itself.
 
 #include "contract/hdf5_files_fixture.h"
 
@@ -229,6 +230,28 @@ TEST_F(Hdf5Files, DeletingAnObjectRemovesEveryLinkToIt) {
   EXPECT_EQ(store_->object(c, b).kind, ObjectKind::Group);
   EXPECT_THROW(store_->object(c, a), Gone);
   EXPECT_THROW(store_->object(c, d), Gone);
+}
+
+// A dataset's storage is filled (zeros or its fill value) when HDF5 allocates it. Before, a
+// contiguous dataset made while another existed, and first written after that one was deleted,
+// got the freed space with the deleted values still in it: they read back wherever nothing had
+// been written yet.
+TEST_F(Hdf5Files, ANewDatasetNeverShowsTheValuesOfADeletedOne) {
+  ArrayStore& store = open();
+  const std::string c = "reuse";
+  store.createContainer(c);
+  for (const uint64_t n : {512u, 4096u}) {
+    SCOPED_TRACE(n);
+    const std::string fresh = store.createDataset(c, spec(arrays::intType(4, true), {n})).object.id;
+    const std::string old = store.createDataset(c, spec(arrays::intType(4, true), {n})).object.id;
+    write(c, old, Selection::all({n}), std::string(n * 4, '\x07'));
+    store.deleteObject(c, old);
+    write(c, fresh, Selection::hyperslab({{0}, {1}, {1}}), std::string(4, '\x01'));
+    std::string expected(n * 4, '\0');
+    expected.replace(0, 4, std::string(4, '\x01'));
+    EXPECT_TRUE(readAll(c, fresh) == expected) << "values of the deleted dataset show through";
+    EXPECT_EQ(store.dataset(c, fresh).fillTime, FillTime::Alloc);
+  }
 }
 
 TEST_F(Hdf5Files, ObjectListsPageByIdAfterDeletedMarkers) {
