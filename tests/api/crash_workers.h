@@ -97,7 +97,6 @@ std::unique_ptr<Worker> makeSlycatWorker();
 // Helpers of the workers.
 std::string randomText(std::mt19937_64& rng, std::size_t n);
 std::string sha256Hex(const std::string& bytes);
-std::string base64Of(const std::string& bytes);
 // An index of [0, size): mostly among the newest 16, so that a round touches a bounded number
 // of objects however many earlier rounds made (size > 0).
 std::size_t pickRecent(std::mt19937_64& rng, std::size_t size);

@@ -158,7 +158,7 @@ class SynapseWorker : public Worker {
     pendSet_.annLong = static_cast<int64_t>(rng() >> 12);
     std::string blob(1 + rng() % 300, '\0');
     for (auto& b : blob) b = static_cast<char>(rng());
-    pendSet_.annBlob = base64Of(blob);
+    pendSet_.annBlob = base64(blob);
     auto h = json(kAlice);
     h["ETag"] = s.annEtag;
     const auto r = api.call("PUT", path(i) + "/annotations",

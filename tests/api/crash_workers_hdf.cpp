@@ -26,15 +26,6 @@ std::string sha256Hex(const std::string& bytes) {
   return sha.hexDigest();
 }
 
-std::string base64Of(const std::string& bytes) {
-  std::ostringstream os;
-  Poco::Base64Encoder enc(os);
-  enc.rdbuf()->setLineLength(0);
-  enc << bytes;
-  enc.close();
-  return os.str();
-}
-
 std::size_t pickRecent(std::mt19937_64& rng, std::size_t size) {
   if (size > 16 && rng() % 5 != 0) return size - 16 + rng() % 16;
   return rng() % size;

@@ -44,15 +44,6 @@ inline Object::Ptr parse(const std::string& body) {
   }
 }
 
-inline std::string base64(const std::string& bytes) {
-  std::ostringstream os;
-  Poco::Base64Encoder enc(os);
-  enc.rdbuf()->setLineLength(0);
-  enc << bytes;
-  enc.close();
-  return os.str();
-}
-
 // The href with the given rel, or "".
 inline std::string href(const Object::Ptr& o, const std::string& rel) {
   auto hrefs = o->getArray("hrefs");

@@ -19,15 +19,6 @@ namespace {
 
 using Poco::JSON::Object;
 
-std::string base64(const std::string& bytes) {
-  std::ostringstream os;
-  Poco::Base64Encoder enc(os);
-  enc.rdbuf()->setLineLength(0);
-  enc << bytes;
-  enc.close();
-  return os.str();
-}
-
 class HdfValueBody : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -37,15 +37,6 @@ std::string field(const HttpResult& r, const std::string& name) {
   }
 }
 
-std::string base64(const std::string& s) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << s;
-  enc.close();
-  return out.str();
-}
-
 TEST(LogSecrets, NoPasswordTokenSecretOrHashReachesTheLogs) {
   TempDir dir;
   const std::string aliceHash = hashPassword("alice-PASSWORD-1", 1000);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
 #include <Poco/TemporaryFile.h>
@@ -45,6 +46,15 @@ void writeFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(content.data(), static_cast<std::streamsize>(content.size()));
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string base64(const std::string& bytes) {
+  std::ostringstream os;
+  Poco::Base64Encoder enc(os);
+  enc.rdbuf()->setLineLength(0);
+  enc << bytes;
+  enc.close();
+  return os.str();
 }
 
 std::string randomBytes(std::size_t n, unsigned seed) {

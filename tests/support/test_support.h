@@ -33,6 +33,9 @@ void writeFile(const std::string& path, const std::string& content);
 // Random bytes, deterministic for a seed.
 std::string randomBytes(std::size_t n, unsigned seed = 1);
 
+// Standard base64 of the bytes, on one line.
+std::string base64(const std::string& bytes);
+
 // Runs a shell command; returns its exit code (-1 if it did not exit normally) and its
 // stdout and stderr together.
 std::pair<int, std::string> runCommand(const std::string& command);
