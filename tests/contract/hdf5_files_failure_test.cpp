@@ -4,6 +4,8 @@
 
 #include "contract/hdf5_files_fixture.h"
 
+#include <cstring>
+
 namespace strata::test {
 namespace {
 
@@ -209,8 +211,10 @@ TEST_F(Hdf5Files, ATornFlushIsCompletedFromItsJournal) {
   // Torn: the first record's bytes reached the file, the others did not.
   std::string torn = before;
   torn.resize(std::max(before.size(), after.size()), '\0');
-  const uint64_t addr = *reinterpret_cast<const uint64_t*>(text.data() + 4);
-  const uint64_t len = *reinterpret_cast<const uint64_t*>(text.data() + 12);
+  // (memcpy: the fields are not 8-byte aligned in the journal's bytes)
+  uint64_t addr = 0, len = 0;
+  std::memcpy(&addr, text.data() + 4, sizeof addr);
+  std::memcpy(&len, text.data() + 12, sizeof len);
   torn.replace(addr, len, after.substr(addr, len));
   writeFile(path, torn);
   writeFile(journal, text);
