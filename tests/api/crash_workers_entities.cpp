@@ -441,8 +441,8 @@ class UfdlWorker : public Worker {
       error("ufdl DELETE file " + name + ": " + std::to_string(r.status) + " " + r.body);
       return false;
     }
-    files_.erase(name);
     touched_.insert(name);
+    files_.erase(name);  // last: `name` may be that entry's key
     pending_ = Op::None;
     ++acknowledged_;
     return true;
