@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <Poco/JSON/Object.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -97,6 +99,8 @@ std::unique_ptr<Worker> makeSlycatWorker();
 // Helpers of the workers.
 std::string randomText(std::mt19937_64& rng, std::size_t n);
 std::string sha256Hex(const std::string& bytes);
+// The body as a JSON object, or null when it is not one.
+Poco::JSON::Object::Ptr parseObject(const std::string& body);
 // An index of [0, size): mostly among the newest 16, so that a round touches a bounded number
 // of objects however many earlier rounds made (size > 0).
 std::size_t pickRecent(std::mt19937_64& rng, std::size_t size);

@@ -14,14 +14,6 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-Object::Ptr parseObject(const std::string& body) {
-  try {
-    return Poco::JSON::Parser().parse(body).extract<Object::Ptr>();
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
-
 Headers json(Headers h) {
   h["Content-Type"] = "application/json";
   return h;

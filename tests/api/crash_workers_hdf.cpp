@@ -51,17 +51,18 @@ HttpResult Worker::check(Api& api, Totals& totals, const std::string& what, cons
   return r;
 }
 
-namespace {
-
-using Poco::JSON::Object;
-
-Object::Ptr parseObject(const std::string& body) {
+// crash_workers.h
+Poco::JSON::Object::Ptr parseObject(const std::string& body) {
   try {
-    return Poco::JSON::Parser().parse(body).extract<Object::Ptr>();
+    return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
   } catch (const std::exception&) {
     return nullptr;
   }
 }
+
+namespace {
+
+using Poco::JSON::Object;
 
 constexpr int kRows = 24;
 constexpr int kCols = 40;
